@@ -1,0 +1,390 @@
+"""Checking a rule pack: an ordered tuple of passes over the parsed modules.
+
+Each pass returns diagnostics; checking stops after the first pass that
+reports errors, so one mistake does not cascade into many.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .. import units as U
+from ..diagnostics import ERROR, Diagnostic, Span, did_you_mean, has_errors
+from ..model import (BOOL, DATE, ENUM, INTEGER, NUMBER, TEXT, Category, Column, Field, Level, Lookup, Param,
+                     Reference, Rule, Standard, Table, Type)
+from ..results import DEFAULT_SEVERITY, SEVERITIES
+from ..syntax import ast
+from .loader import Sources, load_sources, pack_sha256
+from .names import Namespace, collect
+from .types import ELEM, GROUP, ROW, SCALAR, Info, Scope, Typer
+
+__all__ = ["check_pack", "load_sources"]
+
+
+class _State:
+    def __init__(self, sources: Sources):
+        self.sources = sources
+        self.ns: Namespace | None = None
+        self.info: dict[int, Info] = {}
+        self.diags: list[Diagnostic] = []
+        self.typer: Typer | None = None
+        self.model: dict = {}
+
+
+def _pass_names(st: _State) -> list[Diagnostic]:
+    base = st.sources.base.modules if st.sources.base else None
+    st.ns, diags = collect(st.sources.modules, base)
+    st.typer = Typer(st.ns, st.info, st.diags)
+    return diags
+
+
+def _check_constraints(t: Typer, decl, typ: Type):
+    for c in decl.constraints:
+        if not typ.numeric:
+            t.err("bad-constraint", f"`{c.op} {c.value:g}` needs a number column; this one is {typ.describe()}",
+                  c.span)
+        elif c.op in ("==", "!="):
+            t.err("bad-constraint", "ranges use >=, >, <= or <", c.span)
+    return tuple((c.op, c.value) for c in decl.constraints)
+
+
+def _literal(t: Typer, lit, want: Type | None, span) -> tuple[Type, object]:
+    """The type and value of a param or lookup literal, converted to ``want``'s unit."""
+    if isinstance(lit, ast.Str):
+        return Type(TEXT), lit.value
+    if isinstance(lit, ast.Bool):
+        return Type(BOOL), lit.value
+    unit = t.unit(lit.unit, lit.span) if lit.unit else None
+    kind = INTEGER if lit.value.is_integer() and "." not in lit.text else NUMBER
+    value = lit.value
+    if want is not None and want.numeric:
+        if unit is not None and want.unit is not None:
+            if not U.same_dimension(unit, want.unit):
+                t.err("unit-mismatch", f"`{lit.text} {lit.unit}` is {unit.dimension_name()}; "
+                      f"{want.unit.name or 'this'} is {want.unit.dimension_name()}", lit.span)
+            else:
+                value = value * U.convert_factor(unit, want.unit)
+        return want, value
+    return Type(kind, unit or U.DIMENSIONLESS), value
+
+
+def _pass_declarations(st: _State) -> list[Diagnostic]:
+    ns, t = st.ns, st.typer
+    m = st.model
+    m["references"] = {k: Reference(k, r.citation, r.url, r.span) for k, r in ns.references.items()}
+    m["goals"] = {k: Level(k, g.title, g.doc, i, g.span) for i, (k, g) in enumerate(ns.goals.items())}
+    m["stages"] = {k: Level(k, s.title, s.doc, i, s.span) for i, (k, s) in enumerate(ns.stages.items())}
+    tables = {}
+    for name, decl in ns.tables.items():
+        cols = {}
+        for c in decl.columns:
+            if c.name in cols:
+                t.err("duplicate-id", f"column `{c.name}` is declared twice in table `{name}`", c.span)
+                continue
+            typ = t.decl_type(c.type, c.unit, c.span)
+            cols[c.name] = Column(c.name, typ, c.optional, _check_constraints(t, c, typ), c.doc, c.span)
+        if decl.key not in cols:
+            t.err("unknown-column", f"the key `{decl.key}` is not a column of table `{name}`", decl.span,
+                  did_you_mean(decl.key, cols))
+        elif cols[decl.key].optional:
+            t.err("bad-constraint", f"the key `{decl.key}` cannot be optional", cols[decl.key].span)
+        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span)
+        t.col_types[name] = {k: c.type for k, c in cols.items()}
+    m["tables"] = tables
+    fields = {}
+    for name, decl in ns.fields.items():
+        typ = t.decl_type(decl.type, decl.unit, decl.span)
+        fields[name] = Field(name, typ, decl.path or name, decl.optional, _check_constraints(t, decl, typ),
+                             decl.doc, decl.span)
+        t.field_types[name] = typ
+    m["fields"] = fields
+    params = {}
+    for name, decl in ns.params.items():
+        typ, value = _literal(t, decl.value, None, decl.span)
+        params[name] = Param(name, typ, value, value, decl.doc, decl.span)
+    for s in ns.sets:
+        p = params.get(s.name)
+        if p is None:
+            t.err("unknown-param", f"the standard has no param `{s.name}`", s.span, did_you_mean(s.name, params))
+            continue
+        typ, value = _literal(t, s.value, p.type, s.span)
+        if typ.kind != p.type.kind and not (typ.numeric and p.type.numeric):
+            t.err("type-mismatch", f"param `{s.name}` is {p.type.describe()}, not {typ.describe()}", s.span)
+            continue
+        if p.type.numeric and isinstance(s.value, ast.Num) and s.value.unit is None and p.type.unit.name:
+            t.err("unit-mismatch", f"param `{s.name}` is in {p.type.unit.name}; write the unit: "
+                  f"{s.value.text} {p.type.unit.name}", s.span)
+            continue
+        params[s.name] = Param(p.name, p.type, value, p.default, p.doc, p.span, s.span)
+    m["params"] = params
+    t.param_types = {k: p.type for k, p in params.items()}
+    lookups = {}
+    for name, decl in ns.lookups.items():
+        key_t = t.decl_type(decl.key_type, None, decl.span)
+        val_t = t.decl_type(decl.value_type, decl.unit, decl.span)
+        if key_t.kind not in (TEXT, ENUM, INTEGER):
+            t.err("type-mismatch", "lookup keys are text, enum or integer", decl.key_type.span)
+        entries = {}
+        for key, lit in decl.entries:
+            if key in entries:
+                t.err("duplicate-id", f"key `{key}` appears twice in lookup `{name}`", lit.span)
+            if key_t.kind == ENUM and key not in key_t.values:
+                t.err("unknown-enum-value", f"`{key}` is not one of {', '.join(key_t.values)}", lit.span,
+                      did_you_mean(key, key_t.values))
+            lt, value = _literal(t, lit, val_t, lit.span)
+            if lt.kind != val_t.kind and not (lt.numeric and val_t.numeric):
+                t.err("type-mismatch", f"lookup `{name}` holds {val_t.describe()}, not {lt.describe()}", lit.span)
+            entries[key] = value
+        default = None
+        if decl.default is not None:
+            _, default = _literal(t, decl.default, val_t, decl.default.span)
+        lookups[name] = Lookup(name, key_t, val_t, entries, default, decl.doc, decl.span)
+        t.lookup_types[name] = (key_t, val_t)
+    m["lookups"] = lookups
+    cats = {}
+    for cid, decl in ns.categories.items():
+        if decl.table not in tables:
+            t.err("unknown-table", f"unknown table `{decl.table}`", decl.span, did_you_mean(decl.table, tables))
+            continue
+        if decl.parent is not None:
+            parent = ns.categories.get(decl.parent)
+            if parent is None:
+                t.err("unknown-category", f"unknown parent category `{decl.parent}`", decl.span,
+                      did_you_mean(decl.parent, ns.categories))
+            elif parent.table != decl.table:
+                t.err("type-mismatch", f"`{cid}` selects from `{decl.table}` but its parent `{decl.parent}` "
+                      f"selects from `{parent.table}`", decl.span)
+        if decl.where is not None:
+            i = t.expr(decl.where, Scope("selector", table=decl.table))
+            if i.type.kind not in (BOOL, "error"):
+                t.err("type-mismatch", f"a category selector is a condition, not {i.type.describe()}",
+                      decl.where.span)
+        cats[cid] = Category(cid, decl.title, decl.parent, decl.table, decl.where, decl.doc, decl.span)
+    for cid in cats:  # parent cycles
+        seen, cur = set(), cid
+        while cur is not None and cur in cats:
+            if cur in seen:
+                t.err("cyclic-definition", f"category `{cid}` is its own ancestor", cats[cid].span)
+                break
+            seen.add(cur)
+            cur = cats[cur].parent
+    m["categories"] = cats
+    for name in ns.lets:
+        t.top_let(name)
+    return list(st.diags)
+
+
+def _names(t: Typer, refs, known: dict, kind: str, code: str) -> list[str]:
+    out = []
+    for r in refs:
+        if r.name not in known:
+            t.err(code, f"unknown {kind} `{r.name}`", r.span, did_you_mean(r.name, known) or
+                  (f"declared {kind}s: {', '.join(known)}" if known else f"declare it: {kind} {r.name} \"Title\""))
+        else:
+            out.append(r.name)
+    return out
+
+
+def _rule_scope(t: Typer, rule: ast.Rule, tables) -> Scope | None:
+    fe = rule.for_each
+    if fe is None:
+        return Scope("plan")
+    table = t.rowset_table(fe.rowset)
+    if table is None:
+        t.err("unknown-table", f"unknown table or category `{fe.rowset}`", fe.span,
+              did_you_mean(fe.rowset, [*t.ns.tables, *t.ns.categories]))
+        return None
+    if fe.by is not None and fe.by not in tables[table].columns:
+        t.err("unknown-column", f"table `{table}` has no column `{fe.by}` to group by", fe.span,
+              did_you_mean(fe.by, tables[table].columns))
+        return None
+    kind = GROUP if fe.by else ROW
+    row_scope = Scope(ROW, fe.var, fe.rowset, table)
+    if fe.where is not None:
+        w = t.expr(fe.where, row_scope)
+        if w.type.kind not in (BOOL, "error"):
+            t.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", fe.where.span)
+        elif w.shape not in (SCALAR, ROW):
+            t.err("scope-mismatch", "the `where` of `for each` tests one row at a time", fe.where.span)
+    return Scope(kind, fe.var, fe.rowset, table, fe.by)
+
+
+_ALLOWED = {"plan": (SCALAR,), ROW: (SCALAR, ROW), GROUP: (SCALAR, GROUP)}
+
+
+def _fits(t: Typer, info: Info, scope: Scope, span, what: str) -> bool:
+    if info.type.kind == "error":
+        return False
+    if info.shape in _ALLOWED[scope.kind]:
+        return True
+    if info.shape == ELEM:
+        t.err("aggregate-needed", f"{what} reads many rows of `{info.rowset}` at once", span,
+              f"aggregate them: sum(...), count(...), share(...), any(...) or all(...)")
+    else:
+        t.err("scope-mismatch", f"{what} depends on each {info.shape}, but the rule has no matching `for each`",
+              span, "add `for each x in table` (or `by column`) to the rule")
+    return False
+
+
+def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
+    t, m = st.typer, st.model
+    for kind, span in rule.clause_spans:
+        if kind.startswith("duplicate:"):
+            t.err("duplicate-clause", f"a rule has one `{kind.split(':', 1)[1]}` clause", span)
+    goals = _names(t, rule.goals, m["goals"], "goal", "unknown-goal")
+    cats = _names(t, rule.categories, m["categories"], "category", "unknown-category")
+    stages = _names(t, rule.stages, m["stages"], "stage", "unknown-stage")
+    citations = []
+    for c in rule.cites:
+        ref = m["references"].get(c.key)
+        if ref is None:
+            t.err("unknown-reference", f"unknown reference `{c.key}`", c.span,
+                  did_you_mean(c.key, m["references"]) or f'declare it: reference {c.key} "Full citation"')
+        else:
+            citations.append({"key": c.key, "clause": c.clause, "citation": ref.citation, "url": ref.url})
+    severity = None
+    if rule.severity is not None:
+        severity = rule.severity.name
+        if severity not in SEVERITIES:
+            t.err("bad-severity", f"unknown severity `{severity}`", rule.severity.span,
+                  did_you_mean(severity, SEVERITIES) or f"use one of {', '.join(SEVERITIES)}")
+    if rule.assertion is None:
+        t.err("missing-assertion", f"rule {rule.id} has no `shall`, `should` or `may` clause", rule.span,
+              "add e.g. `shall sum(objects.area_ha) > 0`")
+    if rule.when is not None:
+        w = t.expr(rule.when, Scope("plan"))
+        if w.type.kind not in (BOOL, "error"):
+            t.err("type-mismatch", f"`when` needs a condition, not {w.type.describe()}", rule.when.span)
+        elif w.type.kind == BOOL and w.shape != SCALAR:
+            t.err("scope-mismatch", "`when` decides for the whole rule; it cannot read one row", rule.when.span,
+                  "filter rows with `for each x in table where ...`")
+    scope = _rule_scope(t, rule, m["tables"])
+    if scope is None:
+        return None
+    for let in rule.lets:
+        if let.name in scope.lets or let.name == scope.var:
+            t.err("duplicate-id", f"`{let.name}` is already defined in this rule", let.span)
+        i = t.expr(let.expr, scope)
+        if _fits(t, i, scope, let.expr.span, f"`let {let.name}`"):
+            scope.lets[let.name] = Info(i.type, i.shape, i.rowset, i.refs | {("let", let.name)})
+        else:
+            scope.lets[let.name] = i
+    if rule.assertion is not None:
+        a = t.expr(rule.assertion, scope)
+        if a.type.kind not in (BOOL, "error"):
+            t.err("type-mismatch", f"`{rule.strength}` needs a condition, not {a.type.describe()}",
+                  rule.assertion.span, "compare it: `... >= 30 %`")
+        else:
+            _fits(t, a, scope, rule.assertion.span, f"`{rule.strength}`")
+    if rule.message is not None:
+        for part in rule.message.parts:
+            if not isinstance(part, str):
+                _fits(t, t.expr(part, scope), scope, part.span, "this interpolation")
+    strength = rule.strength or "shall"
+    return Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
+                citations, rule.rationale, rule, "plan" if scope.kind == "plan" else scope.kind)
+
+
+def _pass_rules(st: _State) -> list[Diagnostic]:
+    before = len(st.diags)
+    rules = [r for r in (_check_rule(st, decl) for decl in st.ns.rules.values()) if r is not None]
+    by_id = {r.id: r for r in rules}
+    t = st.typer
+    for d in st.ns.disables:
+        if d.rule_id not in by_id:
+            t.err("unknown-rule", f"no rule `{d.rule_id}` to disable", d.span, did_you_mean(d.rule_id, by_id))
+        elif not d.reason.strip():
+            t.err("missing-reason", f"disabling {d.rule_id} needs a reason", d.span)
+        else:
+            by_id[d.rule_id].disabled = d.reason
+    for o in st.ns.overrides:
+        r = by_id.get(o.rule_id)
+        if r is None:
+            t.err("unknown-rule", f"no rule `{o.rule_id}` to override", o.span, did_you_mean(o.rule_id, by_id))
+            continue
+        if o.severity is not None and o.severity not in SEVERITIES:
+            t.err("bad-severity", f"unknown severity `{o.severity}`", o.span, f"use one of {', '.join(SEVERITIES)}")
+            continue
+        if o.strength and o.strength != r.strength:
+            r.changes.append(f"strength {r.strength} → {o.strength}")
+            r.strength = o.strength
+        if o.severity and o.severity != r.severity:
+            r.changes.append(f"severity {r.severity} → {o.severity}")
+            r.severity = o.severity
+    st.model["rules"] = rules
+    return st.diags[before:]
+
+
+PASSES = (("names", _pass_names), ("declarations", _pass_declarations), ("rules", _pass_rules))
+
+
+def _profile_info(st: _State) -> dict | None:
+    ns = st.ns
+    if ns.header is None or ns.header.kind != "profile":
+        return None
+    changes = []
+    for s in ns.sets:
+        p = st.model["params"][s.name]
+        changes.append({"kind": "param", "target": s.name, "change": f"{_fmt(p.default)} → {_fmt(p.value)}"
+                        + (f" {p.type.unit.name}" if p.type.numeric and p.type.unit.name else "")})
+    for d in ns.disables:
+        changes.append({"kind": "disable", "target": d.rule_id, "change": d.reason})
+    for r in st.model["rules"]:
+        for c in r.changes:
+            changes.append({"kind": "override", "target": r.id, "change": c})
+    for rid in sorted(ns.profile_rules):
+        changes.append({"kind": "add", "target": rid, "change": "rule added by the profile"})
+    base = ns.base_header
+    return {"id": ns.header.id, "title": ns.header.title, "version": dict((a[0], a[1]) for a in ns.header.attrs).get("version", ""),
+            "extends": base.id if base else ns.header.extends, "changes": changes}
+
+
+def _fmt(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def check_pack(path: Path | str) -> tuple[Standard | None, list[Diagnostic]]:
+    """Parse and check a pack (folder, file, or bundled id)."""
+    from .loader import resolve_pack
+
+    p = resolve_pack(str(path)) or Path(path)
+    sources, diags = load_sources(p)
+    if has_errors(diags):
+        return None, diags
+    st = _State(sources)
+    for _name, run in PASSES:
+        found = run(st)
+        diags += [d for d in found if d not in diags]
+        if any(d.severity == ERROR for d in found):
+            return None, _with_source(diags, sources)
+    ns, m = st.ns, st.model
+    header = ns.base_header if ns.header.kind == "profile" and ns.base_header else ns.header
+    texts = dict(sources.base.texts) if sources.base else {}
+    texts.update(sources.texts)
+    std = Standard(
+        id=header.id, title=header.title, attrs={k: v for k, v, _ in header.attrs},
+        references=m["references"], goals=m["goals"], stages=m["stages"], categories=m["categories"],
+        tables=m["tables"], fields=m["fields"], params=m["params"], lookups=m["lookups"], lets=dict(ns.lets),
+        rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts), info=st.info,
+        profile=_profile_info(st),
+        base_roots=(Path(sources.base.root),) if sources.base else ())
+    return std, _with_source(diags, sources)
+
+
+def _with_source(diags: list[Diagnostic], sources: Sources) -> list[Diagnostic]:
+    texts = dict(sources.texts)
+    if sources.base:
+        texts.update(sources.base.texts)
+    out = []
+    for d in diags:
+        text = texts.get(d.span.file)
+        if text is not None and d.source_line is None and d.span.line:
+            lines = text.splitlines()
+            if d.span.line <= len(lines):
+                d = Diagnostic(d.code, d.message, d.span, d.severity, d.hint, lines[d.span.line - 1])
+        out.append(d)
+    return out
+
+
+_ = (Span, dt, DATE, ENUM, Field, Lookup, Param, Category, Table, Column)

@@ -1,0 +1,483 @@
+"""Pass 2 and 3: declarations, then expressions: names, types, units, shapes.
+
+Every expression gets an :class:`Info`: its type, its *shape* (one value for
+the plan, one per row, one per group, or one per element of an aggregated
+rowset) and the data it reads. The compiler reads these to insert unit
+conversions and choose vectorised operations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .. import units as U
+from ..builtins import AGGREGATES, BUILTINS
+from ..diagnostics import Diagnostic, did_you_mean
+from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, ROWSET, TEXT, Type
+from ..syntax import ast
+from .names import Namespace
+
+SCALAR, ROW, GROUP, ELEM = "scalar", "row", "group", "elem"
+
+
+@dataclass(frozen=True)
+class Info:
+    type: Type
+    shape: str = SCALAR
+    rowset: str | None = None  # ELEM: the rowset aggregated; ROWSET type: the rowset named
+    refs: frozenset = frozenset()  # ("field", name) ("row", col) ("group", col) ("elem", rowset, col) ("let", name)
+
+
+@dataclass
+class Scope:
+    kind: str  # plan, row, group, selector
+    var: str | None = None
+    rowset: str | None = None
+    table: str | None = None
+    by: str | None = None
+    lets: dict[str, Info] = field(default_factory=dict)
+
+
+_BAD = Info(Type("error"))
+
+
+def literal_unit(text: str | None) -> U.Unit | None:
+    return None if text is None else U.parse_unit(text)
+
+
+class Typer:
+    """Types expressions against a namespace; collects diagnostics."""
+
+    def __init__(self, ns: Namespace, info: dict[int, Info], diags: list[Diagnostic]):
+        self.ns = ns
+        self.info = info
+        self.diags = diags
+        self._let_types: dict[str, Info] = {}
+        self.col_types: dict[str, dict[str, Type]] = {}
+        self.param_types: dict[str, Type] = {}
+        self.field_types: dict[str, Type] = {}
+        self.lookup_types: dict[str, tuple[Type, Type]] = {}
+        self._let_busy: set[str] = set()
+
+    # helpers ---------------------------------------------------------------
+    def err(self, code: str, message: str, span, hint: str | None = None) -> Info:
+        self.diags.append(Diagnostic(code, message, span, hint=hint))
+        return _BAD
+
+    def unit(self, text: str | None, span) -> U.Unit | None:
+        if text is None:
+            return None
+        try:
+            return U.parse_unit(text)
+        except U.UnitError:
+            self.err("unknown-unit", f"unknown unit `{text}`", span,
+                     did_you_mean(text, U.KNOWN_UNITS) or f"known units: {', '.join(U.KNOWN_UNITS)}")
+            return None
+
+    def decl_type(self, ref: ast.TypeRef, unit_text: str | None, span) -> Type:
+        if ref.kind == ENUM:
+            dupes = {v for v in ref.values if ref.values.count(v) > 1}
+            if dupes:
+                self.err("duplicate-id", f"enum value `{sorted(dupes)[0]}` is listed twice", ref.span)
+            return Type(ENUM, values=ref.values)
+        if unit_text is not None and ref.kind not in (NUMBER, INTEGER):
+            self.err("type-mismatch", f"a {ref.kind} has no unit", span, "units go on number and integer values")
+        if ref.kind in (NUMBER, INTEGER):
+            return Type(ref.kind, self.unit(unit_text, span) or U.DIMENSIONLESS)
+        return Type(ref.kind)
+
+    def rowset_table(self, name: str) -> str | None:
+        if name in self.ns.tables:
+            return name
+        cat = self.ns.categories.get(name)
+        return cat.table if cat is not None else None
+
+    def record(self, node, info: Info) -> Info:
+        self.info[id(node)] = info
+        return info
+
+    # expressions -------------------------------------------------------------
+    def expr(self, node: ast.Expr, scope: Scope) -> Info:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return self.record(node, method(node, scope))
+
+    def _num(self, node: ast.Num, scope):
+        unit = self.unit(node.unit, node.span) if node.unit else None
+        kind = INTEGER if node.value.is_integer() and node.unit is None and "." not in node.text else NUMBER
+        return Info(Type(kind, unit))
+
+    def _str(self, node, scope):
+        return Info(Type(TEXT))
+
+    def _bool(self, node, scope):
+        return Info(Type(BOOL))
+
+    def _name(self, node: ast.Name, scope: Scope):
+        n = node.name
+        if n in scope.lets:
+            return scope.lets[n]
+        if scope.kind == "selector" and scope.table and n in self.col_types[scope.table]:
+            return Info(self.col_types[scope.table][n], ROW, refs=frozenset({("row", n)}))
+        if n in self.ns.params:
+            return Info(self.param_types[n])
+        if n in self.ns.fields:
+            return Info(self.field_types[n], refs=frozenset({("field", n)}))
+        if n in self.ns.lets:
+            return self.top_let(n)
+        if n in self.ns.tables or n in self.ns.categories:
+            return Info(Type(ROWSET), rowset=n)
+        if scope.var == n:
+            if scope.kind == GROUP:
+                return Info(Type(ROWSET), rowset=n)
+            return self.err("type-mismatch", f"`{n}` is a row; name one of its columns: `{n}.column`", node.span)
+        if n in self.ns.lookups:
+            return self.err("type-mismatch", f"`{n}` is a lookup; call it: `{n}(key)`", node.span)
+        visible = [*scope.lets, *self.ns.value_names()]
+        if scope.kind == "selector" and scope.table:
+            visible += list(self.col_types[scope.table])
+        return self.err("unknown-name", f"unknown name `{n}`", node.span, did_you_mean(n, visible))
+
+    def _attr(self, node: ast.Attr, scope: Scope):
+        obj, col = node.obj, node.attr
+        if obj == scope.var and scope.kind in (ROW, GROUP):
+            cols = self.col_types[scope.table]
+            if col not in cols:
+                return self._unknown_column(node, scope.table)
+            ctype = cols[col]
+            if scope.kind == ROW:
+                return Info(ctype, ROW, refs=frozenset({("row", col)}))
+            if col == scope.by:
+                return Info(ctype, GROUP, refs=frozenset({("group", col)}))
+            return Info(ctype, ELEM, rowset=obj, refs=frozenset({("elem", obj, col)}))
+        if scope.kind == "selector" and obj == scope.table:
+            if col not in self.col_types[obj]:
+                return self._unknown_column(node, obj)
+            return Info(self.col_types[obj][col], ROW, refs=frozenset({("row", col)}))
+        tname = self.rowset_table(obj)
+        if tname is not None:
+            if col not in self.col_types[tname]:
+                return self._unknown_column(node, tname)
+            return Info(self.col_types[tname][col], ELEM, rowset=obj, refs=frozenset({("elem", obj, col)}))
+        names = [*self.ns.tables, *self.ns.categories] + ([scope.var] if scope.var else [])
+        return self.err("unknown-name", f"unknown table, category or row `{obj}`", node.span,
+                        did_you_mean(obj, names))
+
+    def _unknown_column(self, node, table: str):
+        cols = self.col_types[table]
+        return self.err("unknown-column", f"table `{table}` has no column `{node.attr}`", node.span,
+                        did_you_mean(node.attr, cols) or f"columns of `{table}`: {', '.join(cols)}")
+
+    def combine(self, node, *infos: Info) -> tuple[str, str | None] | None:
+        """The shape of an expression from its operands', or None after a diagnostic."""
+        shape, rowset = SCALAR, None
+        for i in infos:
+            if i.shape == SCALAR:
+                continue
+            if shape == SCALAR:
+                shape, rowset = i.shape, i.rowset
+            elif (i.shape, i.rowset) != (shape, rowset):
+                what = {ROW: "a row", GROUP: "a group", ELEM: "the rows of `{}`"}
+                a = what[shape].format(rowset)
+                b = what[i.shape].format(i.rowset)
+                self.err("scope-mismatch", f"this mixes values of {a} with values of {b}", node.span,
+                         "aggregate one side first, e.g. sum(table.column); rows of two tables never line up")
+                return None
+        return shape, rowset
+
+    def _refs(self, *infos: Info) -> frozenset:
+        out: frozenset = frozenset()
+        for i in infos:
+            out |= i.refs
+        return out
+
+    def _num_unit(self, t: Type) -> U.Unit | None:
+        return t.unit
+
+    def _binop(self, node: ast.BinOp, scope):
+        left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+        if left is _BAD or right is _BAD:
+            return _BAD
+        for side, i in (("left", left), ("right", right)):
+            if not i.type.numeric:
+                return self.err("type-mismatch", f"`{node.op}` needs numbers; the {side} side is "
+                                f"{i.type.describe()}", node.span)
+        shape = self.combine(node, left, right)
+        if shape is None:
+            return _BAD
+        lu, ru = left.type.unit, right.type.unit
+        kind = INTEGER if left.type.kind == right.type.kind == INTEGER and node.op != "/" else NUMBER
+        if node.op in "+-":
+            if lu is not None and ru is not None and not U.same_dimension(lu, ru):
+                return self.err("unit-mismatch", f"cannot {'add' if node.op == '+' else 'subtract'} "
+                                f"{ru.dimension_name()} ({ru.name or 'no unit'}) and {lu.dimension_name()} "
+                                f"({lu.name or 'no unit'})", node.span)
+            unit = lu if lu is not None else ru
+        else:
+            a, b = lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS
+            unit = U.multiply(a, b) if node.op == "*" else U.divide(a, b)
+            if lu is None and ru is None:
+                unit = None
+        return Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))
+
+    def _neg(self, node: ast.Neg, scope):
+        i = self.expr(node.operand, scope)
+        if i is not _BAD and not i.type.numeric:
+            return self.err("type-mismatch", f"`-` needs a number, not {i.type.describe()}", node.span)
+        return i
+
+    def _convert(self, node: ast.Convert, scope):
+        i = self.expr(node.operand, scope)
+        target = self.unit(node.unit, node.span)
+        if i is _BAD or target is None:
+            return _BAD
+        if not i.type.numeric:
+            return self.err("type-mismatch", f"`as {node.unit}` converts numbers, not {i.type.describe()}", node.span)
+        src = i.type.unit or U.DIMENSIONLESS
+        if not U.same_dimension(src, target):
+            return self.err("unit-mismatch", f"cannot express {src.dimension_name()} ({src.name or 'no unit'}) "
+                            f"in {node.unit} ({target.dimension_name()})", node.span,
+                            "parenthesise the quantity to convert: (a / b) as m2")
+        return Info(Type(NUMBER, target), i.shape, i.rowset, i.refs)
+
+    def comparable(self, node, op: str, a: Info, b: Info, a_node, b_node) -> bool:
+        ta, tb = a.type, b.type
+        if ta.numeric and tb.numeric:
+            if ta.unit is not None and tb.unit is not None and not U.same_dimension(ta.unit, tb.unit):
+                self.err("unit-mismatch", f"cannot compare {ta.unit.dimension_name()} ({ta.unit.name or 'no unit'}) "
+                         f"with {tb.unit.dimension_name()} ({tb.unit.name or 'no unit'})", node.span,
+                         "convert one side, or give the param or literal the right unit")
+                return False
+            return True
+        if ENUM in (ta.kind, tb.kind):
+            enum, other, other_node = (ta, tb, b_node) if ta.kind == ENUM else (tb, ta, a_node)
+            if other.kind == TEXT and isinstance(other_node, ast.Str):
+                if other_node.value not in enum.values:
+                    self.err("unknown-enum-value", f"`{other_node.value}` is not one of {', '.join(enum.values)}",
+                             other_node.span, did_you_mean(other_node.value, enum.values))
+                    return False
+                return True
+            if other.kind == ENUM:
+                if set(other.values) != set(enum.values) or (op not in ("==", "!=") and other.values != enum.values):
+                    self.err("type-mismatch", f"these enums have different values: {enum.describe()} and "
+                             f"{other.describe()}", node.span)
+                    return False
+                return True
+            if other.kind == TEXT and op in ("==", "!="):
+                return True
+        if ta.kind == tb.kind and ta.kind in (TEXT, BOOL) and op in ("==", "!="):
+            return True
+        if ta.kind == tb.kind == DATE:
+            return True
+        self.err("type-mismatch", f"cannot compare {ta.describe()} {op} {tb.describe()}", node.span,
+                 "text and bool values compare with == and != only" if ta.kind == tb.kind else None)
+        return False
+
+    def _compare(self, node: ast.Compare, scope):
+        a, b = self.expr(node.left, scope), self.expr(node.right, scope)
+        if a is _BAD or b is _BAD or not self.comparable(node, node.op, a, b, node.left, node.right):
+            return _BAD
+        shape = self.combine(node, a, b)
+        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(a, b))
+
+    def _bools(self, node, scope, *operands) -> Info:
+        infos = [self.expr(o, scope) for o in operands]
+        if any(i is _BAD for i in infos):
+            return _BAD
+        for o, i in zip(operands, infos):
+            if i.type.kind != BOOL:
+                return self.err("type-mismatch", f"expected a condition (bool), found {i.type.describe()}", o.span)
+        shape = self.combine(node, *infos)
+        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(*infos))
+
+    def _logic(self, node: ast.Logic, scope):
+        return self._bools(node, scope, node.left, node.right)
+
+    def _not(self, node: ast.Not, scope):
+        return self._bools(node, scope, node.operand)
+
+    def _in(self, node: ast.In, scope):
+        a = self.expr(node.operand, scope)
+        items = [self.expr(x, scope) for x in node.items]
+        if a is _BAD or any(i is _BAD for i in items):
+            return _BAD
+        for x, i in zip(node.items, items):
+            if not isinstance(x, (ast.Str, ast.Num, ast.Bool)):
+                return self.err("type-mismatch", "the list after `in` holds literal values", x.span)
+            if not self.comparable(node, "==", a, i, node.operand, x):
+                return _BAD
+        shape = self.combine(node, a)
+        return Info(Type(BOOL), shape[0], shape[1], a.refs)
+
+    def _between(self, node: ast.Between, scope):
+        a, lo, hi = (self.expr(x, scope) for x in (node.operand, node.low, node.high))
+        if _BAD in (a, lo, hi):
+            return _BAD
+        if not (self.comparable(node, "<=", lo, a, node.low, node.operand)
+                and self.comparable(node, "<=", a, hi, node.operand, node.high)):
+            return _BAD
+        shape = self.combine(node, a, lo, hi)
+        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(a, lo, hi))
+
+    def _presence(self, node: ast.Presence, scope):
+        a = self.expr(node.operand, scope)
+        if a is _BAD:
+            return _BAD
+        if a.type.kind == ROWSET:
+            return self.err("type-mismatch", "`is present` tests a value, not a table", node.span)
+        return Info(Type(BOOL), a.shape, a.rowset, a.refs)
+
+    def _call(self, node: ast.Call, scope):
+        f = node.func
+        if f in self.ns.lookups:
+            return self._lookup_call(node, scope)
+        b = BUILTINS.get(f)
+        if b is None:
+            return self.err("unknown-function", f"unknown function or lookup `{f}`", node.span,
+                            did_you_mean(f, [*BUILTINS, *self.ns.lookups]))
+        if f in ("min", "max") and len(node.args) >= 2:
+            return self._elementwise_extreme(node, scope)
+        if not b.min_args <= len(node.args) <= b.max_args:
+            n = b.min_args if b.min_args == b.max_args else f"{b.min_args} to {b.max_args}"
+            return self.err("wrong-arity", f"`{f}` takes {n} argument(s), not {len(node.args)}", node.span)
+        if node.where is not None and f not in AGGREGATES:
+            return self.err("type-mismatch", f"`where` filters the rows of an aggregate; `{f}` is not one",
+                            node.where.span)
+        if f in AGGREGATES:
+            return self._aggregate(node, scope)
+        return self._scalar_call(node, scope)
+
+    def _lookup_call(self, node, scope):
+        lk = self.lookup_types[node.func]
+        if len(node.args) != 1:
+            return self.err("wrong-arity", f"lookup `{node.func}` takes one key", node.span)
+        a = self.expr(node.args[0], scope)
+        if a is _BAD:
+            return _BAD
+        key_t = lk[0]
+        if a.type.kind not in (TEXT, ENUM, INTEGER) or (key_t.kind == INTEGER) != (a.type.kind == INTEGER):
+            return self.err("type-mismatch", f"lookup `{node.func}` takes a {key_t.describe()} key, "
+                            f"not {a.type.describe()}", node.args[0].span)
+        return Info(lk[1], a.shape, a.rowset, a.refs)
+
+    def _elementwise_extreme(self, node, scope):
+        infos = [self.expr(a, scope) for a in node.args]
+        if _BAD in infos:
+            return _BAD
+        first = infos[0]
+        for a, i in zip(node.args[1:], infos[1:]):
+            if not self.comparable(node, "<", first, i, node.args[0], a):
+                return _BAD
+        shape = self.combine(node, *infos)
+        unit = next((i.type.unit for i in infos if i.type.unit is not None), None)
+        return _BAD if shape is None else Info(Type(first.type.kind, unit, first.type.values), shape[0],
+                                                shape[1], self._refs(*infos))
+
+    def _aggregate(self, node: ast.Call, scope: Scope):
+        f = node.func
+        a = self.expr(node.args[0], scope)
+        if a is _BAD:
+            return _BAD
+        if a.type.kind == ROWSET:
+            if f not in ("count", "share"):
+                return self.err("aggregate-over-scalar", f"`{f}` needs a column, e.g. {f}({a.rowset}.column)",
+                                node.args[0].span)
+            if f == "share" and node.where is None:
+                return self.err("type-mismatch", f"share of what? write share({a.rowset} where ...)", node.span)
+            rowset = a.rowset
+        elif a.shape == ELEM:
+            rowset = a.rowset
+        elif a.shape == SCALAR:
+            return self.err("aggregate-over-scalar", f"`{f}` aggregates the rows of a table or category; this "
+                            "argument is one value", node.args[0].span,
+                            "name a column of a table, category or group: sum(objects.area_ha)")
+        else:
+            var = scope.var or "row"
+            return self.err("aggregate-over-scalar", f"`{f}` over `{var}` sees one {a.shape} at a time",
+                            node.args[0].span, "aggregate a table, a category or a group variable")
+        refs = a.refs
+        if node.where is not None:
+            w = self.expr(node.where, scope)
+            if w is _BAD:
+                return _BAD
+            if w.type.kind != BOOL:
+                return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", node.where.span)
+            if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
+                return self.err("scope-mismatch", f"the `where` of this {f} must test rows of `{rowset}`",
+                                node.where.span, f"write `{rowset}.column` in the filter")
+            refs |= w.refs
+        t = a.type
+        if f in ("sum", "mean"):
+            if not t.numeric:
+                return self.err("type-mismatch", f"`{f}` needs numbers, not {t.describe()}", node.args[0].span)
+            result = Type(NUMBER if f == "mean" else t.kind, t.unit)
+        elif f in ("min", "max"):
+            if not (t.numeric or t.kind == DATE):
+                return self.err("type-mismatch", f"`{f}` needs numbers or dates, not {t.describe()}",
+                                node.args[0].span)
+            result = t
+        elif f == "count":
+            result = Type(INTEGER, U.DIMENSIONLESS)
+        elif f == "share":
+            if t.kind not in (BOOL, ROWSET):
+                return self.err("type-mismatch", "`share` needs a condition or a rowset with `where`",
+                                node.args[0].span)
+            result = Type(NUMBER, U.parse_unit("%"))
+        else:  # any / all
+            if t.kind != BOOL:
+                return self.err("type-mismatch", f"`{f}` needs a condition, not {t.describe()}", node.args[0].span)
+            result = Type(BOOL)
+        shape = GROUP if scope.kind == GROUP and rowset == scope.var else SCALAR
+        return Info(result, shape, None, refs)
+
+    def _scalar_call(self, node: ast.Call, scope):
+        f = node.func
+        if f == "date":
+            arg = node.args[0]
+            if not isinstance(arg, ast.Str):
+                return self.err("type-mismatch", "date() takes a literal such as \"2030-12-31\"", arg.span)
+            try:
+                dt.date.fromisoformat(arg.value)
+            except ValueError:
+                return self.err("type-mismatch", f"`{arg.value}` is not a date (YYYY-MM-DD)", arg.span)
+            self.expr(arg, scope)
+            return Info(Type(DATE))
+        infos = [self.expr(a, scope) for a in node.args]
+        if _BAD in infos:
+            return _BAD
+        shape = self.combine(node, *infos)
+        if shape is None:
+            return _BAD
+        first = infos[0]
+        refs = self._refs(*infos)
+        if f in ("abs", "round"):
+            if not first.type.numeric:
+                return self.err("type-mismatch", f"`{f}` needs a number, not {first.type.describe()}", node.span)
+            if f == "round" and len(infos) > 1 and not (isinstance(node.args[1], ast.Num) and infos[1].type.kind == INTEGER):
+                return self.err("type-mismatch", "round(x, N) takes a whole number of decimals", node.args[1].span)
+            return Info(first.type, shape[0], shape[1], refs)
+        if f == "year":
+            if first.type.kind != DATE:
+                return self.err("type-mismatch", f"`year` needs a date, not {first.type.describe()}", node.span)
+            return Info(Type(INTEGER, U.DIMENSIONLESS), shape[0], shape[1], refs)
+        if f == "coalesce":
+            for a, i in zip(node.args[1:], infos[1:]):
+                if not self.comparable(node, "==", first, i, node.args[0], a):
+                    return _BAD
+            return Info(first.type, shape[0], shape[1], refs)
+        raise AssertionError(f)  # pragma: no cover - every builtin is handled above
+
+    def top_let(self, name: str) -> Info:
+        if name in self._let_types:
+            return self._let_types[name]
+        decl = self.ns.lets[name]
+        if name in self._let_busy:
+            return self.err("cyclic-definition", f"`{name}` is defined in terms of itself", decl.span)
+        self._let_busy.add(name)
+        i = self.expr(decl.expr, Scope("plan"))
+        self._let_busy.discard(name)
+        if i is not _BAD and i.shape != SCALAR:
+            i = self.err("aggregate-needed", f"`let {name}` is one value for the plan; aggregate the column",
+                         decl.expr.span, "e.g. sum(objects.area_ha)")
+        self._let_types[name] = i
+        return Info(i.type, i.shape, i.rowset, i.refs | {("let", name)}) if i is not _BAD else _BAD

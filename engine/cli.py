@@ -1,0 +1,148 @@
+"""The command line: ``nbscheck check``, ``nbscheck lint``, ``nbscheck standards``.
+
+Exit codes: 0 the plan passes at ``--fail-on`` (or the pack is clean), 1 it
+does not, 2 the input or the rules are invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import api
+from .check.loader import bundled_packs
+from .diagnostics import ERROR, NbsError, format_all
+from .render import FORMATS, write_reports
+from .render import text as text_render
+from .resources import data_dir, version
+from .results import exit_code
+
+EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+DEFAULT_EXAMPLE = "riverside"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 too; keep the message short and helpful
+        self.print_usage(sys.stderr)
+        print(f"nbscheck: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INVALID)
+
+
+def _formats(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {', '.join(FORMATS)}")
+    return list(dict.fromkeys(names))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="nbscheck", description="Check urban ecological-restoration plans against standards "
+                "written as rules.")
+    p.add_argument("--version", action="version", version=f"nbscheck {version()}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="check a plan package against a standard",
+                       description="Evaluate a plan package and report a verdict. Exit 0: passes at --fail-on; "
+                       "1: does not; 2: invalid input.")
+    c.add_argument("plan", nargs="?", help="plan folder, .zip or plan.yaml (default: the bundled example)")
+    c.add_argument("--standard", "-s", help="bundled standard id or path to a pack (default: the plan's `standard:`)")
+    c.add_argument("--format", "-f", type=_formats, default=None,
+                   help=f"comma-separated formats: {', '.join(FORMATS)} (default: text; json when -o is given)")
+    c.add_argument("-o", "--output", type=Path, help="folder to write the report files into")
+    c.add_argument("--fail-on", choices=("shall", "should", "never"), default="shall",
+                   help="exit 1 when shall rules fail or lack data (default), also when should rules fail, or never")
+    c.add_argument("--waivers", type=Path, help="YAML file of reviewer waivers")
+    c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    lint = sub.add_parser("lint", help="check rule files and report every problem",
+                          description="Parse and check a rule pack; print file:line:col: code: message.")
+    lint.add_argument("rules", help="a rule file, a pack folder, or a bundled standard id")
+    lint.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    sub.add_parser("standards", help="list the bundled standards")
+    return p
+
+
+def _print_diags(diags, stream=sys.stderr) -> None:
+    print(format_all(diags), file=stream)
+
+
+def cmd_check(args) -> int:
+    plan_path = args.plan
+    if plan_path is None:
+        plan_path = str(data_dir("examples") / DEFAULT_EXAMPLE)
+        print(f"nbscheck: no plan given; checking the bundled example {DEFAULT_EXAMPLE!r}", file=sys.stderr)
+    std = api.load_standard(api.standard_for(plan_path, args.standard))
+    plan = api.load_plan(plan_path, std)
+    waivers = api.load_waivers(args.waivers, std) if args.waivers else None
+    report = api.evaluate(std, plan, waivers, waivers_file=args.waivers.name if args.waivers else None)
+    formats = args.format or (["json"] if args.output else ["text"])
+    color = args.color == "always" or (args.color == "auto" and text_render.use_color())
+    if args.output:
+        written = write_reports(report.data, formats, args.output)
+        print(text_render.render(report.data, color=color), end="")
+        for path in written:
+            print(f"wrote {path}")
+    else:
+        for f in formats:
+            out = text_render.render(report.data, color=color) if f == "text" else FORMATS[f].render(report.data)
+            sys.stdout.write(out)
+    code = exit_code(report.verdict, args.fail_on)
+    return code
+
+
+def cmd_lint(args) -> int:
+    diags = api.lint(args.rules)
+    errors = [d for d in diags if d.severity == ERROR]
+    warnings = [d for d in diags if d.severity != ERROR]
+    if diags:
+        _print_diags(diags, sys.stdout)
+    if errors or (args.strict and warnings):
+        print(f"{len(errors)} error(s), {len(warnings)} warning(s)", file=sys.stderr)
+        return EXIT_INVALID
+    std = api.load_standard(args.rules)
+    print(f"{std.id} {std.version}: {len(std.rules)} rules, no errors"
+          + (f", {len(warnings)} warning(s)" if warnings else ""))
+    return EXIT_OK
+
+
+def cmd_standards(args) -> int:
+    for sid, path in sorted(bundled_packs().items()):
+        try:
+            std = api.load_standard(path)
+            print(f"{sid:32} {std.version:8} {len(std.rules):4} rules  {std.title}")
+        except NbsError:
+            print(f"{sid:32} (does not check: run `nbscheck lint {path}`)")
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (tests call this directly)."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "encoding", "utf-8").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except NbsError as e:
+        _print_diags(e.diagnostics)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:  # console script entry point
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,297 @@
+"""Vectorised operations the compiled rules call: three-valued logic over
+pandas Series and scalars, and aggregates (whole-table or grouped).
+
+Nulls propagate: a comparison with a missing value is unknown (``pd.NA``),
+``and``/``or`` follow Kleene logic, and an aggregate over missing values is
+missing. Nothing here loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+import pandas as pd
+
+OPS = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    ">=": operator.ge, "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+}
+
+
+def is_series(x) -> bool:
+    return isinstance(x, pd.Series)
+
+
+def is_null(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def null_like(other: pd.Series, dtype="float64") -> pd.Series:
+    return pd.Series(np.nan if dtype == "float64" else pd.NA, index=other.index, dtype=dtype)
+
+
+def null_mask(x) -> pd.Series | bool:
+    return x.isna() if is_series(x) else is_null(x)
+
+
+def to_bool(x):
+    """A boolean Series (nullable) or a scalar True / False / None."""
+    if is_series(x):
+        return x if x.dtype == "boolean" else x.astype("boolean")
+    return None if is_null(x) else bool(x)
+
+
+def arith(op: str, a, b):
+    if not is_series(a) and not is_series(b):
+        if is_null(a) or is_null(b) or (op == "/" and b == 0):
+            return None
+        return OPS[op](a, b)
+    if not is_series(a) and is_null(a):
+        return null_like(b)
+    if not is_series(b) and is_null(b):
+        return null_like(a)
+    out = OPS[op](a, b)
+    if op == "/":
+        out = out.replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+def scale(x, factor: float):
+    if factor == 1.0:
+        return x
+    if is_series(x):
+        return x * factor
+    return None if is_null(x) else x * factor
+
+
+def neg(x):
+    if is_series(x):
+        return -x
+    return None if is_null(x) else -x
+
+
+def compare(op: str, a, b):
+    if not is_series(a) and not is_series(b):
+        if is_null(a) or is_null(b):
+            return None
+        return bool(OPS[op](a, b))
+    if not is_series(a):
+        if is_null(a):
+            return null_like(b, "boolean")
+        a, b, op = b, a, _FLIP[op]
+    if not is_series(b) and is_null(b):
+        return null_like(a, "boolean")
+    out = OPS[op](a, b)
+    nulls = a.isna() if not is_series(b) else (a.isna() | b.isna())
+    out = out.astype("boolean")
+    if nulls.any():
+        out = out.mask(nulls)
+    return out
+
+
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def and_(a, b):
+    a, b = to_bool(a), to_bool(b)
+    if not is_series(a) and not is_series(b):
+        if a is False or b is False:
+            return False
+        return None if a is None or b is None else True
+    if not is_series(a):
+        a, b = b, a
+    return a & (pd.NA if b is None else b)
+
+
+def or_(a, b):
+    a, b = to_bool(a), to_bool(b)
+    if not is_series(a) and not is_series(b):
+        if a is True or b is True:
+            return True
+        return None if a is None or b is None else False
+    if not is_series(a):
+        a, b = b, a
+    return a | (pd.NA if b is None else b)
+
+
+def not_(a):
+    a = to_bool(a)
+    if is_series(a):
+        return ~a
+    return None if a is None else not a
+
+
+def isin(a, values: list, negated: bool):
+    if not is_series(a):
+        if is_null(a):
+            return None
+        return (a in values) != negated
+    out = a.isin(values)
+    if negated:
+        out = ~out
+    out = out.astype("boolean")
+    nulls = a.isna()
+    return out.mask(nulls) if nulls.any() else out
+
+
+def present(a, want: bool):
+    if is_series(a):
+        out = a.notna()
+        return out if want else ~out
+    return (not is_null(a)) == want
+
+
+def coalesce(*values):
+    out = values[0]
+    for v in values[1:]:
+        if is_series(out):
+            out = out.fillna(v) if not is_series(v) and not is_null(v) else (out.combine_first(v) if is_series(v) else out)
+        elif is_null(out):
+            out = v
+    return out
+
+
+def extreme(which: str, *values):
+    series = [v for v in values if is_series(v)]
+    if not series:
+        vals = [v for v in values]
+        if any(is_null(v) for v in vals):
+            return None
+        return min(vals) if which == "min" else max(vals)
+    frame = pd.concat([v if is_series(v) else pd.Series(v, index=series[0].index) for v in values], axis=1)
+    out = frame.min(axis=1) if which == "min" else frame.max(axis=1)
+    return out.mask(frame.isna().any(axis=1))
+
+
+def round_(x, digits: int = 0):
+    if is_series(x):
+        return x.round(digits)
+    return None if is_null(x) else round(x, digits)
+
+
+def abs_(x):
+    if is_series(x):
+        return x.abs()
+    return None if is_null(x) else abs(x)
+
+
+def year(x):
+    if is_series(x):
+        return x.dt.year.astype("float64")
+    return None if is_null(x) else float(x.year)
+
+
+def lookup(x, table: dict, default):
+    if not is_series(x):
+        if is_null(x):
+            return None
+        return table.get(str(x) if not isinstance(x, float) else str(int(x)), default)
+    if isinstance(x.dtype, pd.CategoricalDtype):
+        cats = x.cat.categories
+        values = [table.get(str(c), default) for c in cats]
+        codes = x.cat.codes.to_numpy()
+        if all(isinstance(v, (int, float)) or v is None for v in values):
+            arr = np.array([np.nan if v is None else v for v in values], dtype="float64")
+            out = np.where(codes >= 0, arr[np.maximum(codes, 0)] if len(arr) else np.nan, np.nan)
+            return pd.Series(out, index=x.index)
+        obj = np.array(values + [None], dtype=object)
+        return pd.Series(obj[np.where(codes >= 0, codes, len(values))], index=x.index)
+    keys = x if x.dtype != "float64" else x.map(lambda v: str(int(v)) if v == v else v)
+    out = keys.map(table)
+    if default is not None:
+        out = out.where(x.isna() | out.notna(), default)
+    return out
+
+
+# ---- aggregates ------------------------------------------------------------
+
+
+def _reduce(series: pd.Series, keys, how: str):
+    if keys is None:
+        return getattr(series, how)()
+    return getattr(series.groupby(keys, observed=True, sort=True), how)()
+
+
+def _finish(value, null, keys):
+    """Scalar: None when null; grouped: the Series with nulls masked."""
+    if keys is None:
+        if null or is_null(value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+    return value.mask(null) if null.any() else value
+
+
+def aggregate(func: str, values, include, keys, length: pd.Series | None = None, unknown_rows: int = 0):
+    """One aggregate over the element rows (``values`` aligned with them).
+
+    ``include`` is the ``where`` filter (nullable bool Series or None); ``keys``
+    the group of each element row (None for one plan-level value).
+    ``unknown_rows`` counts rows whose membership in the rowset is unknown.
+    """
+    if include is not None and not is_series(include):
+        base = values if is_series(values) else length
+        if include is True:
+            include = None
+        else:  # a scalar filter that is false includes no row; unknown, every row unknown
+            include = pd.Series(pd.NA if include is None else False, index=base.index, dtype="boolean")
+    inc = include.fillna(False).astype(bool) if include is not None else None
+    unknown = include.isna() if include is not None else None
+    index_src = values if is_series(values) else length
+
+    def nulls(extra=None):
+        parts = [p for p in (unknown, extra) if p is not None]
+        if not parts:
+            flag = pd.Series(False, index=index_src.index)
+        else:
+            flag = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        r = _reduce(flag, keys, "any")
+        return (r or unknown_rows > 0) if keys is None else r
+
+    if func == "count":
+        n = _reduce(inc, keys, "sum") if inc is not None else (len(index_src) if keys is None else _reduce(
+            pd.Series(1, index=index_src.index), keys, "sum"))
+        return _finish(n, nulls(), keys)
+    if func == "share":
+        if values is None:  # share(rowset where ...)
+            cond, base = inc, None
+        else:
+            b = to_bool(values)
+            cond = b.fillna(False).astype(bool)
+            if inc is not None:
+                cond = cond & inc
+            base = inc
+        num = _reduce(cond, keys, "sum")
+        den = (len(index_src) if keys is None else _reduce(pd.Series(1, index=index_src.index), keys, "sum")) \
+            if base is None else _reduce(base, keys, "sum")
+        null_extra = None if values is None else (values.isna() & (inc if inc is not None else True))
+        null = nulls(null_extra)
+        if keys is None:
+            return None if null or den == 0 else 100.0 * float(num) / float(den)
+        out = 100.0 * num.astype("float64") / den.astype("float64").where(den > 0)
+        return _finish(out, null, keys)
+    v = values if inc is None else values.where(inc)
+    missing = values.isna() if inc is None else (values.isna() & inc)
+    if func in ("any", "all"):
+        b = to_bool(values)
+        hit = (b.fillna(False) if func == "any" else ~b.fillna(True)).astype(bool)
+        if inc is not None:
+            hit = hit & inc
+        found = _reduce(hit, keys, "any")
+        null = nulls(missing)
+        if keys is None:
+            if found:
+                return func == "any"
+            return None if null else func == "all"
+        out = (found if func == "any" else ~found).astype("boolean")
+        return out.mask(null & ~found)
+    if func == "sum":
+        total = _reduce(v, keys, "sum")
+        return _finish(total, nulls(missing), keys)
+    if func == "mean":
+        total = _reduce(v, keys, "mean")
+        return _finish(total, nulls(missing), keys)
+    if func in ("min", "max"):
+        return _finish(_reduce(v, keys, func), nulls(missing), keys)
+    raise KeyError(func)  # pragma: no cover - the checker admits only the names above

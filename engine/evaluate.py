@@ -1,0 +1,482 @@
+"""Running a compiled standard on a loaded plan; yields rule results.
+
+A rule over a table is evaluated as whole-column operations; only the rows
+(or groups) that fail or lack data become Python objects, for messages and
+evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .check.types import ELEM, GROUP, ROW
+from .compile import Compiler, Env
+from .compile import runtime as rt
+from .model import Rule, Standard
+from .plan import Plan
+from .results import (FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome)
+from .syntax import ast
+
+
+class Context:
+    """One evaluation: the plan's data, params, and caches shared by rules."""
+
+    def __init__(self, std: Standard, plan: Plan, compiler: Compiler):
+        self.std = std
+        self.plan = plan
+        self.fields = plan.fields
+        self.compiler = compiler
+        self.cache: dict = {}
+        self._masks: dict[str, pd.Series] = {}
+        self._frames: dict[str, tuple[pd.DataFrame, int]] = {}
+
+    def mask(self, rowset: str):
+        """Membership of each row of the table in a category (nullable bool), or None for a table."""
+        if rowset in self.std.tables:
+            return None
+        if rowset not in self._masks:
+            cat = self.std.categories[rowset]
+            df = self.plan.tables[cat.table]
+            m = True
+            if cat.selector is not None:
+                m = rt.to_bool(self.compiler.expr(cat.selector)(Env(self, frame=df)))
+            if cat.parent is not None:
+                pm = self.mask(cat.parent)
+                m = rt.and_(m, pm) if pm is not None else m
+            if not rt.is_series(m):
+                m = pd.Series(m if m is not None else pd.NA, index=df.index, dtype="boolean")
+            self._masks[rowset] = m
+        return self._masks[rowset]
+
+    def table_of(self, rowset: str) -> str:
+        return rowset if rowset in self.std.tables else self.std.categories[rowset].table
+
+    def rowset(self, rowset: str) -> tuple[pd.DataFrame, int]:
+        """The rows of a table or category, and how many rows' membership is unknown."""
+        if rowset not in self._frames:
+            df = self.plan.tables[self.table_of(rowset)]
+            m = self.mask(rowset)
+            if m is None:
+                self._frames[rowset] = (df, 0)
+            else:
+                self._frames[rowset] = (df[m.fillna(False).astype(bool)], int(m.isna().sum()))
+        return self._frames[rowset]
+
+
+def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = None) -> list[RuleResult]:
+    """Evaluate every rule (disabled rules are skipped) in declaration order."""
+    compiler = Compiler(std)
+    ctx = Context(std, plan, compiler)
+    index = _waiver_index(waivers or [])
+    results = []
+    for rule in std.rules:
+        if rule.disabled is not None:
+            continue
+        results.append(RuleEvaluation(ctx, rule, index.get(rule.id, [])).run())
+    return results
+
+
+def _waiver_index(waivers: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for w in waivers:
+        out.setdefault(w["rule"], []).append(w)
+    return out
+
+
+# ---- values for evidence -----------------------------------------------------------
+
+
+def plain(v: Any) -> Any:
+    """A JSON-ready copy of a value: numbers rounded to 6 decimals, NaN as None."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v) or math.isinf(v):
+            return None
+        r = round(float(v), 6)
+        return int(r) if r.is_integer() and abs(r) < 2**53 else r
+    if isinstance(v, (pd.Timestamp, dt.date)):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def show(v: Any) -> str:
+    """A value as it reads in a message."""
+    p = plain(v)
+    if p is None:
+        return "(missing)"
+    if isinstance(p, bool):
+        return "yes" if p else "no"
+    if isinstance(p, float):
+        if abs(p) >= 0.01 or p == 0:
+            return f"{p:.2f}".rstrip("0").rstrip(".")
+        return f"{p:.3g}"
+    return str(p)
+
+
+class RuleEvaluation:
+    """Evaluates one rule; builds its result and evidence."""
+
+    def __init__(self, ctx: Context, rule: Rule, waivers: list[dict]):
+        self.ctx = ctx
+        self.rule = rule
+        self.node: ast.Rule = rule.node
+        self.c = ctx.compiler
+        self.waivers = waivers
+
+    def result(self, outcome: str, message: str, **kw) -> RuleResult:
+        r = self.rule
+        span = self.node.span
+        return RuleResult(
+            rule_id=r.id, title=r.title, strength=r.strength, severity=r.severity, goals=list(r.goals),
+            categories=list(r.categories), stages=list(r.stages), outcome=outcome, message=message,
+            scope=r.scope, source={"file": self.ctx.std.relpath(span.file), "line": span.line,
+                                   "column": span.column},
+            citations=list(r.citations), rationale=r.rationale, **kw)
+
+    def run(self) -> RuleResult:
+        env = Env(self.ctx)
+        node = self.node
+        evidence: dict[str, Any] = {}
+        if node.when is not None:
+            w = self.c.expr(node.when)(env)
+            evidence["when"] = plain(w)
+            if w is None:
+                missing = self.missing_plan(node.when)
+                return self._waive(self.result(INSUFFICIENT, self.insufficient_text(missing), evidence=evidence,
+                                               missing=missing))
+            if not w:
+                return self.result(NOT_APPLICABLE, "not applicable: "
+                                   + self.ctx.std.source_text(node.when.span), evidence=evidence)
+        if self.rule.scope == "plan":
+            return self._waive(self.run_plan(env, evidence))
+        return self.run_rows(env, evidence)
+
+    # plan-level -----------------------------------------------------------------
+    def run_plan(self, env: Env, evidence: dict) -> RuleResult:
+        node = self.node
+        for let in node.lets:
+            env.lets[let.name] = self.c.expr(let.expr)(env)
+        value = self.c.expr(node.assertion)(env)
+        evidence.update(self.lets_evidence(env))
+        evidence["checks"] = self.comparisons(node.assertion, env)
+        if value is None:
+            missing = self.missing_plan(node.assertion, node.lets)
+            return self.result(INSUFFICIENT, self.insufficient_text(missing), evidence=evidence, missing=missing)
+        if value:
+            return self.result(PASS, "", evidence=evidence)
+        return self.result(FAIL, self.message(env), evidence=evidence)
+
+    def lets_evidence(self, env: Env) -> dict:
+        return {"let": {k: plain(v) for k, v in env.lets.items() if not rt.is_series(v)}} if env.lets else {}
+
+    def comparisons(self, expr, env: Env) -> list[dict]:
+        """The comparisons at the top of a condition, with both sides' values."""
+        out = []
+        stack = [expr]
+        while stack:
+            e = stack.pop(0)
+            if isinstance(e, ast.Logic):
+                stack[:0] = [e.left, e.right]
+            elif isinstance(e, ast.Not):
+                stack.insert(0, e.operand)
+            elif isinstance(e, (ast.Compare, ast.Between)):
+                left = e.left if isinstance(e, ast.Compare) else e.operand
+                rights = [e.right] if isinstance(e, ast.Compare) else [e.low, e.high]
+                lv = self.c.expr(left)(env)
+                if rt.is_series(lv):
+                    continue
+                info = self.c.type_of(left)
+                unit = info.type.unit.name if info.type.unit is not None else ""
+                entry = {"expression": self.ctx.std.source_text(e.span), "actual": plain(lv)}
+                if isinstance(e, ast.Compare):
+                    rv = self.c._pair(left, e.right)[1](env)
+                    entry.update(operator=e.op, required=plain(rv) if not rt.is_series(rv) else None)
+                else:
+                    entry.update(operator="between", required=[plain(self.c._pair(left, r)[1](env)) for r in rights])
+                entry["unit"] = unit
+                out.append(entry)
+        return out
+
+    # per row / per group ------------------------------------------------------------
+    def run_rows(self, env: Env, evidence: dict) -> RuleResult:
+        node, ctx = self.node, self.ctx
+        fe = node.for_each
+        table = ctx.table_of(fe.rowset)
+        frame, unknown_members = ctx.rowset(fe.rowset)
+        findings: list[Finding] = []
+        counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
+        if unknown_members:
+            m = ctx.mask(fe.rowset)
+            cat = ctx.std.categories[fe.rowset]
+            rows = ctx.plan.tables[table][m.isna()]
+            counts[INSUFFICIENT] += len(rows)
+            findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._refs_cols(cat.selector))
+        if fe.where is not None:
+            w = rt.to_bool(self.c.expr(fe.where)(Env(ctx, frame=frame)))
+            if rt.is_series(w):
+                unknown = w.isna()
+                if unknown.any():
+                    rows = frame[unknown]
+                    counts[INSUFFICIENT] += len(rows)
+                    findings += self.row_findings(rows, table, INSUFFICIENT, None,
+                                                  extra_missing=self._refs_cols(fe.where))
+                frame = frame[w.fillna(False).astype(bool)]
+            elif w is None:
+                counts[INSUFFICIENT] += len(frame)
+                frame = frame.iloc[0:0]
+            elif not w:
+                frame = frame.iloc[0:0]
+        if fe.by is None:
+            result = self.rows_outcome(env, frame, table, counts, findings)
+        else:
+            result = self.groups_outcome(env, frame, table, counts, findings)
+        findings.sort(key=lambda f: (f.row if f.row is not None else 0, str(f.key)))
+        outcome = rule_outcome(counts)
+        if outcome == FAIL:
+            first = next(f for f in findings if f.outcome == FAIL)
+            n = counts[FAIL]
+            message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
+        elif outcome == INSUFFICIENT:
+            first = next(f for f in findings if f.outcome == INSUFFICIENT)
+            n = counts[INSUFFICIENT]
+            message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
+        else:
+            message = ""
+        evidence.update(result)
+        missing = sorted({m for f in findings for m in f.missing})
+        return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
+                           findings=findings, missing=missing)
+
+    def _refs_cols(self, expr) -> list[str]:
+        info = self.c.type_of(expr)
+        return sorted({r[1] for r in info.refs if r[0] == "row"})
+
+    def rows_outcome(self, env, frame, table, counts, findings) -> dict:
+        node = self.node
+        renv = env.child(frame=frame)
+        for let in node.lets:
+            renv.lets[let.name] = self.c.expr(let.expr)(renv)
+        value = rt.to_bool(self.c.expr(node.assertion)(renv))
+        if not rt.is_series(value):
+            value = pd.Series(pd.NA if value is None else value, index=frame.index, dtype="boolean")
+        passed = value.fillna(False).astype(bool)
+        unknown = value.isna()
+        failed = ~passed & ~unknown
+        waived = self.waived_rows(frame, table)
+        if waived is not None:
+            counts[WAIVED] += int((waived & (failed | unknown)).sum())
+            failed &= ~waived
+            unknown &= ~waived
+        counts[PASS] += int(passed.sum())
+        counts[FAIL] += int(failed.sum())
+        counts[INSUFFICIENT] += int(unknown.sum())
+        for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT)):
+            if mask.any():
+                idx = frame.index[mask.to_numpy()]
+                findings += self.row_findings(frame.loc[idx], table, outcome, renv, idx)
+        if waived is not None:
+            for w_idx in frame.index[(waived & ~passed).to_numpy()]:
+                findings += self.row_findings(frame.loc[[w_idx]], table, WAIVED, renv, pd.Index([w_idx]))
+        return {"rows": int(len(frame))}
+
+    def waived_rows(self, frame, table):
+        if not self.waivers:
+            return None
+        key = self.ctx.std.tables[table].key
+        keys = set()
+        for w in self.waivers:
+            if not w.get("keys"):
+                keys = None
+                break
+            keys.update(str(k) for k in w["keys"])
+        if keys is None:
+            return pd.Series(True, index=frame.index)
+        return frame[key].astype(str).isin(keys)
+
+    def _waiver_for(self, key) -> dict | None:
+        for w in self.waivers:
+            if not w.get("keys") or str(key) in {str(k) for k in w["keys"]}:
+                return {k: w[k] for k in ("reason", "by", "reference") if w.get(k)}
+        return None
+
+    def row_findings(self, rows: pd.DataFrame, table: str, outcome: str, renv: Env | None,
+                     idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> list[Finding]:
+        std, node = self.ctx.std, self.node
+        key_col = std.tables[table].key
+        refs = self._read_columns()
+        cols = [c for c in refs if c in rows.columns]
+        values = {c: rows[c].tolist() for c in cols}
+        lets = {}
+        messages = None
+        if renv is not None and idx is not None:
+            sub = renv.child(frame=rows, lets={k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()})
+            lets = {k: (v.tolist() if rt.is_series(v) else [v] * len(rows)) for k, v in sub.lets.items()}
+            if outcome == FAIL:
+                messages = self.messages(sub, len(rows))
+        keys = rows[key_col].tolist()
+        out = []
+        for i, (row, key) in enumerate(zip(rows.index.tolist(), keys)):
+            vals = {c: plain(values[c][i]) for c in cols}
+            vals.update({k: plain(v[i]) for k, v in lets.items()})
+            if outcome == FAIL:
+                missing, message = [], messages[i]
+            elif outcome == WAIVED:
+                missing, message = [], "waived"
+            else:
+                missing = sorted({c for c in (extra_missing or cols) if vals.get(c) is None}
+                                 | {c for c in cols if vals.get(c) is None})
+                message = self.insufficient_text([f"{table}.{c}" for c in missing], f"{key_col} {key}")
+            out.append(Finding(outcome, table, plain(key), int(row), message, vals,
+                               [f"{table}.{c}" for c in missing] if outcome == INSUFFICIENT else [],
+                               self._waiver_for(key) if outcome == WAIVED else None))
+        return out
+
+    def _read_columns(self) -> list[str]:
+        """Columns of the row variable that the rule reads, in a stable order."""
+        node = self.node
+        cols: set[str] = set()
+        exprs = [node.assertion, *(l.expr for l in node.lets)]
+        if node.for_each.where is not None:
+            exprs.append(node.for_each.where)
+        if node.message is not None:
+            exprs += [p for p in node.message.parts if not isinstance(p, str)]
+        for e in exprs:
+            for r in self.c.type_of(e).refs:
+                if r[0] in ("row", "group"):
+                    cols.add(r[1])
+        key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
+        return sorted(cols - {key})
+
+    def groups_outcome(self, env, frame, table, counts, findings) -> dict:
+        node, by = self.node, self.node.for_each.by
+        keys = frame[by]
+        nokey = keys.isna()
+        if nokey.any():
+            rows = frame[nokey]
+            counts[INSUFFICIENT] += len(rows)
+            findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=[by])
+            frame, keys = frame[~nokey], keys[~nokey]
+        groups = keys.groupby(keys, observed=True, sort=True).size().index
+        genv = env.child(frame=frame, keys=keys, groups=groups)
+        for let in node.lets:
+            genv.lets[let.name] = self._as_groups(self.c.expr(let.expr)(genv), groups)
+        value = rt.to_bool(self._as_groups(self.c.expr(node.assertion)(genv), groups, "boolean"))
+        passed = value.fillna(False).astype(bool)
+        unknown = value.isna()
+        failed = ~passed & ~unknown
+        counts[PASS] += int(passed.sum())
+        waived_keys = set()
+        for g in groups[(failed | unknown).to_numpy()]:
+            if self._waiver_for(g) is not None:
+                waived_keys.add(g)
+        parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
+        rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
+        for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
+            if ok:
+                continue
+            vals = {k: plain(v.loc[g]) for k, v in genv.lets.items()}
+            if g in waived_keys:
+                counts[WAIVED] += 1
+                findings.append(Finding(WAIVED, table, plain(g), None, "waived", vals, [], self._waiver_for(g)))
+            elif unk:
+                counts[INSUFFICIENT] += 1
+                missing = self.missing_group(frame[keys == g])
+                findings.append(Finding(INSUFFICIENT, table, plain(g), None,
+                                        self.insufficient_text(missing, f"{by} {plain(g)}"), vals, missing))
+            else:
+                counts[FAIL] += 1
+                msg = self.render(lambda p: rendered[id(p)].loc[g]) if node.message else self.default_message(
+                    f"{by} {show(g)}")
+                findings.append(Finding(FAIL, table, plain(g), None, msg, vals, []))
+        return {"groups": int(len(groups)), "group_by": by}
+
+    def _as_groups(self, v, groups, dtype="float64"):
+        if rt.is_series(v):
+            return v.reindex(groups)
+        return pd.Series(pd.NA if v is None else v, index=groups,
+                         dtype=dtype if v is None or isinstance(v, bool) else None)
+
+    def missing_group(self, rows: pd.DataFrame) -> list[str]:
+        table = self.ctx.table_of(self.node.for_each.rowset)
+        out = []
+        for c in self._read_columns():
+            if c in rows.columns:
+                n = int(rows[c].isna().sum())
+                if n:
+                    out.append(f"{table}.{c} ({n} of {len(rows)} rows empty)")
+        return out or self.missing_plan(self.node.assertion, self.node.lets)
+
+    # messages ------------------------------------------------------------------
+    def messages(self, env: Env, n: int) -> list[str]:
+        node = self.node
+        if node.message is None:
+            key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
+            keys = env.frame[key].tolist()
+            return [self.default_message(f"{key} {k}") for k in keys]
+        parts = []
+        for p in node.message.parts:
+            if isinstance(p, str):
+                parts.append([p] * n)
+            else:
+                v = self.c.expr(p)(env)
+                parts.append([show(x) for x in v.tolist()] if rt.is_series(v) else [show(v)] * n)
+        return ["".join(row) for row in zip(*parts)] if parts else [""] * n
+
+    def message(self, env: Env) -> str:
+        if self.node.message is None:
+            return self.default_message(None)
+        return self.render(lambda p: self.c.expr(p)(env))
+
+    def render(self, value_of) -> str:
+        return "".join(p if isinstance(p, str) else show(value_of(p)) for p in self.node.message.parts)
+
+    def default_message(self, subject: str | None) -> str:
+        text = self.ctx.std.source_text(self.node.assertion.span)
+        head = f"{subject}: " if subject else ""
+        return f"{head}{self.rule.title} — `{text}` does not hold"
+
+    def insufficient_text(self, missing: list[str], subject: str | None = None) -> str:
+        head = f"{subject}: " if subject else ""
+        if missing:
+            return f"{head}insufficient data: {', '.join(missing)} missing"
+        return f"{head}insufficient data to decide"
+
+    def missing_plan(self, expr, lets=()) -> list[str]:
+        """Plan fields that are null and table columns with empty cells among what ``expr`` reads."""
+        ctx = self.ctx
+        refs = set(self.c.type_of(expr).refs)
+        for let in lets:
+            refs |= self.c.type_of(let.expr).refs
+        out = []
+        for r in sorted(refs, key=str):
+            if r[0] == "field":
+                if ctx.fields.get(r[1]) is None:
+                    out.append(ctx.std.fields[r[1]].path)
+            elif r[0] == "elem":
+                frame, unknown = ctx.rowset(r[1])
+                n = int(frame[r[2]].isna().sum())
+                if n:
+                    out.append(f"{ctx.table_of(r[1])}.{r[2]} ({n} of {len(frame)} rows empty)")
+        return out
+
+    def _waive(self, result: RuleResult) -> RuleResult:
+        if result.outcome in (FAIL, INSUFFICIENT):
+            for w in self.waivers:
+                if not w.get("keys"):
+                    result.outcome = WAIVED
+                    result.waiver = {k: w[k] for k in ("reason", "by", "reference") if w.get(k)}
+                    break
+        return result
+
+
+_ = (ELEM, GROUP, ROW, NOT_APPLICABLE)

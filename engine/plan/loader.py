@@ -1,0 +1,235 @@
+"""Loading a plan package: plan.yaml (or plan.json) and its tables.
+
+The package is validated against the JSON Schema derived from the standard
+before anything is evaluated; every problem names the file, the line (YAML)
+or row (tables) and the field. Nothing in the package is written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+
+from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
+from .schema import plan_schema
+from .tables import READERS, read_table
+from .yamlread import line_of, read_document
+
+PLAN_FILES = ("plan.yaml", "plan.yml", "plan.json")
+
+
+@dataclass
+class Plan:
+    """A loaded, validated plan package."""
+
+    id: str
+    title: str
+    meta: dict
+    root: str
+    plan_file: str
+    data: dict
+    lines: dict[tuple, int]
+    fields: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    table_files: dict[str, str]  # table -> path inside the package
+    first_data_line: dict[str, int | None]
+    sha256: str
+    standard_ref: str | None = None
+    files: list[str] = field(default_factory=list)
+
+    def line(self, *path) -> int:
+        return line_of(self.lines, path)
+
+
+def find_plan_file(path: Path) -> tuple[Path | None, list[Diagnostic]]:
+    if path.is_file():
+        return path, []
+    if not path.exists():
+        return None, [Diagnostic("plan-not-found", f"no plan package at {path}", Span(str(path)),
+                                 hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")]
+    for name in PLAN_FILES:
+        if (path / name).is_file():
+            return path / name, []
+    return None, [Diagnostic("plan-not-found", f"{path} has no plan.yaml or plan.json", Span(str(path)),
+                             hint="`nbscheck init STANDARD DIR` writes a template package")]
+
+
+def read_claim(path: Path | str) -> str | None:
+    """The standard a plan names, if any (read before the standard is known)."""
+    plan_file, _ = find_plan_file(Path(path)) if not str(path).endswith(".zip") else (None, [])
+    if plan_file is None or plan_file.suffix == ".zip":
+        return None
+    data, _, diags = read_document(plan_file.read_text(encoding="utf-8", errors="replace"), str(plan_file))
+    if diags or not isinstance(data, dict):
+        return None
+    claim = data.get("standard")
+    return claim if isinstance(claim, str) else None
+
+
+def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagnostic]]:
+    """Load and validate a plan package (folder, .zip, or plan file) for ``std``."""
+    path = Path(path)
+    if path.suffix.lower() == ".zip" and path.is_file():
+        return _load_zip(path, std)
+    return _load(path, std, display_root=None)
+
+
+def _load_zip(path: Path, std: Standard):
+    try:
+        with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="nbscheck-") as tmp:
+            root = Path(tmp).resolve()
+            for info in zf.infolist():
+                target = (root / info.filename).resolve()
+                if not target.is_relative_to(root):
+                    return None, [Diagnostic("path-outside-package", f"`{info.filename}` would be written outside "
+                                             "the package", Span(str(path)))]
+            zf.extractall(root)
+            plan_files = sorted(p for p in root.rglob("plan.*") if p.name in PLAN_FILES)
+            if not plan_files:
+                return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))]
+            plan_file = min(plan_files, key=lambda p: len(p.parts))
+            return _load(plan_file.parent, std, display_root=f"{path}!")
+    except zipfile.BadZipFile:
+        return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))]
+
+
+def _load(path: Path, std: Standard, display_root: str | None):
+    plan_file, diags = find_plan_file(path)
+    if plan_file is None:
+        return None, diags
+    root = plan_file.parent.resolve()
+
+    def show(p: Path) -> str:
+        rel = p.resolve().relative_to(root)
+        if display_root:
+            return f"{display_root}{rel.as_posix()}"
+        return str(plan_file.parent / rel) if plan_file.parent != Path(".") else rel.as_posix()
+
+    pdisp = show(plan_file)
+    try:
+        raw = plan_file.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return None, [Diagnostic("plan-syntax", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(pdisp))]
+    except OSError as e:
+        return None, [Diagnostic("plan-not-found", e.strerror or str(e), Span(pdisp))]
+    data, lines, diags = read_document(text, pdisp)
+    if data is None and not diags:
+        diags = [Diagnostic("plan-schema", "the plan file is empty", Span(pdisp, 1),
+                            hint="`nbscheck init STANDARD DIR` writes a template")]
+    if diags:
+        return None, diags
+    if not isinstance(data, dict):
+        return None, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
+                                 Span(pdisp, 1))]
+    diags = _validate(data, lines, std, pdisp)
+    if diags:
+        return None, diags
+    hasher = hashlib.sha256()
+    hasher.update(b"plan\0" + raw)
+    tables, table_files, first_lines = {}, {}, {}
+    for name, table in std.tables.items():
+        rel = data["tables"][name]
+        target = (root / rel).resolve()
+        line = line_of(lines, ("tables", name))
+        if not target.is_relative_to(root):
+            diags.append(Diagnostic("path-outside-package", f"table `{name}`: `{rel}` leaves the package folder",
+                                    Span(pdisp, line), hint="tables are files inside the package folder"))
+            continue
+        if not target.is_file():
+            near = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.suffix.lower() in READERS]
+            diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
+                                    hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
+            continue
+        df, errs = read_table(target, show(target), table)
+        diags += errs
+        if df is not None:
+            tables[name] = df
+            table_files[name] = target.relative_to(root).as_posix()
+            first_lines[name] = 2 if target.suffix.lower() in (".csv", ".xlsx") else None
+            hasher.update(table_files[name].encode() + b"\0" + target.read_bytes())
+    if diags:
+        return None, diags
+    fields = {name: _field_value(data, f.path, f.type.kind) for name, f in std.fields.items()}
+    meta = data["plan"]
+    return Plan(id=str(meta["id"]), title=str(meta["title"]), meta=dict(meta), root=str(plan_file.parent),
+                plan_file=plan_file.name, data=data, lines=lines, fields=fields, tables=tables,
+                table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
+                standard_ref=data.get("standard"), files=[plan_file.name, *table_files.values()]), []
+
+
+def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagnostic]:
+    schema = plan_schema(std)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    out = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        path = list(err.absolute_path)
+        where = ".".join(map(str, path)) or "(top level)"
+        if err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else err.message
+            full = ".".join(map(str, [*path, missing]))
+            near = list(err.instance) if isinstance(err.instance, dict) else []
+            hint = did_you_mean(missing, near) or _field_hint(std, full)
+            out.append(Diagnostic("plan-schema", f"`{full}` is required", Span(pdisp, line_of(lines, path)),
+                                  hint=hint))
+            continue
+        message = _schema_message(err)
+        out.append(Diagnostic("plan-schema", f"`{where}`: {message}", Span(pdisp, line_of(lines, path)),
+                              hint=_field_hint(std, where)))
+    return out
+
+
+def _schema_message(err) -> str:
+    v = err.validator
+    if v == "type":
+        want = err.validator_value
+        want = [w for w in (want if isinstance(want, list) else [want]) if w != "null"]
+        return f"expected {' or '.join(want)}, found {_kind(err.instance)} `{err.instance}`"
+    if v == "enum":
+        allowed = [a for a in err.validator_value if a is not None]
+        hint = did_you_mean(str(err.instance), allowed) if isinstance(err.instance, str) else None
+        return f"`{err.instance}` is not one of {', '.join(map(str, allowed))}" + (f" ({hint})" if hint else "")
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"{err.instance} breaks `{op} {err.validator_value}`"
+    if v in ("format", "pattern"):
+        return f"`{err.instance}` is not a date (YYYY-MM-DD)"
+    return err.message
+
+
+def _kind(value) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _field_hint(std: Standard, path: str) -> str | None:
+    for f in std.fields.values():
+        if f.path == path:
+            unit = f" in {f.type.unit.name}" if f.type.numeric and f.type.unit and f.type.unit.name else ""
+            return f"{f.doc or f.name}: {f.type.describe()}{unit}"
+    return None
+
+
+def _field_value(data: dict, path: str, kind: str):
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if node is None:
+        return None
+    if kind in (NUMBER, INTEGER):
+        return float(node)
+    if kind == DATE:
+        return pd.Timestamp(node)
+    if kind == BOOL:
+        return bool(node)
+    return node

@@ -1,0 +1,201 @@
+"""Reading and validating the tables of a plan package, column by column.
+
+Each declared column is converted to its type with whole-column operations;
+the rows that do not convert, break a range, repeat a key or hold an unknown
+enum value are reported with the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, Table
+
+READERS = (".csv", ".parquet", ".xlsx", ".json")
+MAX_ROWS_SHOWN = 5
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def _first_data_line(suffix: str) -> int | None:
+    """The file line (1-based) of data row 1, where rows are lines."""
+    return 2 if suffix in (".csv", ".xlsx") else None
+
+
+def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    suffix = path.suffix.lower()
+    text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=True,
+                             na_values=[""], skipinitialspace=True, encoding="utf-8-sig")
+        elif suffix == ".parquet":
+            df = pd.read_parquet(path)
+        elif suffix == ".xlsx":
+            df = pd.read_excel(path, dtype={c: str for c in text_cols}, engine="openpyxl")
+        elif suffix == ".json":
+            with path.open(encoding="utf-8") as fh:
+                data = json.load(fh)
+            if isinstance(data, dict) and "rows" in data:
+                data = data["rows"]
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                return None, [Diagnostic("table-format", "a JSON table is a list of objects, one per row",
+                                         Span(display), hint='[{"id": "W-1", "area_ha": 2.5}, ...]')]
+            df = pd.DataFrame.from_records(data)
+        else:
+            return None, [Diagnostic("table-format", f"cannot read `{path.suffix}` files",
+                                     Span(display), hint=f"use one of {', '.join(READERS)}")]
+    except UnicodeDecodeError as e:
+        return None, [Diagnostic("table-format", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(display),
+                                 hint="save the table as UTF-8 CSV")]
+    except pd.errors.EmptyDataError:
+        return None, [Diagnostic("table-empty", f"table `{table.name}` is empty", Span(display),
+                                 hint="a table needs a header line and at least one row")]
+    except (pd.errors.ParserError, ValueError, OSError, json.JSONDecodeError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {msg}", Span(display))]
+    except Exception as e:  # openpyxl and pyarrow raise their own types for corrupt files
+        return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {type(e).__name__}: {e}",
+                                 Span(display))]
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        return None, [Diagnostic("table-empty", f"table `{table.name}` has no rows", Span(display, 1),
+                                 hint="a table needs at least one row")]
+    df.index = pd.RangeIndex(1, len(df) + 1)
+    return _typed(df, display, table, _first_data_line(suffix))
+
+
+def _where(display: str, first_line: int | None, row: int) -> Span:
+    return Span(display, row + first_line - 1) if first_line else Span(display)
+
+
+def _rows_problem(code, display, first_line, column, rows: pd.Index, values, what, hint=None) -> list[Diagnostic]:
+    out = []
+    for r, v in list(zip(rows, values))[:MAX_ROWS_SHOWN]:
+        shown = "" if v is None or (isinstance(v, float) and np.isnan(v)) else f" `{v}`"
+        out.append(Diagnostic(code, f"row {r}, column `{column}`:{shown} {what}", _where(display, first_line, r),
+                              hint=hint))
+    if len(rows) > MAX_ROWS_SHOWN:
+        out.append(Diagnostic(code, f"column `{column}`: {len(rows) - MAX_ROWS_SHOWN} more rows {what}",
+                              _where(display, first_line, rows[MAX_ROWS_SHOWN]), hint=hint))
+    return out
+
+
+def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None):
+    diags: list[Diagnostic] = []
+    out: dict[str, pd.Series] = {}
+    for col in table.columns.values():
+        if col.name not in df.columns:
+            if col.optional:
+                out[col.name] = _empty(col.type, df.index)
+                continue
+            diags.append(Diagnostic("missing-column", f"table `{table.name}` has no column `{col.name}`",
+                                    Span(display, 1 if first_line else 0),
+                                    hint=did_you_mean(col.name, df.columns) or
+                                    f"add a `{col.name}` column ({col.type.describe()})"))
+            continue
+        series, problems = _convert(df[col.name], col, display, first_line)
+        diags += problems
+        out[col.name] = series
+    if diags:
+        return None, diags
+    frame = pd.DataFrame(out, index=df.index)
+    key = frame[table.key]
+    nulls = key.isna()
+    if nulls.any():
+        diags += _rows_problem("missing-key", display, first_line, table.key, key.index[nulls],
+                               [None] * int(nulls.sum()), "is empty; every row needs a key")
+    dupes = key.duplicated(keep="first") & ~nulls
+    if dupes.any():
+        firsts = {}
+        for r, v in key[key.duplicated(keep=False) & ~nulls].items():
+            firsts.setdefault(v, r)
+        rows = key.index[dupes]
+        diags += _rows_problem("duplicate-key", display, first_line, table.key, rows, key[dupes].tolist(),
+                               "repeats a key", hint="keys are unique; the first use is row "
+                               f"{firsts[key[dupes].iloc[0]]}")
+    return (None, diags) if diags else (frame, [])
+
+
+def _empty(t, index) -> pd.Series:
+    if t.kind == ENUM:
+        return pd.Series(pd.Categorical([None] * len(index), categories=list(t.values), ordered=True), index=index)
+    if t.kind == BOOL:
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    if t.kind == DATE:
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if t.kind in (NUMBER, INTEGER):
+        return pd.Series(np.nan, index=index, dtype="float64")
+    return pd.Series(None, index=index, dtype=object)
+
+
+def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]]:
+    t = col.type
+    given = s.notna()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        stripped = s.str.strip() if given.any() else s
+        given = given & (stripped != "")
+        s = stripped.where(given)
+    diags: list[Diagnostic] = []
+    if t.kind in (NUMBER, INTEGER):
+        if s.dtype == bool:
+            s = s.astype("float64")
+        num = pd.to_numeric(s, errors="coerce").astype("float64")
+        bad = num.isna() & given
+        if bad.any():
+            diags += _rows_problem("bad-value", display, first_line, col.name, s.index[bad], s[bad].tolist(),
+                                   "is not a number", "write plain numbers, with `.` for decimals")
+            return num, diags
+        if t.kind == INTEGER:
+            frac = num.notna() & (num % 1 != 0)
+            if frac.any():
+                diags += _rows_problem("bad-value", display, first_line, col.name, s.index[frac],
+                                       num[frac].tolist(), "is not a whole number")
+        for op, v in col.constraints:
+            ok = {">=": num >= v, ">": num > v, "<=": num <= v, "<": num < v}[op]
+            bad = num.notna() & ~ok
+            if bad.any():
+                unit = f" {t.unit.name}" if t.unit is not None and t.unit.name else ""
+                diags += _rows_problem("out-of-range", display, first_line, col.name, s.index[bad],
+                                       num[bad].tolist(), f"breaks `{op} {v:g}{unit}`")
+        return num, diags
+    if t.kind == ENUM:
+        cat = pd.Categorical(s, categories=list(t.values), ordered=True)
+        out = pd.Series(cat, index=s.index)
+        bad = out.isna() & given
+        if bad.any():
+            first_bad = str(s[bad].iloc[0])
+            hint = did_you_mean(first_bad, t.values) or f"allowed: {', '.join(t.values)}"
+            diags += _rows_problem("unknown-enum-value", display, first_line, col.name, s.index[bad],
+                                   s[bad].tolist(), f"is not one of {', '.join(t.values)}", hint)
+        return out, diags
+    if t.kind == BOOL:
+        if s.dtype == bool or str(s.dtype) == "boolean":
+            return s.astype("boolean"), diags
+        low = s.astype(str).str.lower().where(given)
+        out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        out[low.isin(_TRUE)] = True
+        out[low.isin(_FALSE)] = False
+        bad = out.isna() & given
+        if bad.any():
+            diags += _rows_problem("bad-value", display, first_line, col.name, s.index[bad], s[bad].tolist(),
+                                   "is not true or false", "write true/false, yes/no or 1/0")
+        return out, diags
+    if t.kind == DATE:
+        out = pd.to_datetime(s, errors="coerce", format="ISO8601")
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_localize(None)
+        out = out.astype("datetime64[ns]")
+        bad = out.isna() & given
+        if bad.any():
+            diags += _rows_problem("bad-value", display, first_line, col.name, s.index[bad], s[bad].tolist(),
+                                   "is not a date", "write dates as YYYY-MM-DD")
+        return out, diags
+    if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        s = s.astype("str")
+    return s.where(given), diags

@@ -1,0 +1,126 @@
+"""The terminal summary: verdict, counts, scores, and what failed, with evidence."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_VERDICT = {
+    "non_compliant": ("NON-COMPLIANT", "31"),
+    "incomplete": ("INCOMPLETE", "33"),
+    "compliant_with_observations": ("COMPLIANT WITH OBSERVATIONS", "36"),
+    "compliant": ("COMPLIANT", "32"),
+}
+_MARK = {"fail": "✗", "insufficient_data": "?", "waived": "~", "pass": "✓", "not_applicable": "-"}
+MAX_FINDINGS = 5
+
+
+def use_color(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def _bar(score: float | None, width: int = 10) -> str:
+    if score is None:
+        return "·" * width
+    full = round(score * width)
+    return "█" * full + "░" * (width - full)
+
+
+def _scores(title: str, rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    out = [title]
+    w = max(len(f"{r['id']} {r['title']}") for r in rows)
+    for r in rows:
+        label = f"{r['id']} {r['title']}".ljust(w)
+        pct = "  n/a" if r["score"] is None else f"{r['score'] * 100:4.0f}%"
+        out.append(f"  {label}  {_bar(r['score'])} {pct}  ({r['passed']}/{r['applicable']})")
+    return out
+
+
+def _evidence(rule: dict) -> list[str]:
+    out = []
+    for chk in rule["evidence"].get("checks", []):
+        req = chk.get("required")
+        unit = f" {chk['unit']}" if chk.get("unit") else ""
+        if isinstance(req, list):
+            req = " and ".join(map(str, req))
+        out.append(f"      evidence: {chk['expression']}  → actual {chk['actual']}{unit}, "
+                   f"required {chk['operator']} {req}")
+    for name, value in rule["evidence"].get("let", {}).items():
+        out.append(f"      let {name} = {value}")
+    return out
+
+
+def _findings(rule: dict) -> list[str]:
+    fs = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data")]
+    if not fs or (len(fs) == 1 and fs[0]["message"] == rule["message"]):
+        return []
+    out = []
+    for f in fs[:MAX_FINDINGS]:
+        where = f["location"].get("file") or f["table"]
+        row = f" row {f['row']}" if f.get("row") else ""
+        out.append(f"      {_MARK[f['outcome']]} {f['table']} {f['key']} ({where}{row}): {f['message']}")
+    if len(fs) > MAX_FINDINGS:
+        out.append(f"      ... and {len(fs) - MAX_FINDINGS} more (see the JSON or CSV report)")
+    return out
+
+
+def _rule_block(rule: dict, color: bool) -> list[str]:
+    mark = _MARK[rule["outcome"]]
+    code = "31" if rule["outcome"] == "fail" else "33"
+    head = f"  {_c(mark, code, color)} {rule['id']} [{rule['strength']}, {rule['severity']}] {rule['title']}"
+    out = [head]
+    if rule["message"]:
+        out.append(f"      {rule['message']}")
+    out += _evidence(rule)
+    out += _findings(rule)
+    for c in rule["citations"]:
+        clause = f" {c['clause']}" if c.get("clause") else ""
+        out.append(f"      cite: {c['key']}{clause} — {c['citation']}")
+    return out
+
+
+def render(report: dict, color: bool = False) -> str:
+    std, plan = report["standard"], report["plan"]
+    label, code = _VERDICT[report["verdict"]]
+    lines = [
+        f"Standard: {std['id']} {std['version']} — {std['title']}",
+    ]
+    if std.get("profile"):
+        p = std["profile"]
+        lines.append(f"Profile:  {p['id']} — {p['title']} ({len(p['changes'])} changes)")
+    lines += [
+        f"Plan:     {plan['id']} — {plan['title']}",
+        "",
+        f"Verdict:  {_c(label, '1;' + code, color)}",
+    ]
+    c = report["counts"]
+    lines.append("Rules:    " + " · ".join(f"{c[k]} {k.replace('_', ' ')}" for k in
+                                           ("pass", "fail", "insufficient_data", "not_applicable", "waived")))
+    lines.append("")
+    for title, key in (("Scores by goal level", "goals"), ("Scores by process stage", "stages"),
+                       ("Scores by restoration object category", "categories")):
+        block = _scores(title, [r for r in report["scores"][key] if r["applicable"] or key != "categories"])
+        if block:
+            lines += block + [""]
+    groups = (
+        ("Failed — shall", lambda r: r["outcome"] == "fail" and r["strength"] == "shall"),
+        ("Insufficient data", lambda r: r["outcome"] == "insufficient_data"),
+        ("Failed — should (observations)", lambda r: r["outcome"] == "fail" and r["strength"] == "should"),
+        ("Failed — may (information)", lambda r: r["outcome"] == "fail" and r["strength"] == "may"),
+        ("Waived", lambda r: r["outcome"] == "waived"),
+    )
+    for title, pick in groups:
+        chosen = [r for r in report["rules"] if pick(r)]
+        if chosen:
+            lines.append(f"{title} ({len(chosen)})")
+            for r in chosen:
+                lines += _rule_block(r, color)
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,95 @@
+"""The report: the plain-data contract every output format is rendered from.
+
+``build_report`` turns rule results into a JSON-ready dict (see
+``reports/report.schema.json``); the same inputs give the same dict, so
+renderers produce byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from .model import Standard
+from .plan import Plan
+from .resources import version
+from .results import RuleResult, outcome_counts, scores, verdict
+
+REPORT_VERSION = "1.0"
+
+
+def _location(plan: Plan, table: str, row: int | None) -> dict:
+    loc = {"file": plan.table_files.get(table)}
+    first = plan.first_data_line.get(table)
+    if row is not None:
+        loc["row"] = row
+        if first:
+            loc["line"] = row + first - 1
+    return loc
+
+
+def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
+    """Where in plan.yaml a plan-level rule reads its data (its first field), else the file."""
+    rule = std.rule(result.rule_id)
+    paths = []
+    if rule is not None:
+        info = std.info.get(id(rule.node.assertion))
+        for ref in sorted(info.refs if info else (), key=str):
+            if ref[0] == "field":
+                paths.append(std.fields[ref[1]].path.split("."))
+    line = plan.line(*paths[0]) if paths else 1
+    return {"file": plan.plan_file, "line": line}
+
+
+def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_file: str | None = None) -> dict:
+    """The report dict for one evaluation."""
+    rules = []
+    for r in results:
+        d = {"id": r.rule_id, **{k: v for k, v in asdict(r).items() if k != "rule_id"}}
+        findings = []
+        for f in r.findings:
+            fd = asdict(f)
+            fd["location"] = _location(plan, f.table, f.row)
+            del fd["row"]
+            fd["row"] = f.row
+            findings.append(fd)
+        d["findings"] = findings
+        if r.scope == "plan":
+            d["location"] = _plan_location(std, plan, r)
+        else:
+            d["location"] = {"file": plan.table_files.get(_rule_table(std, r.rule_id))}
+        rules.append(d)
+    profile = std.profile
+    return {
+        "report_version": REPORT_VERSION,
+        "tool": {"name": "nbscheck", "version": version()},
+        "standard": {
+            "id": std.id, "title": std.title, "version": std.version,
+            "edition": std.attrs.get("edition"), "jurisdiction": std.attrs.get("jurisdiction"),
+            "sha256": std.sha256, "profile": profile,
+        },
+        "plan": {
+            "id": plan.id, "title": plan.title, "version": str(plan.meta["version"]) if "version" in plan.meta else None,
+            "sha256": plan.sha256, "files": plan.files,
+        },
+        "verdict": verdict(results),
+        "counts": outcome_counts(results),
+        "scores": {
+            "goals": _titled(scores(results, "goals", list(std.goals)), std.goals),
+            "categories": _titled(scores(results, "categories", list(std.categories)), std.categories),
+            "stages": _titled(scores(results, "stages", list(std.stages)), std.stages),
+        },
+        "waivers_file": waivers_file,
+        "rules": rules,
+    }
+
+
+def _rule_table(std: Standard, rule_id: str) -> str | None:
+    rule = std.rule(rule_id)
+    if rule is None or rule.node.for_each is None:
+        return None
+    rs = rule.node.for_each.rowset
+    return rs if rs in std.tables else std.categories[rs].table
+
+
+def _titled(rows: list[dict], decls: dict) -> list[dict]:
+    return [{"id": r["id"], "title": decls[r["id"]].title, **{k: v for k, v in r.items() if k != "id"}} for r in rows]

@@ -1,0 +1,339 @@
+"""AST of the rule language: one small frozen dataclass per construct.
+
+Every node's first field is its :class:`~engine.diagnostics.Span`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from ..diagnostics import Span
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    span: Span
+    value: float
+    unit: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Str:
+    span: Span
+    value: str
+
+
+@dataclass(frozen=True)
+class Bool:
+    span: Span
+    value: bool
+
+
+@dataclass(frozen=True)
+class Name:
+    span: Span
+    name: str
+
+
+@dataclass(frozen=True)
+class Attr:
+    span: Span
+    obj: str
+    attr: str
+
+
+@dataclass(frozen=True)
+class Call:
+    span: Span
+    func: str
+    args: tuple[Expr, ...]
+    where: Expr | None = None
+
+
+@dataclass(frozen=True)
+class BinOp:
+    span: Span
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Compare:
+    span: Span
+    op: str  # == != < <= > >=
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Logic:
+    span: Span
+    op: str  # and / or
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Not:
+    span: Span
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Neg:
+    span: Span
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Convert:
+    """``expr as unit``: the same quantity expressed in another unit of its dimension."""
+
+    span: Span
+    operand: Expr
+    unit: str
+
+
+@dataclass(frozen=True)
+class In:
+    span: Span
+    operand: Expr
+    items: tuple[Expr, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Between:
+    span: Span
+    operand: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True)
+class Presence:
+    span: Span
+    operand: Expr
+    present: bool
+
+
+Expr = Union[Num, Str, Bool, Name, Attr, Call, BinOp, Compare, Logic, Not, Neg, Convert, In, Between, Presence]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A message: literal text and ``{expression}`` parts, in order."""
+
+    span: Span
+    parts: tuple[str | Expr, ...]
+    text: str = ""
+
+
+# ---- declarations ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    span: Span
+    kind: str  # "standard" or "profile"
+    id: str
+    title: str
+    attrs: tuple[tuple[str, str, Span], ...]
+    extends: str | None = None
+
+
+@dataclass(frozen=True)
+class Import:
+    span: Span
+    path: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    span: Span
+    key: str
+    citation: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    """A goal level or a process stage: ordered by declaration."""
+
+    span: Span
+    kind: str  # "goal" or "stage"
+    id: str
+    title: str
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class CategoryDecl:
+    span: Span
+    id: str
+    title: str
+    parent: str | None
+    table: str
+    where: Expr | None
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    span: Span
+    kind: str  # number integer text bool date enum
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Constraint:
+    span: Span
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Column:
+    span: Span
+    name: str
+    type: TypeRef
+    unit: str | None
+    constraints: tuple[Constraint, ...]
+    optional: bool
+    doc: str | None
+
+
+@dataclass(frozen=True)
+class TableDecl:
+    span: Span
+    name: str
+    title: str
+    key: str
+    columns: tuple[Column, ...]
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    span: Span
+    name: str
+    type: TypeRef
+    unit: str | None
+    constraints: tuple[Constraint, ...]
+    path: str | None
+    optional: bool
+    doc: str | None
+
+
+Literal = Union[Num, Str, Bool]
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    span: Span
+    name: str
+    value: Literal
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class LookupDecl:
+    span: Span
+    name: str
+    key_type: TypeRef
+    value_type: TypeRef
+    unit: str | None
+    entries: tuple[tuple[str, Literal], ...]
+    default: Literal | None
+    doc: str | None = None
+
+
+@dataclass(frozen=True)
+class LetDecl:
+    span: Span
+    name: str
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class SetParam:
+    span: Span
+    name: str
+    value: Literal
+
+
+@dataclass(frozen=True)
+class Disable:
+    span: Span
+    rule_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Override:
+    span: Span
+    rule_id: str
+    strength: str | None
+    severity: str | None
+
+
+@dataclass(frozen=True)
+class Cite:
+    span: Span
+    key: str
+    clause: str | None
+
+
+@dataclass(frozen=True)
+class ForEach:
+    span: Span
+    var: str
+    rowset: str
+    by: str | None
+    where: Expr | None
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """A name in a tag list (goal, category, stage), with its own span."""
+
+    span: Span
+    name: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    span: Span
+    id: str
+    title: str
+    goals: tuple[NameRef, ...]
+    categories: tuple[NameRef, ...]
+    stages: tuple[NameRef, ...]
+    severity: NameRef | None
+    cites: tuple[Cite, ...]
+    when: Expr | None
+    lets: tuple[LetDecl, ...]
+    for_each: ForEach | None
+    strength: str | None
+    assertion: Expr | None
+    message: Template | None
+    rationale: str | None
+    clause_spans: tuple[tuple[str, Span], ...] = ()
+
+
+Item = Union[Header, Import, Reference, Level, CategoryDecl, TableDecl, FieldDecl, ParamDecl,
+             LookupDecl, LetDecl, SetParam, Disable, Override, Rule]
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed rule file."""
+
+    file: str
+    items: tuple[Item, ...]
+    comments: tuple[tuple[int, int, str], ...] = ()  # (line, column, text)

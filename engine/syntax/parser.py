@@ -1,0 +1,607 @@
+"""Rule files → AST, with friendly syntax errors labelled by example."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from ..diagnostics import Diagnostic, Span
+from ..resources import data_dir
+from . import ast
+
+# Friendly messages for common mistakes, matched by the parser state they end in.
+SYNTAX_EXAMPLES: dict[str, list[str]] = {
+    "a rule needs a title in double quotes after its id: `rule ID \"Title\" { ... }`": [
+        'rule R-1 { shall 1 > 0 }',
+        'rule R-1 shall',
+    ],
+    "use `==` to compare; `=` only appears in declarations": [
+        'rule R-1 "t" { shall a = 1 }',
+        'rule R-1 "t" { for each o in t where o.x = 1 shall 1 > 0 }',
+        'rule R-1 "t" { when a = 1 shall 1 > 0 }',
+        'category c "C" = t where x = 1',
+    ],
+    "`shall`, `should` or `may` needs a condition after it": [
+        'rule R-1 "t" { shall }',
+        'rule R-1 "t" { shall else "m" }',
+        'rule R-1 "t" { should rationale "r" }',
+    ],
+    "write `for each NAME in TABLE`": [
+        'rule R-1 "t" { for o in t shall 1 > 0 }',
+        'rule R-1 "t" { for each in t shall 1 > 0 }',
+    ],
+    "put a unit in square brackets after the type: `area: number [ha]`": [
+        'table t "T" key id { area: number ha }',
+        'field f: number ha',
+    ],
+    "a table needs a title and a key: `table NAME \"Title\" key COLUMN { ... }`": [
+        'table t key id { }',
+        'table t "T" { id: text }',
+    ],
+    "a column is `name: type`, e.g. `area_ha: number [ha] >= 0`": [
+        'table t "T" key id { id text }',
+        'table t "T" key id { id: }',
+    ],
+    "unknown type: use number, integer, text, bool, date or enum(a, b, ...)": [
+        'table t "T" key id { id: string }',
+        'table t "T" key id { id: float }',
+        'field f: string',
+    ],
+    "a `param` needs a value: `param NAME = 30 %`": [
+        'param p 30',
+        'param p =',
+    ],
+    "`else` takes the failure message as a string in double quotes": [
+        'rule R-1 "t" { shall 1 > 0 else oops }',
+    ],
+    "a comparison or expression is incomplete here": [
+        'rule R-1 "t" { shall a > }',
+        'rule R-1 "t" { shall a + }',
+        'rule R-1 "t" { shall a and }',
+    ],
+}
+
+_CHAR_HINTS = {
+    "'": "strings use double quotes: \"text\"",
+    "&": "use `and` to combine conditions",
+    "|": "use `or` to combine conditions",
+    "!": "use `not` or `!=`",
+    ";": "clauses need no `;` separator",
+    "=": "use `==` to compare",
+}
+
+_TOKEN_WORDS = {
+    "NAME": "a name", "STRING": "a string in double quotes", "NUMBER": "a number",
+    "RULE_ID": "a rule id", "LBRACE": "`{`", "RBRACE": "`}`", "LPAR": "`(`", "RPAR": "`)`",
+    "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "DOT": "`.`",
+    "COMP_OP": "a comparison (`==`, `>=`, ...)", "ADD_OP": "`+` or `-`", "MUL_OP": "`*` or `/`",
+    "UNIT": "a unit", "PERCENT": "`%`", "MINUS": "`-`", "NEG": "`-`", "$END": "the end of the file",
+}
+
+
+def _lark() -> Lark:
+    return _load_lark()
+
+
+@functools.cache
+def _load_lark() -> Lark:
+    text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", start=["start", "expr"], strict=True,
+                propagate_positions=True, maybe_placeholders=True)
+
+
+def _retype_keyword(e: UnexpectedInput) -> bool:
+    """Keywords are reserved only where they may appear: else read one as a name."""
+    if isinstance(e, UnexpectedToken) and e.token.type != "NAME" and e.interactive_parser is not None:
+        text = str(e.token)
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) and "NAME" in e.interactive_parser.accepts():
+            e.interactive_parser.feed_token(Token.new_borrow_pos("NAME", text, e.token))
+            return True
+    return False
+
+
+def _parse(text: str, start: str = "start"):
+    return _lark().parse(text, start=start, on_error=_retype_keyword)
+
+
+def _expected_words(expected) -> str:
+    words = []
+    for name in sorted(expected):
+        if name in _TOKEN_WORDS:
+            words.append(_TOKEN_WORDS[name])
+        elif name.isupper() and not name.startswith("__"):
+            words.append(f"`{name.lower()}`")
+    words = sorted(set(words))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _syntax_diagnostic(e: UnexpectedInput, text: str, filename: str) -> Diagnostic:
+    lines = text.splitlines()
+    line = getattr(e, "line", 0) or 0
+    column = getattr(e, "column", 0) or 0
+    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
+        line = max(len(lines), 1)
+        column = len(lines[-1]) + 1 if lines else 1
+    source = lines[line - 1] if 0 < line <= len(lines) else None
+    label = None
+    try:
+        label = e.match_examples(lambda s: _parse(s), SYNTAX_EXAMPLES, use_accepts=True)
+    except Exception:  # match_examples re-parses small snippets; never let it mask the error
+        label = None
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        message = f"unexpected character `{ch}`"
+        hint = label or _CHAR_HINTS.get(ch)
+        if ch == "=" and label is None:
+            hint = _CHAR_HINTS["="]
+    elif isinstance(e, UnexpectedToken) and e.token.type != "$END":
+        message = f"unexpected `{e.token}`"
+        expected = _expected_words(e.expected)
+        hint = label or (f"expected {expected}" if expected else None)
+    else:
+        message = "unexpected end of file"
+        hint = label or "a `{` is not closed, or a declaration is unfinished"
+    end = column + (len(str(e.token)) if isinstance(e, UnexpectedToken) and e.token.type != "$END" else 1)
+    return Diagnostic("rule-syntax", message, Span(filename, line, column, line, end), hint=hint,
+                      source_line=source)
+
+
+# ---- tree → AST ---------------------------------------------------------------
+
+
+def _unquote(token: str) -> str:
+    if token.startswith('"""'):
+        body = token[3:-3]
+        import textwrap
+
+        return textwrap.dedent(body.strip("\n")).strip()
+    body = token[1:-1]
+    return re.sub(r'\\(["\\nt])', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+class _ToAst(Transformer):
+    def __init__(self, filename: str, line_offset: int = 0, col_offset: int = 0):
+        super().__init__()
+        self.filename = filename
+        self.line_offset = line_offset
+        self.col_offset = col_offset
+
+    # positions --------------------------------------------------------------
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.filename)
+        return self._shift(meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, tok: Token) -> Span:
+        return self._shift(tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def _shift(self, line, col, end_line, end_col) -> Span:
+        if self.line_offset or self.col_offset:
+            col = col + self.col_offset if line == 1 else col
+            end_col = end_col + self.col_offset if end_line == 1 else end_col
+            line += self.line_offset
+            end_line += self.line_offset
+        return Span(self.filename, line, col, end_line, end_col)
+
+    # expressions -----------------------------------------------------------
+    @v_args(meta=True)
+    def number_lit(self, meta, children):
+        num, unit = children[0], (children[1] if len(children) > 1 else None)
+        return ast.Num(self._span(meta), float(num), str(unit) if unit is not None else None,
+                       text=str(num))
+
+    @v_args(meta=True)
+    def signed_number(self, meta, children):
+        neg, num, unit = children
+        value = -float(num) if neg is not None else float(num)
+        text = ("-" if neg is not None else "") + str(num)
+        return ast.Num(self._span(meta), value, str(unit) if unit is not None else None, text=text)
+
+    def literal(self, children):
+        return children[0]
+
+    @v_args(meta=True)
+    def string(self, meta, children):
+        return ast.Str(self._span(meta), _unquote(str(children[0])))
+
+    @v_args(meta=True)
+    def true(self, meta, children):
+        return ast.Bool(self._span(meta), True)
+
+    @v_args(meta=True)
+    def false(self, meta, children):
+        return ast.Bool(self._span(meta), False)
+
+    @v_args(meta=True)
+    def name(self, meta, children):
+        return ast.Name(self._span(meta), str(children[0]))
+
+    @v_args(meta=True)
+    def attribute(self, meta, children):
+        return ast.Attr(self._span(meta), str(children[0]), str(children[1]))
+
+    def args(self, children):
+        return tuple(c for c in children if c is not None)
+
+    @v_args(meta=True)
+    def call(self, meta, children):
+        func, args, where = children
+        return ast.Call(self._span(meta), str(func), args, where)
+
+    @v_args(meta=True)
+    def binop(self, meta, children):
+        left, op, right = children
+        return ast.BinOp(self._span(meta), str(op), left, right)
+
+    @v_args(meta=True)
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Compare(self._span(meta), str(op), left, right)
+
+    @v_args(meta=True)
+    def and_(self, meta, children):
+        return ast.Logic(self._span(meta), "and", children[0], children[1])
+
+    @v_args(meta=True)
+    def or_(self, meta, children):
+        return ast.Logic(self._span(meta), "or", children[0], children[1])
+
+    @v_args(meta=True)
+    def not_(self, meta, children):
+        return ast.Not(self._span(meta), children[0])
+
+    @v_args(meta=True)
+    def neg(self, meta, children):
+        return ast.Neg(self._span(meta), children[0])
+
+    @v_args(meta=True)
+    def convert(self, meta, children):
+        return ast.Convert(self._span(meta), children[0], str(children[1]))
+
+    def list_lit(self, children):
+        return tuple(c for c in children if c is not None)
+
+    @v_args(meta=True)
+    def in_(self, meta, children):
+        return ast.In(self._span(meta), children[0], children[1], False)
+
+    @v_args(meta=True)
+    def not_in(self, meta, children):
+        return ast.In(self._span(meta), children[0], children[1], True)
+
+    @v_args(meta=True)
+    def between(self, meta, children):
+        return ast.Between(self._span(meta), *children)
+
+    @v_args(meta=True)
+    def is_present(self, meta, children):
+        return ast.Presence(self._span(meta), children[0], True)
+
+    @v_args(meta=True)
+    def is_missing(self, meta, children):
+        return ast.Presence(self._span(meta), children[0], False)
+
+    # declarations ----------------------------------------------------------
+    def start(self, children):
+        return list(children)
+
+    @v_args(meta=True)
+    def attr(self, meta, children):
+        return (str(children[0]), _unquote(str(children[1])), self._span(meta))
+
+    @v_args(meta=True)
+    def standard(self, meta, children):
+        name, title, *attrs = children
+        return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs))
+
+    @v_args(meta=True)
+    def profile(self, meta, children):
+        name, title, base, *attrs = children
+        base_s = _unquote(str(base)) if base.type == "STRING" else str(base)
+        return ast.Header(self._span(meta), "profile", str(name), _unquote(str(title)), tuple(attrs), base_s)
+
+    @v_args(meta=True)
+    def import_(self, meta, children):
+        return ast.Import(self._span(meta), _unquote(str(children[0])))
+
+    @v_args(meta=True)
+    def reference(self, meta, children):
+        key, citation, url = children
+        return ast.Reference(self._span(meta), str(key), _unquote(str(citation)),
+                             _unquote(str(url)) if url is not None else None)
+
+    def doc(self, children):
+        return _unquote(str(children[0]))
+
+    @v_args(meta=True)
+    def goal(self, meta, children):
+        return ast.Level(self._span(meta), "goal", str(children[0]), _unquote(str(children[1])), children[2])
+
+    @v_args(meta=True)
+    def stage(self, meta, children):
+        return ast.Level(self._span(meta), "stage", str(children[0]), _unquote(str(children[1])), children[2])
+
+    @v_args(meta=True)
+    def category(self, meta, children):
+        cid, title, parent, table, where, doc = children
+        return ast.CategoryDecl(self._span(meta), str(cid), _unquote(str(title)),
+                                str(parent) if parent is not None else None, str(table), where, doc)
+
+    @v_args(meta=True)
+    def type(self, meta, children):
+        child = children[0]
+        if isinstance(child, ast.TypeRef):
+            return child
+        return ast.TypeRef(self._span(meta), str(child))
+
+    @v_args(meta=True)
+    def enum_type(self, meta, children):
+        values = tuple(_unquote(str(c)) if c.type == "STRING" else str(c) for c in children)
+        return ast.TypeRef(self._span(meta), "enum", values)
+
+    def unit(self, children):
+        return str(children[0])
+
+    @v_args(meta=True)
+    def constraint(self, meta, children):
+        op, neg, num = children
+        return ast.Constraint(self._span(meta), str(op), -float(num) if neg is not None else float(num))
+
+    def constraints(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def column(self, meta, children):
+        name, typ, unit, constraints, optional, doc = children
+        return ast.Column(self._span(meta), str(name), typ, unit, constraints, optional is not None,
+                          _unquote(str(doc)) if doc is not None else None)
+
+    @v_args(meta=True)
+    def field(self, meta, children):
+        name, typ, unit, constraints, path, optional, doc = children
+        return ast.FieldDecl(self._span(meta), str(name), typ, unit, constraints,
+                             _unquote(str(path)) if path is not None else None, optional is not None,
+                             _unquote(str(doc)) if doc is not None else None)
+
+    @v_args(meta=True)
+    def table(self, meta, children):
+        name, title, key, doc, *columns = children
+        return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc)
+
+    @v_args(meta=True)
+    def param(self, meta, children):
+        name, value, doc = children
+        return ast.ParamDecl(self._span(meta), str(name), value, _unquote(str(doc)) if doc is not None else None)
+
+    def entries(self, children):
+        return tuple(c for c in children if c is not None)
+
+    def entry(self, children):
+        key = children[0]
+        key_s = _unquote(str(key)) if key.type == "STRING" else str(key)
+        return (key_s, children[1])
+
+    @v_args(meta=True)
+    def lookup(self, meta, children):
+        name, key_type, value_type, unit, entries, default, doc_tok = children
+        return ast.LookupDecl(self._span(meta), str(name), key_type, value_type, unit, entries, default,
+                              _unquote(str(doc_tok)) if doc_tok is not None else None)
+
+    @v_args(meta=True)
+    def let_decl(self, meta, children):
+        return ast.LetDecl(self._span(meta), str(children[0]), children[1])
+
+    @v_args(meta=True)
+    def set_param(self, meta, children):
+        return ast.SetParam(self._span(meta), str(children[0]), children[1])
+
+    @v_args(meta=True)
+    def disable(self, meta, children):
+        return ast.Disable(self._span(meta), str(children[0]), _unquote(str(children[1])))
+
+    @v_args(meta=True)
+    def override(self, meta, children):
+        strength = severity = None
+        for c in children[1:]:
+            if isinstance(c, ast.NameRef):
+                severity = c.name
+            else:
+                strength = c
+        return ast.Override(self._span(meta), str(children[0]), strength, severity)
+
+    # rules -----------------------------------------------------------------
+    def strength(self, children):
+        return str(children[0])
+
+    @v_args(meta=True)
+    def goals(self, meta, children):
+        return ("goals", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
+
+    @v_args(meta=True)
+    def categories(self, meta, children):
+        return ("categories", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
+
+    @v_args(meta=True)
+    def stages(self, meta, children):
+        return ("stages", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
+
+    @v_args(meta=True)
+    def severity(self, meta, children):
+        return ast.NameRef(self._tspan(children[0]), str(children[0]))
+
+    @v_args(meta=True)
+    def cite(self, meta, children):
+        key, clause = children
+        return ast.Cite(self._span(meta), str(key), _unquote(str(clause)) if clause is not None else None)
+
+    @v_args(meta=True)
+    def when(self, meta, children):
+        return ("when", children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def for_each(self, meta, children):
+        var, rowset, by, where = children
+        return ast.ForEach(self._span(meta), str(var), str(rowset), str(by) if by is not None else None, where)
+
+    @v_args(meta=True)
+    def assertion(self, meta, children):
+        return ("assertion", (children[0], children[1]), self._span(meta))
+
+    @v_args(meta=True)
+    def message(self, meta, children):
+        tok = children[0]
+        return ("message", parse_template(tok, self.filename), self._span(meta))
+
+    @v_args(meta=True)
+    def rationale(self, meta, children):
+        return ("rationale", _unquote(str(children[0])), self._span(meta))
+
+    @v_args(meta=True)
+    def rule(self, meta, children):
+        rid, title, *clauses = children
+        fields: dict = {"goals": (), "categories": (), "stages": (), "severity": None, "when": None,
+                        "for_each": None, "strength": None, "assertion": None, "message": None,
+                        "rationale": None}
+        cites, lets, spans = [], [], []
+        for c in clauses:
+            if isinstance(c, ast.Cite):
+                cites.append(c)
+                spans.append(("cite", c.span))
+            elif isinstance(c, ast.LetDecl):
+                lets.append(c)
+                spans.append(("let", c.span))
+            elif isinstance(c, ast.ForEach):
+                spans.append(("for_each", c.span))
+                if fields["for_each"] is not None:
+                    spans.append(("duplicate:for each", c.span))
+                fields["for_each"] = c
+            elif isinstance(c, ast.NameRef):
+                if fields["severity"] is not None:
+                    spans.append(("duplicate:severity", c.span))
+                fields["severity"] = c
+            else:
+                kind, value, span = c
+                spans.append((kind, span))
+                if kind == "assertion":
+                    if fields["assertion"] is not None:
+                        spans.append(("duplicate:shall/should/may", span))
+                    fields["strength"], fields["assertion"] = value
+                elif kind in ("goals", "categories", "stages"):
+                    fields[kind] = fields[kind] + value
+                else:
+                    if fields[kind] is not None:
+                        spans.append((f"duplicate:{kind}", span))
+                    fields[kind] = value
+        return ast.Rule(self._span(meta), str(rid), _unquote(str(title)), cites=tuple(cites), lets=tuple(lets),
+                        clause_spans=tuple(spans), **fields)
+
+
+# ---- templates -------------------------------------------------------------
+
+
+def parse_template(tok: Token, filename: str) -> ast.Template:
+    """Split a message string into text and ``{expression}`` parts.
+
+    ``{{`` and ``}}`` stand for literal braces.
+    """
+    raw = str(tok)
+    quote = 3 if raw.startswith('"""') else 1
+    text = _unquote(raw)
+    parts: list = []
+    buf = []
+    i = 0
+    base_line, base_col = tok.line, tok.column + quote
+    while i < len(text):
+        ch = text[i]
+        if ch == "{" and text.startswith("{{", i):
+            buf.append("{")
+            i += 2
+        elif ch == "}" and text.startswith("}}", i):
+            buf.append("}")
+            i += 2
+        elif ch == "{":
+            close = text.find("}", i)
+            if close < 0:
+                raise TemplateError(Span(filename, base_line, base_col + i), "a `{` in the message is not closed")
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            src = text[i + 1:close]
+            line = base_line + text.count("\n", 0, i)
+            col = (base_col + i + 1) if line == base_line else (i - text.rfind("\n", 0, i))
+            parts.append(parse_expression(src, filename, line - 1, col - 1))
+            i = close + 1
+        else:
+            buf.append(ch)
+            i += 1
+    if buf:
+        parts.append("".join(buf))
+    return ast.Template(Span(filename, tok.line, tok.column, tok.end_line, tok.end_column), tuple(parts), text)
+
+
+class TemplateError(Exception):
+    def __init__(self, span: Span, message: str):
+        super().__init__(message)
+        self.span = span
+        self.message = message
+
+
+def parse_expression(text: str, filename: str = "<expr>", line_offset: int = 0, col_offset: int = 0) -> ast.Expr:
+    """Parse one expression (used for message interpolations and tests).
+
+    >>> parse_expression("1 + 2").op
+    '+'
+    """
+    try:
+        tree = _parse(text, start="expr")
+    except UnexpectedInput as e:
+        raise TemplateError(Span(filename, line_offset + getattr(e, "line", 1),
+                                 col_offset + getattr(e, "column", 1)),
+                            f"cannot read `{{{text}}}` in the message") from None
+    return _ToAst(filename, line_offset, col_offset).transform(tree)
+
+
+# ---- files -----------------------------------------------------------------
+
+
+def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse one file's text; returns the module or a syntax diagnostic."""
+    comments: list[tuple[int, int, str]] = []
+    for m in re.finditer(r'"""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*"|(#[^\n]*)', text):
+        if m.group(1):
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            comments.append((line, col, m.group(1)))
+    try:
+        tree = _parse(text)
+    except UnexpectedInput as e:
+        return None, [_syntax_diagnostic(e, text, filename)]
+    try:
+        items = _ToAst(filename).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, TemplateError):
+            lines = text.splitlines()
+            span = e.orig_exc.span
+            src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
+            return None, [Diagnostic("rule-syntax", e.orig_exc.message, span, source_line=src,
+                                     hint="write `{name}` or `{expression}`; `{{` for a literal brace")]
+        raise
+    return ast.Module(filename, tuple(items), tuple(comments)), []
+
+
+def parse_file(path: Path, display: str | None = None) -> tuple[ast.Module | None, list[Diagnostic]]:
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        return None, [Diagnostic("file-encoding", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(name),
+                                 hint="save the rule file as UTF-8")]
+    except OSError as e:
+        return None, [Diagnostic("file-unreadable", e.strerror or str(e), Span(name))]
+    return parse_text(text, name)
