@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import api
+from .authoring import commands as authoring
 from .check.loader import bundled_packs
 from .diagnostics import ERROR, NbsError, format_all
 from .render import FORMATS, write_reports
@@ -63,7 +64,28 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     sub.add_parser("standards", help="list the bundled standards")
+    _authoring_parsers(sub)
     return p
+
+
+def _percent(value: str) -> float:
+    try:
+        v = float(value.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{value}` is not a percentage") from None
+    if not 0 <= v <= 100:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 100")
+    return v
+
+
+def _authoring_parsers(sub) -> None:
+    t = sub.add_parser("test", help="run the rule tests (*.test.yaml) of a pack",
+                       description="Run rule tests: each is a small plan and the outcomes it must give. Exit 0: all "
+                       "passed; 1: a test failed or coverage is below --min-coverage; 2: a test file is invalid.")
+    t.add_argument("path", help="a pack folder, a tests folder, a .test.yaml file, or a bundled standard id")
+    t.add_argument("--coverage", action="store_true", help="report which rules the tests saw pass and fail")
+    t.add_argument("--min-coverage", type=_percent, metavar="N",
+                   help="fail when fewer than N %% of the rules were seen both passing and failing")
 
 
 def _print_diags(diags, stream=sys.stderr) -> None:
@@ -119,7 +141,11 @@ def cmd_standards(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards}
+def cmd_test(args) -> int:
+    return authoring.run_tests(args.path, args.coverage, args.min_coverage)
+
+
+COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test}
 
 
 def main(argv: list[str] | None = None) -> int:

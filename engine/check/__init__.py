@@ -175,12 +175,16 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     return list(st.diags)
 
 
+_PLURAL = {"goal": "goals", "stage": "stages", "category": "categories"}
+
+
 def _names(t: Typer, refs, known: dict, kind: str, code: str) -> list[str]:
     out = []
     for r in refs:
         if r.name not in known:
             t.err(code, f"unknown {kind} `{r.name}`", r.span, did_you_mean(r.name, known) or
-                  (f"declared {kind}s: {', '.join(known)}" if known else f"declare it: {kind} {r.name} \"Title\""))
+                  (f"declared {_PLURAL[kind]}: {', '.join(known)}" if known
+                   else f"declare it: {kind} {r.name} \"Title\""))
         else:
             out.append(r.name)
     return out

@@ -137,10 +137,14 @@ def _empty(t, index) -> pd.Series:
 def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]]:
     t = col.type
     given = s.notna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        stripped = s.str.strip() if given.any() else s
-        given = given & (stripped != "")
-        s = stripped.where(given)
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        s = s.str.strip()
+        given = given & (s != "")
+        s = s.where(given)
+    elif s.dtype == object:  # JSON and XLSX cells of mixed types: strip only the text ones
+        s = s.map(lambda v: v.strip() if isinstance(v, str) else v)
+        given = given & (s != "")
+        s = s.where(given)
     diags: list[Diagnostic] = []
     if t.kind in (NUMBER, INTEGER):
         if s.dtype == bool:
@@ -165,9 +169,9 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
                                        num[bad].tolist(), f"breaks `{op} {v:g}{unit}`")
         return num, diags
     if t.kind == ENUM:
-        cat = pd.Categorical(s, categories=list(t.values), ordered=True)
+        bad = given & ~s.isin(list(t.values))
+        cat = pd.Categorical(s.where(~bad), categories=list(t.values), ordered=True)
         out = pd.Series(cat, index=s.index)
-        bad = out.isna() & given
         if bad.any():
             first_bad = str(s[bad].iloc[0])
             hint = did_you_mean(first_bad, t.values) or f"allowed: {', '.join(t.values)}"

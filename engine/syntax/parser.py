@@ -137,11 +137,11 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, filename: str) -> Diagnost
     if isinstance(e, UnexpectedCharacters):
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         message = f"unexpected character `{ch}`"
-        hint = label or _CHAR_HINTS.get(ch)
-        if ch == "=" and label is None:
-            hint = _CHAR_HINTS["="]
+        hint = _CHAR_HINTS.get(ch) or label
     elif isinstance(e, UnexpectedToken) and e.token.type != "$END":
         message = f"unexpected `{e.token}`"
+        if str(e.token) == "=" and "COMP_OP" in e.expected:
+            label = label or _CHAR_HINTS["="]
         expected = _expected_words(e.expected)
         hint = label or (f"expected {expected}" if expected else None)
     else:

@@ -1,0 +1,43 @@
+"""What the authoring subcommands do, apart from argument parsing (which lives in engine.cli)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..diagnostics import format_all
+from . import coverage as cov
+from .ruletests import FAILED, run_paths
+
+EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+
+
+def run_tests(path: str, show_coverage: bool = False, min_coverage: float | None = None, out=None) -> int:
+    """``nbscheck test``: 0 all passed, 1 a test failed or coverage is short, 2 a test file or plan is invalid."""
+    out = out or sys.stdout
+    run = run_paths([path])
+    if not run.outcomes and not run.file_errors:
+        print(f"nbscheck: no *.test.yaml files under {path}", file=sys.stderr)
+        return EXIT_INVALID
+    if run.file_errors:
+        print(format_all(run.file_errors), file=out)
+    for o in run.outcomes:
+        print(f"{o.status:5} {o.test.name}  ({o.test.where})", file=out)
+        for p in o.problems:
+            print(f"      {p}", file=out)
+        if o.diagnostics:
+            print("\n".join("      " + line for line in format_all(o.diagnostics).splitlines()), file=out)
+    short = False
+    if show_coverage or min_coverage is not None:
+        rows = cov.coverage(run)
+        print("", file=out)
+        print(cov.render(rows) if show_coverage else cov.render(rows).splitlines()[-1], file=out)
+        if min_coverage is not None and cov.share(rows) < min_coverage:
+            short = True
+            print(f"coverage {cov.share(rows):.1f}% is below --min-coverage {min_coverage:g}%", file=out)
+    print(run.summary(), file=out)
+    if run.errors:
+        return EXIT_INVALID
+    if run.count(FAILED) or short:
+        return EXIT_FAIL
+    return EXIT_OK
+

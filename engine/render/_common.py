@@ -1,0 +1,119 @@
+"""Small readings of the report dict that several renderers share.
+
+Everything here takes parts of the report dict (``reports/report.schema.json``)
+and returns plain Python values; no format-specific markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+VERDICT_LABEL = {
+    "non_compliant": "Non-compliant",
+    "incomplete": "Incomplete",
+    "compliant_with_observations": "Compliant with observations",
+    "compliant": "Compliant",
+}
+VERDICT_MEANING = {
+    "non_compliant": "At least one mandatory (shall) rule failed.",
+    "incomplete": "No mandatory rule failed, but at least one lacks the data to decide.",
+    "compliant_with_observations": "Every mandatory rule passed; some recommended (should) rules failed.",
+    "compliant": "Every mandatory and recommended rule that applies passed.",
+}
+OUTCOME_LABEL = {
+    "fail": "Fail",
+    "insufficient_data": "Insufficient data",
+    "waived": "Waived",
+    "pass": "Pass",
+    "not_applicable": "Not applicable",
+}
+OUTCOMES = ("fail", "insufficient_data", "waived", "pass", "not_applicable")
+SARIF_LEVEL = {"shall": "error", "should": "warning", "may": "note"}
+ISSUES = ("fail", "insufficient_data", "waived")
+_RANK = {("fail", "shall"): 0, ("insufficient_data", "shall"): 1, ("fail", "should"): 2,
+         ("insufficient_data", "should"): 3, ("fail", "may"): 4, ("insufficient_data", "may"): 5}
+_LATER = {"waived": 6, "pass": 7, "not_applicable": 8}
+
+
+def rule_rank(rule: dict) -> int:
+    """Sort key: failed shall rules first, then missing data, should, may, waived, passed, not applicable."""
+    key = (rule["outcome"], rule["strength"])
+    return _RANK[key] if key in _RANK else _LATER[rule["outcome"]]
+
+
+def ordered_rules(report: dict) -> list[dict]:
+    """The rules, most serious first; ties keep the standard's order (sorting is stable)."""
+    return sorted(report["rules"], key=rule_rank)
+
+
+def issue_findings(rule: dict) -> list[dict]:
+    """The rows or groups of a rule that did not pass (the report lists no passing rows)."""
+    return [f for f in rule["findings"] if f["outcome"] in ISSUES]
+
+
+def value_text(value) -> str:
+    """A plan value as a reviewer reads it.
+
+    >>> value_text(None), value_text(True), value_text(2.50), value_text("D01")
+    ('—', 'yes', '2.5', 'D01')
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return format(value, "g") if abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def required_text(check: dict) -> str:
+    """``>= 3 years`` or ``between 1 and 5``."""
+    req = check["required"]
+    req = " and ".join(value_text(v) for v in req) if isinstance(req, list) else value_text(req)
+    unit = f" {check['unit']}" if check.get("unit") else ""
+    return f"{check['operator']} {req}{unit}"
+
+
+def actual_text(check: dict) -> str:
+    unit = f" {check['unit']}" if check.get("unit") and check["actual"] is not None else ""
+    return f"{value_text(check['actual'])}{unit}"
+
+
+def evidence_lines(rule: dict) -> list[str]:
+    """The evidence as lines of text: each check (actual vs required), then the `let` values."""
+    ev = rule["evidence"]
+    out = [f"{c['expression']}: actual {actual_text(c)}, required {required_text(c)}" for c in ev.get("checks", [])]
+    out += [f"let {name} = {value_text(v)}" for name, v in ev.get("let", {}).items()]
+    if rule["missing"]:
+        out.append("missing data: " + ", ".join(rule["missing"]))
+    return out
+
+
+def values_text(values: dict) -> str:
+    """``area_ha = 2.5, mode = —``"""
+    return ", ".join(f"{k} = {value_text(v)}" for k, v in values.items())
+
+
+def values_json(values: dict) -> str:
+    """The values of a row as compact JSON (what CSV and machine readers get)."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def where(location: dict) -> str:
+    """``tables/objects.csv:8`` (file and line), or the file alone."""
+    file = location.get("file") or ""
+    return f"{file}:{location['line']}" if file and location.get("line") else file
+
+
+def citation_text(c: dict) -> str:
+    clause = f" {c['clause']}" if c.get("clause") else ""
+    return f"{c['key']}{clause} — {c['citation']}"
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """Replace characters XML 1.0 cannot carry (control characters) with U+FFFD."""
+    return _XML_BAD.sub("\ufffd", text)

@@ -1,0 +1,81 @@
+"""The Markdown report: short enough for a pull-request comment.
+
+The verdict and counts, then the failing ``shall`` rules in a table, then
+everything else that did not pass inside a collapsed ``<details>`` block.
+Plan text is escaped so that it cannot break the table or inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._common import OUTCOME_LABEL, VERDICT_LABEL, VERDICT_MEANING, evidence_lines, issue_findings, ordered_rules
+from .csv_ import FILENAME as CSV_FILE
+
+MAX_OBJECTS = 3  # failing objects named per rule
+MAX_RULES = 40  # rules listed per section
+MAX_CELL = 300  # characters of plan text per table cell
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what can start markup inside a line
+_ICON = {"fail": "❌", "insufficient_data": "❔", "waived": "➖", "pass": "✅", "not_applicable": "⚪"}
+
+
+def escape(text) -> str:
+    """Plan text as inert Markdown: no HTML, no links, no table breaks, one line.
+
+    >>> escape("<b>a|b</b>")
+    '&lt;b&gt;a\\\\|b&lt;/b&gt;'
+    """
+    text = " ".join(str(text).split())
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _detail(rule: dict) -> str:
+    parts = [escape(rule["message"])] if rule["message"] else []
+    parts += [escape(line) for line in evidence_lines(rule)]
+    findings = issue_findings(rule)
+    if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
+        named = ", ".join(escape(f["key"]) for f in findings[:MAX_OBJECTS])
+        more = f" and {len(findings) - MAX_OBJECTS} more" if len(findings) > MAX_OBJECTS else ""
+        parts.append(f"{len(findings)} object(s): {named}{more}")
+    return "<br>".join(parts) or "—"
+
+
+def _table(rules: list[dict]) -> list[str]:
+    out = ["| | Rule | Strength | Finding |", "|---|---|---|---|"]
+    for r in rules[:MAX_RULES]:
+        out.append(f"| {_ICON[r['outcome']]} | **{escape(r['id'])}** {escape(r['title'])} | "
+                   f"{r['strength']}, {r['severity']} | {_detail(r)} |")
+    if len(rules) > MAX_RULES:
+        out.append(f"| | … and {len(rules) - MAX_RULES} more rules | | |")
+    return out
+
+
+def render(report: dict) -> str:
+    std, plan, counts = report["standard"], report["plan"], report["counts"]
+    verdict = report["verdict"]
+    rules = ordered_rules(report)
+    shall_failed = [r for r in rules if r["outcome"] == "fail" and r["strength"] == "shall"]
+    others = [r for r in rules if r["outcome"] in ("fail", "insufficient_data", "waived") and r not in shall_failed]
+    lines = [
+        f"## nbscheck: {VERDICT_LABEL[verdict]}",
+        "",
+        f"**{escape(plan['title'])}** ({escape(plan['id'])}"
+        + (f" v{escape(plan['version'])}" if plan["version"] else "") + ") "
+        f"checked against **{escape(std['title'])}** {escape(std['version'])}.  ",
+        VERDICT_MEANING[verdict],
+        "",
+        " · ".join(f"{_ICON[o]} {counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOME_LABEL),
+        "",
+    ]
+    if shall_failed:
+        lines += [f"### Failed shall rules ({len(shall_failed)})", ""] + _table(shall_failed) + [""]
+    if others:
+        lines += ["<details>", f"<summary>Other findings ({len(others)}): should and may rules, missing data, "
+                  "waivers</summary>", ""] + _table(others) + ["", "</details>", ""]
+    lines.append(f"<sub>nbscheck {escape(report['tool']['version'])} · standard sha256 "
+                 f"`{std['sha256'][:12]}` · plan sha256 `{plan['sha256'][:12]}` · "
+                 f"every failing object is listed in {CSV_FILE}</sub>")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,54 @@
+"""The case corpus: each folder under tests/cases/ is rules, a plan, and what must come out.
+
+case.yaml holds `plan:` (inline plan.yaml content; tables as lists of rows),
+`expect:` (rule id → outcome, or {outcome, rows: {key: outcome}, message: text}),
+`verdict:`, or `diagnostics:` (the codes `lint` must report, for broken packs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from casekit import write_plan
+
+from engine import api
+from engine.check import check_pack
+from engine.diagnostics import ERROR
+
+CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if (p / "case.yaml").is_file())
+
+
+def _case(path: Path) -> dict:
+    return yaml.safe_load((path / "case.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(case: Path, tmp_path: Path):
+    spec = _case(case)
+    std, diags = check_pack(case)
+    if "diagnostics" in spec:
+        got = sorted({d.code for d in diags if d.severity == ERROR or spec.get("warnings")})
+        assert got == sorted(spec["diagnostics"]), "\n".join(d.format() for d in diags)
+        return
+    assert std is not None, "\n".join(d.format() for d in diags)
+    plan = api.load_plan(write_plan(tmp_path / "plan", spec["plan"]), std)
+    report = api.evaluate(std, plan, spec.get("waivers"))
+    by_id = {r.rule_id: r for r in report.results}
+    for rule_id, want in spec.get("expect", {}).items():
+        want = want if isinstance(want, dict) else {"outcome": want}
+        got = by_id[rule_id]
+        assert got.outcome == want["outcome"], f"{rule_id}: {got.outcome} ({got.message})"
+        if "message" in want:
+            assert want["message"] in got.message, f"{rule_id}: {got.message!r}"
+        for key, outcome in want.get("rows", {}).items():
+            found = {str(f.key): f.outcome for f in got.findings}
+            assert found.get(str(key), "pass") == outcome, f"{rule_id} row {key}: {found}"
+        if "missing" in want:
+            assert got.missing == want["missing"], got.missing
+        if "evidence" in want:
+            for k, v in want["evidence"].items():
+                assert got.evidence.get("let", {}).get(k, got.evidence.get(k)) == pytest.approx(v), got.evidence
+    if "verdict" in spec:
+        assert report.verdict == spec["verdict"]

@@ -1,0 +1,159 @@
+"""Plan packages: every bad input is a diagnostic with file, line or row, and field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine import api
+from engine.plan import load_plan
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def std():
+    return api.load_standard(FIX / "mini_pack")
+
+
+@pytest.fixture
+def plan_dir(tmp_path):
+    return Path(shutil.copytree(FIX / "mini_plan", tmp_path / "plan"))
+
+
+def _codes(plan_dir, std):
+    plan, diags = load_plan(plan_dir, std)
+    assert plan is None
+    return diags
+
+
+def _edit(path: Path, old: str, new: str):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_loads_and_types_columns(plan_dir, std):
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags
+    df = plan.tables["objects"]
+    assert list(df.index) == [1, 2, 3, 4]
+    assert isinstance(df["kind"].dtype, pd.CategoricalDtype) and df["kind"].cat.ordered
+    assert df["area_ha"].dtype == "float64" and str(df["treated"].dtype) == "boolean"
+    assert str(df["planted"].dtype).startswith("datetime64")
+    assert plan.fields == {"site_area": 12.5, "monitored": True, "visits": 2.0}
+
+
+def test_malformed_yaml_names_the_line(plan_dir, std):
+    _edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: [12.5")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "plan-syntax" and d.span.file.endswith("plan.yaml") and d.span.line >= 6
+
+
+def test_schema_problems_name_line_and_field(plan_dir, std):
+    _edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: lots")
+    _edit(plan_dir / "plan.yaml", "  plan: true\n", "")
+    diags = _codes(plan_dir, std)
+    by_code = {d.message: d for d in diags}
+    wrong = next(d for d in diags if "site.area_ha" in d.message)
+    assert wrong.span.line == 6 and "expected number" in wrong.message and "site area" in wrong.hint
+    assert any(m == "`monitoring.plan` is required" for m in by_code)
+
+
+def test_duplicate_yaml_key(plan_dir, std):
+    _edit(plan_dir / "plan.yaml", "  visits: 2", "  visits: 2\n  visits: 3")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "plan-duplicate-key" and d.span.line == 10
+
+
+@pytest.mark.parametrize("csv_edit,code,row_line,fragment", [
+    ("O-2,north,park,2.0", "bad-value", 3, "`two`"),
+    ("O-3,south,wetland", "unknown-enum-value", 4, "not one of"),
+    ("O-4,south,brownfield,1.5", "out-of-range", 5, "breaks `>= 0 ha`"),
+    ("O-4,", "duplicate-key", 5, "repeats a key"),
+])
+def test_table_problems_name_file_row_and_column(plan_dir, std, csv_edit, code, row_line, fragment):
+    replacement = {"bad-value": "O-2,north,park,two", "unknown-enum-value": "O-3,south,wetlnd",
+                   "out-of-range": "O-4,south,brownfield,-1.5", "duplicate-key": "O-1,"}[code]
+    _edit(plan_dir / "tables/objects.csv", csv_edit, replacement)
+    diags = _codes(plan_dir, std)
+    d = next(x for x in diags if x.code == code)
+    assert d.span.file.endswith("tables/objects.csv") and d.span.line == row_line
+    assert fragment in d.message
+    if code == "unknown-enum-value":
+        assert d.hint == "did you mean `wetland`?"
+
+
+def test_missing_column_suggests_the_close_one(plan_dir, std):
+    _edit(plan_dir / "tables/objects.csv", "id,district,kind,area_ha", "id,distrct,kind,area_ha")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "missing-column" and d.hint == "did you mean `distrct`?"
+
+
+def test_missing_table_file_and_path_outside(plan_dir, std):
+    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objets.csv")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "table-not-found" and d.span.line == 11 and "objects.csv" in d.hint
+    _edit(plan_dir / "plan.yaml", "tables/objets.csv", "../../etc/passwd.csv")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "path-outside-package"
+
+
+def test_empty_table(plan_dir, std):
+    (plan_dir / "tables/objects.csv").write_text("id,district,kind,area_ha\n", encoding="utf-8")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "table-empty"
+
+
+def test_no_plan_file(tmp_path, std):
+    (d,) = _codes(tmp_path, std)
+    assert d.code == "plan-not-found"
+
+
+@pytest.mark.parametrize("fmt", ["json", "parquet", "xlsx"])
+def test_other_table_formats_load_the_same(plan_dir, std, fmt):
+    ref, _ = load_plan(plan_dir, std)
+    df = pd.read_csv(plan_dir / "tables/objects.csv", dtype=str)
+    target = plan_dir / f"tables/objects.{fmt}"
+    if fmt == "json":
+        target.write_text(json.dumps(json.loads(df.to_json(orient="records"))), encoding="utf-8")
+    elif fmt == "parquet":
+        df.to_parquet(target)
+    else:
+        df.to_excel(target, index=False)
+    _edit(plan_dir / "plan.yaml", "tables/objects.csv", f"tables/objects.{fmt}")
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags
+    pd.testing.assert_frame_equal(plan.tables["objects"], ref.tables["objects"])
+
+
+def test_zip_package(plan_dir, std, tmp_path):
+    z = tmp_path / "plan.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for p in plan_dir.rglob("*"):
+            zf.write(p, p.relative_to(plan_dir.parent))
+    plan, diags = load_plan(z, std)
+    assert not diags and plan.id == "mini-1"
+
+
+def test_zip_slip_is_refused(tmp_path, std):
+    z = tmp_path / "evil.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../outside.txt", "x")
+    (d,) = _codes(z, std)
+    assert d.code == "path-outside-package"
+
+
+def test_inputs_are_never_modified(plan_dir, std):
+    def digest():
+        return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(plan_dir.rglob("*")) if p.is_file()}
+
+    before = digest()
+    api.evaluate(std, api.load_plan(plan_dir, std))
+    assert digest() == before

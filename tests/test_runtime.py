@@ -1,0 +1,71 @@
+import pandas as pd
+import pytest
+
+from engine.compile import runtime as rt
+
+
+def s(*values, dtype=None):
+    return pd.Series(list(values), dtype=dtype)
+
+
+def test_comparison_with_null_is_unknown():
+    out = rt.compare(">", s(1.0, None, 3.0), 2.0)
+    assert out.tolist() == [False, pd.NA, True]
+    assert rt.compare(">", None, 2.0) is None
+
+
+def test_kleene_and_or():
+    a = s(True, False, None, None, dtype="boolean")
+    b = s(None, None, True, False, dtype="boolean")
+    assert rt.and_(a, b).tolist() == [pd.NA, False, pd.NA, False]
+    assert rt.or_(a, b).tolist() == [True, pd.NA, True, pd.NA]
+    assert rt.and_(None, False) is False and rt.or_(None, True) is True and rt.and_(None, True) is None
+
+
+def test_scalar_arithmetic_and_division_by_zero():
+    assert rt.arith("/", 1.0, 0) is None
+    assert rt.arith("+", None, 2) is None
+    assert rt.arith("/", s(1.0, 2.0), s(0.0, 2.0)).isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("func,want", [("sum", 6.0), ("mean", 2.0), ("min", 1.0), ("max", 3.0), ("count", 3)])
+def test_aggregates_without_nulls(func, want):
+    assert rt.aggregate(func, s(1.0, 2.0, 3.0), None, None) == want
+
+
+def test_aggregate_over_a_null_is_null_unless_filtered_out():
+    v = s(1.0, None, 3.0)
+    assert rt.aggregate("sum", v, None, None) is None
+    keep = s(True, False, True, dtype="boolean")
+    assert rt.aggregate("sum", v, keep, None) == 4.0
+
+
+def test_unknown_filter_makes_the_aggregate_unknown():
+    v = s(1.0, 2.0)
+    assert rt.aggregate("count", v, s(True, None, dtype="boolean"), None) is None
+
+
+def test_share_and_any_all():
+    cond = s(True, False, True, True, dtype="boolean")
+    assert rt.aggregate("share", cond, None, None) == 75.0
+    assert rt.aggregate("any", s(False, None, dtype="boolean"), None, None) is None
+    assert rt.aggregate("any", s(True, None, dtype="boolean"), None, None) is True
+    assert rt.aggregate("all", s(False, None, dtype="boolean"), None, None) is False
+
+
+def test_grouped_aggregates_mask_groups_with_nulls():
+    v = s(1.0, 2.0, None, 4.0)
+    keys = s("a", "a", "b", "b")
+    out = rt.aggregate("sum", v, None, keys)
+    assert out["a"] == 3.0 and pd.isna(out["b"])
+    counts = rt.aggregate("count", v, None, keys)
+    assert counts.tolist() == [2, 2]
+
+
+def test_lookup_on_categories_and_text():
+    cat = pd.Series(pd.Categorical(["w", "p", None, "x"], categories=["w", "p", "x"]))
+    out = rt.lookup(cat, {"w": 1.0, "p": 0.4}, 0.1)
+    assert out.tolist()[:2] == [1.0, 0.4] and pd.isna(out[2]) and out[3] == 0.1
+    text = s("w", "zz", None)
+    out = rt.lookup(text, {"w": 1.0}, None)
+    assert out[0] == 1.0 and pd.isna(out[1]) and pd.isna(out[2])

@@ -1,0 +1,87 @@
+import pytest
+
+from engine.syntax import ast, parse_expression, parse_text
+from engine.syntax.parser import SYNTAX_EXAMPLES
+
+
+def _only(text):
+    module, diags = parse_text(text, "t.nbs")
+    assert not diags, [d.format() for d in diags]
+    return module.items
+
+
+def test_keywords_are_names_where_a_name_fits():
+    items = _only('table t "T" key id {\n id: text\n category: text\n date: date optional\n stage: text\n}\n')
+    assert [c.name for c in items[0].columns] == ["id", "category", "date", "stage"]
+
+
+def test_rule_clauses_and_spans():
+    (rule,) = _only('rule WET-001 "No loss" {\n  goal L1, L3  stage design  cite IUCN "3.1"\n'
+                    '  for each o in objects by district where o.a > 1 ha\n'
+                    '  shall sum(o.a) >= 2 ha\n  else "{o.district}: {sum(o.a)}"\n}\n')
+    assert rule.id == "WET-001"
+    assert [g.name for g in rule.goals] == ["L1", "L3"]
+    assert rule.for_each.by == "district"
+    assert rule.span.line == 1 and rule.goals[0].span.line == 2
+    parts = rule.message.parts
+    assert isinstance(parts[0], ast.Attr) and parts[1] == ": " and isinstance(parts[2], ast.Call)
+    assert parts[0].span.line == 5 and parts[0].span.column == 10
+
+
+def test_template_escapes_braces():
+    (rule,) = _only('rule R "t" { shall true else "{{literal}} {x}" }')
+    assert rule.message.parts[0] == "{literal} "
+
+
+def test_expression_precedence():
+    e = parse_expression("a + b * c > 1 and not d or e")
+    assert isinstance(e, ast.Logic) and e.op == "or"
+    assert isinstance(e.left, ast.Logic) and e.left.op == "and"
+    cmp = e.left.left
+    assert isinstance(cmp, ast.Compare) and isinstance(cmp.left, ast.BinOp) and cmp.left.op == "+"
+
+
+def test_units_on_literals_and_conversion():
+    e = parse_expression("(a / b) as m2 > 30 % and x < 2.5 degC")
+    assert e.left.left.unit == "m2" and e.left.right.unit == "%"
+    assert e.right.right.value == 2.5 and e.right.right.unit == "degC"
+
+
+def test_comments_are_kept_for_the_formatter():
+    module, _ = parse_text('# head\ngoal G "x" # tail\n', "t.nbs")
+    assert [c[2] for c in module.comments] == ["# head", "# tail"]
+
+
+def test_triple_quoted_rationale():
+    (rule,) = _only('rule R "t" { shall true rationale """\n    first\n    second\n""" }')
+    assert rule.rationale == "first\nsecond"
+
+
+@pytest.mark.parametrize("label,example", [(label, ex) for label, exs in SYNTAX_EXAMPLES.items() for ex in exs])
+def test_each_common_mistake_gets_its_message(label, example):
+    _, diags = parse_text(example, "bad.nbs")
+    assert diags and diags[0].code == "rule-syntax"
+    assert diags[0].hint == label
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("goal G 'x'", "double quotes"),
+    ('rule R "t" { shall a && b }', "use `and`"),
+    ('rule R "t" { shall count(t) = 3 }', "use `==`"),
+])
+def test_character_hints(text, hint):
+    _, diags = parse_text(text, "bad.nbs")
+    assert hint in diags[0].hint
+
+
+def test_syntax_error_has_position_and_caret():
+    _, diags = parse_text('goal G "x"\nrule R "t" {\n  shall a >\n}\n', "bad.nbs")
+    d = diags[0]
+    assert (d.span.line, d.span.column) == (4, 1)
+    text = d.format()
+    assert text.startswith("bad.nbs:4:1: rule-syntax:") and "^" in text
+
+
+def test_unclosed_brace_at_end_of_file():
+    _, diags = parse_text('rule R "t" {\n  shall true\n', "bad.nbs")
+    assert diags[0].message == "unexpected end of file"
