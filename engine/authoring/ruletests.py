@@ -138,14 +138,17 @@ def read_tests(file: Path) -> tuple[list[RuleTest], list[Diagnostic]]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
             path = [*path, extra[0]] if extra else path
-        diags.append(Diagnostic("test-file", f"`{where}`: {_schema_message(err)}", Span(display, line_of(lines, path)),
-                                hint="a test file is `tests:` and a list of {name, plan | base + data, expect, verdict}"))
+        diags.append(Diagnostic("test-file", f"`{where}`: {_schema_message(err)}",
+                                Span(display, line_of(lines, path)), hint=_FILE_HINT))
     if diags:
         return [], diags
     tests = [RuleTest(t["name"], display, i, t, lines) for i, t in enumerate(data["tests"])]
     for t in tests:
         diags += _check_spec(t)
     return tests, diags
+
+
+_FILE_HINT = "a test file is `tests:` and a list of {name, plan | base + data, expect, verdict}"
 
 
 def _schema_message(err) -> str:
@@ -174,9 +177,9 @@ def _check_spec(t: RuleTest) -> list[Diagnostic]:
             did_you_mean(spec["verdict"], VERDICTS) or f"use one of {', '.join(VERDICTS)}")
     for rid, want in (spec.get("expect") or {}).items():
         want = want if isinstance(want, dict) else {"outcome": want}
-        values = [("outcome", want["outcome"])] if "outcome" in want else []
-        values += [("rows", v) for v in (want.get("rows") or {}).values()]
-        for key, v in values:
+        values = [want["outcome"]] if "outcome" in want else []
+        values += list((want.get("rows") or {}).values())
+        for v in values:
             if v not in OUTCOMES:
                 bad(("expect", rid), f"{rid}: `{v}` is not an outcome",
                     did_you_mean(str(v), OUTCOMES) or f"use one of {', '.join(OUTCOMES)}")
