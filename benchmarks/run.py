@@ -1,0 +1,238 @@
+"""Time the engine's evaluation of the frozen NbS pack against two baselines.
+
+For each N it generates a synthetic plan (benchmarks/generate.py), loads it once,
+then times three implementations of the same 17 rules on the loaded data:
+
+- engine      ``engine.evaluate.evaluate_standard(std, plan)``, the pack in benchmarks/rules/
+- pandas      the rules written by hand in pandas (benchmarks/pandas_rules.py)
+- row-by-row  the rules as plain Python loops over dict rows (benchmarks/python_rules.py)
+
+It checks that the three agree on every rule (outcome, counts, failing keys) and
+prints rows/s, the ratios to the targets and the engine's peak memory. Figures are
+printed, never asserted.
+
+    python -m benchmarks.run                  # N = 10^5 and 10^6
+    python -m benchmarks.run --quick          # N = 10^4, a smoke run
+    python -m benchmarks.run --n 200000 --districts 1000 --repeat 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from engine import load_plan, load_standard
+from engine.evaluate import evaluate_standard
+
+from . import outcomes, pandas_rules, python_rules
+from .generate import generate
+
+HERE = Path(__file__).resolve().parent
+RULES = HERE / "rules"
+DATA = HERE / "data"
+TARGET_PANDAS = 2.0  # the engine within 2x of hand-written pandas
+TARGET_ROWS = 30.0  # and at least 30x faster than row-by-row Python
+IMPLS = ("engine", "pandas", "row-by-row")
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall-clock seconds of ``repeat`` calls of ``fn`` (garbage collected before each)."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def engine_memory(std, plan) -> float:
+    """Peak MiB that Python and NumPy allocate during one engine evaluation (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        evaluate_standard(std, plan)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def max_rss_mib() -> float:
+    """The process's peak resident set so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench(n: int, districts: int = 500, seed: int = 2026, repeat: int = 5, data: Path | None = None,
+          row_sample: int = 0, profile: int = 0) -> dict:
+    """Generate, load once, verify agreement, time each implementation; return the figures."""
+    folder = Path(data or DATA) / f"plan-{n}-{districts}-{seed}"
+    generate(folder, n, districts, seed)
+    std = load_standard(RULES)
+    t0 = time.perf_counter()
+    plan = load_plan(folder, std)
+    load_s = time.perf_counter() - t0
+    tables, fields = plan.tables, plan.fields
+
+    # engine first, so the memory figures are not those of the baselines
+    found = {"engine": outcomes.from_engine(evaluate_standard(std, plan))}
+    peak = engine_memory(std, plan)
+    rss = max_rss_mib()
+    times = {"engine": timed(lambda: evaluate_standard(std, plan), repeat)}
+    found["pandas"] = pandas_rules.evaluate(tables, fields)
+    times["pandas"] = timed(lambda: pandas_rules.evaluate(tables, fields), repeat)
+
+    found_rows, times["row-by-row"] = time_rows(tables, fields, n, repeat, row_sample)
+    if found_rows is not None:
+        found["row-by-row"] = found_rows
+    sampled = 0 < row_sample < n
+
+    diffs = {name: outcomes.differences(found["engine"], found[name]) for name in found if name != "engine"}
+    result = {
+        "n": n, "districts": districts, "seed": seed, "repeat": repeat, "rules": len(std.rules),
+        "load_s": load_s, "times": times, "row_sample": row_sample if sampled else 0,
+        "engine_peak_mib": peak, "max_rss_mib": rss, "differences": diffs,
+        "outcomes": {rule: [o.outcome, o.counts] for rule, o in found["engine"].items()},
+    }
+    if profile:
+        result["profile"] = profile_engine(std, plan, profile)
+    return result
+
+
+def time_rows(tables, fields, n: int, repeat: int, row_sample: int) -> tuple[dict | None, list[float]]:
+    """Row-by-row outcomes (None when sampled) and times; rows become dicts before timing."""
+    objects = python_rules.records(tables["objects"])
+    districts = python_rules.records(tables["districts"])
+    if 0 < row_sample < n:  # time a sample of the objects and scale the time up to N
+        sample = objects[:row_sample]
+        t = timed(lambda: python_rules.evaluate(sample, districts, fields), repeat)
+        return None, [x * n / row_sample for x in t]
+    found = python_rules.evaluate(objects, districts, fields)
+    return found, timed(lambda: python_rules.evaluate(objects, districts, fields), repeat)
+
+
+def profile_engine(std, plan, top: int) -> str:
+    """The ``top`` functions by cumulative and by own time in one engine evaluation."""
+    prof = cProfile.Profile()
+    prof.enable()
+    evaluate_standard(std, plan)
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def summary(t: list[float]) -> float:
+    return statistics.median(t)
+
+
+def table(results: list[dict]) -> str:
+    """The figures as a text table, with the ratios against the targets."""
+    r0 = results[0]
+    lines = [
+        f"nbscheck benchmark: {r0['rules']} rules (benchmarks/rules, frozen), {r0['districts']} districts, "
+        f"seed {r0['seed']}",
+        f"time = median of {r0['repeat']} runs of the evaluation alone (best in brackets); the plan is loaded "
+        "once before timing; rows/s = restoration objects / time",
+        "",
+        f"{'N':>9}  {'implementation':<12} {'time s':>9} {'(best)':>9} {'rows/s':>12}",
+    ]
+    for r in results:
+        n = r["n"]
+        med = {k: summary(v) for k, v in r["times"].items()}
+        for i, name in enumerate(IMPLS):
+            note = ""
+            if name == "row-by-row" and r["row_sample"]:
+                note = f"  extrapolated from a sample of {r['row_sample']:,} objects"
+            lines.append(f"{n if i == 0 else '':>9}  {name:<12} {med[name]:>9.4f} {min(r['times'][name]):>9.4f} "
+                         f"{n / med[name]:>12,.0f}{note}")
+        vs_pandas = med["engine"] / med["pandas"]
+        vs_rows = med["row-by-row"] / med["engine"]
+        lines.append(f"{'':>9}  engine / pandas     = {vs_pandas:6.2f}x   target <= {TARGET_PANDAS:g}x   "
+                     f"{'met' if vs_pandas <= TARGET_PANDAS else 'MISSED'}")
+        lines.append(f"{'':>9}  row-by-row / engine = {vs_rows:6.2f}x   target >= {TARGET_ROWS:g}x  "
+                     f"{'met' if vs_rows >= TARGET_ROWS else 'MISSED'}")
+        lines.append(f"{'':>9}  pandas vs row-by-row = {med['row-by-row'] / med['pandas']:.1f}x (for scale)")
+        lines.append(f"{'':>9}  engine memory: peak {r['engine_peak_mib']:,.0f} MiB allocated during evaluation "
+                     f"(tracemalloc); process max RSS {r['max_rss_mib']:,.0f} MiB after load + evaluation")
+        lines.append(f"{'':>9}  plan load (not timed above): {r['load_s']:.2f} s")
+        agree = [name for name, d in r["differences"].items() if not d]
+        for name, d in r["differences"].items():
+            for line in d:
+                lines.append(f"{'':>9}  DISAGREE engine vs {name}: {line}")
+        if not any(r["differences"].values()):
+            lines.append(f"{'':>9}  agreement: engine = {' = '.join(agree)} on every rule "
+                         "(outcome, pass/fail/insufficient counts, failing keys)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def outcome_table(result: dict) -> str:
+    lines = [f"outcomes at N = {result['n']:,} (engine; the baselines agree unless listed above)"]
+    for rule, (outcome, counts) in result["outcomes"].items():
+        shown = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        lines.append(f"  {rule:<8} {outcome:<18} {shown}")
+    return "\n".join(lines)
+
+
+def _child(args: argparse.Namespace, n: int) -> dict:
+    """Benchmark one N in a fresh process, so its max RSS is its own."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as fh:
+        cmd = [sys.executable, "-m", "benchmarks.run", "--n", str(n), "--districts", str(args.districts),
+               "--seed", str(args.seed), "--repeat", str(args.repeat), "--row-sample", str(args.row_sample),
+               "--data", str(args.data), "--profile", str(args.profile), "--json", fh.name]
+        subprocess.run(cmd, check=True, cwd=HERE.parent, stdout=subprocess.DEVNULL)
+        return json.loads(Path(fh.name).read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000],
+                    help="restoration objects; several sizes run one after another (default 100000 1000000)")
+    ap.add_argument("--districts", type=int, default=500, help="districts (default 500)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per implementation (default 5)")
+    ap.add_argument("--seed", type=int, default=2026, help="seed of the generated plans (default 2026)")
+    ap.add_argument("--quick", action="store_true", help="N = 10^4 and 3 runs: proves the harness works")
+    ap.add_argument("--row-sample", type=int, default=0, metavar="K",
+                    help="time row-by-row on the first K objects only and extrapolate to N (default: all rows)")
+    ap.add_argument("--data", type=Path, default=DATA, help="folder for generated plans (default benchmarks/data)")
+    ap.add_argument("--profile", type=int, default=0, metavar="TOP",
+                    help="also profile one engine evaluation (cProfile) and print the TOP functions")
+    ap.add_argument("--outcomes", action="store_true", help="also print each rule's outcome and counts")
+    ap.add_argument("--json", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.repeat = [10_000], min(args.repeat, 3)
+    if len(args.n) == 1:
+        results = [bench(args.n[0], args.districts, args.seed, args.repeat, args.data, args.row_sample,
+                         args.profile)]
+    else:
+        results = [_child(args, n) for n in sorted(args.n)]
+    if args.json:
+        Path(args.json).write_text(json.dumps(results[0]), encoding="utf-8")
+        return 0
+    print(table(results))
+    for r in results:
+        if args.outcomes:
+            print(outcome_table(r))
+        if r.get("profile"):
+            print(f"engine profile at N = {r['n']:,}\n{r['profile']}")
+    return 1 if any(d for r in results for d in r["differences"].values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
