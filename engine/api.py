@@ -58,6 +58,9 @@ def lint(ref: str | Path) -> list[Diagnostic]:
 
 def standard_for(plan_path: str | Path, override: str | None) -> str:
     """The standard to check a plan against: ``--standard``, else the plan's claim."""
+    if not Path(plan_path).exists():
+        raise NbsError([Diagnostic("plan-not-found", f"no plan package at {plan_path}", Span(str(plan_path)),
+                                   hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")])
     if override:
         return override
     claim = read_claim(plan_path)

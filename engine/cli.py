@@ -88,8 +88,8 @@ def _authoring_parsers(sub) -> None:
                    help="fail when fewer than N %% of the rules were seen both passing and failing")
 
 
-def _print_diags(diags, stream=sys.stderr) -> None:
-    print(format_all(diags), file=stream)
+def _print_diags(diags, stream=None) -> None:
+    print(format_all(diags), file=stream or sys.stderr)
 
 
 def cmd_check(args) -> int:

@@ -176,7 +176,8 @@ def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagno
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else err.message
             full = ".".join(map(str, [*path, missing]))
-            near = list(err.instance) if isinstance(err.instance, dict) else []
+            known = set(err.schema.get("properties", {}))
+            near = [k for k in err.instance if k not in known] if isinstance(err.instance, dict) else []
             hint = did_you_mean(missing, near) or _field_hint(std, full)
             out.append(Diagnostic("plan-schema", f"`{full}` is required", Span(pdisp, line_of(lines, path)),
                                   hint=hint))

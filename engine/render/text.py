@@ -78,6 +78,10 @@ def _rule_block(rule: dict, color: bool) -> list[str]:
     out = [head]
     if rule["message"]:
         out.append(f"      {rule['message']}")
+    if rule.get("waiver"):
+        w = rule["waiver"]
+        by = f" by {w['by']}" if w.get("by") else ""
+        out.append(f"      waived{by}: {w['reason']}")
     out += _evidence(rule)
     out += _findings(rule)
     for c in rule["citations"]:

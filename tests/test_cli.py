@@ -1,0 +1,140 @@
+"""The CLI contract: exit codes, formats, diagnostics, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def plan_dir(tmp_path):
+    plan = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "plan"))
+    _set(plan, "../mini_pack", str(FIX / "mini_pack"))
+    return plan
+
+
+def _set(plan_dir: Path, old: str, new: str) -> None:
+    p = plan_dir / "plan.yaml"
+    p.write_text(p.read_text().replace(old, new))
+
+
+def test_text_summary(plan_dir, capsys):
+    code = main(["check", str(plan_dir), "--standard", str(FIX / "mini_pack")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Verdict:  NON-COMPLIANT" in out
+    assert "M-2 [shall, high] Wetlands cover 2 ha" in out and "wetlands cover 1.5 ha" in out
+    assert "cite: REF 3 — Reference document, 2024" in out
+    assert "G1 Restore" in out
+
+
+def test_the_plan_names_its_standard(plan_dir, capsys):
+    assert main(["check", str(plan_dir)]) == 1
+
+
+@pytest.mark.parametrize("fail_on,code", [("shall", 1), ("should", 1), ("never", 0)])
+def test_fail_on(plan_dir, fail_on, code):
+    assert main(["check", str(plan_dir), "--fail-on", fail_on]) == code
+
+
+def test_should_failures_pass_at_shall_but_not_at_should(plan_dir, tmp_path):
+    csv = plan_dir / "tables/objects.csv"
+    csv.write_text(csv.read_text().replace("O-3,south,wetland,0.7", "O-3,south,wetland,1.7"))
+    assert "O-4,south,brownfield,1.5,,false" in csv.read_text()
+    assert main(["check", str(plan_dir), "--fail-on", "shall"]) == 0
+    assert main(["check", str(plan_dir), "--fail-on", "should"]) == 1
+
+
+def test_incomplete_fails_at_shall(plan_dir, capsys):
+    _set(plan_dir, "  plan: true", "  plan: null")
+    assert main(["check", str(plan_dir), "--fail-on", "shall", "-f", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["rules"][0]["outcome"] == "insufficient_data"
+    assert report["rules"][0]["missing"] == ["monitoring.plan"]
+
+
+def test_json_to_output_folder(plan_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    main(["check", str(plan_dir), "-o", str(out), "--format", "json"])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "non_compliant"
+    assert f"wrote {out / 'report.json'}" in capsys.readouterr().out
+
+
+def test_unknown_format_is_a_usage_error(plan_dir, capsys):
+    assert main(["check", str(plan_dir), "--format", "pdf"]) == 2
+    assert "unknown format pdf" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,code_word", [
+    (["check", "no/such/plan"], "plan-not-found"),
+    (["check", "PLAN", "--standard", "no_such_standard"], "pack-not-found"),
+    (["check", "PLAN", "--waivers", "nowhere.yaml"], "waivers-not-found"),
+    (["lint", "no/such/rules"], "pack-not-found"),
+])
+def test_bad_inputs_exit_2_with_a_message(plan_dir, capsys, args, code_word):
+    args = [str(plan_dir) if a == "PLAN" else a for a in args]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    said = captured.out + captured.err
+    assert code_word in said and "Traceback" not in said
+
+
+def test_waivers_file(plan_dir, tmp_path, capsys):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-2\n    reason: wetland counted in the neighbouring plan\n    by: reviewer\n")
+    assert main(["check", str(plan_dir), "--waivers", str(w), "-f", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    m2 = next(r for r in report["rules"] if r["id"] == "M-2")
+    assert m2["outcome"] == "waived" and m2["waiver"]["reason"].startswith("wetland")
+
+
+def test_waiver_naming_unknown_rule(plan_dir, tmp_path, capsys):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-9\n    reason: typo\n")
+    assert main(["check", str(plan_dir), "--waivers", str(w)]) == 2
+    err = capsys.readouterr().err
+    assert "waivers.yaml:2" in err and "unknown rule `M-9`" in err
+
+
+def test_lint_clean_pack(capsys):
+    assert main(["lint", str(FIX / "mini_pack")]) == 0
+    assert "mini 0.1: 3 rules, no errors" in capsys.readouterr().out
+
+
+def test_lint_broken_pack_prints_every_problem_with_caret(tmp_path, capsys):
+    src = (FIX / "mini_pack/mini.nbs").read_text()
+    broken = src.replace("sum(wetland.area_ha) >= 2 ha", "sum(wetland.area) >= 1 m").replace("goal G1 stage design cite REF \"2.1\"", "goal G2 stage desing cite REF \"2.1\"")
+    (tmp_path / "mini.nbs").write_text(broken)
+    assert main(["lint", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'mini.nbs'}:") and ": unknown-goal: unknown goal `G2`" in lines[0]
+    assert "hint: did you mean `design`?" in out
+    assert "unknown-column: table `objects` has no column `area`" in out
+    assert any(set(line.strip()) == {"^"} for line in lines)
+
+
+def test_lint_caps_the_list(tmp_path, capsys):
+    rules = "\n".join(f'rule R{i} "r" {{ goal NOPE shall true }}' for i in range(60))
+    (tmp_path / "p.nbs").write_text('standard s "S" { version "1" }\n' + rules)
+    assert main(["lint", str(tmp_path)]) == 2
+    assert "... and 10 more" in capsys.readouterr().out
+
+
+def test_standards_lists_bundled_packs(capsys):
+    assert main(["standards"]) == 0
+    assert "nbs_urban_restoration" in capsys.readouterr().out
+
+
+def test_version_and_help(capsys):
+    assert main(["--version"]) == 0
+    assert main(["check", "--help"]) == 0
+    assert "--fail-on" in capsys.readouterr().out

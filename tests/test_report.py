@@ -1,0 +1,55 @@
+"""The report contract: valid against its schema, byte-identical, UTF-8 intact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from engine.cli import main
+from engine.resources import data_dir
+
+ROOT = Path(__file__).parent.parent
+SCHEMA = json.loads((data_dir("reports") / "report.schema.json").read_text(encoding="utf-8"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "plan.yaml").is_file())
+CASES = [ROOT / "tests/fixtures/mini_plan", *EXAMPLES]
+
+
+def _report(plan: Path, out: Path, *extra: str) -> bytes:
+    main(["check", str(plan), "-o", str(out), "-f", "json", "--fail-on", "never", *extra])
+    return (out / "report.json").read_bytes()
+
+
+@pytest.mark.parametrize("plan", CASES, ids=[p.name for p in CASES])
+def test_reports_validate_against_the_schema(plan, tmp_path):
+    report = json.loads(_report(plan, tmp_path))
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+
+
+@pytest.mark.parametrize("plan", CASES, ids=[p.name for p in CASES])
+def test_same_inputs_give_byte_identical_reports(plan, tmp_path, monkeypatch):
+    first = _report(plan, tmp_path / "a")
+    copy = Path(shutil.copytree(plan, tmp_path / "elsewhere" / plan.name))
+    if plan.name == "mini_plan":
+        (copy / "plan.yaml").write_text((copy / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack")))
+        first = _report(copy, tmp_path / "a2")
+    monkeypatch.chdir(tmp_path)
+    assert _report(copy, tmp_path / "b") == first
+
+
+def test_utf8_comes_out_intact(tmp_path):
+    riverside = json.loads(_report(ROOT / "examples/riverside", tmp_path))
+    raw = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert "江滨" in riverside["plan"]["title"] and "江滨" in raw
+
+
+def test_hashes_identify_inputs(tmp_path):
+    report = json.loads(_report(ROOT / "tests/fixtures/mini_plan", tmp_path / "a"))
+    plan = Path(shutil.copytree(ROOT / "tests/fixtures/mini_plan", tmp_path / "p"))
+    (plan / "plan.yaml").write_text((plan / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack")).replace("12.5", "12.6"))
+    changed = json.loads(_report(plan, tmp_path / "b"))
+    assert report["standard"]["sha256"] == changed["standard"]["sha256"]
+    assert report["plan"]["sha256"] != changed["plan"]["sha256"]
