@@ -87,6 +87,13 @@ def _authoring_parsers(sub) -> None:
     t.add_argument("--min-coverage", type=_percent, metavar="N",
                    help="fail when fewer than N %% of the rules were seen both passing and failing")
 
+    f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout, comments kept",
+                       description="Format rule files. Exit 0: done (or nothing to change); 1: with --check or "
+                       "--diff, files would change; 2: a file does not parse.")
+    f.add_argument("paths", nargs="+", metavar="PATH", help="rule files or folders of them")
+    f.add_argument("--check", action="store_true", help="change nothing; list the files that would change")
+    f.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
+
 
 def _print_diags(diags, stream=None) -> None:
     print(format_all(diags), file=stream or sys.stderr)
@@ -145,7 +152,11 @@ def cmd_test(args) -> int:
     return authoring.run_tests(args.path, args.coverage, args.min_coverage)
 
 
-COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test}
+def cmd_fmt(args) -> int:
+    return authoring.format_files(args.paths, args.check, args.diff)
+
+
+COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt}
 
 
 def main(argv: list[str] | None = None) -> int:

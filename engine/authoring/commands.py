@@ -41,3 +41,45 @@ def run_tests(path: str, show_coverage: bool = False, min_coverage: float | None
         return EXIT_FAIL
     return EXIT_OK
 
+
+
+def format_files(paths: list[str], check: bool = False, diff: bool = False, out=None) -> int:
+    """``nbscheck fmt``: rewrite files in the canonical layout (or, with --check/--diff, only report)."""
+    from ..render import write_atomic
+    from .fmt import FormatError, format_text, rule_files, unified_diff
+
+    out = out or sys.stdout
+    files = rule_files(paths)
+    missing = [f for f in files if not f.is_file()]
+    if missing or not files:
+        print(f"nbscheck: no rule file at {missing[0] if missing else ', '.join(paths)}", file=sys.stderr)
+        return EXIT_INVALID
+    changed, failed = [], []
+    for f in files:
+        try:
+            old = f.read_text(encoding="utf-8")
+            new = format_text(old, str(f))
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"{f}: cannot read: {e}", file=sys.stderr)
+            failed.append(f)
+            continue
+        except FormatError as e:
+            print(format_all(e.diagnostics), file=sys.stderr)
+            failed.append(f)
+            continue
+        if new == old:
+            continue
+        changed.append(f)
+        if diff:
+            out.write(unified_diff(old, new, str(f)))
+        elif check:
+            print(f"would reformat {f}", file=out)
+        else:
+            write_atomic(f, new)
+            print(f"formatted {f}", file=out)
+    verb = "would be reformatted" if check or diff else "reformatted"
+    print(f"{len(changed)} file(s) {verb}, {len(files) - len(changed) - len(failed)} unchanged"
+          + (f", {len(failed)} not formatted" if failed else ""), file=sys.stderr)
+    if failed:
+        return EXIT_INVALID
+    return EXIT_FAIL if changed and (check or diff) else EXIT_OK
