@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import json_, text
+from . import csv_, html, json_, junit, markdown, sarif, text
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,11 @@ class Renderer:
 FORMATS: dict[str, Renderer] = {
     "text": Renderer("text", "report.txt", text.render, "terminal summary"),
     "json": Renderer("json", "report.json", json_.render, "the report contract (reports/report.schema.json)"),
+    "html": Renderer("html", "report.html", html.render, "self-contained page for reviewers: charts, filters"),
+    "md": Renderer("md", "report.md", markdown.render, "short Markdown for a pull-request comment"),
+    "junit": Renderer("junit", "report.junit.xml", junit.render, "JUnit XML: one test case per rule"),
+    "sarif": Renderer("sarif", "report.sarif", sarif.render, "SARIF 2.1.0 for code-scanning tools"),
+    "csv": Renderer("csv", csv_.FILENAME, csv_.render, "every failing object, one row each"),
 }
 
 

@@ -1,0 +1,161 @@
+"""The HTML report: one self-contained page for a planning reviewer.
+
+Rendered from the Jinja2 templates in ``reports/html/`` (autoescape on,
+StrictUndefined); this module only shapes the report dict into the plain values
+the templates show, including the geometry of the inline SVG charts. The page
+loads nothing: its CSS, script and charts are inline. Each rule shows at most
+``MAX_ROWS`` failing objects; the CSV report lists them all.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import jinja2
+
+from ..resources import data_dir
+from ._common import (
+    OUTCOME_LABEL,
+    OUTCOMES,
+    VERDICT_LABEL,
+    VERDICT_MEANING,
+    actual_text,
+    issue_findings,
+    ordered_rules,
+    required_text,
+    value_text,
+    where,
+)
+from .csv_ import FILENAME as CSV_FILE
+
+MAX_ROWS = 100  # failing objects shown per rule
+TEMPLATE = "report.html.j2"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(data_dir("reports") / "html"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def grade(score: float | None) -> str:
+    """A colour class for a score: ``good`` (≥ 90 %), ``fair`` (≥ 60 %), ``poor``, or ``na``."""
+    if score is None:
+        return "na"
+    return "good" if score >= 0.9 else "fair" if score >= 0.6 else "poor"
+
+
+def _score_rows(rows: list[dict]) -> list[dict]:
+    return [{**r, "pct": None if r["score"] is None else round(r["score"] * 100), "grade": grade(r["score"])}
+            for r in rows]
+
+
+def radar(rows: list[dict], size: int = 320, radius: float = 100) -> dict | None:
+    """Points of a radar chart (one axis per goal level), or None under three axes."""
+    if len(rows) < 3:
+        return None
+    c = size / 2
+
+    def point(i: int, r: float) -> tuple[float, float]:
+        a = -math.pi / 2 + 2 * math.pi * i / len(rows)
+        return round(c + r * math.cos(a), 1), round(c + r * math.sin(a), 1)
+
+    def poly(r_of) -> str:
+        return " ".join(f"{x},{y}" for x, y in (point(i, r_of(i)) for i in range(len(rows))))
+
+    axes = []
+    for i, row in enumerate(rows):
+        x, y = point(i, radius)
+        lx, ly = point(i, radius + 22)
+        anchor = "middle" if abs(lx - c) < 8 else "start" if lx > c else "end"
+        px, py = point(i, radius * (row["score"] or 0))
+        axes.append({"id": row["id"], "title": row["title"], "pct": row["pct"], "x": x, "y": y, "lx": lx,
+                     "ly": round(ly + 4, 1), "anchor": anchor, "px": px, "py": py})
+    return {
+        "size": size, "c": c,
+        "rings": [{"points": poly(lambda _i, f=f: radius * f), "label": f"{round(f * 100)}%",
+                   "ly": round(c - radius * f + 3, 1)} for f in (0.25, 0.5, 0.75, 1.0)],
+        "shape": poly(lambda i: radius * (rows[i]["score"] or 0)),
+        "axes": axes,
+    }
+
+
+def _finding(f: dict, columns: list[str]) -> dict:
+    values = f["values"]
+    return {
+        "outcome": f["outcome"], "label": OUTCOME_LABEL[f["outcome"]], "table": f["table"],
+        "key": value_text(f["key"]), "where": where(f["location"]) or f["table"], "message": f["message"],
+        "cells": [{"text": value_text(values[c]) if c in values else "",
+                   "missing": c in values and (values[c] is None or c in f["missing"])} for c in columns],
+        "waiver": _waiver(f["waiver"]),
+    }
+
+
+def _waiver(w: dict | None) -> dict | None:
+    return None if w is None else {"by": w.get("by", ""), "reason": w.get("reason", ""),
+                                   "reference": w.get("reference", "")}
+
+
+def _rule(rule: dict) -> dict:
+    findings = issue_findings(rule)
+    shown = findings[:MAX_ROWS]
+    columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
+    ev = rule["evidence"]
+    return {
+        **rule,
+        "label": OUTCOME_LABEL[rule["outcome"]],
+        "open": rule["outcome"] in ("fail", "insufficient_data"),
+        "checks": [{"expression": c["expression"], "actual": actual_text(c), "required": required_text(c)}
+                   for c in ev.get("checks", [])],
+        "lets": [{"name": k, "text": value_text(v)} for k, v in ev.get("let", {}).items()],
+        "applies": ev.get("when"),
+        "scope_text": _scope_text(rule),
+        "where": where(rule["location"]),
+        "waiver": _waiver(rule["waiver"]),
+        "columns": columns,
+        "shown": [_finding(f, columns) for f in shown],
+        "total": len(findings),
+    }
+
+
+def _scope_text(rule: dict) -> str:
+    ev, counts = rule["evidence"], rule["counts"]
+    if rule["scope"] == "plan":
+        return "plan-level rule"
+    unit = "groups" if rule["scope"] == "group" else "rows"
+    n = ev.get("groups", ev.get("rows", sum(counts.values())))
+    by = f" by {ev['group_by']}" if ev.get("group_by") else ""
+    parts = ", ".join(f"{counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOMES if counts.get(o))
+    return f"{n} {unit}{by} checked" + (f": {parts}" if parts else "")
+
+
+def view(report: dict) -> dict:
+    """Everything the template shows, as plain values."""
+    rules = ordered_rules(report)
+    scores = {k: _score_rows(v) for k, v in report["scores"].items()}
+    shall_failed = sum(r["outcome"] == "fail" and r["strength"] == "shall" for r in rules)
+    return {
+        "tool": report["tool"], "report_version": report["report_version"],
+        "plan": report["plan"], "standard": report["standard"], "waivers_file": report["waivers_file"],
+        "verdict": {"id": report["verdict"], "label": VERDICT_LABEL[report["verdict"]],
+                    "meaning": VERDICT_MEANING[report["verdict"]]},
+        "counts": [{"id": o, "label": OUTCOME_LABEL[o], "n": report["counts"][o]} for o in OUTCOMES],
+        "shall_failed": shall_failed,
+        "total_rules": len(rules),
+        "scores": scores,
+        "radar": radar(scores["goals"]),
+        "rules": [_rule(r) for r in rules],
+        "max_rows": MAX_ROWS,
+        "csv_file": CSV_FILE,
+    }
+
+
+def render(report: dict) -> str:
+    return environment().get_template(TEMPLATE).render(view(report))
