@@ -19,7 +19,7 @@ from .compile import Compiler, Env
 from .compile import runtime as rt
 from .model import Rule, Standard
 from .plan import Plan
-from .results import (FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome)
+from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome
 from .syntax import ast
 
 
@@ -33,7 +33,6 @@ class Context:
         self.compiler = compiler
         self.cache: dict = {}
         self._masks: dict[str, pd.Series] = {}
-        self._frames: dict[str, tuple[pd.DataFrame, int]] = {}
 
     def mask(self, rowset: str):
         """Membership of each row of the table in a category (nullable bool), or None for a table."""
@@ -56,16 +55,9 @@ class Context:
     def table_of(self, rowset: str) -> str:
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
 
-    def rowset(self, rowset: str) -> tuple[pd.DataFrame, int]:
-        """The rows of a table or category, and how many rows' membership is unknown."""
-        if rowset not in self._frames:
-            df = self.plan.tables[self.table_of(rowset)]
-            m = self.mask(rowset)
-            if m is None:
-                self._frames[rowset] = (df, 0)
-            else:
-                self._frames[rowset] = (df[m.fillna(False).astype(bool)], int(m.isna().sum()))
-        return self._frames[rowset]
+    def table_frame(self, rowset: str) -> pd.DataFrame:
+        """The whole table a rowset selects from (aggregates filter it with :meth:`mask`)."""
+        return self.plan.tables[self.table_of(rowset)]
 
 
 def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = None) -> list[RuleResult]:
@@ -121,6 +113,29 @@ def show(v: Any) -> str:
             return f"{p:.2f}".rstrip("0").rstrip(".")
         return f"{p:.3g}"
     return str(p)
+
+
+def plain_list(s: pd.Series) -> list:
+    """:func:`plain` applied to a whole column, converting once per column."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in s.cat.categories] + [None]
+        codes = s.cat.codes.to_numpy()
+        return [cats[c] for c in codes]
+    kind = getattr(s.dtype, "kind", "O")
+    if kind == "f":
+        return [None if x != x or x in (np.inf, -np.inf) else (int(x) if x.is_integer() and abs(x) < 2**53 else x)
+                for x in np.round(s.to_numpy(dtype="float64"), 6).tolist()]
+    if kind == "M":
+        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
+    return [plain(x) for x in s.astype(object).where(s.notna(), None).tolist()]
+
+
+def show_list(s: pd.Series) -> list[str]:
+    """:func:`show` applied to a whole column."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [show(c) for c in s.cat.categories] + ["(missing)"]
+        return [cats[c] for c in s.cat.codes.to_numpy()]
+    return [show(x) for x in plain_list(s)]
 
 
 class RuleEvaluation:
@@ -208,50 +223,60 @@ class RuleEvaluation:
         return out
 
     # per row / per group ------------------------------------------------------------
+    def _selection(self, fe: ast.ForEach, df: pd.DataFrame):
+        """Which rows are in scope: category membership and the `where` filter (nullable bool or None)."""
+        ctx = self.ctx
+        sel = ctx.mask(fe.rowset)
+        if fe.where is not None:
+            w = self.c.expr(fe.where)(Env(ctx, frame=df))
+            if not rt.is_series(w):
+                w = pd.Series(pd.NA if w is None else bool(w), index=df.index, dtype="boolean")
+            sel = rt.to_bool(w) if sel is None else rt.and_(sel, w)
+        return sel
+
+    def _scope_columns(self) -> list[str]:
+        """Columns that decide whether a row is in scope (category selectors and `where`)."""
+        cols: set[str] = set()
+        rs = self.node.for_each.rowset
+        while rs in self.ctx.std.categories:
+            cat = self.ctx.std.categories[rs]
+            if cat.selector is not None:
+                cols |= set(self._refs_cols(cat.selector))
+            rs = cat.parent
+        if self.node.for_each.where is not None:
+            cols |= set(self._refs_cols(self.node.for_each.where))
+        return sorted(cols)
+
     def run_rows(self, env: Env, evidence: dict) -> RuleResult:
         node, ctx = self.node, self.ctx
         fe = node.for_each
         table = ctx.table_of(fe.rowset)
-        frame, unknown_members = ctx.rowset(fe.rowset)
+        df = ctx.plan.tables[table]
+        key = ctx.std.tables[table].key
+        cols = sorted({key, *self._read_columns(), *([fe.by] if fe.by else [])})
         findings: list[Finding] = []
         counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
-        if unknown_members:
-            m = ctx.mask(fe.rowset)
-            cat = ctx.std.categories[fe.rowset]
-            rows = ctx.plan.tables[table][m.isna()]
-            counts[INSUFFICIENT] += len(rows)
-            findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._refs_cols(cat.selector))
-        if fe.where is not None:
-            w = rt.to_bool(self.c.expr(fe.where)(Env(ctx, frame=frame)))
-            if rt.is_series(w):
-                unknown = w.isna()
-                if unknown.any():
-                    rows = frame[unknown]
-                    counts[INSUFFICIENT] += len(rows)
-                    findings += self.row_findings(rows, table, INSUFFICIENT, None,
-                                                  extra_missing=self._refs_cols(fe.where))
-                frame = frame[w.fillna(False).astype(bool)]
-            elif w is None:
-                counts[INSUFFICIENT] += len(frame)
-                frame = frame.iloc[0:0]
-            elif not w:
-                frame = frame.iloc[0:0]
+        sel = self._selection(fe, df)
+        if sel is None:
+            frame = df[cols]
+        else:
+            unknown = sel.isna()
+            if unknown.any():
+                rows = df.loc[unknown, sorted({key, *self._scope_columns()})]
+                counts[INSUFFICIENT] += len(rows)
+                findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._scope_columns())
+            frame = df.loc[sel.fillna(False).astype(bool), cols]
         if fe.by is None:
             result = self.rows_outcome(env, frame, table, counts, findings)
         else:
             result = self.groups_outcome(env, frame, table, counts, findings)
         findings.sort(key=lambda f: (f.row if f.row is not None else 0, str(f.key)))
         outcome = rule_outcome(counts)
-        if outcome == FAIL:
-            first = next(f for f in findings if f.outcome == FAIL)
-            n = counts[FAIL]
+        message = ""
+        if outcome in (FAIL, INSUFFICIENT):
+            first = next(f for f in findings if f.outcome == outcome)
+            n = counts[outcome]
             message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
-        elif outcome == INSUFFICIENT:
-            first = next(f for f in findings if f.outcome == INSUFFICIENT)
-            n = counts[INSUFFICIENT]
-            message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
-        else:
-            message = ""
         evidence.update(result)
         missing = sorted({m for f in findings for m in f.missing})
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
@@ -311,34 +336,41 @@ class RuleEvaluation:
 
     def row_findings(self, rows: pd.DataFrame, table: str, outcome: str, renv: Env | None,
                      idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> list[Finding]:
-        std, node = self.ctx.std, self.node
+        """Findings for rows that did not pass: values, message and what is missing, built column-wise."""
+        if len(rows) == 0:
+            return []
+        std = self.ctx.std
         key_col = std.tables[table].key
-        refs = self._read_columns()
-        cols = [c for c in refs if c in rows.columns]
-        values = {c: rows[c].tolist() for c in cols}
-        lets = {}
+        cols = [c for c in self._read_columns() if c in rows.columns]
+        names = list(cols)
+        columns = [plain_list(rows[c]) for c in cols]
+        n = len(rows)
         messages = None
         if renv is not None and idx is not None:
             sub = renv.child(frame=rows, lets={k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()})
-            lets = {k: (v.tolist() if rt.is_series(v) else [v] * len(rows)) for k, v in sub.lets.items()}
+            for k, v in sub.lets.items():
+                names.append(k)
+                columns.append(plain_list(v) if rt.is_series(v) else [plain(v)] * n)
             if outcome == FAIL:
-                messages = self.messages(sub, len(rows))
-        keys = rows[key_col].tolist()
+                messages = self.messages(sub, n)
+        keys = plain_list(rows[key_col])
+        row_numbers = rows.index.tolist()
+        if outcome == INSUFFICIENT:
+            candidates = sorted(set(extra_missing or []) | set(cols))
+            nulls = {c: rows[c].isna().to_numpy() for c in candidates if c in rows.columns}
+        waiver = self._waiver_for
         out = []
-        for i, (row, key) in enumerate(zip(rows.index.tolist(), keys)):
-            vals = {c: plain(values[c][i]) for c in cols}
-            vals.update({k: plain(v[i]) for k, v in lets.items()})
+        for i, values in enumerate(zip(*columns) if columns else [()] * n):
+            vals = dict(zip(names, values))
+            key = keys[i]
             if outcome == FAIL:
-                missing, message = [], messages[i]
+                out.append(Finding(FAIL, table, key, row_numbers[i], messages[i], vals, []))
             elif outcome == WAIVED:
-                missing, message = [], "waived"
+                out.append(Finding(WAIVED, table, key, row_numbers[i], "waived", vals, [], waiver(key)))
             else:
-                missing = sorted({c for c in (extra_missing or cols) if vals.get(c) is None}
-                                 | {c for c in cols if vals.get(c) is None})
-                message = self.insufficient_text([f"{table}.{c}" for c in missing], f"{key_col} {key}")
-            out.append(Finding(outcome, table, plain(key), int(row), message, vals,
-                               [f"{table}.{c}" for c in missing] if outcome == INSUFFICIENT else [],
-                               self._waiver_for(key) if outcome == WAIVED else None))
+                missing = [f"{table}.{c}" for c, isnull in nulls.items() if isnull[i]]
+                out.append(Finding(INSUFFICIENT, table, key, row_numbers[i],
+                                   self.insufficient_text(missing, f"{key_col} {key}"), vals, missing))
         return out
 
     def _read_columns(self) -> list[str]:
@@ -350,10 +382,13 @@ class RuleEvaluation:
             exprs.append(node.for_each.where)
         if node.message is not None:
             exprs += [p for p in node.message.parts if not isinstance(p, str)]
+        var = node.for_each.var
         for e in exprs:
             for r in self.c.type_of(e).refs:
                 if r[0] in ("row", "group"):
                     cols.add(r[1])
+                elif r[0] == "elem" and r[1] == var:
+                    cols.add(r[2])
         key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
         return sorted(cols - {key})
 
@@ -395,7 +430,7 @@ class RuleEvaluation:
                                         self.insufficient_text(missing, f"{by} {plain(g)}"), vals, missing))
             else:
                 counts[FAIL] += 1
-                msg = self.render(lambda p: rendered[id(p)].loc[g]) if node.message else self.default_message(
+                msg = self.render(lambda p, g=g: rendered[id(p)].loc[g]) if node.message else self.default_message(
                     f"{by} {show(g)}")
                 findings.append(Finding(FAIL, table, plain(g), None, msg, vals, []))
         return {"groups": int(len(groups)), "group_by": by}
@@ -421,15 +456,14 @@ class RuleEvaluation:
         node = self.node
         if node.message is None:
             key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
-            keys = env.frame[key].tolist()
-            return [self.default_message(f"{key} {k}") for k in keys]
+            return [self.default_message(f"{key} {k}") for k in show_list(env.frame[key])]
         parts = []
         for p in node.message.parts:
             if isinstance(p, str):
                 parts.append([p] * n)
             else:
                 v = self.c.expr(p)(env)
-                parts.append([show(x) for x in v.tolist()] if rt.is_series(v) else [show(v)] * n)
+                parts.append(show_list(v) if rt.is_series(v) else [show(v)] * n)
         return ["".join(row) for row in zip(*parts)] if parts else [""] * n
 
     def message(self, env: Env) -> str:
@@ -463,10 +497,15 @@ class RuleEvaluation:
                 if ctx.fields.get(r[1]) is None:
                     out.append(ctx.std.fields[r[1]].path)
             elif r[0] == "elem":
-                frame, unknown = ctx.rowset(r[1])
-                n = int(frame[r[2]].isna().sum())
+                frame, member = ctx.table_frame(r[1]), ctx.mask(r[1])
+                empty = frame[r[2]].isna()
+                total = len(frame)
+                if member is not None:
+                    inside = member.fillna(True).astype(bool)
+                    empty, total = empty & inside, int(inside.sum())
+                n = int(empty.sum())
                 if n:
-                    out.append(f"{ctx.table_of(r[1])}.{r[2]} ({n} of {len(frame)} rows empty)")
+                    out.append(f"{ctx.table_of(r[1])}.{r[2]} ({n} of {total} rows empty)")
         return out
 
     def _waive(self, result: RuleResult) -> RuleResult:

@@ -68,7 +68,8 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
             "sha256": std.sha256, "profile": profile,
         },
         "plan": {
-            "id": plan.id, "title": plan.title, "version": str(plan.meta["version"]) if "version" in plan.meta else None,
+            "id": plan.id, "title": plan.title,
+            "version": str(plan.meta["version"]) if "version" in plan.meta else None,
             "sha256": plan.sha256, "files": plan.files,
         },
         "verdict": verdict(results),

@@ -119,7 +119,9 @@ def convert_factor(src: Unit, dst: Unit) -> float:
 def _name_for(dims: tuple[int, ...], scale: float) -> str | None:
     """The name of a known unit with these dimensions and scale ("" for a plain ratio), or None."""
     for name, (d, s) in _DEFS.items():
-        if _vec(d) == dims and abs(s - scale) < 1e-12 * max(1.0, s) and name not in ("persons", "trees", "species", "ratio"):
+        if name in ("persons", "trees", "species", "ratio"):
+            continue
+        if _vec(d) == dims and abs(s - scale) < 1e-12 * max(1.0, s):
             return "" if name == "1" else name
     return None
 

@@ -111,7 +111,8 @@ def test_lint_clean_pack(capsys):
 
 def test_lint_broken_pack_prints_every_problem_with_caret(tmp_path, capsys):
     src = (FIX / "mini_pack/mini.nbs").read_text()
-    broken = src.replace("sum(wetland.area_ha) >= 2 ha", "sum(wetland.area) >= 1 m").replace("goal G1 stage design cite REF \"2.1\"", "goal G2 stage desing cite REF \"2.1\"")
+    broken = src.replace("sum(wetland.area_ha) >= 2 ha", "sum(wetland.area) >= 1 m")
+    broken = broken.replace('goal G1 stage design cite REF "2.1"', 'goal G2 stage desing cite REF "2.1"')
     (tmp_path / "mini.nbs").write_text(broken)
     assert main(["lint", str(tmp_path)]) == 2
     out = capsys.readouterr().out

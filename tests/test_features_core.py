@@ -42,7 +42,8 @@ def submitted_plan(ctx, tmp_path, name):
 
 @given(parsers.parse('the object "{key}" is a brownfield that is not treated'))
 def untreated_brownfield(ctx, key):
-    _edit(ctx["plan"] / "tables/objects.csv", f"{key},north,park,2.0,2024-05-10,", f"{key},north,brownfield,2.0,2024-05-10,false")
+    csv = ctx["plan"] / "tables/objects.csv"
+    _edit(csv, f"{key},north,park,2.0,2024-05-10,", f"{key},north,brownfield,2.0,2024-05-10,false")
 
 
 @given("the plan does not say whether a monitoring plan exists")
@@ -155,7 +156,8 @@ def identical(ctx):
 
 @then(parsers.parse('the report lists the codes "{codes}" in that order'))
 def codes_in_order(ctx, codes):
-    found = [line.split(": ")[1] for line in ctx["out"].splitlines() if line and not line.startswith(" ") and ": " in line and "error(s)" not in line]
+    heads = [line for line in ctx["out"].splitlines() if line and not line.startswith(" ") and ": " in line]
+    found = [line.split(": ")[1] for line in heads]
     assert found == [c.strip() for c in codes.split(",")]
 
 
@@ -163,7 +165,8 @@ def codes_in_order(ctx, codes):
 def carets(ctx):
     heads = [line for line in ctx["out"].splitlines() if line.startswith(str(ctx["rules"]))]
     carets = [line for line in ctx["out"].splitlines() if line.strip() and set(line.strip()) == {"^"}]
-    assert len(heads) == len(carets) == 3 and all(h.split(":")[1].isdigit() and h.split(":")[2].isdigit() for h in heads)
+    assert len(heads) == len(carets) == 3
+    assert all(h.split(":")[1].isdigit() and h.split(":")[2].isdigit() for h in heads)
 
 
 @then(parsers.parse('the unknown column comes with the hint "{hint}"'))

@@ -34,7 +34,8 @@ def test_same_inputs_give_byte_identical_reports(plan, tmp_path, monkeypatch):
     first = _report(plan, tmp_path / "a")
     copy = Path(shutil.copytree(plan, tmp_path / "elsewhere" / plan.name))
     if plan.name == "mini_plan":
-        (copy / "plan.yaml").write_text((copy / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack")))
+        text = (copy / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack"))
+        (copy / "plan.yaml").write_text(text)
         first = _report(copy, tmp_path / "a2")
     monkeypatch.chdir(tmp_path)
     assert _report(copy, tmp_path / "b") == first
@@ -49,7 +50,8 @@ def test_utf8_comes_out_intact(tmp_path):
 def test_hashes_identify_inputs(tmp_path):
     report = json.loads(_report(ROOT / "tests/fixtures/mini_plan", tmp_path / "a"))
     plan = Path(shutil.copytree(ROOT / "tests/fixtures/mini_plan", tmp_path / "p"))
-    (plan / "plan.yaml").write_text((plan / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack")).replace("12.5", "12.6"))
+    text = (plan / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack"))
+    (plan / "plan.yaml").write_text(text.replace("12.5", "12.6"))
     changed = json.loads(_report(plan, tmp_path / "b"))
     assert report["standard"]["sha256"] == changed["standard"]["sha256"]
     assert report["plan"]["sha256"] != changed["plan"]["sha256"]

@@ -45,6 +45,15 @@ def test_unknown_filter_makes_the_aggregate_unknown():
     assert rt.aggregate("count", v, s(True, None, dtype="boolean"), None) is None
 
 
+def test_membership_mask_limits_the_rows():
+    v = s(1.0, None, 3.0)
+    member = s(True, False, True, dtype="boolean")
+    assert rt.aggregate("sum", v, None, None, member=member) == 4.0
+    where = s(True, True, False, dtype="boolean")
+    assert rt.aggregate("share", None, where, None, member=member, index=v.index) == 50.0
+    assert rt.aggregate("count", None, None, None, member=s(True, None, False, dtype="boolean"), index=v.index) is None
+
+
 def test_share_and_any_all():
     cond = s(True, False, True, True, dtype="boolean")
     assert rt.aggregate("share", cond, None, None) == 75.0

@@ -11,8 +11,25 @@ from pathlib import Path
 
 from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, Span, did_you_mean, has_errors
-from ..model import (BOOL, DATE, ENUM, INTEGER, NUMBER, TEXT, Category, Column, Field, Level, Lookup, Param,
-                     Reference, Rule, Standard, Table, Type)
+from ..model import (
+    BOOL,
+    DATE,
+    ENUM,
+    INTEGER,
+    NUMBER,
+    TEXT,
+    Category,
+    Column,
+    Field,
+    Level,
+    Lookup,
+    Param,
+    Reference,
+    Rule,
+    Standard,
+    Table,
+    Type,
+)
 from ..results import DEFAULT_SEVERITY, SEVERITIES
 from ..syntax import ast
 from .loader import Sources, load_sources, pack_sha256
@@ -224,7 +241,7 @@ def _fits(t: Typer, info: Info, scope: Scope, span, what: str) -> bool:
         return True
     if info.shape == ELEM:
         t.err("aggregate-needed", f"{what} reads many rows of `{info.rowset}` at once", span,
-              f"aggregate them: sum(...), count(...), share(...), any(...) or all(...)")
+              "aggregate them: sum(...), count(...), share(...), any(...) or all(...)")
     else:
         t.err("scope-mismatch", f"{what} depends on each {info.shape}, but the rule has no matching `for each`",
               span, "add `for each x in table` (or `by column`) to the rule")
@@ -340,7 +357,8 @@ def _profile_info(st: _State) -> dict | None:
     for rid in sorted(ns.profile_rules):
         changes.append({"kind": "add", "target": rid, "change": "rule added by the profile"})
     base = ns.base_header
-    return {"id": ns.header.id, "title": ns.header.title, "version": dict((a[0], a[1]) for a in ns.header.attrs).get("version", ""),
+    attrs = {a[0]: a[1] for a in ns.header.attrs}
+    return {"id": ns.header.id, "title": ns.header.title, "version": attrs.get("version", ""),
             "extends": base.id if base else ns.header.extends, "changes": changes}
 
 

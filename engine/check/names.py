@@ -48,7 +48,8 @@ _SLOTS = {
 }
 
 
-def collect(modules: list[ast.Module], base_modules: list[ast.Module] | None = None) -> tuple[Namespace, list[Diagnostic]]:
+def collect(modules: list[ast.Module],
+            base_modules: list[ast.Module] | None = None) -> tuple[Namespace, list[Diagnostic]]:
     """Gather declarations; a profile's modules come after its base's."""
     ns = Namespace()
     diags: list[Diagnostic] = []

@@ -453,7 +453,8 @@ class Typer:
         if f in ("abs", "round"):
             if not first.type.numeric:
                 return self.err("type-mismatch", f"`{f}` needs a number, not {first.type.describe()}", node.span)
-            if f == "round" and len(infos) > 1 and not (isinstance(node.args[1], ast.Num) and infos[1].type.kind == INTEGER):
+            whole = len(infos) < 2 or (isinstance(node.args[1], ast.Num) and infos[1].type.kind == INTEGER)
+            if f == "round" and not whole:
                 return self.err("type-mismatch", "round(x, N) takes a whole number of decimals", node.args[1].span)
             return Info(first.type, shape[0], shape[1], refs)
         if f == "year":

@@ -222,18 +222,18 @@ class Compiler:
         def run(env: Env):
             if grouped:
                 sub = env.child(elem=env.frame, elem_keys=env.keys)
-                unknown = 0
+                member = None
             else:
                 cache = env.ctx.cache
                 if key in cache:
                     return cache[key]
-                elem, unknown = env.ctx.rowset(rowset)
-                sub = env.child(elem=elem, elem_keys=None)
+                sub = env.child(elem=env.ctx.table_frame(rowset), elem_keys=None)
+                member = env.ctx.mask(rowset)
             values = values_fn(sub) if values_fn is not None else None
-            include = where_fn(sub) if where_fn is not None else None
+            where = where_fn(sub) if where_fn is not None else None
             if values is not None and not rt.is_series(values):
                 values = pd.Series(values, index=sub.elem.index)
-            out = rt.aggregate(func, values, include, sub.elem_keys, length=sub.elem, unknown_rows=unknown)
+            out = rt.aggregate(func, values, where, sub.elem_keys, member=member, index=sub.elem.index)
             if not grouped:
                 env.ctx.cache[key] = out
             return out

@@ -147,7 +147,10 @@ def coalesce(*values):
     out = values[0]
     for v in values[1:]:
         if is_series(out):
-            out = out.fillna(v) if not is_series(v) and not is_null(v) else (out.combine_first(v) if is_series(v) else out)
+            if is_series(v):
+                out = out.combine_first(v)
+            elif not is_null(v):
+                out = out.fillna(v)
         elif is_null(out):
             out = v
     return out
@@ -223,50 +226,48 @@ def _finish(value, null, keys):
     return value.mask(null) if null.any() else value
 
 
-def aggregate(func: str, values, include, keys, length: pd.Series | None = None, unknown_rows: int = 0):
-    """One aggregate over the element rows (``values`` aligned with them).
+def _count(mask, keys, index):
+    if mask is None:
+        return len(index) if keys is None else _reduce(pd.Series(1, index=index), keys, "sum")
+    return _reduce(mask, keys, "sum")
 
-    ``include`` is the ``where`` filter (nullable bool Series or None); ``keys``
-    the group of each element row (None for one plan-level value).
-    ``unknown_rows`` counts rows whose membership in the rowset is unknown.
+
+def aggregate(func: str, values, where, keys, member=None, index=None):
+    """One aggregate over element rows.
+
+    ``values`` is aligned with the element rows (None for ``count``/``share``
+    of rows); ``where`` is the filter (nullable bool Series, scalar or None);
+    ``member`` says which rows belong to the category aggregated (None: all);
+    ``keys`` is the group of each row (None for one plan-level value). A row
+    whose membership or filter is unknown makes the aggregate unknown.
     """
-    if include is not None and not is_series(include):
-        base = values if is_series(values) else length
-        if include is True:
-            include = None
-        else:  # a scalar filter that is false includes no row; unknown, every row unknown
-            include = pd.Series(pd.NA if include is None else False, index=base.index, dtype="boolean")
-    inc = include.fillna(False).astype(bool) if include is not None else None
-    unknown = include.isna() if include is not None else None
-    index_src = values if is_series(values) else length
+    index = values.index if is_series(values) else index
+    if where is not None and not is_series(where):
+        where = None if where is True else pd.Series(pd.NA if where is None else False, index=index, dtype="boolean")
+    include = where if member is None else (member if where is None else and_(member, where))
+    inc = None if include is None else include.fillna(False).astype(bool)
+    unknown = None if include is None else include.isna()
 
     def nulls(extra=None):
         parts = [p for p in (unknown, extra) if p is not None]
         if not parts:
-            flag = pd.Series(False, index=index_src.index)
-        else:
-            flag = parts[0] if len(parts) == 1 else parts[0] | parts[1]
-        r = _reduce(flag, keys, "any")
-        return (r or unknown_rows > 0) if keys is None else r
+            return False if keys is None else _reduce(pd.Series(False, index=index), keys, "any")
+        flag = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        return bool(flag.any()) if keys is None else _reduce(flag, keys, "any")
 
     if func == "count":
-        n = _reduce(inc, keys, "sum") if inc is not None else (len(index_src) if keys is None else _reduce(
-            pd.Series(1, index=index_src.index), keys, "sum"))
-        return _finish(n, nulls(), keys)
+        return _finish(_count(inc, keys, index), nulls(), keys)
     if func == "share":
-        if values is None:  # share(rowset where ...)
-            cond, base = inc, None
-        else:
+        if values is None:  # share(rowset where ...): members meeting the filter
+            num = _count(inc, keys, index)
+            den = _count(None if member is None else member.fillna(False).astype(bool), keys, index)
+            null = nulls()
+        else:  # share(condition [where ...])
             b = to_bool(values)
             cond = b.fillna(False).astype(bool)
-            if inc is not None:
-                cond = cond & inc
-            base = inc
-        num = _reduce(cond, keys, "sum")
-        den = (len(index_src) if keys is None else _reduce(pd.Series(1, index=index_src.index), keys, "sum")) \
-            if base is None else _reduce(base, keys, "sum")
-        null_extra = None if values is None else (values.isna() & (inc if inc is not None else True))
-        null = nulls(null_extra)
+            num = _reduce(cond if inc is None else cond & inc, keys, "sum")
+            den = _count(inc, keys, index)
+            null = nulls(b.isna() if inc is None else (b.isna() & inc))
         if keys is None:
             return None if null or den == 0 else 100.0 * float(num) / float(den)
         out = 100.0 * num.astype("float64") / den.astype("float64").where(den > 0)
@@ -286,12 +287,6 @@ def aggregate(func: str, values, include, keys, length: pd.Series | None = None,
             return None if null else func == "all"
         out = (found if func == "any" else ~found).astype("boolean")
         return out.mask(null & ~found)
-    if func == "sum":
-        total = _reduce(v, keys, "sum")
-        return _finish(total, nulls(missing), keys)
-    if func == "mean":
-        total = _reduce(v, keys, "mean")
-        return _finish(total, nulls(missing), keys)
-    if func in ("min", "max"):
+    if func in ("sum", "mean", "min", "max"):
         return _finish(_reduce(v, keys, func), nulls(missing), keys)
     raise KeyError(func)  # pragma: no cover - the checker admits only the names above

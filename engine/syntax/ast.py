@@ -6,7 +6,6 @@ Every node's first field is its :class:`~engine.diagnostics.Span`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from ..diagnostics import Span
 
@@ -122,7 +121,7 @@ class Presence:
     present: bool
 
 
-Expr = Union[Num, Str, Bool, Name, Attr, Call, BinOp, Compare, Logic, Not, Neg, Convert, In, Between, Presence]
+Expr = Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | Neg | Convert | In | Between | Presence
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ class FieldDecl:
     doc: str | None
 
 
-Literal = Union[Num, Str, Bool]
+Literal = Num | Str | Bool
 
 
 @dataclass(frozen=True)
@@ -326,8 +325,8 @@ class Rule:
     clause_spans: tuple[tuple[str, Span], ...] = ()
 
 
-Item = Union[Header, Import, Reference, Level, CategoryDecl, TableDecl, FieldDecl, ParamDecl,
-             LookupDecl, LetDecl, SetParam, Disable, Override, Rule]
+Item = (Header | Import | Reference | Level | CategoryDecl | TableDecl | FieldDecl | ParamDecl | LookupDecl
+        | LetDecl | SetParam | Disable | Override | Rule)
 
 
 @dataclass(frozen=True)
