@@ -35,6 +35,7 @@ from ..syntax import ast
 from .loader import Sources, load_sources, pack_sha256
 from .names import Namespace, collect
 from .types import ELEM, GROUP, ROW, SCALAR, Info, Scope, Typer
+from .warnings import pass_warnings
 
 __all__ = ["check_pack", "load_sources"]
 
@@ -337,7 +338,8 @@ def _pass_rules(st: _State) -> list[Diagnostic]:
     return st.diags[before:]
 
 
-PASSES = (("names", _pass_names), ("declarations", _pass_declarations), ("rules", _pass_rules))
+PASSES = (("names", _pass_names), ("declarations", _pass_declarations), ("rules", _pass_rules),
+          ("warnings", pass_warnings))
 
 
 def _profile_info(st: _State) -> dict | None:
