@@ -94,6 +94,16 @@ def _authoring_parsers(sub) -> None:
     f.add_argument("--check", action="store_true", help="change nothing; list the files that would change")
     f.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
 
+    s = sub.add_parser("schema", help="print the JSON Schema of the plan data a standard requires")
+    s.add_argument("standard", help="bundled standard id or path to a pack")
+    s.add_argument("--table", metavar="NAME", help="the schema of one row of this table instead")
+
+    i = sub.add_parser("init", help="write a template plan package for a standard",
+                       description="Write plan.yaml (every field commented) and table files with their headers. "
+                       "Never overwrites a file (exit 2).")
+    i.add_argument("standard", help="bundled standard id or path to a pack")
+    i.add_argument("dir", type=Path, help="the folder to write the package into")
+
 
 def _print_diags(diags, stream=None) -> None:
     print(format_all(diags), file=stream or sys.stderr)
@@ -156,7 +166,16 @@ def cmd_fmt(args) -> int:
     return authoring.format_files(args.paths, args.check, args.diff)
 
 
-COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt}
+def cmd_schema(args) -> int:
+    return authoring.print_schema(args.standard, args.table)
+
+
+def cmd_init(args) -> int:
+    return authoring.init_plan(args.standard, args.dir)
+
+
+COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt,
+            "schema": cmd_schema, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,3 +83,27 @@ def format_files(paths: list[str], check: bool = False, diff: bool = False, out=
     if failed:
         return EXIT_INVALID
     return EXIT_FAIL if changed and (check or diff) else EXIT_OK
+
+
+def print_schema(standard: str, table: str | None = None) -> int:
+    """``nbscheck schema``: the JSON Schema of the plan data the standard requires."""
+    from .. import api
+    from .scaffold import schema_text
+
+    sys.stdout.write(schema_text(api.load_standard(standard), table))
+    return EXIT_OK
+
+
+def init_plan(standard: str, folder: str) -> int:
+    """``nbscheck init``: a template plan package; never overwrites a file."""
+    from pathlib import Path
+
+    from .. import api
+    from .scaffold import init_package, standard_ref_for
+
+    std = api.load_standard(standard)
+    target = Path(folder)
+    for path in init_package(std, standard_ref_for(standard, target), target):
+        print(f"wrote {path}")
+    print(f"fill in {target / 'plan.yaml'} and the tables, then: nbscheck check {target}")
+    return EXIT_OK
