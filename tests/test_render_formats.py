@@ -6,7 +6,9 @@ import copy
 import csv
 import io
 import json
+import os
 import shutil
+import stat
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -270,3 +272,12 @@ def test_every_format_handles_an_empty_standard(hostile, fmt):
         report["scores"][key] = []
     report["verdict"] = "compliant"
     assert FORMATS[fmt].render(report)
+
+
+def test_reports_are_ordinary_readable_files(tmp_path, hostile):
+    old = os.umask(0o022)
+    try:
+        (path,) = write_reports(hostile, ["csv"], tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
