@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -127,7 +128,19 @@ def plain_list(s: pd.Series) -> list:
                 for x in np.round(s.to_numpy(dtype="float64"), 6).tolist()]
     if kind == "M":
         return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
+    if pd.api.types.is_string_dtype(s.dtype) or str(s.dtype) == "boolean":
+        return s.astype(object).where(s.notna(), None).tolist()
     return [plain(x) for x in s.astype(object).where(s.notna(), None).tolist()]
+
+
+def _show_float(x: float) -> str:
+    if x != x:
+        return "(missing)"
+    if x.is_integer():
+        return str(int(x))
+    if abs(x) >= 0.01:
+        return f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{x:.3g}"
 
 
 def show_list(s: pd.Series) -> list[str]:
@@ -135,6 +148,10 @@ def show_list(s: pd.Series) -> list[str]:
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [show(c) for c in s.cat.categories] + ["(missing)"]
         return [cats[c] for c in s.cat.codes.to_numpy()]
+    if getattr(s.dtype, "kind", "O") == "f":
+        return [_show_float(x) for x in np.round(s.to_numpy(dtype="float64"), 6).tolist()]
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return s.astype(object).where(s.notna(), "(missing)").tolist()
     return [show(x) for x in plain_list(s)]
 
 
@@ -253,7 +270,7 @@ class RuleEvaluation:
         table = ctx.table_of(fe.rowset)
         df = ctx.plan.tables[table]
         key = ctx.std.tables[table].key
-        cols = sorted({key, *self._read_columns(), *([fe.by] if fe.by else [])})
+        cols = sorted({*self._read_columns(evaluation=True), *([fe.by] if fe.by else [])}) or [key]
         findings: list[Finding] = []
         counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
         sel = self._selection(fe, df)
@@ -270,7 +287,8 @@ class RuleEvaluation:
             result = self.rows_outcome(env, frame, table, counts, findings)
         else:
             result = self.groups_outcome(env, frame, table, counts, findings)
-        findings.sort(key=lambda f: (f.row if f.row is not None else 0, str(f.key)))
+        if fe.by is None:
+            findings.sort(key=attrgetter("row"))
         outcome = rule_outcome(counts)
         message = ""
         if outcome in (FAIL, INSUFFICIENT):
@@ -308,16 +326,22 @@ class RuleEvaluation:
         for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT)):
             if mask.any():
                 idx = frame.index[mask.to_numpy()]
-                findings += self.row_findings(frame.loc[idx], table, outcome, renv, idx)
+                findings += self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx)
         if waived is not None:
-            for w_idx in frame.index[(waived & ~passed).to_numpy()]:
-                findings += self.row_findings(frame.loc[[w_idx]], table, WAIVED, renv, pd.Index([w_idx]))
+            idx = frame.index[(waived & ~passed).to_numpy()]
+            findings += self.row_findings(self._explain_rows(table, idx), table, WAIVED, renv, idx)
         return {"rows": int(len(frame))}
+
+    def _explain_rows(self, table: str, idx: pd.Index) -> pd.DataFrame:
+        """The key and every column the rule reads, for the given rows only."""
+        key = self.ctx.std.tables[table].key
+        return self.ctx.plan.tables[table].loc[idx, sorted({key, *self._read_columns()})]
 
     def waived_rows(self, frame, table):
         if not self.waivers:
             return None
         key = self.ctx.std.tables[table].key
+        frame = self.ctx.plan.tables[table].loc[frame.index, [key]]
         keys = set()
         for w in self.waivers:
             if not w.get("keys"):
@@ -355,32 +379,31 @@ class RuleEvaluation:
                 messages = self.messages(sub, n)
         keys = plain_list(rows[key_col])
         row_numbers = rows.index.tolist()
-        if outcome == INSUFFICIENT:
-            candidates = sorted(set(extra_missing or []) | set(cols))
-            nulls = {c: rows[c].isna().to_numpy() for c in candidates if c in rows.columns}
-        waiver = self._waiver_for
+        records = [dict(zip(names, values)) for values in zip(*columns)] if columns else [{} for _ in range(n)]
+        if outcome == FAIL:
+            return [Finding(FAIL, table, k, r, m, v, []) for k, r, m, v in zip(keys, row_numbers, messages, records)]
+        if outcome == WAIVED:
+            return [Finding(WAIVED, table, k, r, "waived", v, [], self._waiver_for(k))
+                    for k, r, v in zip(keys, row_numbers, records)]
+        candidates = sorted(set(extra_missing or []) | set(cols))
+        present = [c for c in candidates if c in rows.columns]
+        empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
+        labels = [f"{table}.{c}" for c in present]
         out = []
-        for i, values in enumerate(zip(*columns) if columns else [()] * n):
-            vals = dict(zip(names, values))
-            key = keys[i]
-            if outcome == FAIL:
-                out.append(Finding(FAIL, table, key, row_numbers[i], messages[i], vals, []))
-            elif outcome == WAIVED:
-                out.append(Finding(WAIVED, table, key, row_numbers[i], "waived", vals, [], waiver(key)))
-            else:
-                missing = [f"{table}.{c}" for c, isnull in nulls.items() if isnull[i]]
-                out.append(Finding(INSUFFICIENT, table, key, row_numbers[i],
-                                   self.insufficient_text(missing, f"{key_col} {key}"), vals, missing))
+        for k, r, v, flags in zip(keys, row_numbers, records, empty):
+            missing = [label for label, isnull in zip(labels, flags) if isnull]
+            out.append(Finding(INSUFFICIENT, table, k, r, self.insufficient_text(missing, f"{key_col} {k}"), v,
+                               missing))
         return out
 
-    def _read_columns(self) -> list[str]:
-        """Columns of the row variable that the rule reads, in a stable order."""
+    def _read_columns(self, evaluation: bool = False) -> list[str]:
+        """Columns of the row variable the rule reads (``evaluation``: only to decide, not to explain)."""
         node = self.node
         cols: set[str] = set()
         exprs = [node.assertion, *(l.expr for l in node.lets)]
-        if node.for_each.where is not None:
+        if node.for_each.where is not None and not evaluation:
             exprs.append(node.for_each.where)
-        if node.message is not None:
+        if node.message is not None and not evaluation:
             exprs += [p for p in node.message.parts if not isinstance(p, str)]
         var = node.for_each.var
         for e in exprs:
@@ -389,20 +412,23 @@ class RuleEvaluation:
                     cols.add(r[1])
                 elif r[0] == "elem" and r[1] == var:
                     cols.add(r[2])
+        if evaluation:
+            return sorted(cols)
         key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
         return sorted(cols - {key})
 
     def groups_outcome(self, env, frame, table, counts, findings) -> dict:
         node, by = self.node, self.node.for_each.by
-        keys = frame[by]
-        nokey = keys.isna()
+        codes, labels = pd.factorize(frame[by], sort=True)
+        nokey = codes < 0
         if nokey.any():
-            rows = frame[nokey]
+            rows = self._explain_rows(table, frame.index[nokey])
             counts[INSUFFICIENT] += len(rows)
             findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=[by])
-            frame, keys = frame[~nokey], keys[~nokey]
-        groups = keys.groupby(keys, observed=True, sort=True).size().index
-        genv = env.child(frame=frame, keys=keys, groups=groups)
+            frame, codes = frame[~nokey], codes[~nokey]
+        keys = pd.Series(codes, index=frame.index)
+        groups = pd.RangeIndex(len(labels))
+        genv = env.child(frame=frame, keys=keys, groups=groups, labels=labels)
         for let in node.lets:
             genv.lets[let.name] = self._as_groups(self.c.expr(let.expr)(genv), groups)
         value = rt.to_bool(self._as_groups(self.c.expr(node.assertion)(genv), groups, "boolean"))
@@ -410,29 +436,27 @@ class RuleEvaluation:
         unknown = value.isna()
         failed = ~passed & ~unknown
         counts[PASS] += int(passed.sum())
-        waived_keys = set()
-        for g in groups[(failed | unknown).to_numpy()]:
-            if self._waiver_for(g) is not None:
-                waived_keys.add(g)
         parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
         rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok:
                 continue
+            label = plain(labels[g])
             vals = {k: plain(v.loc[g]) for k, v in genv.lets.items()}
-            if g in waived_keys:
+            waiver = self._waiver_for(label)
+            if waiver is not None:
                 counts[WAIVED] += 1
-                findings.append(Finding(WAIVED, table, plain(g), None, "waived", vals, [], self._waiver_for(g)))
+                findings.append(Finding(WAIVED, table, label, None, "waived", vals, [], waiver))
             elif unk:
                 counts[INSUFFICIENT] += 1
-                missing = self.missing_group(frame[keys == g])
-                findings.append(Finding(INSUFFICIENT, table, plain(g), None,
-                                        self.insufficient_text(missing, f"{by} {plain(g)}"), vals, missing))
+                missing = self.missing_group(frame[codes == g])
+                findings.append(Finding(INSUFFICIENT, table, label, None,
+                                        self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:
                 counts[FAIL] += 1
                 msg = self.render(lambda p, g=g: rendered[id(p)].loc[g]) if node.message else self.default_message(
-                    f"{by} {show(g)}")
-                findings.append(Finding(FAIL, table, plain(g), None, msg, vals, []))
+                    f"{by} {show(label)}")
+                findings.append(Finding(FAIL, table, label, None, msg, vals, []))
         return {"groups": int(len(groups)), "group_by": by}
 
     def _as_groups(self, v, groups, dtype="float64"):

@@ -28,7 +28,7 @@ COMPLIANT = "compliant"
 VERDICTS = (NON_COMPLIANT, INCOMPLETE, OBSERVATIONS, COMPLIANT)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """One row or group of a per-row or per-group rule that did not pass."""
 

@@ -26,19 +26,21 @@ Fn = Callable[["Env"], Any]
 class Env:
     """What a compiled expression reads: the plan context and the rows in scope."""
 
-    __slots__ = ("ctx", "frame", "keys", "groups", "elem", "elem_keys", "lets")
+    __slots__ = ("ctx", "frame", "keys", "groups", "labels", "elem", "elem_keys", "lets")
 
-    def __init__(self, ctx, frame=None, keys=None, groups=None, elem=None, elem_keys=None, lets=None):
+    def __init__(self, ctx, frame=None, keys=None, groups=None, labels=None, elem=None, elem_keys=None,
+                 lets=None):
         self.ctx = ctx
         self.frame = frame  # rows in scope of a per-row or per-group rule
-        self.keys = keys  # group key of each row in frame
-        self.groups = groups  # the distinct group keys, sorted (an Index)
+        self.keys = keys  # group number of each row in frame
+        self.groups = groups  # the group numbers (a RangeIndex)
+        self.labels = labels  # each group's key value, sorted
         self.elem = elem  # rows being aggregated
         self.elem_keys = elem_keys
         self.lets = lets if lets is not None else {}
 
     def child(self, **kw) -> Env:
-        e = Env(self.ctx, self.frame, self.keys, self.groups, self.elem, self.elem_keys, self.lets)
+        e = Env(self.ctx, self.frame, self.keys, self.groups, self.labels, self.elem, self.elem_keys, self.lets)
         for k, v in kw.items():
             setattr(e, k, v)
         return e
@@ -121,7 +123,7 @@ class Compiler:
         if info.shape == "row":
             return lambda env: env.frame[col]
         if info.shape == GROUP:
-            return lambda env: pd.Series(env.groups, index=env.groups)
+            return lambda env: pd.Series(env.labels, index=env.groups)
         return lambda env: env.elem[col]
 
     # operators -------------------------------------------------------------------

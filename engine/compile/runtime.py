@@ -37,9 +37,9 @@ def null_mask(x) -> pd.Series | bool:
 
 
 def to_bool(x):
-    """A boolean Series (nullable) or a scalar True / False / None."""
+    """A boolean Series (numpy bool when nothing is unknown, else nullable) or True / False / None."""
     if is_series(x):
-        return x if x.dtype == "boolean" else x.astype("boolean")
+        return x if x.dtype == bool or x.dtype == "boolean" else x.astype("boolean")
     return None if is_null(x) else bool(x)
 
 
@@ -85,9 +85,8 @@ def compare(op: str, a, b):
         return null_like(a, "boolean")
     out = OPS[op](a, b)
     nulls = a.isna() if not is_series(b) else (a.isna() | b.isna())
-    out = out.astype("boolean")
     if nulls.any():
-        out = out.mask(nulls)
+        out = out.astype("boolean").mask(nulls)
     return out
 
 
@@ -102,7 +101,7 @@ def and_(a, b):
         return None if a is None or b is None else True
     if not is_series(a):
         a, b = b, a
-    return a & (pd.NA if b is None else b)
+    return a.astype("boolean") & pd.NA if b is None else a & b
 
 
 def or_(a, b):
@@ -113,7 +112,7 @@ def or_(a, b):
         return None if a is None or b is None else False
     if not is_series(a):
         a, b = b, a
-    return a | (pd.NA if b is None else b)
+    return a.astype("boolean") | pd.NA if b is None else a | b
 
 
 def not_(a):
@@ -131,9 +130,8 @@ def isin(a, values: list, negated: bool):
     out = a.isin(values)
     if negated:
         out = ~out
-    out = out.astype("boolean")
     nulls = a.isna()
-    return out.mask(nulls) if nulls.any() else out
+    return out.astype("boolean").mask(nulls) if nulls.any() else out
 
 
 def present(a, want: bool):
@@ -272,7 +270,12 @@ def aggregate(func: str, values, where, keys, member=None, index=None):
             return None if null or den == 0 else 100.0 * float(num) / float(den)
         out = 100.0 * num.astype("float64") / den.astype("float64").where(den > 0)
         return _finish(out, null, keys)
-    v = values if inc is None else values.where(inc)
+    if inc is None:
+        v = values
+    elif values.dtype == "float64":
+        v = pd.Series(np.where(inc.to_numpy(), values.to_numpy(), np.nan), index=values.index)
+    else:
+        v = values.where(inc)
     missing = values.isna() if inc is None else (values.isna() & inc)
     if func in ("any", "all"):
         b = to_bool(values)
