@@ -434,7 +434,6 @@ class RuleEvaluation:
         value = rt.to_bool(self._as_groups(self.c.expr(node.assertion)(genv), groups, "boolean"))
         passed = value.fillna(False).astype(bool)
         unknown = value.isna()
-        failed = ~passed & ~unknown
         counts[PASS] += int(passed.sum())
         parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
         rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
