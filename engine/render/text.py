@@ -57,15 +57,28 @@ def _evidence(rule: dict) -> list[str]:
     return out
 
 
-def _findings(rule: dict) -> list[str]:
+def _listed(rule: dict) -> list[dict]:
     fs = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data")]
-    if not fs or (len(fs) == 1 and fs[0]["message"] == rule["message"]):
-        return []
+    return [] if len(fs) <= 1 else fs
+
+
+def _tally(rule: dict) -> str:
+    counts = rule["counts"]
+    unit = "groups" if rule["scope"] == "group" else "rows"
+    total = sum(counts.values())
+    parts = [f"{counts[k]} {label}" for k, label in (("fail", "fail"), ("insufficient_data", "lack data"),
+                                                     ("waived", "are waived")) if counts.get(k)]
+    return f"of {total} {unit}: " + ", ".join(parts)
+
+
+def _findings(fs: list[dict]) -> list[str]:
     out = []
     for f in fs[:MAX_FINDINGS]:
-        where = f["location"].get("file") or f["table"]
-        row = f" row {f['row']}" if f.get("row") else ""
-        out.append(f"      {_MARK[f['outcome']]} {f['table']} {f['key']} ({where}{row}): {f['message']}")
+        loc = f["location"]
+        where = loc.get("file") or f["table"]
+        if loc.get("line"):
+            where = f"{where}:{loc['line']}"
+        out.append(f"      {_MARK[f['outcome']]} {where}  {f['message']}")
     if len(fs) > MAX_FINDINGS:
         out.append(f"      ... and {len(fs) - MAX_FINDINGS} more (see the JSON or CSV report)")
     return out
@@ -76,14 +89,17 @@ def _rule_block(rule: dict, color: bool) -> list[str]:
     code = "31" if rule["outcome"] == "fail" else "33"
     head = f"  {_c(mark, code, color)} {rule['id']} [{rule['strength']}, {rule['severity']}] {rule['title']}"
     out = [head]
-    if rule["message"]:
+    listed = _listed(rule)
+    if listed:
+        out.append(f"      {_tally(rule)}")
+    elif rule["message"]:
         out.append(f"      {rule['message']}")
     if rule.get("waiver"):
         w = rule["waiver"]
         by = f" by {w['by']}" if w.get("by") else ""
         out.append(f"      waived{by}: {w['reason']}")
     out += _evidence(rule)
-    out += _findings(rule)
+    out += _findings(listed)
     for c in rule["citations"]:
         clause = f" {c['clause']}" if c.get("clause") else ""
         out.append(f"      cite: {c['key']}{clause} — {c['citation']}")
