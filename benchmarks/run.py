@@ -144,7 +144,8 @@ def table(results: list[dict]) -> str:
         f"nbscheck benchmark: {r0['rules']} rules (benchmarks/rules, frozen), {r0['districts']} districts, "
         f"seed {r0['seed']}",
         f"wall = median of {r0['repeat']} runs of the evaluation alone, best = fastest run, cpu = median process "
-        "CPU time; the plan is loaded once before timing; rows/s = restoration objects / median wall",
+        "CPU time; the plan is loaded once before timing; rows/s = restoration objects / median wall;",
+        "targets are judged on the median wall ratio",
         "",
         f"{'N':>9}  {'implementation':<12} {'wall s':>9} {'best s':>9} {'cpu s':>9} {'rows/s':>12}",
     ]
@@ -159,15 +160,12 @@ def table(results: list[dict]) -> str:
             best = min(r["times"][name]["wall"])
             lines.append(f"{n if i == 0 else '':>9}  {name:<12} {wall[name]:>9.4f} {best:>9.4f} {cpu[name]:>9.4f} "
                          f"{n / wall[name]:>12,.0f}{note}")
-        for label, ratio, target, ok in (
-                ("engine / pandas    ", wall["engine"] / wall["pandas"], f"<= {TARGET_PANDAS:g}x",
-                 wall["engine"] / wall["pandas"] <= TARGET_PANDAS),
-                ("row-by-row / engine", wall["row-by-row"] / wall["engine"], f">= {TARGET_ROWS:g}x",
-                 wall["row-by-row"] / wall["engine"] >= TARGET_ROWS)):
-            a, b = label.split(" / ")
-            by_cpu = cpu[a.strip()] / cpu[b.strip()]
-            lines.append(f"{'':>9}  {label} = {ratio:6.2f}x (cpu {by_cpu:.2f}x)   target {target:<6} "
-                         f"{'met' if ok else 'MISSED'}")
+        for a, b, target, ok in (("engine", "pandas", f"<= {TARGET_PANDAS:g}x", lambda x: x <= TARGET_PANDAS),
+                                 ("row-by-row", "engine", f">= {TARGET_ROWS:g}x", lambda x: x >= TARGET_ROWS)):
+            ratio = wall[a] / wall[b]
+            by_best = min(r["times"][a]["wall"]) / min(r["times"][b]["wall"])
+            lines.append(f"{'':>9}  {a + ' / ' + b:<19} = {ratio:6.2f}x (best {by_best:.2f}x, cpu "
+                         f"{cpu[a] / cpu[b]:.2f}x)   target {target:<6} {'met' if ok(ratio) else 'MISSED'}")
         lines.append(f"{'':>9}  row-by-row / pandas = {wall['row-by-row'] / wall['pandas']:6.2f}x (for scale)")
         busy = sum(wall.values()) / max(sum(cpu.values()), 1e-9)
         if busy > 1.15:
