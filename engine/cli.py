@@ -94,6 +94,10 @@ def _authoring_parsers(sub) -> None:
     f.add_argument("--check", action="store_true", help="change nothing; list the files that would change")
     f.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
 
+    d = sub.add_parser("doc", help="render a standard as a document (HTML or Markdown)")
+    d.add_argument("standard", help="bundled standard id or path to a pack (or a profile)")
+    d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.html or FILE.md")
+
     s = sub.add_parser("schema", help="print the JSON Schema of the plan data a standard requires")
     s.add_argument("standard", help="bundled standard id or path to a pack")
     s.add_argument("--table", metavar="NAME", help="the schema of one row of this table instead")
@@ -166,6 +170,10 @@ def cmd_fmt(args) -> int:
     return authoring.format_files(args.paths, args.check, args.diff)
 
 
+def cmd_doc(args) -> int:
+    return authoring.write_doc(args.standard, args.output)
+
+
 def cmd_schema(args) -> int:
     return authoring.print_schema(args.standard, args.table)
 
@@ -175,7 +183,7 @@ def cmd_init(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt,
-            "schema": cmd_schema, "init": cmd_init}
+            "doc": cmd_doc, "schema": cmd_schema, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

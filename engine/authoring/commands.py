@@ -107,3 +107,19 @@ def init_plan(standard: str, folder: str) -> int:
         print(f"wrote {path}")
     print(f"fill in {target / 'plan.yaml'} and the tables, then: nbscheck check {target}")
     return EXIT_OK
+
+
+def write_doc(standard: str, output: str) -> int:
+    """``nbscheck doc``: the standard as an HTML or Markdown document."""
+    from pathlib import Path
+
+    from .. import api
+    from .document import TEMPLATES, write_document
+
+    path = Path(output)
+    if path.suffix.lower() not in TEMPLATES:
+        print(f"nbscheck: cannot tell the format of {output}: name it .html or .md", file=sys.stderr)
+        return EXIT_INVALID
+    write_document(api.load_standard(standard), path)
+    print(f"wrote {path}")
+    return EXIT_OK

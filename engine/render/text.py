@@ -115,6 +115,7 @@ def render(report: dict, color: bool = False) -> str:
     if std.get("profile"):
         p = std["profile"]
         lines.append(f"Profile:  {p['id']} — {p['title']} ({len(p['changes'])} changes)")
+        lines += [f"          {c['kind']} {c['target']}: {c['change']}" for c in p["changes"]]
     lines += [
         f"Plan:     {plan['id']} — {plan['title']}",
         "",

@@ -1,0 +1,93 @@
+"""`nbscheck doc`: the standard as an HTML or Markdown document."""
+
+from __future__ import annotations
+
+import html.parser
+from pathlib import Path
+
+import pytest
+
+from engine import api
+from engine.authoring.document import standard_document
+from engine.authoring.words import rule_in_words
+from engine.cli import main
+
+CASES = Path(__file__).resolve().parent / "cases"
+PACK, PROFILE = CASES / "author-pack", CASES / "author-profile"
+
+
+@pytest.fixture(scope="module")
+def bundled_html(tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("doc") / "standard.html"
+    assert main(["doc", "nbs_urban_restoration", "-o", str(out)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_html_has_every_rule_and_reference(bundled_html):
+    std = api.load_standard("nbs_urban_restoration")
+    assert bundled_html.count('<article class="rule') == len(std.rules)
+    for key in std.references:
+        assert f'id="ref-{key}"' in bundled_html
+
+
+def test_the_html_loads_nothing_from_the_network(bundled_html):
+    class Sources(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found += [v for k, v in attrs if k == "src" or (tag == "link" and k == "href")]
+
+    parser = Sources()
+    parser.feed(bundled_html)
+    assert parser.found == [] and "<style>" in bundled_html and "@import" not in bundled_html
+
+
+def test_the_html_escapes_what_it_shows(tmp_path):
+    out = tmp_path / "mini.html"
+    assert main(["doc", str(PACK), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "rule WET-001 &#34;No net loss of wetland area&#34; {" in text
+    assert "&gt;= sum(wetland.baseline_area_ha)" in text
+
+
+def test_markdown_has_every_part(tmp_path):
+    out = tmp_path / "mini.md"
+    assert main(["doc", str(PACK), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for part in ("## Goal levels", "## Process stages", "## Restoration object categories", "## Data dictionary",
+                 "## Parameters", "## Rules", "## References", "| `area_ha` | number [ha] | ha | >= 0 | yes |",
+                 "| `min_maintenance` | 3 | 3 | years |", "### WET-001 No net loss of wetland area",
+                 "*Rationale.* Wetlands may not shrink.", "**MW**: Mini wetland guidance, 2026"):
+        assert part in text, part
+    assert '```nbs\nrule WET-001 "No net loss of wetland area" {' in text
+
+
+def test_the_doc_of_a_profile_names_it_and_lists_its_changes(tmp_path):
+    out = tmp_path / "city.md"
+    assert main(["doc", str(PROFILE), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## Profile mini_city: Mini city profile" in text
+    assert "| param | `min_maintenance` | 3 → 5 years |" in text
+    assert "> **Disabled by the profile:** the city records restoration modes in its permits" in text
+    assert "| `min_maintenance` | 5 (set by the profile) | 3 | years |" in text
+
+
+def test_an_unknown_format_is_invalid_input(tmp_path, capsys):
+    assert main(["doc", str(PACK), "-o", str(tmp_path / "x.pdf")]) == 2
+    assert "name it .html or .md" in capsys.readouterr().err
+
+
+def test_rules_read_in_words():
+    std = api.load_standard(PACK)
+    assert rule_in_words(std, std.rule("OBJ-001")) == ("For each object `o` in `objects`, it shall hold that "
+                                                       "`o.mode` is given.")
+    assert rule_in_words(std, std.rule("IMP-001")) == ("For the plan as a whole, it shall hold that "
+                                                       "`maintenance_years` is at least `min_maintenance` (3 years).")
+
+
+def test_the_document_data_is_plain_values():
+    doc = standard_document(api.load_standard(PROFILE))
+    assert doc["profile"]["extends"] == "mini_wetlands"
+    assert [r["id"] for r in doc["rules"] if r["disabled"]] == ["OBJ-001"]
