@@ -27,6 +27,7 @@ class Info:
     shape: str = SCALAR
     rowset: str | None = None  # ELEM: the rowset aggregated; ROWSET type: the rowset named
     refs: frozenset = frozenset()  # ("field", name) ("row", col) ("group", col) ("elem", rowset, col) ("let", name)
+    join: tuple | None = None  # a correlated aggregate: (element key node, row key node, other filter nodes)
 
 
 @dataclass
@@ -44,6 +45,12 @@ _BAD = Info(Type("error"))
 
 def literal_unit(text: str | None) -> U.Unit | None:
     return None if text is None else U.parse_unit(text)
+
+
+def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
+    if isinstance(e, ast.Logic) and e.op == "and":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
 
 
 class Typer:
@@ -180,8 +187,12 @@ class Typer:
                 what = {ROW: "a row", GROUP: "a group", ELEM: "the rows of `{}`"}
                 a = what[shape].format(rowset)
                 b = what[i.shape].format(i.rowset)
-                self.err("scope-mismatch", f"this mixes values of {a} with values of {b}", node.span,
-                         "aggregate one side first, e.g. sum(table.column); rows of two tables never line up")
+                hint = "aggregate one side first, e.g. sum(table.column); rows of two tables never line up"
+                if {shape, i.shape} == {ELEM, ROW}:
+                    elem = rowset if shape == ELEM else i.rowset
+                    hint = (f"to aggregate the rows of `{elem}` that match this row, filter them with an "
+                            f"equality: `where {elem}.column == row.column`")
+                self.err("scope-mismatch", f"this mixes values of {a} with values of {b}", node.span, hint)
                 return None
         return shape, rowset
 
@@ -396,7 +407,21 @@ class Typer:
             return self.err("aggregate-over-scalar", f"`{f}` over `{var}` sees one {a.shape} at a time",
                             node.args[0].span, "aggregate a table, a category or a group variable")
         refs = a.refs
-        if node.where is not None:
+        join = self._join(node, scope, rowset) if node.where is not None else None
+        if join is not None:
+            elem_key, row_key, rest = join
+            refs |= self.info[id(elem_key)].refs | self.info[id(row_key)].refs
+            for c in rest:
+                w = self.expr(c, scope)
+                if w is _BAD:
+                    return _BAD
+                if w.type.kind != BOOL:
+                    return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", c.span)
+                if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
+                    return self.err("scope-mismatch", f"besides `{rowset}.{elem_key.attr} == ...`, the `where` of "
+                                    f"this {f} tests rows of `{rowset}` only", c.span)
+                refs |= w.refs
+        elif node.where is not None:
             w = self.expr(node.where, scope)
             if w is _BAD:
                 return _BAD
@@ -427,8 +452,35 @@ class Typer:
             if t.kind != BOOL:
                 return self.err("type-mismatch", f"`{f}` needs a condition, not {t.describe()}", node.args[0].span)
             result = Type(BOOL)
+        if join is not None:
+            return Info(result, ROW, None, refs, join=join)
         shape = GROUP if scope.kind == GROUP and rowset == scope.var else SCALAR
         return Info(result, shape, None, refs)
+
+    def _join(self, node: ast.Call, scope: Scope, rowset: str):
+        """``rowset.col == <the current row's value>`` among the filter's conjuncts: a correlated aggregate.
+
+        Returns (element key, row key, the other conjuncts) or None.
+        """
+        if scope.kind != ROW:
+            return None
+        parts = _conjuncts(node.where)
+        for c in parts:
+            if not (isinstance(c, ast.Compare) and c.op == "=="):
+                continue
+            for elem_side, row_side in ((c.left, c.right), (c.right, c.left)):
+                if not (isinstance(elem_side, ast.Attr) and elem_side.obj == rowset):
+                    continue
+                if not isinstance(row_side, (ast.Attr, ast.Name, ast.Call, ast.BinOp, ast.Convert)):
+                    continue
+                before = len(self.diags)
+                e, r = self.expr(elem_side, scope), self.expr(row_side, scope)
+                if len(self.diags) > before or e is _BAD or r is _BAD:
+                    return None
+                if e.shape == ELEM and r.shape == ROW and self.comparable(c, "==", e, r, elem_side, row_side):
+                    self.record(c, Info(Type(BOOL), ROW, None, e.refs | r.refs))
+                    return elem_side, row_side, tuple(p for p in parts if p is not c)
+        return None
 
     def _scalar_call(self, node: ast.Call, scope):
         f = node.func

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import units as U
@@ -212,6 +213,8 @@ class Compiler:
         return fn if factor == 1.0 else (lambda env: rt.scale(fn(env), factor))
 
     def _aggregate(self, node: ast.Call):
+        if self.type_of(node).join is not None:
+            return self._join_aggregate(node)
         func = node.func
         arg = node.args[0]
         arg_info = self.type_of(arg)
@@ -239,6 +242,61 @@ class Compiler:
             if not grouped:
                 env.ctx.cache[key] = out
             return out
+
+        return run
+
+    def _join_aggregate(self, node: ast.Call):
+        """An aggregate over another table's rows that match the current row: one grouped aggregate
+        by the join key (cached for the evaluation), then a lookup of each row's key."""
+        func = node.func
+        info = self.type_of(node)
+        elem_key, row_key, rest = info.join
+        arg_info = self.type_of(node.args[0])
+        rowset = arg_info.rowset
+        values_fn = None if arg_info.type.kind == ROWSET else self.expr(node.args[0])
+        key_fn, row_fn = self.expr(elem_key), self.expr(row_key)
+        rest_fns = [self.expr(c) for c in rest]
+        empty = {"count": 0.0, "sum": 0.0, "any": False, "all": True}.get(func)
+        cache_key = ("join", id(node))
+
+        def grouped(env: Env):
+            ctx = env.ctx
+            if cache_key not in ctx.cache:
+                df = ctx.table_frame(rowset)
+                sub = env.child(elem=df, elem_keys=None)
+                codes, labels = pd.factorize(key_fn(sub), sort=False)
+                nokey = len(labels)
+                keys = pd.Series(np.where(codes < 0, nokey, codes), index=df.index)
+                where = None
+                for fn in rest_fns:
+                    where = fn(sub) if where is None else rt.and_(where, fn(sub))
+                values = values_fn(sub) if values_fn is not None else None
+                if values is not None and not rt.is_series(values):
+                    values = pd.Series(values, index=df.index)
+                out = rt.aggregate(func, values, where, keys, member=ctx.mask(rowset), index=df.index)
+                # rows whose key is empty might belong to any group: every result is then unknown
+                unknown_keys = nokey in out.index and (out.loc[nokey] is not pd.NA) and bool(
+                    (codes < 0).any())
+                per_code = out.reindex(range(nokey))
+                index = pd.Index(np.asarray(labels, dtype=object))
+                ctx.cache[cache_key] = (index, per_code.to_numpy(dtype=object), unknown_keys)
+            return ctx.cache[cache_key]
+
+        def run(env: Env):
+            index, per_code, unknown_keys = grouped(env)
+            rowkeys = row_fn(env)
+            if not rt.is_series(rowkeys):
+                rowkeys = pd.Series([rowkeys] * len(env.frame), index=env.frame.index, dtype=object)
+            pos = index.get_indexer(rowkeys.astype(object))
+            fill = None if empty is None else empty
+            table = np.append(per_code, np.array([fill], dtype=object))  # position -1: no matching rows
+            result = pd.Series(table[pos], index=rowkeys.index)
+            if unknown_keys:
+                result[:] = None
+            result[rowkeys.isna().to_numpy()] = None
+            if func in ("any", "all"):
+                return result.astype("boolean")
+            return pd.to_numeric(result, errors="coerce").astype("float64")
 
         return run
 
