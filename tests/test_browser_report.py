@@ -80,6 +80,11 @@ def test_reviewer_opens_filters_and_prints_the_report(browser, tmp_path):
     assert _visible_rules(browser) == ["rule-M-2"]
 
     browser.find_element("css selector", "button[type=reset]").click()
+    browser.find_element("css selector", "a.tile[data-only=fail]").click()
+    assert _visible_rules(browser) == ["rule-M-2", "rule-M-3"]
+
+    browser.find_element("css selector", "button[type=reset]").click()
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(tmp_path / "report.png"))
     assert (tmp_path / "report.png").stat().st_size > 10_000
 

@@ -53,6 +53,16 @@ def _table(rules: list[dict]) -> list[str]:
     return out
 
 
+def _kinds(rules: list[dict]) -> str:
+    """``2 should rules failed, 1 rule lacks data``"""
+    kinds = (("should rule", "failed", lambda r: r["outcome"] == "fail" and r["strength"] == "should"),
+             ("may rule", "failed", lambda r: r["outcome"] == "fail" and r["strength"] == "may"),
+             ("rule", "lacking data", lambda r: r["outcome"] == "insufficient_data"),
+             ("rule", "waived", lambda r: r["outcome"] == "waived"))
+    counts = [(noun, verb, sum(map(pick, rules))) for noun, verb, pick in kinds]
+    return ", ".join(f"{n} {noun}{'' if n == 1 else 's'} {verb}" for noun, verb, n in counts if n)
+
+
 def render(report: dict) -> str:
     std, plan, counts = report["standard"], report["plan"], report["counts"]
     verdict = report["verdict"]
@@ -73,8 +83,8 @@ def render(report: dict) -> str:
     if shall_failed:
         lines += [f"### Failed shall rules ({len(shall_failed)})", ""] + _table(shall_failed) + [""]
     if others:
-        lines += ["<details>", f"<summary>Other findings ({len(others)}): should and may rules, missing data, "
-                  "waivers</summary>", ""] + _table(others) + ["", "</details>", ""]
+        lines += ["<details>", f"<summary>Other findings: {_kinds(others)}</summary>", ""] + _table(others) + [
+            "", "</details>", ""]
     lines.append(f"<sub>nbscheck {escape(report['tool']['version'])} · standard sha256 "
                  f"`{std['sha256'][:12]}` · plan sha256 `{plan['sha256'][:12]}` · "
                  f"every failing object is listed in {CSV_FILE}</sub>")

@@ -40,6 +40,14 @@
       cards.forEach(function (card) { if (!card.hidden) { card.open = open; } });
     });
   });
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-only]"), function (tile) {
+    tile.addEventListener("click", function () {
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=outcome]"), function (box) {
+        box.checked = box.value === tile.getAttribute("data-only");
+      });
+      apply();
+    });
+  });
   window.addEventListener("beforeprint", function () {
     cards.forEach(function (card) { card.open = true; });
   });
