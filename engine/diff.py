@@ -1,0 +1,124 @@
+"""The difference between two evaluations of a plan: what a reviewer asks of a resubmission.
+
+Works on report dicts (see reports/report.schema.json), so it compares saved reports as well
+as fresh evaluations: the verdict, the rules whose outcome changed, the findings (rows or
+groups) that appeared or were resolved, and the change in every score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BAD = ("fail", "insufficient_data")
+
+
+@dataclass
+class Diff:
+    old: dict
+    new: dict
+    verdict: tuple[str, str]
+    changed: list[dict] = field(default_factory=list)  # rule id, title, strength, old, new outcome
+    added: list[dict] = field(default_factory=list)  # rules only in the new report
+    removed: list[dict] = field(default_factory=list)  # rules only in the old report
+    new_findings: list[dict] = field(default_factory=list)  # rule, key, outcome, message
+    resolved_findings: list[dict] = field(default_factory=list)
+    scores: list[dict] = field(default_factory=list)  # kind, id, old, new
+
+    @property
+    def regressed(self) -> bool:
+        """True when the new version fails or lacks data where the old one did not."""
+        return bool(self.new_findings) or any(c["new"] in BAD and c["old"] not in BAD for c in self.changed)
+
+    def to_dict(self) -> dict:
+        return {
+            "old": {"plan": self.old["plan"], "standard": self.old["standard"]["id"], "verdict": self.verdict[0]},
+            "new": {"plan": self.new["plan"], "standard": self.new["standard"]["id"], "verdict": self.verdict[1]},
+            "regressed": self.regressed,
+            "changed_rules": self.changed,
+            "added_rules": self.added,
+            "removed_rules": self.removed,
+            "new_findings": self.new_findings,
+            "resolved_findings": self.resolved_findings,
+            "score_changes": self.scores,
+        }
+
+
+def _findings(rule: dict) -> dict:
+    return {str(f["key"]): f for f in rule["findings"] if f["outcome"] in BAD}
+
+
+def diff_reports(old: dict, new: dict) -> Diff:
+    """Compare two reports rule by rule (matched by rule id) and finding by finding (by key)."""
+    d = Diff(old, new, (old["verdict"], new["verdict"]))
+    old_rules = {r["id"]: r for r in old["rules"]}
+    new_rules = {r["id"]: r for r in new["rules"]}
+    for rid, n in new_rules.items():
+        o = old_rules.get(rid)
+        if o is None:
+            d.added.append({"id": rid, "title": n["title"], "outcome": n["outcome"]})
+            continue
+        if o["outcome"] != n["outcome"]:
+            d.changed.append({"id": rid, "title": n["title"], "strength": n["strength"], "old": o["outcome"],
+                              "new": n["outcome"], "message": n["message"]})
+        of, nf = _findings(o), _findings(n)
+        if o["scope"] == "plan":
+            continue
+        for key, f in nf.items():
+            if key not in of or of[key]["outcome"] != f["outcome"]:
+                d.new_findings.append({"rule": rid, "key": f["key"], "outcome": f["outcome"], "message": f["message"]})
+        for key, f in of.items():
+            if key not in nf:
+                d.resolved_findings.append({"rule": rid, "key": f["key"], "outcome": f["outcome"],
+                                            "message": f["message"]})
+    for rid, o in old_rules.items():
+        if rid not in new_rules:
+            d.removed.append({"id": rid, "title": o["title"], "outcome": o["outcome"]})
+    for kind in ("goals", "stages", "categories"):
+        before = {s["id"]: s["score"] for s in old["scores"][kind]}
+        for s in new["scores"][kind]:
+            if before.get(s["id"]) != s["score"]:
+                d.scores.append({"kind": kind, "id": s["id"], "title": s["title"], "old": before.get(s["id"]),
+                                 "new": s["score"]})
+    return d
+
+
+def _pct(v) -> str:
+    return "n/a" if v is None else f"{v * 100:.0f}%"
+
+
+def render_text(d: Diff, limit: int = 20) -> str:
+    """A reviewer's summary of what changed between two versions."""
+    old, new = d.old["plan"], d.new["plan"]
+    lines = [f"Old: {old['id']} {old.get('version') or ''} — {d.verdict[0]}".rstrip(),
+             f"New: {new['id']} {new.get('version') or ''} — {d.verdict[1]}".rstrip(), ""]
+    if d.old["standard"]["sha256"] != d.new["standard"]["sha256"]:
+        lines += ["Note: the two reports were made with different rule files "
+                  f"({d.old['standard']['id']} {d.old['standard']['version']} → "
+                  f"{d.new['standard']['id']} {d.new['standard']['version']}).", ""]
+    if d.changed:
+        lines.append(f"Rules whose outcome changed ({len(d.changed)})")
+        for c in d.changed:
+            lines.append(f"  {c['id']} [{c['strength']}] {c['title']}: {c['old']} → {c['new']}")
+            if c["message"] and c["new"] in BAD:
+                lines.append(f"      {c['message']}")
+        lines.append("")
+    for title, items in (("New findings", d.new_findings), ("Resolved findings", d.resolved_findings)):
+        if items:
+            lines.append(f"{title} ({len(items)})")
+            for f in items[:limit]:
+                lines.append(f"  {f['rule']} {f['key']}: {f['message']}")
+            if len(items) > limit:
+                lines.append(f"  ... and {len(items) - limit} more")
+            lines.append("")
+    for title, items in (("Rules added", d.added), ("Rules removed", d.removed)):
+        if items:
+            lines.append(f"{title} ({len(items)}): " + ", ".join(i["id"] for i in items))
+            lines.append("")
+    if d.scores:
+        lines.append("Score changes")
+        for s in d.scores:
+            lines.append(f"  {s['kind'][:-1]} {s['id']} {s['title']}: {_pct(s['old'])} → {_pct(s['new'])}")
+        lines.append("")
+    if not (d.changed or d.new_findings or d.resolved_findings or d.added or d.removed or d.scores):
+        lines.append("No differences in outcomes, findings or scores.")
+    return "\n".join(lines).rstrip() + "\n"
