@@ -98,6 +98,12 @@ def _authoring_parsers(sub) -> None:
     d.add_argument("standard", help="bundled standard id or path to a pack (or a profile)")
     d.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.html or FILE.md")
 
+    e = sub.add_parser("explain", help="show a rule's source and meaning, and with a plan, why it ended as it did")
+    e.add_argument("rule_id", metavar="RULE_ID")
+    e.add_argument("--standard", "-s", help="bundled standard id or path to a pack (default: the plan's, or the "
+                   "bundled standard that has the rule)")
+    e.add_argument("--plan", "-p", help="a plan package to evaluate the rule on")
+
     s = sub.add_parser("schema", help="print the JSON Schema of the plan data a standard requires")
     s.add_argument("standard", help="bundled standard id or path to a pack")
     s.add_argument("--table", metavar="NAME", help="the schema of one row of this table instead")
@@ -174,6 +180,10 @@ def cmd_doc(args) -> int:
     return authoring.write_doc(args.standard, args.output)
 
 
+def cmd_explain(args) -> int:
+    return authoring.explain_rule(args.rule_id, args.standard, args.plan)
+
+
 def cmd_schema(args) -> int:
     return authoring.print_schema(args.standard, args.table)
 
@@ -183,7 +193,7 @@ def cmd_init(args) -> int:
 
 
 COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt,
-            "doc": cmd_doc, "schema": cmd_schema, "init": cmd_init}
+            "doc": cmd_doc, "explain": cmd_explain, "schema": cmd_schema, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,3 +123,36 @@ def write_doc(standard: str, output: str) -> int:
     write_document(api.load_standard(standard), path)
     print(f"wrote {path}")
     return EXIT_OK
+
+
+def explain_rule(rule_id: str, standard: str | None = None, plan: str | None = None) -> int:
+    """``nbscheck explain``: the rule's source and meaning, and with a plan, why it ended as it did."""
+    from .. import api
+    from ..check.loader import bundled_packs
+    from .explain import describe_rule, explain_result, find_rule
+
+    if standard is None and plan is not None:
+        standard = api.standard_for(plan, None)
+    if standard is None:
+        holders = [sid for sid, path in sorted(bundled_packs().items()) if _has_rule(path, rule_id)]
+        standard = holders[0] if holders else "nbs_urban_restoration"
+    std = api.load_standard(standard)
+    rule = find_rule(std, rule_id)
+    lines = describe_rule(std, rule)
+    if plan is not None:
+        loaded = api.load_plan(plan, std)
+        report = api.evaluate(std, loaded)
+        entry = next((r for r in report.data["rules"] if r["id"] == rule.id), None)
+        if entry is None:
+            lines += ["", f"On plan {loaded.id}: not evaluated (disabled by the profile)"]
+        else:
+            lines += explain_result(std, rule, entry, f"{loaded.id} ({plan})")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _has_rule(pack, rule_id: str) -> bool:
+    import re
+
+    pattern = re.compile(rf"^\s*rule\s+{re.escape(rule_id)}\s", re.M)
+    return any(pattern.search(f.read_text(encoding="utf-8", errors="replace")) for f in pack.rglob("*.nbs"))
