@@ -109,12 +109,13 @@ def test_a_failed_render_writes_no_report(tmp_path, hostile, monkeypatch):
 class _Collect(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.tags, self.scripts, self.urls, self.text = [], 0, [], []
+        self.tags, self.scripts, self.urls, self.text, self.handlers = [], 0, [], [], []
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.scripts += tag == "script"
         self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+        self.handlers += [k for k, _ in attrs if k.startswith("on")]
 
     def handle_data(self, data):
         self.text.append(data)
@@ -125,6 +126,8 @@ def test_html_is_self_contained_and_shows_plan_text_as_text(hostile):
     parsed = _Collect()
     parsed.feed(page)
     assert parsed.scripts == 1  # ours; the plan's <script> is text
+    assert parsed.handlers == []  # the CSP allows only the page's own script, by its hash
+    assert f"script-src '{html.assets()['js_hash']}'" in page
     assert "img" not in parsed.tags
     assert all(u.startswith(("#", "https://", "http://")) for u in parsed.urls)
     assert not any(t in parsed.tags for t in ("link", "iframe", "object", "embed"))

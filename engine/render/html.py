@@ -9,10 +9,13 @@ loads nothing: its CSS, script and charts are inline. Each rule shows at most
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 from functools import cache
 
 import jinja2
+from markupsafe import Markup
 
 from ..resources import data_dir
 from ._common import (
@@ -43,6 +46,16 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@cache
+def assets() -> dict:
+    """The page's stylesheet and script (static files beside the templates), and the script's CSP hash."""
+    folder = data_dir("reports") / "html"
+    css = (folder / "report.css").read_text(encoding="utf-8")
+    js = (folder / "report.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    return {"css": Markup(css), "js": Markup(js), "js_hash": f"sha256-{digest}"}
 
 
 def grade(score: float | None) -> str:
@@ -154,6 +167,7 @@ def view(report: dict) -> dict:
         "rules": [_rule(r) for r in rules],
         "max_rows": MAX_ROWS,
         "csv_file": CSV_FILE,
+        "assets": assets(),
     }
 
 

@@ -31,6 +31,7 @@
     none.hidden = count > 0;
   }
 
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
   form.addEventListener("input", apply);
   form.addEventListener("change", apply);
   form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
