@@ -105,10 +105,14 @@ def _finding(f: dict, columns: list[str]) -> dict:
     return {
         "outcome": f["outcome"], "label": OUTCOME_LABEL[f["outcome"]], "table": f["table"],
         "key": value_text(f["key"]), "where": where(f["location"]) or f["table"], "message": f["message"],
-        "cells": [{"text": value_text(values[c]) if c in values else "",
+        "cells": [{"text": value_text(values[c]) if c in values else "", "num": _is_number(values.get(c)),
                    "missing": c in values and (values[c] is None or c in f["missing"])} for c in columns],
         "waiver": _waiver(f["waiver"]),
     }
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _waiver(w: dict | None) -> dict | None:
@@ -120,11 +124,12 @@ def _rule(rule: dict) -> dict:
     findings = issue_findings(rule)
     shown = findings[:MAX_ROWS]
     columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
+    numeric = [all(_is_number(f["values"].get(c)) for f in shown if f["values"].get(c) is not None) for c in columns]
     ev = rule["evidence"]
     return {
         **rule,
         "label": OUTCOME_LABEL[rule["outcome"]],
-        "open": rule["outcome"] in ("fail", "insufficient_data"),
+        "open": rule["outcome"] in ("fail", "insufficient_data", "waived"),
         "checks": [{"expression": c["expression"], "actual": actual_text(c), "required": required_text(c)}
                    for c in ev.get("checks", [])],
         "lets": [{"name": k, "text": value_text(v)} for k, v in ev.get("let", {}).items()],
@@ -132,7 +137,7 @@ def _rule(rule: dict) -> dict:
         "scope_text": _scope_text(rule),
         "where": where(rule["location"]),
         "waiver": _waiver(rule["waiver"]),
-        "columns": columns,
+        "columns": [{"name": c, "num": n} for c, n in zip(columns, numeric, strict=True)],
         "shown": [_finding(f, columns) for f in shown],
         "total": len(findings),
     }
@@ -142,8 +147,8 @@ def _scope_text(rule: dict) -> str:
     ev, counts = rule["evidence"], rule["counts"]
     if rule["scope"] == "plan":
         return "plan-level rule"
-    unit = "groups" if rule["scope"] == "group" else "rows"
     n = ev.get("groups", ev.get("rows", sum(counts.values())))
+    unit = ("group" if rule["scope"] == "group" else "row") + ("" if n == 1 else "s")
     by = f" by {ev['group_by']}" if ev.get("group_by") else ""
     parts = ", ".join(f"{counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOMES if counts.get(o))
     return f"{n} {unit}{by} checked" + (f": {parts}" if parts else "")

@@ -1,6 +1,6 @@
 """The Markdown report: short enough for a pull-request comment.
 
-The verdict and counts, then the failing ``shall`` rules in a table, then
+The verdict and counts, then the ``shall`` rules that failed or lack data in a table, then
 everything else that did not pass inside a collapsed ``<details>`` block.
 Plan text is escaped so that it cannot break the table or inject markup.
 """
@@ -67,8 +67,8 @@ def render(report: dict) -> str:
     std, plan, counts = report["standard"], report["plan"], report["counts"]
     verdict = report["verdict"]
     rules = ordered_rules(report)
-    shall_failed = [r for r in rules if r["outcome"] == "fail" and r["strength"] == "shall"]
-    others = [r for r in rules if r["outcome"] in ("fail", "insufficient_data", "waived") and r not in shall_failed]
+    blocking = [r for r in rules if r["outcome"] in ("fail", "insufficient_data") and r["strength"] == "shall"]
+    others = [r for r in rules if r["outcome"] in ("fail", "insufficient_data", "waived") and r not in blocking]
     lines = [
         f"## nbscheck: {VERDICT_LABEL[verdict]}",
         "",
@@ -80,8 +80,8 @@ def render(report: dict) -> str:
         " · ".join(f"{_ICON[o]} {counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOME_LABEL),
         "",
     ]
-    if shall_failed:
-        lines += [f"### Failed shall rules ({len(shall_failed)})", ""] + _table(shall_failed) + [""]
+    if blocking:
+        lines += [f"### Shall rules that failed or lack data ({len(blocking)})", ""] + _table(blocking) + [""]
     if others:
         lines += ["<details>", f"<summary>Other findings: {_kinds(others)}</summary>", ""] + _table(others) + [
             "", "</details>", ""]
