@@ -284,3 +284,15 @@ def test_reports_are_ordinary_readable_files(tmp_path, hostile):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_plan_text_comes_back_intact_from_every_machine_format(tmp_path):
+    out = tmp_path / "out"
+    main(["check", str(hostile_plan(tmp_path)), "-f", "json,junit,sarif,csv", "-o", str(out)])
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["plan"]["title"] == HOSTILE_TITLE
+    props = ET.parse(out / "report.junit.xml").getroot().find("./testsuite/properties")
+    assert {p.get("name"): p.get("value") for p in props}["plan.title"] == HOSTILE_TITLE
+    run = json.loads((out / "report.sarif").read_text(encoding="utf-8"))["runs"][0]
+    assert run["properties"]["plan"]["title"] == HOSTILE_TITLE
+    with (out / "report.csv").open(encoding="utf-8", newline="") as fh:
+        assert HOSTILE_KEY in {row["key"] for row in csv.DictReader(fh)}
