@@ -91,3 +91,9 @@ def test_the_document_data_is_plain_values():
     doc = standard_document(api.load_standard(PROFILE))
     assert doc["profile"]["extends"] == "mini_wetlands"
     assert [r["id"] for r in doc["rules"] if r["disabled"]] == ["OBJ-001"]
+
+
+def test_a_folder_that_cannot_be_written_is_invalid_input(tmp_path, capsys):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert main(["doc", str(PACK), "-o", str(tmp_path / "file" / "x.md")]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -153,3 +153,12 @@ def test_whole_plan_inline_gets_default_metadata(tmp_path, capsys):
 
 def test_deep_merge_replaces_lists_and_merges_mappings():
     assert deep_merge({"a": {"b": [1], "c": 1}}, {"a": {"b": [2]}}) == {"a": {"b": [2], "c": 1}}
+
+
+def test_an_unknown_table_in_the_data_is_an_error_with_a_hint(tmp_path, capsys):
+    f = _write(tmp_path, "tests:\n  - name: typo\n    standard: PACK\n    data:\n      tables:\n"
+                         "        objectz: [{id: W-1}]\n    expect: {IMP-001: fail}\n")
+    assert main(["test", str(f)]) == 2
+    out = capsys.readouterr().out
+    assert f"{f}:6: unknown-table: mini_wetlands declares no table `objectz`" in out
+    assert "did you mean `objects`?" in out

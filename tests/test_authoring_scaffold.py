@@ -61,3 +61,9 @@ def test_init_never_overwrites(tmp_path, capsys):
     assert "exists; init does not overwrite files" in capsys.readouterr().err
     assert (tmp_path / "plan.yaml").read_text(encoding="utf-8") == "mine\n"
     assert not (tmp_path / "tables").exists()
+
+
+def test_init_into_a_file_is_invalid_input(tmp_path, capsys):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    assert main(["init", str(PACK), str(tmp_path / "file")]) == 2
+    assert "cannot write the package" in capsys.readouterr().err

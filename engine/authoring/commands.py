@@ -75,7 +75,12 @@ def format_files(paths: list[str], check: bool = False, diff: bool = False, out=
         elif check:
             print(f"would reformat {f}", file=out)
         else:
-            write_atomic(f, new)
+            try:
+                write_atomic(f, new)
+            except OSError as e:
+                print(f"nbscheck: cannot write {f}: {e.strerror or e}", file=sys.stderr)
+                failed.append(f)
+                continue
             print(f"formatted {f}", file=out)
     verb = "would be reformatted" if check or diff else "reformatted"
     print(f"{len(changed)} file(s) {verb}, {len(files) - len(changed) - len(failed)} unchanged"
@@ -103,7 +108,12 @@ def init_plan(standard: str, folder: str) -> int:
 
     std = api.load_standard(standard)
     target = Path(folder)
-    for path in init_package(std, standard_ref_for(standard, target), target):
+    try:
+        written = init_package(std, standard_ref_for(standard, target), target)
+    except OSError as e:
+        print(f"nbscheck: cannot write the package into {target}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_INVALID
+    for path in written:
         print(f"wrote {path}")
     print(f"fill in {target / 'plan.yaml'} and the tables, then: nbscheck check {target}")
     return EXIT_OK
@@ -120,7 +130,12 @@ def write_doc(standard: str, output: str) -> int:
     if path.suffix.lower() not in TEMPLATES:
         print(f"nbscheck: cannot tell the format of {output}: name it .html or .md", file=sys.stderr)
         return EXIT_INVALID
-    write_document(api.load_standard(standard), path)
+    std = api.load_standard(standard)
+    try:
+        write_document(std, path)
+    except OSError as e:
+        print(f"nbscheck: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_INVALID
     print(f"wrote {path}")
     return EXIT_OK
 

@@ -244,6 +244,13 @@ class Runner:
         spec = test.spec
         if "plan" in spec:
             return api.load_plan(file.parent / spec["plan"], std)
+        given = (spec.get("data") or {}).get("tables")
+        unknown = [n for n in given if n not in std.tables] if isinstance(given, dict) else []
+        if unknown:
+            raise NbsError([Diagnostic("unknown-table", f"{std.id} declares no table `{n}`",
+                                       Span(test.file, test.line_of("data", "tables", n)),
+                                       hint=did_you_mean(n, std.tables) or f"tables: {', '.join(std.tables)}")
+                            for n in unknown])
         with tempfile.TemporaryDirectory(prefix="nbscheck-test-") as tmp:
             root = Path(tmp).resolve()
             origin = Origin(test.file, test.lines, ("tests", test.index), root)
