@@ -141,3 +141,20 @@ def test_a_file_that_does_not_parse_is_left_alone(tmp_path, capsys):
     assert main(["fmt", str(f)]) == 2
     assert "rule-syntax" in capsys.readouterr().err
     assert f.read_text(encoding="utf-8") == 'rule R "r" { shall a = 1 }\n'
+
+
+def test_a_rule_without_tags_has_no_empty_line():
+    out = format_text('standard t "T" {}\nrule R "r" { shall 1 > 0 }\n')
+    assert out == 'standard t "T" {}\n\nrule R "r" {\n  shall 1 > 0\n}\n'
+
+
+def test_strings_keep_their_spelling():
+    src = ('standard t "T" {}\nrule R "say \\"hi\\"" {\n  shall 1 > 0\n'
+           '  rationale """\n    one\n      two\n    """\n}\n')
+    out = format_text(src)
+    assert 'rule R "say \\"hi\\"" {' in out and '  rationale """\n    one\n      two\n    """\n' in out
+
+
+def test_windows_line_endings_become_unix():
+    out = format_text('standard t "T" {\r\n  version "1"  # c\r\n}\r\n')
+    assert out == 'standard t "T" {\n  version "1"  # c\n}\n'

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Span
 from ..syntax import ast
-from ..syntax.parser import parse_text
+from ..syntax.parser import _unquote, parse_text
 from . import printer as P
 
 WIDTH = 120
@@ -239,7 +240,7 @@ def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
     else:
         if tags:
             lines.append(_Line(1, TAG_SEP.join(tags), ("tags", i)))
-        if len(INDENT + TAG_SEP.join(cites)) <= WIDTH:
+        if cites and len(INDENT + TAG_SEP.join(cites)) <= WIDTH:
             lines.append(_Line(1, TAG_SEP.join(cites), ("cites", i)))
             redirect.update(dict.fromkeys(cite_keys, ("cites", i)))
         else:
@@ -307,6 +308,9 @@ def format_module(module: ast.Module, text: str) -> str:
                     inner_leading[target] = inner_leading.pop(k) + inner_leading.get(target, [])
                 if k in inner_trailing:
                     inner_trailing[target] = inner_trailing.get(target, []) + inner_trailing.pop(k)
+        if isinstance(item, ast.Header) and not item.attrs and not (inner_leading.get(("close", i))
+                                                                    or inner_trailing.get(("close", i))):
+            lines = [_Line(0, lines[0].text + "}", ("item", i))]  # `standard id "Title" {}`
         for ln in lines:
             cdepth = 1 if ln.key == ("close", i) else ln.depth
             for _, c in sorted(inner_leading.get(ln.key, []), key=lambda x: x[0]) if ln.key else []:
@@ -359,7 +363,11 @@ def format_text(text: str, filename: str = "<string>") -> str:
         kind, span = dupes[0]
         raise FormatError([Diagnostic("duplicate-clause", f"a rule has one `{kind.split(':', 1)[1]}` clause", span,
                                       hint="remove one before formatting; the formatter keeps every clause")])
-    result = format_module(module, text)
+    token = P.SPELLINGS.set(spellings(text))
+    try:
+        result = format_module(module, text)
+    finally:
+        P.SPELLINGS.reset(token)
     again, diags = parse_text(result, filename)
     lost = sorted(c for _, _, c in module.comments)
     kept = sorted(c for _, _, c in again.comments) if again is not None else []
@@ -368,6 +376,18 @@ def format_text(text: str, filename: str = "<string>") -> str:
                                       "comment; it is left as it is", Span(filename),
                                       hint="please report this file: it is a formatter bug")])
     return result
+
+
+_STRING_OR_COMMENT = re.compile(r'("""(?:.|\n)*?"""|"(?:[^"\\\n]|\\.)*")|#[^\n]*')
+
+
+def spellings(text: str) -> dict[str, str]:
+    """Each string value in the file, and the literal that first spelled it (quotes and escapes kept)."""
+    out: dict[str, str] = {}
+    for m in _STRING_OR_COMMENT.finditer(text):
+        if m.group(1):
+            out.setdefault(_unquote(m.group(1)), m.group(1))
+    return out
 
 
 def unified_diff(old: str, new: str, name: str) -> str:

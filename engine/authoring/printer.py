@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 
 from ..syntax import ast
@@ -21,8 +22,16 @@ false as""".split())
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# value -> the literal as the author wrote it (set by the formatter while it prints one file)
+SPELLINGS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("spellings", default=None)
+
+
 def quote(value: str) -> str:
-    """A string literal whose value is ``value``: double quotes, or triple quotes for several lines."""
+    """A string literal whose value is ``value``: as the author spelled it when known, else double
+    quotes (triple quotes for several lines)."""
+    spelled = SPELLINGS.get()
+    if spelled and value in spelled:
+        return spelled[value]
     if "\n" in value and '"""' not in value and value == value.strip() and not value.endswith('"'):
         return f'"""{value}"""'
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
