@@ -7,6 +7,7 @@ does not, 2 the input or the rules are invalid.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .render import text as text_render
 from .resources import data_dir, version
 from .results import exit_code
 
-EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_EXAMPLE = "riverside"
 
 
@@ -212,6 +213,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # writing reports: a missing folder, no permission, a full disk
+        where = f" {e.filename}" if e.filename else ""
+        print(f"nbscheck: error:{where}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_INVALID
+    except Exception as e:  # a bug: say so plainly, and how to get the details for a report
+        if os.environ.get("NBSCHECK_DEBUG"):
+            raise
+        print(f"nbscheck: internal error: {type(e).__name__}: {e}\n"
+              "    this is a bug in nbscheck; run again with NBSCHECK_DEBUG=1 for the traceback and report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def run() -> None:  # console script entry point

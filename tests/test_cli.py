@@ -139,3 +139,19 @@ def test_version_and_help(capsys):
     assert main(["--version"]) == 0
     assert main(["check", "--help"]) == 0
     assert "--fail-on" in capsys.readouterr().out
+
+
+def test_unwritable_output_is_an_input_error(plan_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["check", str(plan_dir), "-o", str(blocker / "out")]) == 2
+    assert "nbscheck: error:" in capsys.readouterr().err
+
+
+def test_a_bug_is_reported_without_a_traceback(plan_dir, capsys, monkeypatch):
+    from engine import cli
+
+    monkeypatch.setattr(cli.api, "evaluate", lambda *a, **k: 1 / 0)
+    assert main(["check", str(plan_dir)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
