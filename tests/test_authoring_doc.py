@@ -97,3 +97,10 @@ def test_a_folder_that_cannot_be_written_is_invalid_input(tmp_path, capsys):
     (tmp_path / "file").write_text("", encoding="utf-8")
     assert main(["doc", str(PACK), "-o", str(tmp_path / "file" / "x.md")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_code_in_the_meaning_is_code_and_escaped():
+    from engine.authoring.document import _codify
+
+    assert str(_codify('`a < b` is "x"')) == '<code>a &lt; b</code> is &#34;x&#34;'
+    assert str(_codify("one ` alone <")) == "one ` alone &lt;"

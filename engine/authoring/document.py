@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from ..model import Standard, Type
 from ..resources import data_dir, version
@@ -96,6 +97,15 @@ def _md(text) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def _codify(text) -> Markup:
+    """HTML for text whose `backticked` parts are code: everything escaped, the code in <code>."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return escape(text)
+    return Markup("").join(Markup(f"<code>{escape(p)}</code>") if i % 2 else escape(p)
+                           for i, p in enumerate(parts))
+
+
 @cache
 def environment(markdown: bool) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -107,6 +117,7 @@ def environment(markdown: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md
+    env.filters["codify"] = _codify
     return env
 
 
