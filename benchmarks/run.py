@@ -106,6 +106,7 @@ def bench(n: int, districts: int = 500, seed: int = 2026, repeat: int = 5, data:
         "load_s": load_s, "times": times, "row_sample": row_sample if sampled else 0,
         "engine_peak_mib": peak, "max_rss_mib": rss, "differences": diffs,
         "outcomes": {rule: [o.outcome, o.counts] for rule, o in found["engine"].items()},
+        "findings": sum(len(o.failed) + len(o.insufficient) for o in found["engine"].values()),
     }
     if profile:
         result["profile"] = profile_engine(std, plan, profile)
@@ -173,6 +174,8 @@ def table(results: list[dict]) -> str:
                          "busy, so the wall figures are noisy; compare the cpu column")
         lines.append(f"{'':>9}  engine memory: peak {r['engine_peak_mib']:,.0f} MiB allocated during evaluation "
                      f"(tracemalloc); process max RSS {r['max_rss_mib']:,.0f} MiB after load + evaluation")
+        lines.append(f"{'':>9}  findings: the engine builds {r['findings']:,} (row or group, values, message); "
+                     "the baselines return only their keys")
         lines.append(f"{'':>9}  plan load (not timed above): {r['load_s']:.2f} s")
         for name, d in r["differences"].items():
             for line in d:
