@@ -158,3 +158,32 @@ def test_strings_keep_their_spelling():
 def test_windows_line_endings_become_unix():
     out = format_text('standard t "T" {\r\n  version "1"  # c\r\n}\r\n')
     assert out == 'standard t "T" {\n  version "1"  # c\n}\n'
+
+
+def _sprinkle(text: str, rng) -> str:
+    """The text with lines re-indented or joined, and comments added at random places."""
+    out: list[str] = []
+    for i, line in enumerate(text.split("\n")):
+        line = " " * rng.randint(0, 4) + line.strip()
+        r = rng.random()
+        if out and "#" not in out[-1] and "#" not in line and '"""' not in line and r < 0.2:
+            out[-1] += " " + line
+            continue
+        if r > 0.9:
+            out.append(" " * rng.randint(0, 4) + f"# full {i}")
+        if r > 0.8 and line.strip() and '"""' not in line:
+            line += f"  # trailing {i}"
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[str(p.relative_to(ROOT)) for p in RULE_FILES])
+def test_comments_sprinkled_anywhere_survive_and_formatting_is_idempotent(path: Path):
+    import random
+
+    text = _sprinkle(path.read_text(encoding="utf-8"), random.Random(path.name))
+    if parse_text(text, str(path))[0] is None:
+        pytest.skip("the file does not parse")
+    once = format_text(text, str(path))
+    assert _comments(once) == _comments(text)
+    assert format_text(once, str(path)) == once

@@ -311,7 +311,12 @@ def format_module(module: ast.Module, text: str) -> str:
         if isinstance(item, ast.Header) and not item.attrs and not (inner_leading.get(("close", i))
                                                                     or inner_trailing.get(("close", i))):
             lines = [_Line(0, lines[0].text + "}", ("item", i))]  # `standard id "Title" {}`
+        pending: list[tuple[int, str]] = []  # further trailing comments of a construct: after all its lines
         for ln in lines:
+            if ln.key is not None:
+                for depth, c in pending:
+                    emit_comment(depth, c)
+                pending = []
             cdepth = 1 if ln.key == ("close", i) else ln.depth
             for _, c in sorted(inner_leading.get(ln.key, []), key=lambda x: x[0]) if ln.key else []:
                 emit_comment(cdepth, c)
@@ -320,8 +325,10 @@ def format_module(module: ast.Module, text: str) -> str:
             if trailing:
                 text += "  " + trailing[0]
             out.append(text)
-            for c in trailing[1:]:
-                emit_comment(ln.depth if ln.key != ("item", i) or not _is_block(item) else 1, c)
+            inside = ln.key == ("item", i) and _is_block(item)
+            pending += [(1 if inside else ln.depth, c) for c in trailing[1:]]
+        for depth, c in pending:
+            emit_comment(depth, c)
         prev_end = item.span.end_line
         prev_block = _is_block(item)
     for line_no, c in comments.tail:
