@@ -82,7 +82,8 @@ def _percent(value: str) -> float:
 def _authoring_parsers(sub) -> None:
     t = sub.add_parser("test", help="run the rule tests (*.test.yaml) of a pack",
                        description="Run rule tests: each is a small plan and the outcomes it must give. Exit 0: all "
-                       "passed; 1: a test failed or coverage is below --min-coverage; 2: a test file is invalid.")
+                       "passed; 1: a test failed or coverage is below --min-coverage; 2: a test file or a test's plan "
+                       "is invalid.")
     t.add_argument("path", help="a pack folder, a tests folder, a .test.yaml file, or a bundled standard id")
     t.add_argument("--coverage", action="store_true", help="report which rules the tests saw pass and fail")
     t.add_argument("--min-coverage", type=_percent, metavar="N",
