@@ -83,7 +83,7 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
             raise MaterialiseError([err(("base",), f"`base: {spec['base']}` is not a plan folder",
                                         "the base is a folder holding plan.yaml, relative to the test file")])
         text = plan_file.read_text(encoding="utf-8-sig")
-        origin.base_file = _display(plan_file)
+        origin.base_file = display_path(plan_file)
         base_data, origin.base_lines, diags = read_document(text, origin.base_file)
         if diags:
             raise MaterialiseError(diags)
@@ -124,7 +124,7 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
                                                 "the path is relative to the test file")])
                 target = tables_dir / f"{name}{source.suffix.lower()}"
                 shutil.copyfile(source, target)
-                origin.table_sources[str(target)] = _display(source)
+                origin.table_sources[str(target)] = display_path(source)
             else:
                 raise MaterialiseError([err(("data", "tables", name), f"table `{name}`: give a list of rows or a "
                                             "file path", None)])
@@ -135,7 +135,7 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
             if source is not None and source.is_file() and source.is_relative_to(base_root.resolve()):
                 target = tables_dir / f"{name}{source.suffix.lower()}"
                 shutil.copyfile(source, target)
-                origin.table_sources[str(target)] = _display(source)
+                origin.table_sources[str(target)] = display_path(source)
                 tables[name] = target.relative_to(tmp).as_posix()
             else:
                 tables[name] = rel  # the loader reports it
@@ -194,7 +194,8 @@ def _plan_span(path: tuple, origin: Origin) -> Span:
     return Span(origin.test_file, line_of(origin.test_lines, (*origin.test_path, "data")))
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as diagnostics show it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -18,7 +18,7 @@ from ..diagnostics import Diagnostic, NbsError, Span, did_you_mean
 from ..model import Standard
 from ..plan.yamlread import line_of, read_document
 from ..results import OUTCOMES, PASS, VERDICTS, RuleResult
-from .materialise import MaterialiseError, Origin, map_diagnostic, materialise
+from .materialise import MaterialiseError, Origin, display_path, map_diagnostic, materialise
 
 TEST_SUFFIX = ".test.yaml"
 PASSED, FAILED, ERRORED = "PASS", "FAIL", "ERROR"
@@ -123,7 +123,7 @@ def discover(path: str | Path) -> list[Path]:
 
 def read_tests(file: Path) -> tuple[list[RuleTest], list[Diagnostic]]:
     """The tests of one file, or diagnostics with their lines."""
-    display = _display(file)
+    display = display_path(file)
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
@@ -335,10 +335,3 @@ def run_paths(paths: list[str | Path]) -> RunResult:
         for t in tests:
             out.outcomes.append(runner.run(t, file))
     return out
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
