@@ -162,3 +162,26 @@ def test_an_unknown_table_in_the_data_is_an_error_with_a_hint(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{f}:6: unknown-table: mini_wetlands declares no table `objectz`" in out
     assert "did you mean `objects`?" in out
+
+
+def test_a_test_may_give_waivers(tmp_path, capsys):
+    f = _write(tmp_path, """tests:
+  - name: a waived row
+    standard: PACK
+    base: PACK/plan
+    data:
+      tables:
+        objects: [{id: W-1, district: D01, category: wetland, area_ha: 1.0, baseline_area_ha: 1.0}]
+    waivers:
+      - {rule: OBJ-001, keys: [W-1], reason: "mode set in the permit"}
+    expect:
+      OBJ-001: {outcome: waived, rows: {W-1: waived}}
+""")
+    assert main(["test", str(f)]) == 0
+
+
+def test_a_waiver_for_an_unknown_rule_is_an_error(tmp_path, capsys):
+    f = _write(tmp_path, "tests:\n  - name: w\n    standard: PACK\n    plan: PACK/plan\n"
+                         "    waivers: [{rule: OBJ-01, reason: because}]\n    verdict: compliant\n")
+    assert main(["test", str(f)]) == 2
+    assert f"{f}:5: unknown-rule: waiver names unknown rule `OBJ-01`" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
+import yaml
 
 from .. import api
 from ..check.loader import SUFFIX, resolve_pack
@@ -47,6 +48,7 @@ TEST_FILE_SCHEMA = {
                 }},
             ]}},
             "verdict": {"type": "string"},
+            "waivers": {"type": "array", "items": {"type": "object"}},
         },
     }}},
 }
@@ -231,7 +233,11 @@ class Runner:
         except NbsError as e:
             return TestOutcome(test, ERRORED, diagnostics=e.diagnostics, standard=std)
         try:
-            report = api.evaluate(std, plan)
+            waivers = self._waivers(test, std)
+        except NbsError as e:
+            return TestOutcome(test, ERRORED, diagnostics=e.diagnostics, standard=std)
+        try:
+            report = api.evaluate(std, plan, waivers)
         except Exception as e:  # an engine bug must not hide the other tests
             return TestOutcome(test, ERRORED, diagnostics=[Diagnostic(
                 "internal-error", f"evaluating the plan raised {type(e).__name__}: {e}", Span(test.file, test.line))],
@@ -239,6 +245,20 @@ class Runner:
         problems, errors = compare(test, std, report.results, report.verdict)
         status = ERRORED if errors else FAILED if problems else PASSED
         return TestOutcome(test, status, problems, errors, std, report.results)
+
+    def _waivers(self, test: RuleTest, std: Standard) -> list[dict] | None:
+        """The test's `waivers:`, checked like a waivers file; problems point at the test's line."""
+        if "waivers" not in test.spec:
+            return None
+        with tempfile.TemporaryDirectory(prefix="nbscheck-test-") as tmp:
+            f = Path(tmp) / "waivers.yaml"
+            f.write_text(yaml.safe_dump({"waivers": test.spec["waivers"]}, allow_unicode=True), encoding="utf-8")
+            try:
+                return api.load_waivers(f, std)
+            except NbsError as e:
+                span = Span(test.file, test.line_of("waivers"))
+                raise NbsError([Diagnostic(d.code, d.message.replace("`waivers.", "`"), span, hint=d.hint)
+                                for d in e.diagnostics]) from None
 
     def _plan(self, test: RuleTest, file: Path, std: Standard):
         spec = test.spec
