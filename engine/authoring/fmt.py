@@ -269,72 +269,71 @@ def _blank_between(src: list[str], a: int, b: int) -> bool:
     return any(not src[k - 1].strip() for k in range(a + 1, b) if 0 < k <= len(src))
 
 
+def _inner_comments(i: int, comments: _Comments, redirect: dict, keys_here: set) -> tuple[dict, dict]:
+    """The comments inside item ``i``, by the line key they go with."""
+    leading: dict = defaultdict(list)
+    trailing: dict = defaultdict(list)
+    for k, cs in comments.leading.items():
+        if k != ("item", i) and len(k) > 1 and k[1] == i:
+            leading[redirect.get(k, k)].extend(cs)
+    for k, cs in comments.trailing.items():
+        if len(k) > 1 and k[1] == i:
+            trailing[redirect.get(k, k)].extend(cs)
+    target = ("close", i) if ("close", i) in keys_here else ("item", i)
+    for k in [k for k in leading if k not in keys_here]:  # nowhere to put it: before the closing line
+        leading[target] = leading.pop(k) + leading.get(target, [])
+    for k in [k for k in trailing if k not in keys_here]:
+        trailing[target] = trailing.get(target, []) + trailing.pop(k)
+    return leading, trailing
+
+
+def _emit_lines(i: int, item, lines: list[_Line], leading: dict, trailing: dict, out: list[str]) -> None:
+    """An item's lines with the comments inside it."""
+    pending: list[tuple[int, str]] = []  # further trailing comments of a construct: after all its lines
+    for ln in lines:
+        if ln.key is not None:
+            out += [INDENT * depth + c for depth, c in pending]
+            pending = []
+        depth = 1 if ln.key == ("close", i) else ln.depth
+        out += [INDENT * depth + c for _, c in sorted(leading.get(ln.key, []), key=lambda x: x[0])]
+        after = trailing.get(ln.key, []) if ln.key else []
+        out.append(INDENT * ln.depth + ln.text + (f"  {after[0]}" if after else ""))
+        inside = ln.key == ("item", i) and _is_block(item)
+        pending += [(1 if inside else ln.depth, c) for c in after[1:]]
+    out += [INDENT * depth + c for depth, c in pending]
+
+
 def format_module(module: ast.Module, text: str) -> str:
     """The canonical text of a parsed module."""
     src = text.splitlines()
     comments = _attach(module, src)
     out: list[str] = []
-    prev_end = 0  # last source line already emitted
+    prev_end = 0  # the last source line emitted
     prev_block = False
-
-    def emit_comment(depth: int, c: str):
-        out.append(INDENT * depth + c)
-
     for i, item in enumerate(module.items):
         lines, redirect = _item_lines(i, item)
         keys_here = {ln.key for ln in lines if ln.key is not None}
-        leading_item = comments.leading.get(("item", i), [])
-        first_src = leading_item[0][0] if leading_item else item.span.line
+        above = comments.leading.get(("item", i), [])
+        first_src = above[0][0] if above else item.span.line
         if out and (prev_block or _is_block(item) or _blank_between(src, prev_end, first_src)):
             out.append("")
-        for n, (line_no, c) in enumerate(leading_item):
-            if n and _blank_between(src, leading_item[n - 1][0], line_no):
+        for n, (line_no, c) in enumerate(above):
+            if n and _blank_between(src, above[n - 1][0], line_no):
                 out.append("")
-            emit_comment(0, c)
-        if leading_item and _blank_between(src, leading_item[-1][0], item.span.line):
+            out.append(c)
+        if above and _blank_between(src, above[-1][0], item.span.line):
             out.append("")
-        inner_leading = defaultdict(list)
-        inner_trailing = defaultdict(list)
-        for k, cs in comments.leading.items():
-            if k != ("item", i) and len(k) > 1 and k[1] == i:
-                inner_leading[redirect.get(k, k)].extend(cs)
-        for k, cs in comments.trailing.items():
-            if len(k) > 1 and k[1] == i:
-                inner_trailing[redirect.get(k, k)].extend(cs)
-        for k in list(inner_leading) + list(inner_trailing):
-            if k not in keys_here:  # nowhere to put it: before the closing line
-                target = ("close", i) if ("close", i) in keys_here else ("item", i)
-                if k in inner_leading:
-                    inner_leading[target] = inner_leading.pop(k) + inner_leading.get(target, [])
-                if k in inner_trailing:
-                    inner_trailing[target] = inner_trailing.get(target, []) + inner_trailing.pop(k)
-        if isinstance(item, ast.Header) and not item.attrs and not (inner_leading.get(("close", i))
-                                                                    or inner_trailing.get(("close", i))):
+        leading, trailing = _inner_comments(i, comments, redirect, keys_here)
+        if isinstance(item, ast.Header) and not item.attrs and not (leading.get(("close", i))
+                                                                    or trailing.get(("close", i))):
             lines = [_Line(0, lines[0].text + "}", ("item", i))]  # `standard id "Title" {}`
-        pending: list[tuple[int, str]] = []  # further trailing comments of a construct: after all its lines
-        for ln in lines:
-            if ln.key is not None:
-                for depth, c in pending:
-                    emit_comment(depth, c)
-                pending = []
-            cdepth = 1 if ln.key == ("close", i) else ln.depth
-            for _, c in sorted(inner_leading.get(ln.key, []), key=lambda x: x[0]) if ln.key else []:
-                emit_comment(cdepth, c)
-            trailing = inner_trailing.get(ln.key, []) if ln.key else []
-            text = INDENT * ln.depth + ln.text
-            if trailing:
-                text += "  " + trailing[0]
-            out.append(text)
-            inside = ln.key == ("item", i) and _is_block(item)
-            pending += [(1 if inside else ln.depth, c) for c in trailing[1:]]
-        for depth, c in pending:
-            emit_comment(depth, c)
+        _emit_lines(i, item, lines, leading, trailing, out)
         prev_end = item.span.end_line
         prev_block = _is_block(item)
     for line_no, c in comments.tail:
         if out and _blank_between(src, prev_end, line_no):
             out.append("")
-        emit_comment(0, c)
+        out.append(c)
         prev_end = line_no
     return "\n".join(out).rstrip("\n") + "\n" if out else ""
 
