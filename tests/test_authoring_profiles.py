@@ -68,3 +68,10 @@ def test_the_report_json_carries_the_profile():
 
 def test_rule_tests_run_against_a_profile(capsys):
     assert main(["test", str(PROFILE), "--coverage", "--min-coverage", "100"]) == 0
+
+
+def test_a_profile_of_an_unknown_standard_gets_a_hint(tmp_path):
+    f = tmp_path / "p.nbs"
+    f.write_text('profile city "City" extends nbs_urban_restoratio { version "1" }\n', encoding="utf-8")
+    _, diags = check_pack(f)
+    assert [(d.code, d.hint) for d in diags] == [("unknown-standard", "did you mean `nbs_urban_restoration`?")]
