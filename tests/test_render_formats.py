@@ -23,7 +23,7 @@ from engine.resources import data_dir
 
 ROOT = Path(__file__).parent.parent
 FIX = ROOT / "tests/fixtures"
-SCHEMAS = ROOT.parent / "shared/schemas"
+SCHEMAS = Path(__file__).parent / "schemas"
 REPORT_SCHEMA = json.loads((data_dir("reports") / "report.schema.json").read_text(encoding="utf-8"))
 NEW_FORMATS = ["html", "md", "junit", "sarif", "csv"]
 HOSTILE_TITLE = '<script>window.pwned = "title"</script> & "quoted" | pipe \'single\' ]]> `tick` *star*'
@@ -32,11 +32,8 @@ HOSTILE_DISTRICT = '=HYPERLINK("http://evil.example","x")'
 
 
 def schema_path(name: str) -> Path:
-    """The shared schemas sit beside the repository; skip when a checkout lacks them."""
-    path = SCHEMAS / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not available")
-    return path
+    """The official SARIF and JUnit schemas, kept in tests/schemas."""
+    return SCHEMAS / name
 
 
 def hostile_plan(tmp_path: Path) -> Path:
