@@ -11,7 +11,7 @@ Feature: A reviewer audits the example restoration plans
     And the failing rules are "BIO-001, ACC-002, CAN-001"
     And the rule "CAN-001" fails for the district "D04"
     And the message of "CAN-001" names "老码头 Old Wharf: canopy cover 24.6 %, below 30 %"
-    And the message of "BIO-001" names "RS-085 (urban_green_space, D06)"
+    And the message of "BIO-001" names "RS-007 (degraded_land, D01)"
 
   Scenario: The industrial belt fails on brownfields, wetlands, monitoring and access
     When I check the example plan "industrial-belt"
