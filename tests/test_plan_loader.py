@@ -157,3 +157,57 @@ def test_inputs_are_never_modified(plan_dir, std):
     before = digest()
     api.evaluate(std, api.load_plan(plan_dir, std))
     assert digest() == before
+
+
+def _write_objects(plan_dir: Path, body: str) -> None:
+    (plan_dir / "tables/objects.csv").write_text("id,district,kind,area_ha,planted,treated\n" + body, encoding="utf-8")
+
+
+def test_only_empty_cells_are_missing(plan_dir, std):
+    _write_objects(plan_dir, "NA,None,wetland,3,,\nO-2,null,park,1,,\n")
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags
+    assert plan.tables["objects"]["id"].tolist() == ["NA", "O-2"]
+    assert plan.tables["objects"]["district"].tolist() == ["None", "null"]
+
+
+@pytest.mark.parametrize("body,code,line,fragment", [
+    ("O-1,n,wetland,inf,,\n", "bad-value", 2, "is not a finite number"),
+    ("O-1,n,wetland,1e400,,\n", "bad-value", 2, "is not a finite number"),
+    ("O-1,n,wetland,1,,,extra\n", "table-format", 2, "line 2 has 7 fields, the header has 6"),
+])
+def test_rejected_cells(plan_dir, std, body, code, line, fragment):
+    _write_objects(plan_dir, body)
+    d = next(x for x in _codes(plan_dir, std) if x.code == code)
+    assert d.span.line == line and fragment in d.message
+
+
+def test_duplicate_header(plan_dir, std):
+    (plan_dir / "tables/objects.csv").write_text("id,district,kind,area_ha,area_ha\nO-1,n,park,1,2\n")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "duplicate-column" and "`area_ha`" in d.message
+
+
+def test_dates_with_times_and_offsets(plan_dir, std):
+    _write_objects(plan_dir, "O-1,n,wetland,1,2024-01-01 23:59:59,\nO-2,n,park,1,2024-01-02T10:00:00+08:00,\n")
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags and plan.tables["objects"]["planted"].dt.day.tolist() == [1, 2]
+
+
+def test_booleans_written_as_numbers(plan_dir, std):
+    df = pd.DataFrame({"id": ["O-1", "O-2", "O-3"], "district": ["n"] * 3, "kind": ["park"] * 3,
+                       "area_ha": [1.0] * 3, "treated": [1.0, 0.0, None]})
+    df.to_parquet(plan_dir / "tables/objects.parquet")
+    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objects.parquet")
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags and plan.tables["objects"]["treated"].tolist() == [True, False, pd.NA]
+
+
+def test_xlsx_sheet_named_after_the_table(plan_dir, std):
+    target = plan_dir / "tables/book.xlsx"
+    with pd.ExcelWriter(target) as xl:
+        pd.DataFrame({"note": ["read me"]}).to_excel(xl, sheet_name="Notes", index=False)
+        pd.read_csv(plan_dir / "tables/objects.csv", dtype=str).to_excel(xl, sheet_name="objects", index=False)
+    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/book.xlsx")
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags and len(plan.tables["objects"]) == 4

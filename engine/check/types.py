@@ -227,6 +227,8 @@ class Typer:
         else:
             a, b = lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS
             unit = U.multiply(a, b) if node.op == "*" else U.divide(a, b)
+            if unit.dimensionless:  # ha / m2 is a plain ratio: the compiler applies the scale
+                unit = U.DIMENSIONLESS
             if lu is None and ru is None:
                 unit = None
         return Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))

@@ -132,9 +132,15 @@ class Compiler:
         op = node.op
         if op in "+-":
             a, b = self._pair(node.left, node.right)
-        else:
-            a, b = self.expr(node.left), self.expr(node.right)
-        return lambda env: rt.arith(op, a(env), b(env))
+            return lambda env: rt.arith(op, a(env), b(env))
+        a, b = self.expr(node.left), self.expr(node.right)
+        lu = self.type_of(node.left).type.unit or U.DIMENSIONLESS
+        ru = self.type_of(node.right).type.unit or U.DIMENSIONLESS
+        raw = U.multiply(lu, ru) if op == "*" else U.divide(lu, ru)
+        scale = raw.scale if raw.dimensionless and raw.scale != 1.0 else 1.0
+        if scale == 1.0:
+            return lambda env: rt.arith(op, a(env), b(env))
+        return lambda env: rt.scale(rt.arith(op, a(env), b(env)), scale)
 
     def _neg(self, node: ast.Neg):
         a = self.expr(node.operand)
@@ -273,10 +279,17 @@ class Compiler:
                 values = values_fn(sub) if values_fn is not None else None
                 if values is not None and not rt.is_series(values):
                     values = pd.Series(values, index=df.index)
-                out = rt.aggregate(func, values, where, keys, member=ctx.mask(rowset), index=df.index)
-                # rows whose key is empty might belong to any group: every result is then unknown
-                unknown_keys = nokey in out.index and (out.loc[nokey] is not pd.NA) and bool(
-                    (codes < 0).any())
+                member = ctx.mask(rowset)
+                out = rt.aggregate(func, values, where, keys, member=member, index=df.index)
+                # a row with an empty key that the aggregate could include might belong to any row's
+                # group: then no result is known, unless `any` already found a match or `all` a miss
+                include = member if where is None else (where if member is None else rt.and_(member, where))
+                could = codes < 0
+                if include is not None and rt.is_series(include):
+                    could = could & include.fillna(True).to_numpy(dtype=bool)
+                elif include is False:
+                    could = could & False
+                unknown_keys = bool(could.any())
                 per_code = out.reindex(range(nokey))
                 index = pd.Index(np.asarray(labels, dtype=object))
                 ctx.cache[cache_key] = (index, per_code.to_numpy(dtype=object), unknown_keys)
@@ -292,7 +305,8 @@ class Compiler:
             table = np.append(per_code, np.array([fill], dtype=object))  # position -1: no matching rows
             result = pd.Series(table[pos], index=rowkeys.index)
             if unknown_keys:
-                result[:] = None
+                keep = result == (func == "any") if func in ("any", "all") else pd.Series(False, index=result.index)
+                result[~keep.fillna(False).astype(bool)] = None
             result[rowkeys.isna().to_numpy()] = None
             if func in ("any", "all"):
                 return result.astype("boolean")

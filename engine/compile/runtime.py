@@ -259,7 +259,7 @@ def aggregate(func: str, values, where, keys, member=None, index=None):
         if values is None:  # share(rowset where ...): members meeting the filter
             num = _count(inc, keys, index)
             den = _count(None if member is None else member.fillna(False).astype(bool), keys, index)
-            null = nulls()
+            null = nulls(None if member is None else member.isna())  # unknown members change the denominator
         else:  # share(condition [where ...])
             b = to_bool(values)
             cond = b.fillna(False).astype(bool)

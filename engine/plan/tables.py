@@ -8,6 +8,7 @@ enum value are reported with the file, the row and the column.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,30 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
+def _ragged_row(path: Path, display: str) -> Diagnostic:
+    """The first line whose number of fields differs from the header's."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                return Diagnostic("table-format", f"line {reader.line_num} has {len(row)} fields, the header has "
+                                  f"{len(header)}", Span(display, reader.line_num),
+                                  hint="quote values that contain commas, and check for a missing or extra comma")
+    return Diagnostic("table-format", "the rows do not match the header", Span(display, 1))
+
+
+def _duplicate_headers(path: Path) -> list[str]:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    names = [h.strip() for h in header]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def _first_data_line(suffix: str) -> int | None:
     """The file line (1-based) of data row 1, where rows are lines."""
     return 2 if suffix in (".csv", ".xlsx") else None
@@ -32,12 +57,28 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=True,
-                             na_values=[""], skipinitialspace=True, encoding="utf-8-sig")
+            dupes = _duplicate_headers(path)
+            if dupes:
+                return None, [Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
+                                         Span(display, 1), hint="each column needs its own name")]
+            # only an empty cell is missing: "NA", "None" or "null" may be real names
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                try:
+                    df = pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=False,
+                                     na_values=[""], skipinitialspace=True, encoding="utf-8-sig", index_col=False)
+                except (pd.errors.ParserWarning, pd.errors.ParserError):
+                    return None, [_ragged_row(path, display)]
         elif suffix == ".parquet":
             df = pd.read_parquet(path)
         elif suffix == ".xlsx":
-            df = pd.read_excel(path, dtype={c: str for c in text_cols}, engine="openpyxl")
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                sheets = [str(s) for s in book.sheet_names]
+            sheet = table.name if table.name in sheets else sheets[0]
+            df = pd.read_excel(path, sheet_name=sheet, dtype={c: str for c in text_cols}, engine="openpyxl",
+                               keep_default_na=False, na_values=[""])
+            if sheet != table.name and len(sheets) > 1:
+                display = f"{display} (sheet {sheet})"
         elif suffix == ".json":
             with path.open(encoding="utf-8") as fh:
                 data = json.load(fh)
@@ -155,6 +196,12 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
             diags += _rows_problem("bad-value", display, first_line, col.name, s.index[bad], s[bad].tolist(),
                                    "is not a number", "write plain numbers, with `.` for decimals")
             return num, diags
+        infinite = np.isinf(num.to_numpy())
+        if infinite.any():
+            rows = s.index[infinite]
+            diags += _rows_problem("bad-value", display, first_line, col.name, rows, s[rows].tolist(),
+                                   "is not a finite number")
+            return num, diags
         if t.kind == INTEGER:
             frac = num.notna() & (num % 1 != 0)
             if frac.any():
@@ -181,6 +228,8 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
     if t.kind == BOOL:
         if s.dtype == bool or str(s.dtype) == "boolean":
             return s.astype("boolean"), diags
+        if pd.api.types.is_numeric_dtype(s.dtype):  # 1.0 / 0.0, as pandas writes a bool column with gaps
+            s = s.map(lambda v: v if v != v else (str(int(v)) if float(v).is_integer() else str(v)))
         low = s.astype(str).str.lower().where(given)
         out = pd.Series(pd.NA, index=s.index, dtype="boolean")
         out[low.isin(_TRUE)] = True
@@ -191,9 +240,8 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
                                    "is not true or false", "write true/false, yes/no or 1/0")
         return out, diags
     if t.kind == DATE:
-        out = pd.to_datetime(s, errors="coerce", format="ISO8601")
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_localize(None)
+        # times with offsets are read in UTC so mixed offsets compare; the date is what rules use
+        out = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True).dt.tz_localize(None)
         out = out.astype("datetime64[ns]")
         bad = out.isna() & given
         if bad.any():
