@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
@@ -33,6 +33,7 @@ class Report:
     plan: Plan
     results: list[RuleResult]
     data: dict
+    notes: list[Diagnostic] = field(default_factory=list)  # warnings, e.g. waivers that cover nothing
 
     @property
     def verdict(self) -> str:
@@ -89,7 +90,7 @@ WAIVERS_SCHEMA = {
         "required": ["rule", "reason"],
         "properties": {
             "rule": {"type": "string"},
-            "keys": {"type": "array", "items": {"type": ["string", "number"]}},
+            "keys": {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
             "reason": {"type": "string", "minLength": 3},
             "by": {"type": "string"},
             "reference": {"type": "string"},
@@ -104,6 +105,9 @@ def load_waivers(path: str | Path, standard: Standard) -> list[dict]:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise NbsError([Diagnostic("waivers-schema", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(str(p)),
+                                   hint="save the waivers file as UTF-8")]) from None
     except OSError as e:
         raise NbsError([Diagnostic("waivers-not-found", e.strerror or str(e), Span(str(p)))]) from None
     data, lines, diags = read_document(text, str(p))
@@ -124,11 +128,12 @@ def load_waivers(path: str | Path, standard: Standard) -> list[dict]:
                                         hint=did_you_mean(w["rule"], ids)))
     if diags:
         raise NbsError(diags)
-    return data["waivers"]
+    return [{**w, "_file": str(p), "_line": line_of(lines, ["waivers", i])} for i, w in enumerate(data["waivers"])]
 
 
 def evaluate(standard: Standard, plan: Plan, waivers: list[dict] | None = None,
              waivers_file: str | None = None) -> Report:
     """Evaluate every rule of ``standard`` on ``plan``."""
-    results = evaluate_standard(standard, plan, waivers)
-    return Report(standard, plan, results, build_report(standard, plan, results, waivers_file))
+    notes: list[Diagnostic] = []
+    results = evaluate_standard(standard, plan, waivers, notes)
+    return Report(standard, plan, results, build_report(standard, plan, results, waivers_file), notes)

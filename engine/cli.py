@@ -130,6 +130,8 @@ def cmd_check(args) -> int:
     plan = api.load_plan(plan_path, std)
     waivers = api.load_waivers(args.waivers, std) if args.waivers else None
     report = api.evaluate(std, plan, waivers, waivers_file=args.waivers.name if args.waivers else None)
+    if report.notes:
+        _print_diags(report.notes)
     formats = args.format or (["json"] if args.output else ["text"])
     color = args.color == "always" or (args.color == "auto" and text_render.use_color())
     if args.output:
@@ -201,7 +203,8 @@ COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "t
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (tests call this directly)."""
     for stream in (sys.stdout, sys.stderr):
-        if getattr(stream, "encoding", "utf-8").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
     try:
         args = build_parser().parse_args(argv)

@@ -18,6 +18,7 @@ import pandas as pd
 from .check.types import ELEM, GROUP, ROW
 from .compile import Compiler, Env
 from .compile import runtime as rt
+from .diagnostics import WARNING, Diagnostic, Span
 from .model import Rule, Standard
 from .plan import Plan
 from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome
@@ -61,17 +62,50 @@ class Context:
         return self.plan.tables[self.table_of(rowset)]
 
 
-def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = None) -> list[RuleResult]:
-    """Evaluate every rule (disabled rules are skipped) in declaration order."""
+def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = None,
+                      notes: list[Diagnostic] | None = None) -> list[RuleResult]:
+    """Evaluate every rule (disabled rules are skipped) in declaration order.
+
+    Waivers that cover nothing are reported in ``notes`` as warnings.
+    """
     compiler = Compiler(std)
     ctx = Context(std, plan, compiler)
     index = _waiver_index(waivers or [])
-    results = []
-    for rule in std.rules:
-        if rule.disabled is not None:
-            continue
-        results.append(RuleEvaluation(ctx, rule, index.get(rule.id, [])).run())
+    results, used = [], set()
+    with np.errstate(all="ignore"):  # overflow and 0/0 become missing values, reported as such
+        for rule in std.rules:
+            if rule.disabled is not None:
+                continue
+            ev = RuleEvaluation(ctx, rule, index.get(rule.id, []))
+            results.append(ev.run())
+            used |= ev.used
+    if notes is not None and waivers:
+        notes += _unused_waivers(std, waivers, used)
     return results
+
+
+def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagnostic]:
+    out = []
+    for w in waivers:
+        span = Span(w.get("_file", "waivers"), w.get("_line", 0))
+        rule = std.rule(w["rule"])
+        keys = w.get("keys")
+        if rule.disabled is not None:
+            text = f"{rule.id} is disabled by the profile; the waiver has no effect"
+        elif keys is not None and rule.scope == "plan":
+            text = f"{rule.id} is a plan-level rule: waive it without `keys`"
+        elif keys is None:
+            if (id(w), None) in used:
+                continue
+            text = f"{rule.id} has nothing to waive here (it did not fail or lack data)"
+        else:
+            unmatched = [k for k in keys if (id(w), str(plain(k))) not in used]
+            if not unmatched:
+                continue
+            shown = ", ".join(map(str, unmatched))
+            text = f"no failing or incomplete {'group' if rule.scope == 'group' else 'row'} of {rule.id} has key {shown}"
+        out.append(Diagnostic("waiver-unused", text, span, severity=WARNING))
+    return out
 
 
 def _waiver_index(waivers: list[dict]) -> dict[str, list[dict]]:
@@ -164,6 +198,7 @@ class RuleEvaluation:
         self.node: ast.Rule = rule.node
         self.c = ctx.compiler
         self.waivers = waivers
+        self.used: set = set()  # (waiver, key) pairs that covered a finding
 
     def result(self, outcome: str, message: str, **kw) -> RuleResult:
         r = self.rule
@@ -287,6 +322,7 @@ class RuleEvaluation:
             result = self.rows_outcome(env, frame, table, counts, findings)
         else:
             result = self.groups_outcome(env, frame, table, counts, findings)
+        self.apply_waivers(findings, counts)
         if fe.by is None:
             findings.sort(key=attrgetter("row"))
         outcome = rule_outcome(counts)
@@ -296,7 +332,7 @@ class RuleEvaluation:
             n = counts[outcome]
             message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
         evidence.update(result)
-        missing = sorted({m for f in findings for m in f.missing})
+        missing = sorted({m for f in findings if f.outcome == INSUFFICIENT for m in f.missing})
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                            findings=findings, missing=missing)
 
@@ -315,11 +351,6 @@ class RuleEvaluation:
         passed = value.fillna(False).astype(bool)
         unknown = value.isna()
         failed = ~passed & ~unknown
-        waived = self.waived_rows(frame, table)
-        if waived is not None:
-            counts[WAIVED] += int((waived & (failed | unknown)).sum())
-            failed &= ~waived
-            unknown &= ~waived
         counts[PASS] += int(passed.sum())
         counts[FAIL] += int(failed.sum())
         counts[INSUFFICIENT] += int(unknown.sum())
@@ -327,9 +358,6 @@ class RuleEvaluation:
             if mask.any():
                 idx = frame.index[mask.to_numpy()]
                 findings += self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx)
-        if waived is not None:
-            idx = frame.index[(waived & ~passed).to_numpy()]
-            findings += self.row_findings(self._explain_rows(table, idx), table, WAIVED, renv, idx)
         return {"rows": int(len(frame))}
 
     def _explain_rows(self, table: str, idx: pd.Index) -> pd.DataFrame:
@@ -337,26 +365,27 @@ class RuleEvaluation:
         key = self.ctx.std.tables[table].key
         return self.ctx.plan.tables[table].loc[idx, sorted({key, *self._read_columns()})]
 
-    def waived_rows(self, frame, table):
-        if not self.waivers:
-            return None
-        key = self.ctx.std.tables[table].key
-        frame = self.ctx.plan.tables[table].loc[frame.index, [key]]
-        keys = set()
-        for w in self.waivers:
-            if not w.get("keys"):
-                keys = None
-                break
-            keys.update(str(k) for k in w["keys"])
-        if keys is None:
-            return pd.Series(True, index=frame.index)
-        return frame[key].astype(str).isin(keys)
-
     def _waiver_for(self, key) -> dict | None:
+        """The waiver covering a row or group key (or the whole rule), compared by value: 7 == "7" == 7.0."""
+        k = str(plain(key))
         for w in self.waivers:
-            if not w.get("keys") or str(key) in {str(k) for k in w["keys"]}:
-                return {k: w[k] for k in ("reason", "by", "reference") if w.get(k)}
+            keys = w.get("keys")
+            if keys is None or k in {str(plain(x)) for x in keys}:
+                self.used.add((id(w), k if keys is not None else None))
+                return {x: w[x] for x in ("reason", "by", "reference") if w.get(x)}
         return None
+
+    def apply_waivers(self, findings: list[Finding], counts: dict) -> None:
+        """Findings a waiver covers become `waived`; they keep their values and message."""
+        if not self.waivers:
+            return
+        for f in findings:
+            if f.outcome in (FAIL, INSUFFICIENT):
+                w = self._waiver_for(f.key)
+                if w is not None:
+                    counts[f.outcome] -= 1
+                    counts[WAIVED] += 1
+                    f.outcome, f.waiver = WAIVED, w
 
     def row_findings(self, rows: pd.DataFrame, table: str, outcome: str, renv: Env | None,
                      idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> list[Finding]:
@@ -421,10 +450,11 @@ class RuleEvaluation:
         node, by = self.node, self.node.for_each.by
         codes, labels = pd.factorize(frame[by], sort=True)
         nokey = codes < 0
+        orphans = ""  # rows in scope whose group is unknown: they could change any group's result
         if nokey.any():
-            rows = self._explain_rows(table, frame.index[nokey])
-            counts[INSUFFICIENT] += len(rows)
-            findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=[by])
+            rows = frame.index[nokey].tolist()
+            shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+            orphans = f"{table}.{by} (empty in row{'s' if len(rows) > 1 else ''} {shown})"
             frame, codes = frame[~nokey], codes[~nokey]
         keys = pd.Series(codes, index=frame.index)
         groups = pd.RangeIndex(len(labels))
@@ -437,18 +467,18 @@ class RuleEvaluation:
         counts[PASS] += int(passed.sum())
         parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
         rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
+        if orphans:
+            counts[PASS] -= int(passed.sum())
+            unknown = pd.Series(True, index=groups)
+            passed = pd.Series(False, index=groups)
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok:
                 continue
             label = plain(labels[g])
             vals = {k: plain(v.loc[g]) for k, v in genv.lets.items()}
-            waiver = self._waiver_for(label)
-            if waiver is not None:
-                counts[WAIVED] += 1
-                findings.append(Finding(WAIVED, table, label, None, "waived", vals, [], waiver))
-            elif unk:
+            if unk:
                 counts[INSUFFICIENT] += 1
-                missing = self.missing_group(frame[codes == g])
+                missing = [orphans] if orphans else self.missing_group(frame[codes == g])
                 findings.append(Finding(INSUFFICIENT, table, label, None,
                                         self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:
@@ -534,7 +564,8 @@ class RuleEvaluation:
     def _waive(self, result: RuleResult) -> RuleResult:
         if result.outcome in (FAIL, INSUFFICIENT):
             for w in self.waivers:
-                if not w.get("keys"):
+                if w.get("keys") is None:
+                    self.used.add((id(w), None))
                     result.outcome = WAIVED
                     result.waiver = {k: w[k] for k in ("reason", "by", "reference") if w.get(k)}
                     break

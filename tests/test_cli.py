@@ -155,3 +155,22 @@ def test_a_bug_is_reported_without_a_traceback(plan_dir, capsys, monkeypatch):
     assert main(["check", str(plan_dir)]) == 3
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
+
+
+def test_waivers_that_cover_nothing_are_warned_about(plan_dir, tmp_path, capsys):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-1\n    reason: not needed, it passes\n"
+                 "  - rule: M-3\n    keys: [O-4, O-9]\n    reason: O-9 does not exist\n"
+                 "  - rule: M-2\n    keys: [O-1]\n    reason: plan-level rules take no keys\n")
+    main(["check", str(plan_dir), "--waivers", str(w)])
+    err = capsys.readouterr().err
+    assert f"{w}:2: waiver-unused: warning: M-1 has nothing to waive here" in err
+    assert f"{w}:4: waiver-unused: warning: no failing or incomplete row of M-3 has key O-9" in err
+    assert f"{w}:7: waiver-unused: warning: M-2 is a plan-level rule" in err
+
+
+def test_empty_waiver_keys_are_refused(plan_dir, tmp_path, capsys):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-3\n    keys: []\n    reason: everything?\n")
+    assert main(["check", str(plan_dir), "--waivers", str(w)]) == 2
+    assert "waivers-schema" in capsys.readouterr().err
