@@ -103,7 +103,8 @@ def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagn
             if not unmatched:
                 continue
             shown = ", ".join(map(str, unmatched))
-            text = f"no failing or incomplete {'group' if rule.scope == 'group' else 'row'} of {rule.id} has key {shown}"
+            what = "group" if rule.scope == "group" else "row"
+            text = f"no failing or incomplete {what} of {rule.id} has key {shown}"
         out.append(Diagnostic("waiver-unused", text, span, severity=WARNING))
     return out
 
