@@ -6,6 +6,7 @@ then times three implementations of the same 17 rules on the loaded data:
 - engine      ``engine.evaluate.evaluate_standard(std, plan)``, the pack in benchmarks/rules/
 - pandas      the rules written by hand in pandas (benchmarks/pandas_rules.py)
 - row-by-row  the rules as plain Python loops over dict rows (benchmarks/python_rules.py)
+- interpreted the rules' checked AST walked once per dict row in plain Python (benchmarks/interpreted.py)
 
 It checks that the three agree on every rule (outcome, counts, failing keys) and
 prints rows/s, the ratios to the targets and the engine's peak memory. Figures are
@@ -37,7 +38,7 @@ from pathlib import Path
 from engine import load_plan, load_standard
 from engine.evaluate import evaluate_standard
 
-from . import outcomes, pandas_rules, python_rules
+from . import interpreted, outcomes, pandas_rules, python_rules
 from .generate import generate
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +46,7 @@ RULES = HERE / "rules"
 DATA = HERE / "data"
 TARGET_PANDAS = 2.0  # the engine within 2x of hand-written pandas
 TARGET_ROWS = 30.0  # and at least 30x faster than row-by-row Python
-IMPLS = ("engine", "pandas", "row-by-row")
+IMPLS = ("engine", "pandas", "row-by-row", "interpreted")
 
 
 def timed(fn: Callable[[], object], repeat: int) -> dict[str, list[float]]:
@@ -77,7 +78,7 @@ def max_rss_mib() -> float:
 
 
 def bench(n: int, districts: int = 500, seed: int = 2026, repeat: int = 5, data: Path | None = None,
-          row_sample: int = 0, profile: int = 0) -> dict:
+          row_sample: int = 0, profile: int = 0, interp_sample: int = 100_000) -> dict:
     """Generate, load once, verify agreement, time each implementation; return the figures."""
     folder = Path(data or DATA) / f"plan-{n}-{districts}-{seed}"
     generate(folder, n, districts, seed)
@@ -95,15 +96,17 @@ def bench(n: int, districts: int = 500, seed: int = 2026, repeat: int = 5, data:
     found["pandas"] = pandas_rules.evaluate(tables, fields)
     times["pandas"] = timed(lambda: pandas_rules.evaluate(tables, fields), repeat)
 
-    found_rows, times["row-by-row"] = time_rows(tables, fields, n, repeat, row_sample)
-    if found_rows is not None:
-        found["row-by-row"] = found_rows
-    sampled = 0 < row_sample < n
+    samples = {}
+    for name, sample in (("row-by-row", row_sample), ("interpreted", interp_sample)):
+        samples[name] = sample if 0 < sample < n else 0
+        got, times[name] = time_row_baseline(name, std, tables, fields, repeat, samples[name])
+        if got is not None:
+            found[name] = got
 
     diffs = {name: outcomes.differences(found["engine"], found[name]) for name in found if name != "engine"}
     result = {
         "n": n, "districts": districts, "seed": seed, "repeat": repeat, "rules": len(std.rules),
-        "load_s": load_s, "times": times, "row_sample": row_sample if sampled else 0,
+        "load_s": load_s, "times": times, "samples": samples,
         "engine_peak_mib": peak, "max_rss_mib": rss, "differences": diffs,
         "outcomes": {rule: [o.outcome, o.counts] for rule, o in found["engine"].items()},
         "findings": sum(len(o.failed) + len(o.insufficient) for o in found["engine"].values()),
@@ -113,16 +116,28 @@ def bench(n: int, districts: int = 500, seed: int = 2026, repeat: int = 5, data:
     return result
 
 
-def time_rows(tables, fields, n: int, repeat: int, row_sample: int) -> tuple[dict | None, dict[str, list[float]]]:
-    """Row-by-row outcomes (None when sampled) and times; rows become dicts before timing."""
-    objects = python_rules.records(tables["objects"])
-    districts = python_rules.records(tables["districts"])
-    if 0 < row_sample < n:  # time a sample of the objects and scale the time up to N
-        sample = objects[:row_sample]
-        t = timed(lambda: python_rules.evaluate(sample, districts, fields), repeat)
-        return None, {k: [x * n / row_sample for x in v] for k, v in t.items()}
-    found = python_rules.evaluate(objects, districts, fields)
-    return found, timed(lambda: python_rules.evaluate(objects, districts, fields), repeat)
+def time_row_baseline(name: str, std, tables, fields, repeat: int, sample: int
+                      ) -> tuple[dict | None, dict[str, list[float]]]:
+    """Outcomes (None when sampled) and times of a row-wise baseline; rows become dicts before timing.
+
+    With ``sample`` > 0 only the first ``sample`` objects are evaluated and the times are
+    scaled up to all objects (both baselines are linear in the number of rows).
+    """
+    if name == "row-by-row":
+        objects, districts = python_rules.records(tables["objects"]), python_rules.records(tables["districts"])
+
+        def run(objs):
+            return python_rules.evaluate(objs, districts, fields)
+    else:
+        objects, districts = interpreted.as_rows(tables["objects"]), interpreted.as_rows(tables["districts"])
+
+        def run(objs):
+            return interpreted.evaluate(std, {"objects": objs, "districts": districts}, fields)
+    if sample:
+        part = objects[:sample]
+        t = timed(lambda: run(part), repeat)
+        return None, {k: [x * len(objects) / sample for x in v] for k, v in t.items()}
+    return run(objects), timed(lambda: run(objects), repeat)
 
 
 def profile_engine(std, plan, top: int) -> str:
@@ -156,18 +171,19 @@ def table(results: list[dict]) -> str:
         cpu = {k: statistics.median(v["cpu"]) for k, v in r["times"].items()}
         for i, name in enumerate(IMPLS):
             note = ""
-            if name == "row-by-row" and r["row_sample"]:
-                note = f"  extrapolated from a sample of the first {r['row_sample']:,} objects"
+            if r["samples"].get(name):
+                note = f"  extrapolated from the first {r['samples'][name]:,} objects"
             best = min(r["times"][name]["wall"])
             lines.append(f"{n if i == 0 else '':>9}  {name:<12} {wall[name]:>9.4f} {best:>9.4f} {cpu[name]:>9.4f} "
                          f"{n / wall[name]:>12,.0f}{note}")
         for a, b, target, ok in (("engine", "pandas", f"<= {TARGET_PANDAS:g}x", lambda x: x <= TARGET_PANDAS),
-                                 ("row-by-row", "engine", f">= {TARGET_ROWS:g}x", lambda x: x >= TARGET_ROWS)):
+                                 ("row-by-row", "engine", f">= {TARGET_ROWS:g}x", lambda x: x >= TARGET_ROWS),
+                                 ("interpreted", "engine", f">= {TARGET_ROWS:g}x", lambda x: x >= TARGET_ROWS)):
             ratio = wall[a] / wall[b]
             by_best = min(r["times"][a]["wall"]) / min(r["times"][b]["wall"])
-            lines.append(f"{'':>9}  {a + ' / ' + b:<19} = {ratio:6.2f}x (best {by_best:.2f}x, cpu "
+            lines.append(f"{'':>9}  {a + ' / ' + b:<20} = {ratio:6.2f}x (best {by_best:.2f}x, cpu "
                          f"{cpu[a] / cpu[b]:.2f}x)   target {target:<6} {'met' if ok(ratio) else 'MISSED'}")
-        lines.append(f"{'':>9}  row-by-row / pandas = {wall['row-by-row'] / wall['pandas']:6.2f}x (for scale)")
+        lines.append(f"{'':>9}  row-by-row / pandas  = {wall['row-by-row'] / wall['pandas']:6.2f}x (for scale)")
         busy = sum(wall.values()) / max(sum(cpu.values()), 1e-9)
         if busy > 1.15:
             lines.append(f"{'':>9}  note: wall time exceeded CPU time by {100 * (busy - 1):.0f}%: the machine was "
@@ -183,8 +199,9 @@ def table(results: list[dict]) -> str:
         if not any(r["differences"].values()):
             lines.append(f"{'':>9}  agreement: engine = {' = '.join(r['differences'])} on every rule "
                          "(outcome, pass/fail/insufficient counts, failing and insufficient keys)")
-        if r["row_sample"]:
-            lines.append(f"{'':>9}  row-by-row ran on a sample, so its outcomes were not compared")
+        for name, k in r["samples"].items():
+            if k:
+                lines.append(f"{'':>9}  {name} ran on a sample, so its outcomes were not compared")
         lines.append("")
     return "\n".join(lines)
 
@@ -202,6 +219,7 @@ def _child(args: argparse.Namespace, n: int) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as fh:
         cmd = [sys.executable, "-m", "benchmarks.run", "--n", str(n), "--districts", str(args.districts),
                "--seed", str(args.seed), "--repeat", str(args.repeat), "--row-sample", str(args.row_sample),
+               "--interp-sample", str(args.interp_sample),
                "--data", str(args.data), "--profile", str(args.profile), "--json", fh.name]
         subprocess.run(cmd, check=True, cwd=HERE.parent, stdout=subprocess.DEVNULL)
         return json.loads(Path(fh.name).read_text())
@@ -217,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="N = 10^4 and 3 runs: proves the harness works")
     ap.add_argument("--row-sample", type=int, default=0, metavar="K",
                     help="time row-by-row on the first K objects only and extrapolate to N (default: all rows)")
+    ap.add_argument("--interp-sample", type=int, default=100_000, metavar="K",
+                    help="time the interpreted baseline on the first K objects only and extrapolate to N "
+                    "(default 100000; 0: all rows)")
     ap.add_argument("--data", type=Path, default=DATA, help="folder for generated plans (default benchmarks/data)")
     ap.add_argument("--profile", type=int, default=0, metavar="TOP",
                     help="also profile one engine evaluation (cProfile) and print the TOP functions")
@@ -227,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         args.n, args.repeat = [10_000], min(args.repeat, 3)
     if len(args.n) == 1:
         results = [bench(args.n[0], args.districts, args.seed, args.repeat, args.data, args.row_sample,
-                         args.profile)]
+                         args.profile, args.interp_sample)]
     else:
         results = [_child(args, n) for n in sorted(args.n)]
     if args.json:
