@@ -64,7 +64,9 @@ def standard_for(plan_path: str | Path, override: str | None) -> str:
                                    hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")])
     if override:
         return override
-    claim = read_claim(plan_path)
+    claim, diags = read_claim(plan_path)
+    if diags:
+        raise NbsError(diags)
     if claim is None:
         raise NbsError([Diagnostic("no-standard", f"{plan_path} names no standard", Span(str(plan_path)),
                                    hint="add `standard: ID` to plan.yaml, or pass --standard ID|PATH")])

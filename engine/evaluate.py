@@ -419,9 +419,14 @@ class RuleEvaluation:
         present = [c for c in candidates if c in rows.columns]
         empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
         labels = [f"{table}.{c}" for c in present]
+        elsewhere = None  # what the rule reads from other tables, when the row itself lacks nothing
         out = []
         for k, r, v, flags in zip(keys, row_numbers, records, empty):
             missing = [label for label, isnull in zip(labels, flags) if isnull]
+            if not missing:
+                if elsewhere is None:
+                    elsewhere = self.missing_plan(self.node.assertion, self.node.lets)
+                missing = elsewhere
             out.append(Finding(INSUFFICIENT, table, k, r, self.insufficient_text(missing, f"{key_col} {k}"), v,
                                missing))
         return out
@@ -537,7 +542,8 @@ class RuleEvaluation:
         head = f"{subject}: " if subject else ""
         if missing:
             return f"{head}insufficient data: {', '.join(missing)} missing"
-        return f"{head}insufficient data to decide"
+        return (f"{head}insufficient data: a value it needs is undefined (a lookup without that key, a "
+                "division by zero, an aggregate of no rows, or a row that matches no other row)")
 
     def missing_plan(self, expr, lets=()) -> list[str]:
         """Plan fields that are null and table columns with empty cells among what ``expr`` reads."""
@@ -560,6 +566,27 @@ class RuleEvaluation:
                 n = int(empty.sum())
                 if n:
                     out.append(f"{ctx.table_of(r[1])}.{r[2]} ({n} of {total} rows empty)")
+                out += self._unknown_membership(r[1])
+        return list(dict.fromkeys(out))
+
+    def _unknown_membership(self, rowset: str) -> list[str]:
+        """Selector columns with empty cells, when they leave membership of a category unknown."""
+        ctx, out = self.ctx, []
+        m = ctx.mask(rowset)
+        if m is None or not m.isna().any():
+            return out
+        table = ctx.table_of(rowset)
+        df = ctx.plan.tables[table]
+        rs = rowset
+        while rs in ctx.std.categories:
+            cat = ctx.std.categories[rs]
+            if cat.selector is not None:
+                for col in self._refs_cols(cat.selector):
+                    n = int((df[col].isna() & m.isna()).sum())
+                    if n:
+                        rows = "1 row" if n == 1 else f"{n} rows"
+                        out.append(f"{table}.{col} ({rows} empty, so whether they are `{rowset}` is unknown)")
+            rs = cat.parent
         return out
 
     def _waive(self, result: RuleResult) -> RuleResult:

@@ -174,3 +174,14 @@ def test_empty_waiver_keys_are_refused(plan_dir, tmp_path, capsys):
     w.write_text("waivers:\n  - rule: M-3\n    keys: []\n    reason: everything?\n")
     assert main(["check", str(plan_dir), "--waivers", str(w)]) == 2
     assert "waivers-schema" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("plan: {id: a, title: b}\nplan: {id: c}\n", "plan-duplicate-key"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("plan: {id: a, title: b}\nstandard: 42\n", "`standard` must be a bundled id or a path"),
+])
+def test_the_real_plan_problem_is_named_before_the_standard_is_known(plan_dir, capsys, text, fragment):
+    (plan_dir / "plan.yaml").write_text(text)
+    assert main(["check", str(plan_dir)]) == 2
+    assert fragment in capsys.readouterr().err

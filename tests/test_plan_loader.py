@@ -211,3 +211,9 @@ def test_xlsx_sheet_named_after_the_table(plan_dir, std):
     _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/book.xlsx")
     plan, diags = load_plan(plan_dir, std)
     assert not diags and len(plan.tables["objects"]) == 4
+
+
+def test_recursive_yaml_alias(plan_dir, std):
+    (plan_dir / "plan.yaml").write_text("x: &a [*a]\n")
+    (d,) = _codes(plan_dir, std)
+    assert d.code == "plan-syntax"

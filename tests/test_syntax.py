@@ -85,3 +85,17 @@ def test_syntax_error_has_position_and_caret():
 def test_unclosed_brace_at_end_of_file():
     _, diags = parse_text('rule R "t" {\n  shall true\n', "bad.nbs")
     assert diags[0].message == "unexpected end of file"
+
+
+def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path):
+    from engine.syntax import parse_file
+
+    f = tmp_path / "bom.nbs"
+    f.write_bytes('\ufeffgoal G "x"\n'.encode())
+    module, diags = parse_file(f)
+    assert not diags and module.items[0].id == "G"
+
+
+def test_absurd_nesting_is_a_diagnostic():
+    _, diags = parse_text('rule R "t" { shall ' + "1 + " * 3000 + "1 > 0 }", "deep.nbs")
+    assert diags[0].code == "rule-syntax" and "nested too deeply" in diags[0].message

@@ -61,6 +61,8 @@ class Typer:
         self.info = info
         self.diags = diags
         self._let_types: dict[str, Info] = {}
+        self._depth = 0
+        self._too_deep = False
         self.col_types: dict[str, dict[str, Type]] = {}
         self.param_types: dict[str, Type] = {}
         self.field_types: dict[str, Type] = {}
@@ -105,9 +107,21 @@ class Typer:
         return info
 
     # expressions -------------------------------------------------------------
+    MAX_DEPTH = 60
+
     def expr(self, node: ast.Expr, scope: Scope) -> Info:
-        method = getattr(self, "_" + type(node).__name__.lower())
-        return self.record(node, method(node, scope))
+        self._depth += 1
+        try:
+            if self._depth > self.MAX_DEPTH:
+                if not self._too_deep:
+                    self._too_deep = True
+                    self.err("expression-too-deep", f"an expression is nested more than {self.MAX_DEPTH} deep",
+                             node.span, "split it with `let` bindings")
+                return _BAD
+            method = getattr(self, "_" + type(node).__name__.lower())
+            return self.record(node, method(node, scope))
+        finally:
+            self._depth -= 1
 
     def _num(self, node: ast.Num, scope):
         unit = self.unit(node.unit, node.span) if node.unit else None
@@ -315,7 +329,8 @@ class Typer:
         if a is _BAD or any(i is _BAD for i in items):
             return _BAD
         for x, i in zip(node.items, items):
-            if not isinstance(x, (ast.Str, ast.Num, ast.Bool)):
+            if not isinstance(x, (ast.Str, ast.Num, ast.Bool)) and not (isinstance(x, ast.Neg)
+                                                                        and isinstance(x.operand, ast.Num)):
                 return self.err("type-mismatch", "the list after `in` holds literal values", x.span)
             if not self.comparable(node, "==", a, i, node.operand, x):
                 return _BAD

@@ -168,9 +168,14 @@ class Compiler:
     def _in(self, node: ast.In):
         a = self.expr(node.operand)
         unit = self.type_of(node.operand).type.unit
-        values = [x.value * self._factor(x, unit) if isinstance(x, ast.Num) else x.value for x in node.items]
+        values = [self._literal_value(x, unit) for x in node.items]
         negated = node.negated
         return lambda env: rt.isin(a(env), values, negated)
+
+    def _literal_value(self, x, unit):
+        if isinstance(x, ast.Neg):
+            return -self._literal_value(x.operand, unit)
+        return x.value * self._factor(x, unit) if isinstance(x, ast.Num) else x.value
 
     def _between(self, node: ast.Between):
         x, lo = self._pair(node.operand, node.low)

@@ -83,6 +83,9 @@ def compare(op: str, a, b):
         a, b, op = b, a, _FLIP[op]
     if not is_series(b) and is_null(b):
         return null_like(a, "boolean")
+    if is_series(b) and isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype) \
+            and list(a.cat.categories) != list(b.cat.categories):  # same values declared in another order
+        b = b.cat.reorder_categories(a.cat.categories)
     out = OPS[op](a, b)
     nulls = a.isna() if not is_series(b) else (a.isna() | b.isna())
     if nulls.any():

@@ -62,16 +62,36 @@ def find_plan_file(path: Path) -> tuple[Path | None, list[Diagnostic]]:
                              hint="`nbscheck init STANDARD DIR` writes a template package")]
 
 
-def read_claim(path: Path | str) -> str | None:
-    """The standard a plan names, if any (read before the standard is known)."""
-    plan_file, _ = find_plan_file(Path(path)) if not str(path).endswith(".zip") else (None, [])
-    if plan_file is None or plan_file.suffix == ".zip":
-        return None
-    data, _, diags = read_document(plan_file.read_text(encoding="utf-8", errors="replace"), str(plan_file))
-    if diags or not isinstance(data, dict):
-        return None
+def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic]]:
+    """The standard a plan names, if any (read before the standard is known), or what stops reading it."""
+    path = Path(path)
+    if path.suffix.lower() == ".zip" and path.is_file():
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = sorted((n for n in zf.namelist() if n.rsplit("/", 1)[-1] in PLAN_FILES),
+                               key=lambda n: n.count("/"))
+                if not names:
+                    return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json",
+                                             Span(str(path)))]
+                text, display = zf.read(names[0]).decode("utf-8-sig", errors="replace"), f"{path}!{names[0]}"
+        except zipfile.BadZipFile:
+            return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))]
+    else:
+        plan_file, diags = find_plan_file(path)
+        if plan_file is None:
+            return None, diags
+        text, display = plan_file.read_text(encoding="utf-8-sig", errors="replace"), str(plan_file)
+    data, lines, diags = read_document(text, display)
+    if diags:
+        return None, diags
+    if not isinstance(data, dict):
+        return None, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
+                                 Span(display, 1))]
     claim = data.get("standard")
-    return claim if isinstance(claim, str) else None
+    if claim is not None and not isinstance(claim, str):
+        return None, [Diagnostic("plan-schema", f"`standard` must be a bundled id or a path, not `{claim}`",
+                                 Span(display, line_of(lines, ["standard"])))]
+    return claim, []
 
 
 def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagnostic]]:

@@ -40,8 +40,12 @@ def read_document(text: str, filename: str) -> tuple[object, dict[tuple, int], l
                                      hint="check indentation and that every `key:` has a space after the colon")]
     diags: list[Diagnostic] = []
     lines: dict[tuple, int] = {}
-    _walk(node, (), lines, diags, filename)
-    data = yaml.load(text, Loader=_Loader) if node is not None else None
+    try:
+        _walk(node, (), lines, diags, filename)
+        data = yaml.load(text, Loader=_Loader) if node is not None else None
+    except RecursionError:
+        return None, {}, [Diagnostic("plan-syntax", "an alias refers to itself, or the document nests too deeply",
+                                     Span(filename, 1), hint="remove the recursive `*alias`")]
     return data, lines, diags
 
 

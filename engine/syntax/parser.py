@@ -580,10 +580,12 @@ def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None
             comments.append((line, col, m.group(1)))
     try:
         tree = _parse(text)
+        items = _ToAst(filename).transform(tree)
     except UnexpectedInput as e:
         return None, [_syntax_diagnostic(e, text, filename)]
-    try:
-        items = _ToAst(filename).transform(tree)
+    except RecursionError:
+        return None, [Diagnostic("rule-syntax", "an expression is nested too deeply", Span(filename, 1),
+                                 hint="split it with `let` bindings")]
     except VisitError as e:
         if isinstance(e.orig_exc, TemplateError):
             lines = text.splitlines()
@@ -598,7 +600,7 @@ def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None
 def parse_file(path: Path, display: str | None = None) -> tuple[ast.Module | None, list[Diagnostic]]:
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         return None, [Diagnostic("file-encoding", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(name),
                                  hint="save the rule file as UTF-8")]
