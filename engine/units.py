@@ -147,3 +147,19 @@ def _compose(a: str, op: str, b: str) -> str:
     if not b:
         return a
     return f"{a}{op}{b}"
+
+
+PERCENT = Unit(_vec({}), 0.01, "%")
+
+
+def product_unit(a: Unit, b: Unit, op: str) -> tuple[Unit, float]:
+    """The unit of ``a op b`` (op is * or /) and the factor that brings the raw product into it.
+
+    A dimensionless result is a plain ratio (ha / km2 = 0.01: the factor applies it), except
+    where a percentage took part and the result is in percent (100 % * a / b stays in %).
+    """
+    raw = multiply(a, b) if op == "*" else divide(a, b)
+    if not raw.dimensionless:
+        return raw, 1.0
+    target = PERCENT if "%" in (a.name + b.name) and abs(raw.scale - 0.01) < 1e-12 else DIMENSIONLESS
+    return target, raw.scale / target.scale

@@ -78,3 +78,13 @@ def test_lookup_on_categories_and_text():
     text = s("w", "zz", None)
     out = rt.lookup(text, {"w": 1.0}, None)
     assert out[0] == 1.0 and pd.isna(out[1]) and pd.isna(out[2])
+
+
+def test_comparisons_tolerate_rounding_in_the_last_bit():
+    total = sum([0.1] * 10)  # 0.9999999999999999
+    assert total != 1.0 and rt.compare("==", total, 1.0) is True and rt.compare(">=", total, 1.0) is True
+    assert rt.compare("<", total, 1.0) is False
+    col = s(24.459999999999997, 24.46, 24.0)
+    assert rt.compare(">=", col, 24.46).tolist() == [True, True, False]
+    assert rt.compare(">", col, 24.46).tolist() == [False, False, False]
+    assert rt.compare("==", s(1.0, None), 1.0).tolist() == [True, pd.NA]

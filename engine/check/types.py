@@ -239,10 +239,7 @@ class Typer:
                                 f"({lu.name or 'no unit'})", node.span)
             unit = lu if lu is not None else ru
         else:
-            a, b = lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS
-            unit = U.multiply(a, b) if node.op == "*" else U.divide(a, b)
-            if unit.dimensionless:  # ha / m2 is a plain ratio: the compiler applies the scale
-                unit = U.DIMENSIONLESS
+            unit, _ = U.product_unit(lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS, node.op)
             if lu is None and ru is None:
                 unit = None
         return Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))

@@ -136,8 +136,7 @@ class Compiler:
         a, b = self.expr(node.left), self.expr(node.right)
         lu = self.type_of(node.left).type.unit or U.DIMENSIONLESS
         ru = self.type_of(node.right).type.unit or U.DIMENSIONLESS
-        raw = U.multiply(lu, ru) if op == "*" else U.divide(lu, ru)
-        scale = raw.scale if raw.dimensionless and raw.scale != 1.0 else 1.0
+        _, scale = U.product_unit(lu, ru, op)
         if scale == 1.0:
             return lambda env: rt.arith(op, a(env), b(env))
         return lambda env: rt.scale(rt.arith(op, a(env), b(env)), scale)

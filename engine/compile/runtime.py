@@ -72,10 +72,38 @@ def neg(x):
     return None if is_null(x) else -x
 
 
+TOLERANCE = 1e-9  # relative: sums of the same areas in another order may differ in the last bit
+
+
+def _is_float(x) -> bool:
+    if is_series(x):
+        return x.dtype.kind == "f"
+    return isinstance(x, float | np.floating)
+
+
+def _tolerant(op: str, a, b):
+    """``a op b`` where values within TOLERANCE of each other count as equal."""
+    if is_series(a) or is_series(b):
+        av = a.to_numpy(dtype="float64") if is_series(a) else a
+        bv = b.to_numpy(dtype="float64") if is_series(b) else b
+        close = np.abs(av - bv) <= TOLERANCE * np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1.0)
+        index = a.index if is_series(a) else b.index
+        raw = OPS[op](av, bv)
+        out = {"==": close, "!=": ~close, "<=": raw | close, ">=": raw | close,
+               "<": raw & ~close, ">": raw & ~close}[op]
+        return pd.Series(out, index=index)
+    close = abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1.0)
+    return {"==": close, "!=": not close, "<=": a <= b or close, ">=": a >= b or close,
+            "<": a < b and not close, ">": a > b and not close}[op]
+
+
 def compare(op: str, a, b):
     if not is_series(a) and not is_series(b):
         if is_null(a) or is_null(b):
             return None
+        if (_is_float(a) or _is_float(b)) and not isinstance(a, bool) and not isinstance(b, bool) \
+                and isinstance(a, int | float | np.number) and isinstance(b, int | float | np.number):
+            return bool(_tolerant(op, a, b))
         return bool(OPS[op](a, b))
     if not is_series(a):
         if is_null(a):
@@ -86,7 +114,12 @@ def compare(op: str, a, b):
     if is_series(b) and isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype) \
             and list(a.cat.categories) != list(b.cat.categories):  # same values declared in another order
         b = b.cat.reorder_categories(a.cat.categories)
-    out = OPS[op](a, b)
+    if (_is_float(a) or _is_float(b)) and all(is_series(x) and x.dtype.kind in "fiu" or
+                                                (not is_series(x) and isinstance(x, int | float | np.number)
+                                                 and not isinstance(x, bool)) for x in (a, b)):
+        out = _tolerant(op, a, b)
+    else:
+        out = OPS[op](a, b)
     nulls = a.isna() if not is_series(b) else (a.isna() | b.isna())
     if nulls.any():
         out = out.astype("boolean").mask(nulls)
