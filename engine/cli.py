@@ -7,6 +7,7 @@ does not, 2 the input or the rules are invalid.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 from . import api
 from .authoring import commands as authoring
 from .check.loader import bundled_packs
-from .diagnostics import ERROR, NbsError, format_all
+from .diagnostics import ERROR, Diagnostic, NbsError, Span, format_all
+from .diff import diff_reports
+from .diff import render_text as render_diff
 from .render import FORMATS, write_reports
 from .render import text as text_render
 from .resources import data_dir, version
@@ -116,6 +119,15 @@ def _authoring_parsers(sub) -> None:
     i.add_argument("standard", help="bundled standard id or path to a pack")
     i.add_argument("dir", type=Path, help="the folder to write the package into")
 
+    df = sub.add_parser("diff", help="compare two versions of a plan (or two saved JSON reports)",
+                        description="What changed between two versions: the verdict, rules whose outcome changed, "
+                        "findings that appeared or were resolved, scores. Exit 1 when the new version fails or "
+                        "lacks data where the old one did not.")
+    df.add_argument("old", help="the earlier plan package, or its report.json")
+    df.add_argument("new", help="the later plan package, or its report.json")
+    df.add_argument("--standard", "-s", help="bundled standard id or path (default: each plan's `standard:`)")
+    df.add_argument("--format", "-f", choices=("text", "json"), default="text")
+
 
 def _print_diags(diags, stream=None) -> None:
     print(format_all(diags), file=stream or sys.stderr)
@@ -196,8 +208,32 @@ def cmd_init(args) -> int:
     return authoring.init_plan(args.standard, args.dir)
 
 
+def _report_of(ref: str, standard: str | None) -> dict:
+    path = Path(ref)
+    if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise NbsError([Diagnostic("report-format", f"not a JSON report: {e}", Span(ref))]) from None
+        if not isinstance(data, dict) or data.get("report_version") is None or "rules" not in data:
+            raise NbsError([Diagnostic("report-format", "not an nbscheck JSON report", Span(ref),
+                                       hint="write one with `nbscheck check PLAN -f json -o DIR`")])
+        return data
+    std = api.load_standard(api.standard_for(ref, standard))
+    return api.evaluate(std, api.load_plan(ref, std)).data
+
+
+def cmd_diff(args) -> int:
+    d = diff_reports(_report_of(args.old, args.standard), _report_of(args.new, args.standard))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_diff(d))
+    return EXIT_FAIL if d.regressed else EXIT_OK
+
+
 COMMANDS = {"check": cmd_check, "lint": cmd_lint, "standards": cmd_standards, "test": cmd_test, "fmt": cmd_fmt,
-            "doc": cmd_doc, "explain": cmd_explain, "schema": cmd_schema, "init": cmd_init}
+            "doc": cmd_doc, "explain": cmd_explain, "schema": cmd_schema, "init": cmd_init, "diff": cmd_diff}
 
 
 def main(argv: list[str] | None = None) -> int:

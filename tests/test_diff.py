@@ -42,3 +42,29 @@ def test_identical_versions(std):
     r = _report(std, FIX / "mini_plan")
     d = diff_reports(r, r)
     assert not d.regressed and "No differences" in render_text(d)
+
+
+def test_cli_diff_of_two_plans_and_of_saved_reports(std, tmp_path, capsys):
+    from engine.cli import main
+
+    old = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "old"))
+    new = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "new"))
+    for p in (old, new):
+        (p / "plan.yaml").write_text((p / "plan.yaml").read_text().replace("../mini_pack", str(FIX / "mini_pack")))
+    csv = new / "tables/objects.csv"
+    csv.write_text(csv.read_text().replace("O-3,south,wetland,0.7", "O-3,south,wetland,1.7"))
+    assert main(["diff", str(old), str(new)]) == 0
+    assert "M-2 [shall] Wetlands cover 2 ha: fail → pass" in capsys.readouterr().out
+    main(["check", str(old), "-o", str(tmp_path / "r-old"), "-f", "json"])
+    main(["check", str(new), "-o", str(tmp_path / "r-new"), "-f", "json"])
+    capsys.readouterr()
+    assert main(["diff", str(tmp_path / "r-new/report.json"), str(tmp_path / "r-old/report.json")]) == 1
+    assert "M-2 [shall] Wetlands cover 2 ha: pass → fail" in capsys.readouterr().out
+
+
+def test_cli_diff_rejects_other_json(tmp_path, capsys):
+    from engine.cli import main
+
+    (tmp_path / "x.json").write_text("[1, 2]")
+    assert main(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")]) == 2
+    assert "not an nbscheck JSON report" in capsys.readouterr().err
