@@ -178,7 +178,9 @@ def cmd_standards(args) -> int:
     for sid, path in sorted(bundled_packs().items()):
         try:
             std = api.load_standard(path)
-            print(f"{sid:32} {std.version:8} {len(std.rules):4} rules  {std.title}")
+            title = f"{std.profile['title']} (a profile of {std.id})" if std.profile else std.title
+            version = std.profile["version"] if std.profile else std.version
+            print(f"{sid:32} {version:8} {len(std.rules):4} rules  {title}")
         except NbsError:
             print(f"{sid:32} (does not check: run `nbscheck lint {path}`)")
     return EXIT_OK
