@@ -42,7 +42,8 @@ def test_init_writes_a_commented_plan_and_table_headers(tmp_path):
 def test_the_template_names_the_standard_and_validates_once_tables_have_rows(tmp_path):
     assert main(["init", str(PACK), str(tmp_path / "p")]) == 0
     plan = tmp_path / "p"
-    assert yaml.safe_load((plan / "plan.yaml").read_text(encoding="utf-8"))["standard"] == str(PACK)
+    named = yaml.safe_load((plan / "plan.yaml").read_text(encoding="utf-8"))["standard"]
+    assert (plan / named).resolve() == PACK.resolve()  # absolute, or relative to the plan
     with (plan / "tables" / "objects.csv").open("a", encoding="utf-8") as fh:
         fh.write("W-1,D01,wetland,1.0,1.0,\n")
     std = api.load_standard(PACK)
