@@ -45,6 +45,7 @@ class Column:
     constraints: tuple[tuple[str, float], ...]
     doc: str | None
     span: Span
+    references: str | None = None  # a table whose key every value must be
 
 
 @dataclass(frozen=True)

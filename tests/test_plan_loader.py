@@ -217,3 +217,26 @@ def test_recursive_yaml_alias(plan_dir, std):
     (plan_dir / "plan.yaml").write_text("x: &a [*a]\n")
     (d,) = _codes(plan_dir, std)
     assert d.code == "plan-syntax"
+
+
+def test_references_between_tables(tmp_path):
+    from casekit import write_plan
+
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack/p.nbs").write_text(
+        'standard t "T" { version "1" }\n'
+        'table districts "D" key id { id: text }\n'
+        'table objects "O" key id { id: text  district: text -> districts optional }\n')
+    std = api.load_standard(tmp_path / "pack")
+    plan = write_plan(tmp_path / "plan", {"tables": {"districts": [{"id": "N"}], "objects": [
+        {"id": "a", "district": "N"}, {"id": "b", "district": None}, {"id": "c", "district": "X"}]}})
+    (d,) = _codes(plan, std)
+    assert d.code == "unknown-reference" and "row 3, column `district`: `X` is not a key of table `districts`" \
+        in d.message
+
+
+def test_a_reference_to_an_unknown_table_is_a_lint_error(tmp_path):
+    (tmp_path / "p.nbs").write_text('standard t "T" { version "1" }\n'
+                                    'table objects "O" key id { id: text  district: text -> distrcts }\n')
+    (d,) = api.lint(tmp_path)
+    assert d.code == "unknown-table" and "`district` refers to unknown table `distrcts`" in d.message

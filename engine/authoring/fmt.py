@@ -146,6 +146,8 @@ def _wrap_enum(head: str, t: ast.TypeRef, rest: str, depth: int) -> list[str]:
 def _column(c: ast.Column | ast.FieldDecl, head: str, depth: int) -> list[str]:
     rest = f" [{c.unit}]" if c.unit else ""
     rest += "".join(f" {k.op} {P.constraint_value(k.value)}" for k in c.constraints)
+    if isinstance(c, ast.Column) and c.references is not None:
+        rest += f" -> {c.references}"
     if isinstance(c, ast.FieldDecl) and c.path is not None:
         rest += f" at {P.quote(c.path)}"
     rest += " optional" if c.optional else ""

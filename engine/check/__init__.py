@@ -101,7 +101,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
                 t.err("duplicate-id", f"column `{c.name}` is declared twice in table `{name}`", c.span)
                 continue
             typ = t.decl_type(c.type, c.unit, c.span)
-            cols[c.name] = Column(c.name, typ, c.optional, _check_constraints(t, c, typ), c.doc, c.span)
+            cols[c.name] = Column(c.name, typ, c.optional, _check_constraints(t, c, typ), c.doc, c.span,
+                                  c.references)
         if decl.key not in cols:
             t.err("unknown-column", f"the key `{decl.key}` is not a column of table `{name}`", decl.span,
                   did_you_mean(decl.key, cols))
@@ -109,6 +110,18 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
             t.err("bad-constraint", f"the key `{decl.key}` cannot be optional", cols[decl.key].span)
         tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
+    for name, table in tables.items():  # references name declared tables, with a key of a matching type
+        for c in table.columns.values():
+            if c.references is None:
+                continue
+            target = tables.get(c.references)
+            if target is None:
+                t.err("unknown-table", f"`{c.name}` refers to unknown table `{c.references}`", c.span,
+                      did_you_mean(c.references, tables))
+            elif target.key in target.columns and (target.columns[target.key].type.kind == INTEGER) != (
+                    c.type.kind == INTEGER):
+                t.err("type-mismatch", f"`{c.name}` is {c.type.describe()} but the key of `{c.references}` is "
+                      f"{target.columns[target.key].type.describe()}", c.span)
     m["tables"] = tables
     fields = {}
     for name, decl in ns.fields.items():

@@ -178,12 +178,41 @@ def _load(path: Path, std: Standard, display_root: str | None):
             hasher.update(table_files[name].encode() + b"\0" + target.read_bytes())
     if diags:
         return None, diags
+    diags = _check_references(std, tables, table_files, first_lines, show, root)
+    if diags:
+        return None, diags
     fields = {name: _field_value(data, f.path, f.type.kind) for name, f in std.fields.items()}
     meta = data["plan"]
     return Plan(id=str(meta["id"]), title=str(meta["title"]), meta=dict(meta), root=str(plan_file.parent),
                 plan_file=plan_file.name, data=data, lines=lines, fields=fields, tables=tables,
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
                 standard_ref=data.get("standard"), files=[plan_file.name, *table_files.values()]), []
+
+
+def _check_references(std: Standard, tables, table_files, first_lines, show, root) -> list[Diagnostic]:
+    """Every value of a `-> table` column is a key of that table (empty cells are missing data)."""
+    out = []
+    for name, table in std.tables.items():
+        for col in table.columns.values():
+            if col.references is None:
+                continue
+            target = std.tables[col.references]
+            keys = tables[col.references][target.key]
+            values = tables[name][col.name]
+            if keys.dtype.kind == "f" or values.dtype.kind == "f":
+                keys, values = keys.astype("float64"), values.astype("float64")
+            else:
+                keys, values = keys.astype(str), values.astype(object).where(values.notna(), None)
+            bad = values.notna() & ~values.isin(keys)
+            if bad.any():
+                from .tables import _rows_problem
+
+                shown = tables[name][col.name][bad]
+                out += _rows_problem("unknown-reference", show(root / table_files[name]), first_lines[name],
+                                     col.name, shown.index, shown.tolist(),
+                                     f"is not a key of table `{col.references}` ({table_files[col.references]})",
+                                     f"use an existing `{target.key}` of `{col.references}`, or add that row")
+    return out
 
 
 def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagnostic]:

@@ -205,6 +205,7 @@ class Column:
     constraints: tuple[Constraint, ...]
     optional: bool
     doc: str | None
+    references: str | None = None  # `-> table`: each value is a key of that table
 
 
 @dataclass(frozen=True)

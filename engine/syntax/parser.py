@@ -358,9 +358,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def column(self, meta, children):
-        name, typ, unit, constraints, optional, doc = children
+        name, typ, unit, constraints, ref, optional, doc = children
         return ast.Column(self._span(meta), str(name), typ, unit, constraints, optional is not None,
-                          _unquote(str(doc)) if doc is not None else None)
+                          _unquote(str(doc)) if doc is not None else None, str(ref) if ref is not None else None)
 
     @v_args(meta=True)
     def field(self, meta, children):
