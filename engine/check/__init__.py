@@ -110,7 +110,7 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
             t.err("bad-constraint", f"the key `{decl.key}` cannot be optional", cols[decl.key].span)
         tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
-    for name, table in tables.items():  # references name declared tables, with a key of a matching type
+    for table in tables.values():  # references name declared tables, with a key of a matching type
         for c in table.columns.values():
             if c.references is None:
                 continue
