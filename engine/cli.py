@@ -169,7 +169,9 @@ def cmd_lint(args) -> int:
         print(f"{len(errors)} error(s), {len(warnings)} warning(s)", file=sys.stderr)
         return EXIT_INVALID
     std = api.load_standard(args.rules)
-    print(f"{std.id} {std.version}: {len(std.rules)} rules, no errors"
+    name = f"{std.profile['id']} {std.profile['version']} (a profile of {std.id})" if std.profile \
+        else f"{std.id} {std.version}"
+    print(f"{name}: {len(std.rules)} rules, no errors"
           + (f", {len(warnings)} warning(s)" if warnings else ""))
     return EXIT_OK
 
@@ -255,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of the input
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as e:  # writing reports: a missing folder, no permission, a full disk
         where = f" {e.filename}" if e.filename else ""
         print(f"nbscheck: error:{where}: {e.strerror or e}", file=sys.stderr)

@@ -117,7 +117,8 @@ def render_text(d: Diff, limit: int = 20) -> str:
     if d.scores:
         lines.append("Score changes")
         for s in d.scores:
-            lines.append(f"  {s['kind'][:-1]} {s['id']} {s['title']}: {_pct(s['old'])} → {_pct(s['new'])}")
+            kind = {"goals": "goal", "stages": "stage", "categories": "category"}[s["kind"]]
+            lines.append(f"  {kind} {s['id']} {s['title']}: {_pct(s['old'])} → {_pct(s['new'])}")
         lines.append("")
     if not (d.changed or d.new_findings or d.resolved_findings or d.added or d.removed or d.scores):
         lines.append("No differences in outcomes, findings or scores.")

@@ -336,15 +336,18 @@ class RuleEvaluation:
         if fe.by is None:
             findings.sort(key=attrgetter("row"))
         outcome = rule_outcome(counts)
-        message = ""
-        if outcome in (FAIL, INSUFFICIENT):
+        message, waiver = "", None
+        if outcome in (FAIL, INSUFFICIENT, WAIVED):
             first = next(f for f in findings if f.outcome == outcome)
             n = counts[outcome]
             message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
+            if outcome == WAIVED:
+                waivers = {tuple(sorted(f.waiver.items())) for f in findings if f.outcome == WAIVED}
+                waiver = first.waiver if len(waivers) == 1 else None
         evidence.update(result)
         missing = sorted({m for f in findings if f.outcome == INSUFFICIENT for m in f.missing})
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
-                           findings=findings, missing=missing)
+                           findings=findings, missing=missing, waiver=waiver)
 
     def _refs_cols(self, expr) -> list[str]:
         info = self.c.type_of(expr)

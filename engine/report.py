@@ -30,14 +30,19 @@ def _location(plan: Plan, table: str, row: int | None) -> dict:
 def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
     """Where in plan.yaml a plan-level rule reads its data (its first field), else the file."""
     rule = std.rule(result.rule_id)
-    paths = []
+    paths, info = [], None
     if rule is not None:
         info = std.info.get(id(rule.node.assertion))
         for ref in sorted(info.refs if info else (), key=str):
             if ref[0] == "field":
                 paths.append(std.fields[ref[1]].path.split("."))
-    line = plan.line(*paths[0]) if paths else 1
-    return {"file": plan.plan_file, "line": line}
+    if paths:
+        return {"file": plan.plan_file, "line": plan.line(*paths[0])}
+    tables = sorted({ref[1] for ref in (info.refs if rule is not None and info else ()) if ref[0] == "elem"})
+    if tables:  # a total over a table: point at the table's file
+        rs = tables[0]
+        return {"file": plan.table_files.get(rs if rs in std.tables else std.categories[rs].table)}
+    return {"file": plan.plan_file}
 
 
 def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_file: str | None = None) -> dict:

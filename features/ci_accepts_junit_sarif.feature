@@ -20,7 +20,7 @@ Feature: CI publishes JUnit and SARIF results
   Scenario: SARIF points at the plan file and line of each failing row
     When CI writes the "sarif" report
     Then a result of "M-3" points at "tables/objects.csv" line 5
-    And a result of "M-2" points at "plan.yaml"
+    And a result of "M-2" points at "tables/objects.csv"
 
   Scenario: The same plan gives the same bytes in every format
     When CI writes the "html,md,junit,sarif,csv,json" reports twice

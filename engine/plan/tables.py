@@ -23,6 +23,29 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
+def _csv_structure(path: Path, display: str) -> Diagnostic | None:
+    """A repeated header name, or the first row whose number of fields differs from the header's.
+
+    pandas fills a short row with empty cells, which would read as missing data: check first.
+    """
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        dupes = sorted({n for n in header if header.count(n) > 1})
+        if dupes:
+            return Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
+                              Span(display, 1), hint="each column needs its own name")
+        width = len(header)
+        for row in reader:
+            if len(row) != width and row:
+                return Diagnostic("table-format", f"line {reader.line_num} has {len(row)} fields, the header has "
+                                  f"{width}", Span(display, reader.line_num),
+                                  hint="quote values that contain commas, and check for a missing or extra comma")
+    return None
+
+
 def _ragged_row(path: Path, display: str) -> Diagnostic:
     """The first line whose number of fields differs from the header's."""
     import csv
@@ -57,10 +80,9 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
     try:
         if suffix == ".csv":
-            dupes = _duplicate_headers(path)
-            if dupes:
-                return None, [Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
-                                         Span(display, 1), hint="each column needs its own name")]
+            problem = _csv_structure(path, display)
+            if problem is not None:
+                return None, [problem]
             # only an empty cell is missing: "NA", "None" or "null" may be real names
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)

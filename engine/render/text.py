@@ -51,15 +51,15 @@ def _evidence(rule: dict) -> list[str]:
         if isinstance(req, list):
             req = " and ".join(map(str, req))
         out.append(f"      evidence: {chk['expression']}  → actual {chk['actual']}{unit}, "
-                   f"required {chk['operator']} {req}")
+                   f"required {chk['operator']} {req}{unit}")
     for name, value in rule["evidence"].get("let", {}).items():
         out.append(f"      let {name} = {value}")
     return out
 
 
 def _listed(rule: dict) -> list[dict]:
-    fs = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data")]
-    return [] if len(fs) <= 1 else fs
+    fs = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data", "waived")]
+    return [] if len(fs) <= 1 and not (fs and fs[0]["outcome"] == "waived" and rule["outcome"] != "waived") else fs
 
 
 def _tally(rule: dict) -> str:
@@ -78,7 +78,11 @@ def _findings(fs: list[dict]) -> list[str]:
         where = loc.get("file") or f["table"]
         if loc.get("line"):
             where = f"{where}:{loc['line']}"
-        out.append(f"      {_MARK[f['outcome']]} {where}  {f['message']}")
+        line = f"      {_MARK[f['outcome']]} {where}  {f['message']}"
+        if f.get("waiver") and f["outcome"] == "waived":
+            w = f["waiver"]
+            line += f"  (waived{' by ' + w['by'] if w.get('by') else ''}: {w.get('reason', '')})"
+        out.append(line)
     if len(fs) > MAX_FINDINGS:
         out.append(f"      ... and {len(fs) - MAX_FINDINGS} more (see the JSON or CSV report)")
     return out
