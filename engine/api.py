@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 
 from .check import check_pack
+from .check.loader import bundled_packs, resolve_pack
 from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
 from .evaluate import evaluate_standard
 from .model import Standard
@@ -64,7 +65,7 @@ def standard_for(plan_path: str | Path, override: str | None) -> str:
                                    hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")])
     if override:
         return override
-    claim, diags = read_claim(plan_path)
+    claim, diags, where = read_claim(plan_path)
     if diags:
         raise NbsError(diags)
     if claim is None:
@@ -73,7 +74,13 @@ def standard_for(plan_path: str | Path, override: str | None) -> str:
     base = Path(plan_path)
     base = base if base.is_dir() else base.parent
     candidate = base / claim
-    return str(candidate) if candidate.exists() else claim
+    if candidate.exists():
+        return str(candidate)
+    if resolve_pack(claim) is None:
+        raise NbsError([Diagnostic("pack-not-found", f"`standard: {claim}` is not a bundled standard or a pack "
+                                   "path", where or Span(str(plan_path)),
+                                   hint=did_you_mean(claim, bundled_packs()) or "pass --standard ID|PATH")])
+    return claim
 
 
 def load_plan(path: str | Path, standard: Standard) -> Plan:

@@ -46,6 +46,8 @@ _DEFS: dict[str, tuple[dict[str, int], float]] = {
     "species": ({}, 1.0),
 }
 _ALIASES = {"year": "years", "day": "days", "month": "months", "person": "persons",
+            "hectare": "ha", "hectares": "ha", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
+            "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km", "sqm": "m2",
             "tree": "trees", "m^2": "m2", "km^2": "km2", "percent": "%", "acres": "acre"}
 
 KNOWN_UNITS = tuple(sorted(set(_DEFS) | set(_ALIASES)))

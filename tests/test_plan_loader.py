@@ -240,3 +240,16 @@ def test_a_reference_to_an_unknown_table_is_a_lint_error(tmp_path):
                                     'table objects "O" key id { id: text  district: text -> distrcts }\n')
     (d,) = api.lint(tmp_path)
     assert d.code == "unknown-table" and "`district` refers to unknown table `distrcts`" in d.message
+
+
+def test_a_misspelt_key_is_pointed_at(plan_dir, std):
+    _edit(plan_dir / "plan.yaml", "site:\n", "stie:\n")
+    (d,) = _codes(plan_dir, std)
+    assert d.span.line == 5 and "`stie` looks like a misspelling of `site`" in d.message
+
+
+def test_a_folder_instead_of_a_table_file(plan_dir, std):
+    (plan_dir / "tables/objects.csv").unlink()
+    (plan_dir / "tables/objects.csv").mkdir()
+    (d,) = _codes(plan_dir, std)
+    assert "is a folder, not a file" in d.message

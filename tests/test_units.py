@@ -25,10 +25,14 @@ def test_products_and_quotients_name_known_units():
 
 def test_unknown_unit_raises():
     with pytest.raises(U.UnitError):
-        U.parse_unit("hectare")
+        U.parse_unit("hectre")
 
 
 def test_dimension_names():
     assert U.parse_unit("ha").dimension_name() == "area"
     assert U.parse_unit("degC").dimension_name() == "temperature"
     assert U.parse_unit("%").dimension_name() == "dimensionless"
+
+
+def test_spelled_out_units_are_understood():
+    assert U.parse_unit("hectares").name == "ha" and U.parse_unit("metres").name == "m"

@@ -270,7 +270,8 @@ class Typer:
             if ta.unit is not None and tb.unit is not None and not U.same_dimension(ta.unit, tb.unit):
                 self.err("unit-mismatch", f"cannot compare {ta.unit.dimension_name()} ({ta.unit.name or 'no unit'}) "
                          f"with {tb.unit.dimension_name()} ({tb.unit.name or 'no unit'})", node.span,
-                         "convert one side, or give the param or literal the right unit")
+                         self._declared_at(a_node) or self._declared_at(b_node)
+                         or "convert one side, or give the param or literal the right unit")
                 return False
             return True
         if ENUM in (ta.kind, tb.kind):
@@ -296,6 +297,13 @@ class Typer:
         self.err("type-mismatch", f"cannot compare {ta.describe()} {op} {tb.describe()}", node.span,
                  "text and bool values compare with == and != only" if ta.kind == tb.kind else None)
         return False
+
+    def _declared_at(self, node) -> str | None:
+        """For a param, where it is declared (the unit is usually wrong there)."""
+        if isinstance(node, ast.Name) and node.name in self.ns.params:
+            decl = self.ns.params[node.name]
+            return f"param `{node.name}` is declared at {decl.span}; check its unit there"
+        return None
 
     def _compare(self, node: ast.Compare, scope):
         a, b = self.expr(node.left, scope), self.expr(node.right, scope)

@@ -7,6 +7,7 @@ or row (tables) and the field. Nothing in the package is written to.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import tempfile
 import zipfile
@@ -62,7 +63,7 @@ def find_plan_file(path: Path) -> tuple[Path | None, list[Diagnostic]]:
                              hint="`nbscheck init STANDARD DIR` writes a template package")]
 
 
-def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic]]:
+def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | None]:
     """The standard a plan names, if any (read before the standard is known), or what stops reading it."""
     path = Path(path)
     if path.suffix.lower() == ".zip" and path.is_file():
@@ -72,26 +73,26 @@ def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic]]:
                                key=lambda n: n.count("/"))
                 if not names:
                     return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json",
-                                             Span(str(path)))]
+                                             Span(str(path)))], None
                 text, display = zf.read(names[0]).decode("utf-8-sig", errors="replace"), f"{path}!{names[0]}"
         except zipfile.BadZipFile:
-            return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))]
+            return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))], None
     else:
         plan_file, diags = find_plan_file(path)
         if plan_file is None:
-            return None, diags
+            return None, diags, None
         text, display = plan_file.read_text(encoding="utf-8-sig", errors="replace"), str(plan_file)
     data, lines, diags = read_document(text, display)
     if diags:
-        return None, diags
+        return None, diags, None
     if not isinstance(data, dict):
         return None, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
-                                 Span(display, 1))]
+                                 Span(display, 1))], None
     claim = data.get("standard")
     if claim is not None and not isinstance(claim, str):
         return None, [Diagnostic("plan-schema", f"`standard` must be a bundled id or a path, not `{claim}`",
-                                 Span(display, line_of(lines, ["standard"])))]
-    return claim, []
+                                 Span(display, line_of(lines, ["standard"])))], None
+    return claim, [], Span(display, line_of(lines, ["standard"]))
 
 
 def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagnostic]]:
@@ -164,8 +165,14 @@ def _load(path: Path, std: Standard, display_root: str | None):
             diags.append(Diagnostic("path-outside-package", f"table `{name}`: `{rel}` leaves the package folder",
                                     Span(pdisp, line), hint="tables are files inside the package folder"))
             continue
+        if target.is_dir():
+            diags.append(Diagnostic("table-not-found", f"table `{name}`: `{rel}` is a folder, not a file",
+                                    Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"))
+            continue
         if not target.is_file():
-            near = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.suffix.lower() in READERS]
+            taken = {str(v) for k, v in data["tables"].items() if k != name}
+            near = [p.relative_to(root).as_posix() for p in root.rglob("*")
+                    if p.suffix.lower() in READERS and p.is_file() and p.relative_to(root).as_posix() not in taken]
             diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
                                     hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
             continue
@@ -227,9 +234,14 @@ def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagno
             full = ".".join(map(str, [*path, missing]))
             known = set(err.schema.get("properties", {}))
             near = [k for k in err.instance if k not in known] if isinstance(err.instance, dict) else []
-            hint = did_you_mean(missing, near) or _field_hint(std, full)
+            guess = difflib.get_close_matches(missing, near, n=1, cutoff=0.6)
+            if guess:
+                line = line_of(lines, [*path, guess[0]])
+                out.append(Diagnostic("plan-schema", f"`{full}` is required; `{guess[0]}` looks like a misspelling of "
+                                      f"`{missing}`", Span(pdisp, line), hint=f"rename `{guess[0]}` to `{missing}`"))
+                continue
             out.append(Diagnostic("plan-schema", f"`{full}` is required", Span(pdisp, line_of(lines, path)),
-                                  hint=hint))
+                                  hint=_field_hint(std, full)))
             continue
         message = _schema_message(err)
         out.append(Diagnostic("plan-schema", f"`{where}`: {message}", Span(pdisp, line_of(lines, path)),

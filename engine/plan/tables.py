@@ -159,8 +159,8 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
                 continue
             diags.append(Diagnostic("missing-column", f"table `{table.name}` has no column `{col.name}`",
                                     Span(display, 1 if first_line else 0),
-                                    hint=did_you_mean(col.name, df.columns) or
-                                    f"add a `{col.name}` column ({col.type.describe()})"))
+                                    hint=did_you_mean(col.name, [c for c in df.columns if c not in table.columns])
+                                    or f"add a `{col.name}` column ({col.type.describe()})"))
             continue
         series, problems = _convert(df[col.name], col, display, first_line)
         diags += problems
