@@ -18,6 +18,7 @@ from .check.loader import bundled_packs
 from .diagnostics import ERROR, Diagnostic, NbsError, Span, format_all
 from .diff import diff_reports
 from .diff import render_text as render_diff
+from .plan.loader import resolve_plan
 from .render import FORMATS, write_reports
 from .render import text as text_render
 from .resources import data_dir, version
@@ -138,6 +139,8 @@ def cmd_check(args) -> int:
     if plan_path is None:
         plan_path = str(data_dir("examples") / DEFAULT_EXAMPLE)
         print(f"nbscheck: no plan given; checking the bundled example {DEFAULT_EXAMPLE!r}", file=sys.stderr)
+    else:
+        plan_path = str(resolve_plan(plan_path))
     std = api.load_standard(api.standard_for(plan_path, args.standard))
     plan = api.load_plan(plan_path, std)
     waivers = api.load_waivers(args.waivers, std) if args.waivers else None
@@ -213,7 +216,8 @@ def cmd_init(args) -> int:
 
 
 def _report_of(ref: str, standard: str | None) -> dict:
-    path = Path(ref)
+    path = resolve_plan(ref)
+    ref = str(path)
     if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

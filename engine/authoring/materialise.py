@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import Diagnostic, Span
-from ..plan.loader import find_plan_file
+from ..plan.loader import find_plan_file, resolve_plan
 from ..plan.yamlread import line_of, read_document
 
 
@@ -77,11 +77,12 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
     base_data: dict = {}
     base_root: Path | None = None
     if spec.get("base") is not None:
-        base_path = test_dir / spec["base"]
+        base_path = resolve_plan(spec["base"], test_dir)
         plan_file, diags = find_plan_file(base_path)
         if plan_file is None or plan_file.suffix.lower() == ".zip":
             raise MaterialiseError([err(("base",), f"`base: {spec['base']}` is not a plan folder",
-                                        "the base is a folder holding plan.yaml, relative to the test file")])
+                                        "the base is a folder holding plan.yaml, relative to the test file, "
+                                        "or a bundled example's name (riverside, industrial-belt, ...)")])
         text = plan_file.read_text(encoding="utf-8-sig")
         origin.base_file = display_path(plan_file)
         base_data, origin.base_lines, diags = read_document(text, origin.base_file)

@@ -17,6 +17,7 @@ from .. import api
 from ..check.loader import SUFFIX, resolve_pack
 from ..diagnostics import Diagnostic, NbsError, Span, did_you_mean
 from ..model import Standard
+from ..plan.loader import resolve_plan
 from ..plan.yamlread import line_of, read_document
 from ..results import OUTCOMES, PASS, VERDICTS, RuleResult
 from .materialise import MaterialiseError, Origin, display_path, map_diagnostic, materialise
@@ -263,7 +264,7 @@ class Runner:
     def _plan(self, test: RuleTest, file: Path, std: Standard):
         spec = test.spec
         if "plan" in spec:
-            return api.load_plan(file.parent / spec["plan"], std)
+            return api.load_plan(resolve_plan(spec["plan"], file.parent), std)
         given = (spec.get("data") or {}).get("tables")
         unknown = [n for n in given if n not in std.tables] if isinstance(given, dict) else []
         if unknown:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
+from ..resources import data_dir
 from .schema import plan_schema
 from .tables import READERS, read_table
 from .yamlread import line_of, read_document
@@ -48,6 +49,22 @@ class Plan:
 
     def line(self, *path) -> int:
         return line_of(self.lines, path)
+
+
+def bundled_examples() -> dict[str, Path]:
+    """The example plan packages shipped with nbscheck, by folder name."""
+    root = data_dir("examples")
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if any((p / n).is_file() for n in PLAN_FILES)}
+
+
+def resolve_plan(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A plan path as given (relative to ``relative_to`` when set), else a bundled example by name."""
+    path = (relative_to / ref) if relative_to is not None else Path(ref)
+    if path.exists():
+        return path
+    return bundled_examples().get(str(ref), path)
 
 
 def find_plan_file(path: Path) -> tuple[Path | None, list[Diagnostic]]:
