@@ -154,9 +154,7 @@ def show(v: Any) -> str:
     if isinstance(p, bool):
         return "yes" if p else "no"
     if isinstance(p, float):
-        if abs(p) >= 0.01 or p == 0:
-            return f"{p:.2f}".rstrip("0").rstrip(".")
-        return f"{p:.3g}"
+        return _show_float(p)
     return str(p)
 
 
@@ -178,13 +176,15 @@ def plain_list(s: pd.Series) -> list:
 
 
 def _show_float(x: float) -> str:
+    """Two decimals, unless that rounding would hide a difference that matters (5.4985 is not 5.5)."""
     if x != x:
         return "(missing)"
     if x.is_integer():
         return str(int(x))
-    if abs(x) >= 0.01:
+    two = round(x, 2)
+    if two != 0 and abs(x - two) <= 1e-4 * abs(x):
         return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.3g}"
+    return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.0f}"
 
 
 def show_list(s: pd.Series) -> list[str]:
