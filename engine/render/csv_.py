@@ -16,7 +16,8 @@ import io
 from ._common import ISSUES, ordered_rules, values_json
 
 FILENAME = "report.csv"
-COLUMNS = ("rule_id", "outcome", "strength", "severity", "table", "key", "file", "line", "message", "values")
+COLUMNS = ("rule_id", "outcome", "strength", "severity", "table", "key", "file", "line", "message", "values",
+           "waiver")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,11 +46,19 @@ def rows(report: dict):
             for f in findings:
                 loc = f["location"]
                 yield head + [f["outcome"], rule["strength"], rule["severity"], f["table"], f["key"],
-                              loc.get("file"), loc.get("line"), f["message"], values_json(f["values"])]
+                              loc.get("file"), loc.get("line"), f["message"], values_json(f["values"]),
+                              _waiver(f.get("waiver"))]
         elif rule["outcome"] in ISSUES:
             loc = rule["location"]
             yield head + [rule["outcome"], rule["strength"], rule["severity"], "", "",
-                          loc.get("file"), loc.get("line"), rule["message"], ""]
+                          loc.get("file"), loc.get("line"), rule["message"], "", _waiver(rule.get("waiver"))]
+
+
+def _waiver(w: dict | None) -> str:
+    """A waiver as one cell: its reason, and who granted it."""
+    if not w:
+        return ""
+    return w.get("reason", "") + (f" (by {w['by']})" if w.get("by") else "")
 
 
 def render(report: dict) -> str:

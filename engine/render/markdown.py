@@ -35,11 +35,22 @@ def escape(text) -> str:
 def _detail(rule: dict) -> str:
     parts = [escape(rule["message"])] if rule["message"] else []
     parts += [escape(line) for line in evidence_lines(rule)]
-    findings = issue_findings(rule)
+    everything = issue_findings(rule)
+    findings = [f for f in everything if f["outcome"] != "waived"]
     if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
         named = ", ".join(escape(f["key"]) for f in findings[:MAX_OBJECTS])
         more = f" and {len(findings) - MAX_OBJECTS} more" if len(findings) > MAX_OBJECTS else ""
         parts.append(f"{len(findings)} object(s): {named}{more}")
+    waived = [f for f in everything if f["outcome"] == "waived"]
+    reasons = {(f.get("waiver") or {}).get("reason", "") for f in waived}
+    if rule.get("waiver"):
+        reasons.add(rule["waiver"].get("reason", ""))
+    if waived:
+        named = ", ".join(escape(f["key"]) for f in waived[:MAX_OBJECTS])
+        more = f" and {len(waived) - MAX_OBJECTS} more" if len(waived) > MAX_OBJECTS else ""
+        parts.append(f"waived: {named}{more}")
+    for reason in sorted(r for r in reasons if r):
+        parts.append(f"waiver: {escape(reason)}")
     return "<br>".join(parts) or "—"
 
 

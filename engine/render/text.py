@@ -67,7 +67,7 @@ def _tally(rule: dict) -> str:
     unit = "groups" if rule["scope"] == "group" else "rows"
     total = sum(counts.values())
     parts = [f"{counts[k]} {label}" for k, label in (("fail", "fail"), ("insufficient_data", "lack data"),
-                                                     ("waived", "are waived")) if counts.get(k)]
+                                                     ("waived", "waived")) if counts.get(k)]
     return f"of {total} {unit}: " + ", ".join(parts)
 
 
