@@ -56,6 +56,7 @@ class Table:
     columns: dict[str, Column]
     doc: str | None
     span: Span
+    optional: bool = False  # may be absent or empty in a plan
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,8 @@ def _decl_lines(i: int, item) -> list[_Line]:
         text += f" where {P.expr(item.where)}" if item.where is not None else ""
         return [_Line(0, text + _doc(item.doc), key)]
     if isinstance(item, ast.TableDecl):
-        head = f"table {item.name} {P.quote(item.title)} key {item.key}{_doc(item.doc)} {{"
+        optional = " optional" if item.optional else ""
+        head = f"table {item.name} {P.quote(item.title)} key {item.key}{optional}{_doc(item.doc)} {{"
         body = []
         for j, c in enumerate(item.columns):
             for n, text in enumerate(_column(c, f"{c.name}: ", 1)):

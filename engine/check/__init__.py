@@ -108,7 +108,7 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
                   did_you_mean(decl.key, cols))
         elif cols[decl.key].optional:
             t.err("bad-constraint", f"the key `{decl.key}` cannot be optional", cols[decl.key].span)
-        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span)
+        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
     for table in tables.values():  # references name declared tables, with a key of a matching type
         for c in table.columns.values():

@@ -22,7 +22,7 @@ from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
 from ..resources import data_dir
 from .schema import plan_schema
-from .tables import READERS, read_table
+from .tables import READERS, empty_table, read_table
 from .yamlread import line_of, read_document
 
 PLAN_FILES = ("plan.yaml", "plan.yml", "plan.json")
@@ -175,6 +175,9 @@ def _load(path: Path, std: Standard, display_root: str | None):
     hasher.update(b"plan\0" + raw)
     tables, table_files, first_lines = {}, {}, {}
     for name, table in std.tables.items():
+        if table.optional and name not in data["tables"]:
+            tables[name], table_files[name], first_lines[name] = empty_table(table), None, None
+            continue
         rel = data["tables"][name]
         target = (root / rel).resolve()
         line = line_of(lines, ("tables", name))
@@ -210,7 +213,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
     return Plan(id=str(meta["id"]), title=str(meta["title"]), meta=dict(meta), root=str(plan_file.parent),
                 plan_file=plan_file.name, data=data, lines=lines, fields=fields, tables=tables,
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
-                standard_ref=data.get("standard"), files=[plan_file.name, *table_files.values()]), []
+                standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)]), []
 
 
 def _check_references(std: Standard, tables, table_files, first_lines, show, root) -> list[Diagnostic]:

@@ -65,7 +65,7 @@ def plan_schema(std: Standard) -> dict:
             "standard": {"type": "string", "description": "the standard (id or path) the plan claims to meet"},
             "tables": {
                 "type": "object",
-                "required": sorted(std.tables),
+                "required": sorted(n for n, t in std.tables.items() if not t.optional),
                 "properties": {
                     name: {"type": "string", "minLength": 1,
                            "description": f"{t.title}: a CSV, Parquet, XLSX or JSON file in the package"}

@@ -117,6 +117,8 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
         return None, [Diagnostic("table-format", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(display),
                                  hint="save the table as UTF-8 CSV")]
     except pd.errors.EmptyDataError:
+        if table.optional:
+            return empty_table(table), []
         return None, [Diagnostic("table-empty", f"table `{table.name}` is empty", Span(display),
                                  hint="a table needs a header line and at least one row")]
     except (pd.errors.ParserError, ValueError, OSError, json.JSONDecodeError) as e:
@@ -127,8 +129,10 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
                                  Span(display))]
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
+        if table.optional:
+            return empty_table(table), []
         return None, [Diagnostic("table-empty", f"table `{table.name}` has no rows", Span(display, 1),
-                                 hint="a table needs at least one row")]
+                                 hint="a table needs at least one row (or the standard may declare it optional)")]
     df.index = pd.RangeIndex(1, len(df) + 1)
     return _typed(df, display, table, _first_data_line(suffix))
 
@@ -183,6 +187,12 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
                                "repeats a key", hint="keys are unique; the first use is row "
                                f"{firsts[key[dupes].iloc[0]]}")
     return (None, diags) if diags else (frame, [])
+
+
+def empty_table(table: Table) -> pd.DataFrame:
+    """An optional table the plan leaves out or leaves empty: its columns, no rows."""
+    index = pd.RangeIndex(1, 1)
+    return pd.DataFrame({c.name: _empty(c.type, index) for c in table.columns.values()}, index=index)
 
 
 def _empty(t, index) -> pd.Series:

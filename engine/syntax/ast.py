@@ -216,6 +216,7 @@ class TableDecl:
     key: str
     columns: tuple[Column, ...]
     doc: str | None = None
+    optional: bool = False  # the plan may leave it out or give it no rows: "none"
 
 
 @dataclass(frozen=True)

@@ -371,8 +371,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def table(self, meta, children):
-        name, title, key, doc, *columns = children
-        return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc)
+        name, title, key, optional, doc, *columns = children
+        return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc,
+                             optional is not None)
 
     @v_args(meta=True)
     def param(self, meta, children):
