@@ -209,6 +209,7 @@ class RuleEvaluation:
         self.c = ctx.compiler
         self.waivers = waivers
         self.used: set = set()  # (waiver, key) pairs that covered a finding
+        self.unscoped = None  # group keys of rows whose membership in a group rule's scope is unknown
 
     def result(self, outcome: str, message: str, **kw) -> RuleResult:
         r = self.rule
@@ -323,10 +324,12 @@ class RuleEvaluation:
             frame = df[cols]
         else:
             unknown = sel.isna()
-            if unknown.any():
+            if unknown.any() and fe.by is None:
                 rows = df.loc[unknown, sorted({key, *self._scope_columns()})]
                 counts[INSUFFICIENT] += len(rows)
                 findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._scope_columns())
+            elif unknown.any():  # in a group rule, such a row leaves its group (or any group) undecided
+                self.unscoped = df.loc[unknown, fe.by]
             frame = df.loc[sel.fillna(False).astype(bool), cols]
         if fe.by is None:
             result = self.rows_outcome(env, frame, table, counts, findings)
@@ -485,10 +488,28 @@ class RuleEvaluation:
         counts[PASS] += int(passed.sum())
         parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
         rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
-        if orphans:
-            counts[PASS] -= int(passed.sum())
-            unknown = pd.Series(True, index=groups)
-            passed = pd.Series(False, index=groups)
+        undecided = set()  # groups a row of unknown scope might belong to
+        scope_note = ""
+        if self.unscoped is not None:
+            cols = ", ".join(f"{table}.{c}" for c in self._scope_columns())
+            scope_note = f"{cols} (empty in {len(self.unscoped)} row{'s' if len(self.unscoped) > 1 else ''})"
+            if self.unscoped.isna().any():
+                orphans = orphans or scope_note
+            else:
+                wanted = set(map(str, self.unscoped.tolist()))
+                undecided = {g for g in groups if str(labels[g]) in wanted}
+                for label in sorted(wanted - {str(x) for x in labels}):  # a group with no row known in scope
+                    counts[INSUFFICIENT] += 1
+                    findings.append(Finding(INSUFFICIENT, table, label, None, self.insufficient_text(
+                        [scope_note], f"{by} {label}"), {}, [scope_note]))
+        if orphans or undecided:
+            flip = pd.Series([bool(orphans) or g in undecided for g in groups], index=groups, dtype=bool)
+            counts[PASS] -= int((passed & flip).sum())
+            unknown = unknown | flip
+            passed = passed & ~flip
+        if orphans and len(groups) == 0:  # every row lacks its group: the rule applies, the data is missing
+            counts[INSUFFICIENT] += 1
+            findings.append(Finding(INSUFFICIENT, table, None, None, self.insufficient_text([orphans]), {}, [orphans]))
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok:
                 continue
@@ -496,7 +517,8 @@ class RuleEvaluation:
             vals = {k: plain(v.loc[g]) for k, v in genv.lets.items()}
             if unk:
                 counts[INSUFFICIENT] += 1
-                missing = [orphans] if orphans else self.missing_group(frame[codes == g])
+                missing = [orphans] if orphans else ([scope_note] if g in undecided else
+                                                     self.missing_group(frame[codes == g]))
                 findings.append(Finding(INSUFFICIENT, table, label, None,
                                         self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:

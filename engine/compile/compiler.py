@@ -264,7 +264,8 @@ class Compiler:
         arg_info = self.type_of(node.args[0])
         rowset = arg_info.rowset
         values_fn = None if arg_info.type.kind == ROWSET else self.expr(node.args[0])
-        key_fn, row_fn = self.expr(elem_key), self.expr(row_key)
+        key_fn = self.expr(elem_key)
+        row_fn = self._converted(row_key, self.type_of(elem_key).type.unit)  # both keys in one unit
         rest_fns = [self.expr(c) for c in rest]
         empty = {"count": 0.0, "sum": 0.0, "any": False, "all": True}.get(func)
         cache_key = ("join", id(node))
