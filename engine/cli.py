@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+import jsonschema
+
 from . import api
 from .authoring import commands as authoring
 from .check.loader import bundled_packs
@@ -226,6 +228,12 @@ def _report_of(ref: str, standard: str | None) -> dict:
         if not isinstance(data, dict) or data.get("report_version") is None or "rules" not in data:
             raise NbsError([Diagnostic("report-format", "not an nbscheck JSON report", Span(ref),
                                        hint="write one with `nbscheck check PLAN -f json -o DIR`")])
+        schema = json.loads((data_dir("reports") / "report.schema.json").read_text(encoding="utf-8"))
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+        if error is not None:
+            where = "/".join(map(str, error.absolute_path)) or "(top level)"
+            raise NbsError([Diagnostic("report-format", f"the report does not match its schema at {where}: "
+                                       f"{error.message}", Span(ref), hint="use a report written by nbscheck")])
         return data
     std = api.load_standard(api.standard_for(ref, standard))
     return api.evaluate(std, api.load_plan(ref, std)).data

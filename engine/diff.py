@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 BAD = ("fail", "insufficient_data")
+VERDICT_RANK = {"compliant": 0, "compliant_with_observations": 1, "incomplete": 2, "non_compliant": 3}
 
 
 @dataclass
@@ -27,7 +28,9 @@ class Diff:
     @property
     def regressed(self) -> bool:
         """True when the new version fails or lacks data where the old one did not."""
-        return bool(self.new_findings) or any(c["new"] in BAD and c["old"] not in BAD for c in self.changed)
+        worse = VERDICT_RANK.get(self.verdict[1], 0) > VERDICT_RANK.get(self.verdict[0], 0)
+        return (worse or bool(self.new_findings) or any(a["outcome"] in BAD for a in self.added)
+                or any(c["new"] in BAD and c["old"] not in BAD for c in self.changed))
 
     def to_dict(self) -> dict:
         return {
@@ -89,8 +92,11 @@ def _pct(v) -> str:
 def render_text(d: Diff, limit: int = 20) -> str:
     """A reviewer's summary of what changed between two versions."""
     old, new = d.old["plan"], d.new["plan"]
-    lines = [f"Old: {old['id']} {old.get('version') or ''} — {d.verdict[0]}".rstrip(),
-             f"New: {new['id']} {new.get('version') or ''} — {d.verdict[1]}".rstrip(), ""]
+    def head(label, plan, verdict):
+        version = f" {plan['version']}" if plan.get("version") else ""
+        return f"{label}: {plan['id']}{version} — {verdict}"
+
+    lines = [head("Old", old, d.verdict[0]), head("New", new, d.verdict[1]), ""]
     if d.old["standard"]["sha256"] != d.new["standard"]["sha256"]:
         lines += ["Note: the two reports were made with different rule files "
                   f"({d.old['standard']['id']} {d.old['standard']['version']} → "
@@ -112,7 +118,7 @@ def render_text(d: Diff, limit: int = 20) -> str:
             lines.append("")
     for title, items in (("Rules added", d.added), ("Rules removed", d.removed)):
         if items:
-            lines.append(f"{title} ({len(items)}): " + ", ".join(i["id"] for i in items))
+            lines.append(f"{title} ({len(items)}): " + ", ".join(f"{i['id']} ({i['outcome']})" for i in items))
             lines.append("")
     if d.scores:
         lines.append("Score changes")

@@ -153,6 +153,8 @@ def show(v: Any) -> str:
         return "(missing)"
     if isinstance(p, bool):
         return "yes" if p else "no"
+    if isinstance(v, float | np.floating) and not (math.isnan(v) or math.isinf(v)):
+        return _show_float(float(v))  # the value itself, not its 6-decimal evidence copy
     if isinstance(p, float):
         return _show_float(p)
     return str(p)
@@ -176,15 +178,14 @@ def plain_list(s: pd.Series) -> list:
 
 
 def _show_float(x: float) -> str:
-    """Two decimals, unless that rounding would hide a difference that matters (5.4985 is not 5.5)."""
+    """Four significant digits below 100 (5.4985 shows as 5.499, not 5.5), two decimals above."""
     if x != x:
         return "(missing)"
     if x.is_integer():
         return str(int(x))
-    two = round(x, 2)
-    if two != 0 and abs(x - two) <= 1e-4 * abs(x):
+    if abs(x) >= 100:
         return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.4g}" if abs(x) < 1e4 else f"{x:.0f}"
+    return f"{x:.4g}"
 
 
 def show_list(s: pd.Series) -> list[str]:
@@ -193,7 +194,7 @@ def show_list(s: pd.Series) -> list[str]:
         cats = [show(c) for c in s.cat.categories] + ["(missing)"]
         return [cats[c] for c in s.cat.codes.to_numpy()]
     if getattr(s.dtype, "kind", "O") == "f":
-        return [_show_float(x) for x in np.round(s.to_numpy(dtype="float64"), 6).tolist()]
+        return [_show_float(x) for x in s.to_numpy(dtype="float64").tolist()]
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         return s.astype(object).where(s.notna(), "(missing)").tolist()
     return [show(x) for x in plain_list(s)]

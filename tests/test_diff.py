@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -68,3 +69,26 @@ def test_cli_diff_rejects_other_json(tmp_path, capsys):
     (tmp_path / "x.json").write_text("[1, 2]")
     assert main(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")]) == 2
     assert "not an nbscheck JSON report" in capsys.readouterr().err
+
+
+def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
+    old = _report(std, FIX / "mini_plan")
+    new = json.loads(json.dumps(old))
+    added = dict(new["rules"][0], id="M-9", outcome="fail", message="new rule fails")
+    new["rules"].append(added)
+    new["verdict"] = "non_compliant"
+    old["verdict"] = "compliant_with_observations"
+    d = diff_reports(old, new)
+    assert d.regressed and "M-9 (fail)" in render_text(d)
+
+
+def test_a_report_that_breaks_its_schema_is_refused(tmp_path, capsys):
+    from engine.cli import main
+
+    main(["check", str(FIX / "mini_plan"), "-o", str(tmp_path), "-f", "json"])
+    report = json.loads((tmp_path / "report.json").read_text())
+    del report["rules"][0]["findings"]
+    (tmp_path / "broken.json").write_text(json.dumps(report))
+    capsys.readouterr()
+    assert main(["diff", str(tmp_path / "broken.json"), str(tmp_path / "report.json")]) == 2
+    assert "report-format" in capsys.readouterr().err
