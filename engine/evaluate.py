@@ -113,7 +113,11 @@ def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagn
                 continue
             shown = ", ".join(map(str, unmatched))
             what = "group" if rule.scope == "group" else "row"
-            text = f"no failing or incomplete {what} of {rule.id} has key {shown}"
+            whole = next((o for o in waivers if o is not w and o["rule"] == w["rule"] and o.get("keys") is None), None)
+            if whole is not None:
+                text = f"{shown}: already covered by the waiver of all of {rule.id} (line {whole.get('_line', '?')})"
+            else:
+                text = f"no failing or incomplete {what} of {rule.id} has key {shown}"
         out.append(Diagnostic("waiver-unused", text, span, severity=WARNING))
     return out
 

@@ -41,7 +41,7 @@ def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
     tables = sorted({ref[1] for ref in (info.refs if rule is not None and info else ()) if ref[0] == "elem"})
     if tables:  # a total over a table: point at the table's file
         rs = tables[0]
-        return {"file": plan.table_files.get(rs if rs in std.tables else std.categories[rs].table)}
+        return {"file": plan.table_files.get(rs if rs in std.tables else std.categories[rs].table) or plan.plan_file}
     return {"file": plan.plan_file}
 
 
@@ -61,7 +61,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         if r.scope == "plan":
             d["location"] = _plan_location(std, plan, r)
         else:
-            d["location"] = {"file": plan.table_files.get(_rule_table(std, r.rule_id))}
+            d["location"] = {"file": plan.table_files.get(_rule_table(std, r.rule_id)) or plan.plan_file}
         rules.append(d)
     profile = std.profile
     return {

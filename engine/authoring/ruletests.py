@@ -285,14 +285,16 @@ class Runner:
                 raise NbsError([map_diagnostic(d, origin) for d in e.diagnostics]) from None
 
 
-def _pack_above(file: Path) -> Path | None:
+def _pack_above(file: Path, levels: int = 3) -> Path | None:
+    """The nearest folder with rule files: the test's own, or up to ``levels`` above it."""
     d = file.resolve().parent
-    while True:
+    for _ in range(levels + 1):
         if any(p.suffix == SUFFIX and p.is_file() for p in d.iterdir()):
             return d
         if d.parent == d:
             return None
         d = d.parent
+    return None
 
 
 def compare(test: RuleTest, std: Standard, results: list[RuleResult], verdict: str

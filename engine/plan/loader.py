@@ -235,9 +235,11 @@ def _check_references(std: Standard, tables, table_files, first_lines, show, roo
                 from .tables import _rows_problem
 
                 shown = tables[name][col.name][bad]
+                values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in shown.tolist()]
+                where = f" ({table_files[col.references]})" if table_files.get(col.references) else ""
                 out += _rows_problem("unknown-reference", show(root / table_files[name]), first_lines[name],
-                                     col.name, shown.index, shown.tolist(),
-                                     f"is not a key of table `{col.references}` ({table_files[col.references]})",
+                                     col.name, shown.index, values,
+                                     f"is not a key of table `{col.references}`{where}",
                                      f"use an existing `{target.key}` of `{col.references}`, or add that row")
     return out
 

@@ -50,8 +50,9 @@ def _evidence(rule: dict) -> list[str]:
         unit = f" {chk['unit']}" if chk.get("unit") else ""
         if isinstance(req, list):
             req = " and ".join(map(str, req))
-        out.append(f"      evidence: {chk['expression']}  → actual {chk['actual']}{unit}, "
-                   f"required {chk['operator']} {req}{unit}")
+        actual = "(missing)" if chk["actual"] is None else f"{chk['actual']}{unit}"
+        required = "(missing)" if req is None else f"{req}{unit}"
+        out.append(f"      evidence: {chk['expression']}  → actual {actual}, required {chk['operator']} {required}")
     for name, value in rule["evidence"].get("let", {}).items():
         out.append(f"      let {name} = {value}")
     return out
