@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("plan", nargs="?", help="plan folder, .zip or plan.yaml (default: the bundled example)")
     c.add_argument("--standard", "-s", help="bundled standard id or path to a pack (default: the plan's `standard:`)")
     c.add_argument("--format", "-f", type=_formats, default=None,
-                   help=f"comma-separated formats: {', '.join(FORMATS)} (default: text; json when -o is given)")
+                   help="comma-separated formats: " + "; ".join(f"{n} ({r.description})" for n, r in FORMATS.items())
+                   + " (default: text; json when -o is given)")
     c.add_argument("-o", "--output", type=Path, help="folder to write the report files into")
     c.add_argument("--fail-on", choices=("shall", "should", "never"), default="shall",
                    help="exit 1 when shall rules fail or lack data (default), also when should rules fail, or never")

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .check.types import ELEM, GROUP, ROW
 from .compile import Compiler, Env
 from .compile import runtime as rt
 from .diagnostics import WARNING, Diagnostic, Span
@@ -302,15 +301,19 @@ class RuleEvaluation:
             sel = rt.to_bool(w) if sel is None else rt.and_(sel, w)
         return sel
 
-    def _scope_columns(self) -> list[str]:
-        """Columns that decide whether a row is in scope (category selectors and `where`)."""
+    def _selector_columns(self, rowset: str) -> list[str]:
+        """The columns a category's selectors (its own and its parents') read; none for a table."""
         cols: set[str] = set()
-        rs = self.node.for_each.rowset
-        while rs in self.ctx.std.categories:
-            cat = self.ctx.std.categories[rs]
+        while rowset in self.ctx.std.categories:
+            cat = self.ctx.std.categories[rowset]
             if cat.selector is not None:
                 cols |= set(self._refs_cols(cat.selector))
-            rs = cat.parent
+            rowset = cat.parent
+        return sorted(cols)
+
+    def _scope_columns(self) -> list[str]:
+        """Columns that decide whether a row is in scope (category selectors and `where`)."""
+        cols = set(self._selector_columns(self.node.for_each.rowset))
         if self.node.for_each.where is not None:
             cols |= set(self._refs_cols(self.node.for_each.where))
         return sorted(cols)
@@ -432,9 +435,6 @@ class RuleEvaluation:
         records = [dict(zip(names, values)) for values in zip(*columns)] if columns else [{} for _ in range(n)]
         if outcome == FAIL:
             return [Finding(FAIL, table, k, r, m, v, []) for k, r, m, v in zip(keys, row_numbers, messages, records)]
-        if outcome == WAIVED:
-            return [Finding(WAIVED, table, k, r, "waived", v, [], self._waiver_for(k))
-                    for k, r, v in zip(keys, row_numbers, records)]
         candidates = sorted(set(extra_missing or []) | set(cols))
         present = [c for c in candidates if c in rows.columns]
         empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
@@ -616,16 +616,11 @@ class RuleEvaluation:
             return out
         table = ctx.table_of(rowset)
         df = ctx.plan.tables[table]
-        rs = rowset
-        while rs in ctx.std.categories:
-            cat = ctx.std.categories[rs]
-            if cat.selector is not None:
-                for col in self._refs_cols(cat.selector):
-                    n = int((df[col].isna() & m.isna()).sum())
-                    if n:
-                        rows = "1 row" if n == 1 else f"{n} rows"
-                        out.append(f"{table}.{col} ({rows} empty, so whether they are `{rowset}` is unknown)")
-            rs = cat.parent
+        for col in self._selector_columns(rowset):
+            n = int((df[col].isna() & m.isna()).sum())
+            if n:
+                rows = "1 row" if n == 1 else f"{n} rows"
+                out.append(f"{table}.{col} ({rows} empty, so whether they are `{rowset}` is unknown)")
         return out
 
     def _waive(self, result: RuleResult) -> RuleResult:
@@ -638,5 +633,3 @@ class RuleEvaluation:
                     break
         return result
 
-
-_ = (ELEM, GROUP, ROW, NOT_APPLICABLE)

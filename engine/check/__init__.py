@@ -6,14 +6,12 @@ reports errors, so one mistake does not cascade into many.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from .. import units as U
-from ..diagnostics import ERROR, Diagnostic, Span, did_you_mean, has_errors
+from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
     BOOL,
-    DATE,
     ENUM,
     INTEGER,
     NUMBER,
@@ -423,5 +421,3 @@ def _with_source(diags: list[Diagnostic], sources: Sources) -> list[Diagnostic]:
         out.append(d)
     return out
 
-
-_ = (Span, dt, DATE, ENUM, Field, Lookup, Param, Category, Table, Column)

@@ -43,10 +43,6 @@ class Scope:
 _BAD = Info(Type("error"))
 
 
-def literal_unit(text: str | None) -> U.Unit | None:
-    return None if text is None else U.parse_unit(text)
-
-
 def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
     if isinstance(e, ast.Logic) and e.op == "and":
         return _conjuncts(e.left) + _conjuncts(e.right)
@@ -215,9 +211,6 @@ class Typer:
         for i in infos:
             out |= i.refs
         return out
-
-    def _num_unit(self, t: Type) -> U.Unit | None:
-        return t.unit
 
     def _binop(self, node: ast.BinOp, scope):
         left, right = self.expr(node.left, scope), self.expr(node.right, scope)

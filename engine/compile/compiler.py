@@ -318,7 +318,3 @@ class Compiler:
             return pd.to_numeric(result, errors="coerce").astype("float64")
 
         return run
-
-    # selectors -------------------------------------------------------------
-    def selector(self, node: ast.Expr) -> Fn:
-        return self.expr(node)

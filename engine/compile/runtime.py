@@ -32,10 +32,6 @@ def null_like(other: pd.Series, dtype="float64") -> pd.Series:
     return pd.Series(np.nan if dtype == "float64" else pd.NA, index=other.index, dtype=dtype)
 
 
-def null_mask(x) -> pd.Series | bool:
-    return x.isna() if is_series(x) else is_null(x)
-
-
 def to_bool(x):
     """A boolean Series (numpy bool when nothing is unknown, else nullable) or True / False / None."""
     if is_series(x):
@@ -193,10 +189,9 @@ def coalesce(*values):
 def extreme(which: str, *values):
     series = [v for v in values if is_series(v)]
     if not series:
-        vals = [v for v in values]
-        if any(is_null(v) for v in vals):
+        if any(is_null(v) for v in values):
             return None
-        return min(vals) if which == "min" else max(vals)
+        return min(values) if which == "min" else max(values)
     frame = pd.concat([v if is_series(v) else pd.Series(v, index=series[0].index) for v in values], axis=1)
     out = frame.min(axis=1) if which == "min" else frame.max(axis=1)
     return out.mask(frame.isna().any(axis=1))

@@ -51,6 +51,12 @@ class Plan:
         return line_of(self.lines, path)
 
 
+def _zip_plan_name(zf: zipfile.ZipFile) -> str | None:
+    """The plan file in a zip: the shallowest plan.yaml, plan.yml or plan.json."""
+    names = [n for n in zf.namelist() if n.rsplit("/", 1)[-1] in PLAN_FILES]
+    return min(names, key=lambda n: (n.count("/"), n)) if names else None
+
+
 def bundled_examples() -> dict[str, Path]:
     """The example plan packages shipped with nbscheck, by folder name."""
     root = data_dir("examples")
@@ -86,12 +92,11 @@ def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | N
     if path.suffix.lower() == ".zip" and path.is_file():
         try:
             with zipfile.ZipFile(path) as zf:
-                names = sorted((n for n in zf.namelist() if n.rsplit("/", 1)[-1] in PLAN_FILES),
-                               key=lambda n: n.count("/"))
-                if not names:
+                name = _zip_plan_name(zf)
+                if name is None:
                     return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json",
                                              Span(str(path)))], None
-                text, display = zf.read(names[0]).decode("utf-8-sig", errors="replace"), f"{path}!{names[0]}"
+                text, display = zf.read(name).decode("utf-8-sig", errors="replace"), f"{path}!{name}"
         except zipfile.BadZipFile:
             return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))], None
     else:
@@ -129,12 +134,11 @@ def _load_zip(path: Path, std: Standard):
                 if not target.is_relative_to(root):
                     return None, [Diagnostic("path-outside-package", f"`{info.filename}` would be written outside "
                                              "the package", Span(str(path)))]
-            zf.extractall(root)
-            plan_files = sorted(p for p in root.rglob("plan.*") if p.name in PLAN_FILES)
-            if not plan_files:
+            name = _zip_plan_name(zf)
+            if name is None:
                 return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))]
-            plan_file = min(plan_files, key=lambda p: len(p.parts))
-            return _load(plan_file.parent, std, display_root=f"{path}!")
+            zf.extractall(root)
+            return _load((root / name).parent, std, display_root=f"{path}!")
     except zipfile.BadZipFile:
         return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))]
 

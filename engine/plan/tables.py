@@ -46,30 +46,6 @@ def _csv_structure(path: Path, display: str) -> Diagnostic | None:
     return None
 
 
-def _ragged_row(path: Path, display: str) -> Diagnostic:
-    """The first line whose number of fields differs from the header's."""
-    import csv
-
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        for row in reader:
-            if row and len(row) != len(header):
-                return Diagnostic("table-format", f"line {reader.line_num} has {len(row)} fields, the header has "
-                                  f"{len(header)}", Span(display, reader.line_num),
-                                  hint="quote values that contain commas, and check for a missing or extra comma")
-    return Diagnostic("table-format", "the rows do not match the header", Span(display, 1))
-
-
-def _duplicate_headers(path: Path) -> list[str]:
-    import csv
-
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    names = [h.strip() for h in header]
-    return sorted({n for n in names if names.count(n) > 1})
-
-
 def _first_data_line(suffix: str) -> int | None:
     """The file line (1-based) of data row 1, where rows are lines."""
     return 2 if suffix in (".csv", ".xlsx") else None
@@ -89,8 +65,8 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
                 try:
                     df = pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=False,
                                      na_values=[""], skipinitialspace=True, encoding="utf-8-sig", index_col=False)
-                except (pd.errors.ParserWarning, pd.errors.ParserError):
-                    return None, [_ragged_row(path, display)]
+                except pd.errors.ParserWarning as w:  # _csv_structure checks rows first; this is a backstop
+                    return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {w}", Span(display))]
         elif suffix == ".parquet":
             df = pd.read_parquet(path)
         elif suffix == ".xlsx":

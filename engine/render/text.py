@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ._common import evidence_lines
+
 _VERDICT = {
     "non_compliant": ("NON-COMPLIANT", "31"),
     "incomplete": ("INCOMPLETE", "33"),
@@ -44,18 +46,7 @@ def _scores(title: str, rows: list[dict]) -> list[str]:
 
 
 def _evidence(rule: dict) -> list[str]:
-    out = []
-    for chk in rule["evidence"].get("checks", []):
-        req = chk.get("required")
-        unit = f" {chk['unit']}" if chk.get("unit") else ""
-        if isinstance(req, list):
-            req = " and ".join(map(str, req))
-        actual = "(missing)" if chk["actual"] is None else f"{chk['actual']}{unit}"
-        required = "(missing)" if req is None else f"{req}{unit}"
-        out.append(f"      evidence: {chk['expression']}  → actual {actual}, required {chk['operator']} {required}")
-    for name, value in rule["evidence"].get("let", {}).items():
-        out.append(f"      let {name} = {value}")
-    return out
+    return [f"      evidence: {line}" for line in evidence_lines(rule) if not line.startswith("missing data:")]
 
 
 def _listed(rule: dict) -> list[dict]:

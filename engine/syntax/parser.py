@@ -83,10 +83,6 @@ _TOKEN_WORDS = {
 }
 
 
-def _lark() -> Lark:
-    return _load_lark()
-
-
 @functools.cache
 def _load_lark() -> Lark:
     text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
@@ -105,7 +101,7 @@ def _retype_keyword(e: UnexpectedInput) -> bool:
 
 
 def _parse(text: str, start: str = "start"):
-    return _lark().parse(text, start=start, on_error=_retype_keyword)
+    return _load_lark().parse(text, start=start, on_error=_retype_keyword)
 
 
 def _expected_words(expected) -> str:
