@@ -7,6 +7,7 @@ enum value are reported with the file, the row and the column.
 
 from __future__ import annotations
 
+import csv
 import json
 import warnings
 from pathlib import Path
@@ -23,13 +24,41 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
+def _read_csv(path: Path, display: str, table: Table, text_cols: list[str]) -> pd.DataFrame | Diagnostic:
+    """A CSV table, parsed once when it is well formed.
+
+    pyarrow parses valid files in one pass and refuses rows with too few or too many fields (pandas'
+    C parser would pad a short row with empty cells, read as missing data). When it refuses anything,
+    the slower path finds the header or line at fault, or reads the file so that the column checks can
+    name the row and column of each bad value. Only an empty cell is missing: "NA" or "None" are text.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    if len(set(header)) != len(header):
+        return _csv_structure(path, display)
+    declared = {c.name: ("float64" if c.type.kind in (NUMBER, INTEGER) else str)
+                for c in table.columns.values() if c.name in header}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.read_csv(path, engine="pyarrow", dtype=declared, keep_default_na=False, na_values=[""],
+                               encoding="utf-8-sig")
+    except Exception:  # pyarrow's refusals vary in type; the careful path below explains them
+        pass
+    problem = _csv_structure(path, display)
+    if problem is not None:
+        return problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=False, na_values=[""],
+                           skipinitialspace=True, encoding="utf-8-sig", index_col=False)
+
+
 def _csv_structure(path: Path, display: str) -> Diagnostic | None:
     """A repeated header name, or the first row whose number of fields differs from the header's.
 
     pandas fills a short row with empty cells, which would read as missing data: check first.
     """
-    import csv
-
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
@@ -56,17 +85,9 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
     try:
         if suffix == ".csv":
-            problem = _csv_structure(path, display)
-            if problem is not None:
-                return None, [problem]
-            # only an empty cell is missing: "NA", "None" or "null" may be real names
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                try:
-                    df = pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=False,
-                                     na_values=[""], skipinitialspace=True, encoding="utf-8-sig", index_col=False)
-                except pd.errors.ParserWarning as w:  # _csv_structure checks rows first; this is a backstop
-                    return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {w}", Span(display))]
+            df = _read_csv(path, display, table, text_cols)
+            if isinstance(df, Diagnostic):
+                return None, [df]
         elif suffix == ".parquet":
             df = pd.read_parquet(path)
         elif suffix == ".xlsx":
