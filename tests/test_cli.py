@@ -185,3 +185,45 @@ def test_the_real_plan_problem_is_named_before_the_standard_is_known(plan_dir, c
     (plan_dir / "plan.yaml").write_text(text)
     assert main(["check", str(plan_dir)]) == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_standards_and_lint_name_a_profile(capsys):
+    assert main(["standards"]) == 0
+    out = capsys.readouterr().out
+    assert "shenzhen_2026" in out and "(a profile of nbs_urban_restoration)" in out
+    assert main(["lint", "rules/nbs-urban-restoration-shenzhen"]) == 0
+    assert "shenzhen_2026 1.0.0 (a profile of nbs_urban_restoration)" in capsys.readouterr().out
+
+
+def test_a_bundled_example_by_name(capsys):
+    assert main(["check", "industrial-belt"]) == 1
+    assert "Verdict:  NON-COMPLIANT" in capsys.readouterr().out
+
+
+def test_a_reader_that_stops_early_is_not_an_input_error():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "check", "industrial-belt", "-f", "json,csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=120) in (0, 1)
+    assert b"Traceback" not in proc.stderr.read()
+
+
+def test_waiver_reasons_reach_csv_and_markdown(plan_dir, tmp_path):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-3\n    keys: [O-4]\n    reason: treated under the dye-works contract\n"
+                 "    by: J. Chen\n")
+    main(["check", str(plan_dir), "--waivers", str(w), "-f", "csv,md", "-o", str(tmp_path / "out")])
+    assert "treated under the dye-works contract (by J. Chen)" in (tmp_path / "out/report.csv").read_text()
+    assert "waiver: treated under the dye-works contract" in (tmp_path / "out/report.md").read_text()
+
+
+def test_a_keyed_waiver_inside_a_whole_rule_waiver_is_named(plan_dir, tmp_path, capsys):
+    w = tmp_path / "waivers.yaml"
+    w.write_text("waivers:\n  - rule: M-3\n    reason: the whole rule is deferred\n"
+                 "  - rule: M-3\n    keys: [O-4]\n    reason: and this row too\n")
+    main(["check", str(plan_dir), "--waivers", str(w)])
+    assert "O-4: already covered by the waiver of all of M-3 (line 2)" in capsys.readouterr().err

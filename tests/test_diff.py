@@ -92,3 +92,12 @@ def test_a_report_that_breaks_its_schema_is_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main(["diff", str(tmp_path / "broken.json"), str(tmp_path / "report.json")]) == 2
     assert "report-format" in capsys.readouterr().err
+
+
+def test_cli_diff_as_json(capsys):
+    from engine.cli import main
+
+    assert main(["diff", "riverside", "industrial-belt", "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["regressed"] and out["old"]["verdict"] == "compliant_with_observations"
+    assert {c["id"] for c in out["changed_rules"]} >= {"WET-001", "IMP-001"}

@@ -88,3 +88,21 @@ def test_comparisons_tolerate_rounding_in_the_last_bit():
     assert rt.compare(">=", col, 24.46).tolist() == [True, True, False]
     assert rt.compare(">", col, 24.46).tolist() == [False, False, False]
     assert rt.compare("==", s(1.0, None), 1.0).tolist() == [True, pd.NA]
+
+
+@pytest.mark.parametrize("value,text", [
+    (5.4987, "5.499"), (35.714285, "35.71"), (0.0150553, "0.01506"), (140.714, "140.71"), (410000.0, "410000"),
+    (-1e-7, "-1e-07"), (24.6, "24.6"), (None, "(missing)"), (True, "yes"),
+])
+def test_numbers_in_messages(value, text):
+    from engine.evaluate import show
+
+    assert show(value) == text
+
+
+def test_missing_evidence_reads_as_missing_in_the_summary():
+    from engine.render.text import _evidence
+
+    rule = {"evidence": {"checks": [{"expression": "x >= 3 ha", "actual": None, "operator": ">=",
+                                     "required": 3, "unit": "ha"}]}, "missing": []}
+    assert _evidence(rule) == ["      evidence: x >= 3 ha: actual —, required >= 3 ha"]
