@@ -206,7 +206,10 @@ def _load(path: Path, std: Standard, display_root: str | None):
             tables[name] = df
             table_files[name] = target.relative_to(root).as_posix()
             first_lines[name] = 2 if target.suffix.lower() in (".csv", ".xlsx") else None
-            hasher.update(table_files[name].encode() + b"\0" + target.read_bytes())
+            hasher.update(table_files[name].encode() + b"\0")
+            with target.open("rb") as fh:  # streamed: a large table is not held twice in memory
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    hasher.update(chunk)
     if diags:
         return None, diags
     diags = _check_references(std, tables, table_files, first_lines, show, root)
