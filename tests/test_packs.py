@@ -1,4 +1,4 @@
-"""Every rule pack in rules/ ships rule tests, and they pass with full coverage."""
+"""Every rule pack in rules/ ships rule tests that pass with full coverage, and lints clean under --strict."""
 
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ PACKS = sorted(p for p in RULES.iterdir() if p.is_dir()) if RULES.is_dir() else 
 
 @pytest.mark.parametrize("pack", PACKS, ids=[p.name for p in PACKS])
 def test_pack_tests_pass_with_full_coverage(pack: Path):
-    if not any(pack.rglob("*.test.yaml")):
-        pytest.skip(f"{pack.name} has no *.test.yaml rule tests yet")
+    assert any(pack.rglob("*.test.yaml")), f"{pack.name} has no *.test.yaml rule tests"
     assert main(["test", str(pack), "--coverage", "--min-coverage", "100"]) == 0
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=[p.name for p in PACKS])
+def test_pack_lints_clean_under_strict(pack: Path):
+    assert main(["lint", str(pack), "--strict"]) == 0
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=[p.name for p in PACKS])
+def test_pack_has_a_readme(pack: Path):
+    readme = pack / "README.md"
+    assert readme.is_file(), f"{pack.name} has no README.md naming its instrument, edition and clauses"
