@@ -7,11 +7,11 @@ over rows too). It reports in the common form of :mod:`benchmarks.outcomes`.
 
 from __future__ import annotations
 
-import math
 import operator
 
 import pandas as pd
 
+from engine import builtins as B
 from engine import units as U
 from engine.model import ENUM, ROWSET, Standard
 from engine.syntax import ast
@@ -159,18 +159,14 @@ class Interpreter:
             lk = self.std.lookups[f]
             k = self.ev(e.args[0], env)
             return None if k is None else lk.entries.get(str(k), lk.default)
-        if f in ("sum", "mean", "min", "max", "count", "share", "any", "all") and len(e.args) == 1:
+        b = B.resolve(f, len(e.args))
+        if b.kind == B.AGGREGATE:
             return self.aggregate(e, env)
         vals = [self.ev(a, env) for a in e.args]
-        if f in ("min", "max"):
-            return None if any(v is None for v in vals) else (min(vals) if f == "min" else max(vals))
-        if f == "abs":
-            return None if vals[0] is None else abs(vals[0])
-        if f == "round":
-            return None if vals[0] is None else round(vals[0], int(vals[1]) if len(vals) > 1 else 0)
-        if f == "coalesce":
-            return next((v for v in vals if v is not None), None)
-        raise NotImplementedError(f)
+        if b.same_unit:
+            unit = self.info[id(e)].type.unit
+            vals = [v if v is None else v * self.factor(a, unit) for a, v in zip(e.args, vals)]
+        return b.scalar(*vals)  # the registry's plain-Python implementation
 
     def aggregate(self, e, env):
         arg = self.info[id(e.args[0])]
@@ -193,25 +189,11 @@ class Interpreter:
             if not inc:
                 continue
             values.append(True if arg.type.kind == ROWSET else self.ev(e.args[0], sub))
-        f = e.func
-        if f in ("any", "all"):
-            hit = any(v is True for v in values) if f == "any" else any(v is False for v in values)
-            out = (f == "any") if hit else (None if unknown or any(v is None for v in values) else f == "all")
-        elif unknown or (arg.type.kind != ROWSET and f != "count" and any(v is None for v in values)):
-            out = None
-        elif f == "count":
-            out = len(values)
-        elif f == "share":
-            if arg.type.kind == ROWSET:
-                out = 100.0 * len(values) / total if total else None
-            else:
-                out = 100.0 * sum(1 for v in values if v) / len(values) if values else None
-        elif f == "sum":
-            out = math.fsum(values)
-        elif not values:
-            out = None
+        b = B.resolve(e.func, 1)
+        if unknown:  # a row that may or may not count: decided only if the rest decides (any / all)
+            out = b.scalar([*values, None]) if self.info[id(e)].type.kind == "bool" else None
         else:
-            out = {"mean": lambda v: math.fsum(v) / len(v), "min": min, "max": max}[f](values)
+            out = b.scalar(values, total if arg.type.kind == ROWSET else None)
         if not group:
             self.cache[key] = out
         return out

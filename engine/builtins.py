@@ -1,42 +1,478 @@
-"""Declarations of the built-in functions: what the checker knows of them.
+"""The built-in functions of the rule language: one registry, one entry per function.
 
-Implementations live in :mod:`engine.compile.runtime`, registered by the same
-names; this module says only names, arities and result types.
+Each :class:`Builtin` holds everything the engine knows of a function, and
+every stage reads it from here:
+
+- the checker (:mod:`engine.check.types`) reads ``params`` (what each argument
+  may be) and ``result`` (the typing and unit rule);
+- the compiler (:mod:`engine.compile.compiler`) calls ``vector`` on whole
+  columns (pandas Series) and ``scalar`` on single plan-level values;
+- ``nbscheck explain`` and ``nbscheck doc`` read ``words`` and ``doc``; the
+  README's list of functions is tested against the registry.
+
+Kinds:
+
+``aggregate``
+    Reads many rows of a table, a category or a group and gives one value (or one per group, or
+    one per row of the rule when its ``where`` matches the current row: a correlated aggregate).
+    ``vector(rows)`` reduces a :class:`engine.compile.runtime.Rows`; ``scalar(values, total)``
+    reduces a Python list of the values of the rows included (``total``: the rows in scope before
+    ``where``, used by ``share`` of a rowset).
+``scalar``
+    One value from one value per argument, row by row. ``vector(*args)`` gets at least one Series
+    (the other arguments may be plain values); ``scalar(*args)`` gets plain values, ``None`` when
+    missing.
+
+An argument of kind ``rowset`` receives a table or category name; the compiled call passes the
+implementation a :class:`engine.compile.runtime.RowsetValue` (that table's frame and which rows
+belong to the category), so a function can read another table than the rule's (as a spatial join
+does).
+
+Adding a function touches this file only:
+
+1. write its implementations (``vector`` works on Series without a Python loop per row; ``scalar``
+   on plain values; both return ``None``/NA for a missing input);
+2. write its typing rule: ``result(call) -> Type`` reads ``call.args`` (the argument types, already
+   checked against ``params``), may refuse with ``call.fail(message, arg=i, hint=...)``, and
+   returns the result type with its unit;
+3. add ``Builtin(...)`` to ``_ENTRIES`` with its params, words (how ``explain`` reads a call aloud)
+   and a one-line doc; name it in the README's list of functions.
+
+A value type that does not exist yet (a geometry, with subtype point/line/polygon) is a new
+``Type.kind``; an :class:`Arg` accepts it by listing its kind, and ``Arg.test`` refines the check
+(a subtype) with its own message.
+
+``tests/test_builtins.py`` fails when an entry lacks a part, or when the vectorised and scalar
+implementations disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import units as U
+from .compile import runtime as rt
+from .model import BOOL, DATE, INTEGER, NUMBER, ROWSET, Type
+
+AGGREGATE, SCALAR = "aggregate", "scalar"
+
+ORDERABLE = ("number", "integer", "date")
+NUMERIC = ("number", "integer")
+
+
+class Refusal(Exception):
+    """A typing rule refused a call; the checker turns it into a diagnostic."""
+
+    def __init__(self, message: str, arg: int | None = None, hint: str | None = None, code: str = "type-mismatch"):
+        super().__init__(message)
+        self.message, self.arg, self.hint, self.code = message, arg, hint, code
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One parameter: its name (for messages and docs) and the type kinds it accepts.
+
+    ``kinds`` lists ``Type.kind`` values; ``"any"`` accepts every value type, ``"rowset"`` a table
+    or category name. ``literal``: the argument must be written as a literal. ``test`` refines the
+    check: it returns a message when the type is not acceptable (a geometry of the wrong subtype).
+    """
+
+    name: str
+    kinds: tuple[str, ...]
+    literal: bool = False
+    test: Callable[[Type], str | None] | None = None
+
+    def accepts(self, t: Type) -> str | None:
+        """None when ``t`` fits, else what was expected."""
+        if t.kind == ROWSET and "rowset" not in self.kinds:
+            return f"a value ({', '.join(self.kinds)}), not a table"
+        if "any" not in self.kinds and t.kind not in self.kinds and not (t.kind == ROWSET and "rowset" in self.kinds):
+            return " or ".join(self.kinds)
+        return self.test(t) if self.test is not None else None
+
+
+@dataclass
+class Call:
+    """What a typing rule sees of one call."""
+
+    name: str
+    args: list[Type]
+    literals: list[Any]  # each argument's literal value, or None when it is not a literal
+    has_where: bool = False
+    same: Callable[[int, int], bool] = field(default=lambda i, j: True)  # do arguments i and j compare?
+
+    def fail(self, message: str, arg: int | None = None, hint: str | None = None) -> Refusal:
+        raise Refusal(message, arg, hint)
 
 
 @dataclass(frozen=True)
 class Builtin:
+    """One built-in function: its signature, typing rule, implementations, words and doc."""
+
     name: str
-    kind: str  # "aggregate" or "scalar"
-    min_args: int
-    max_args: int
-    arg: str  # what the first argument must be: number, bool, any, rowset-or-bool, date, text
-    result: str  # "same", "integer", "percent", "bool", "date", "number"
+    kind: str  # AGGREGATE or SCALAR
+    params: tuple[Arg, ...]
+    result: Callable[[Call], Type]
+    vector: Callable[..., Any]
+    scalar: Callable[..., Any]
+    words: Callable[[list[str], str], str]  # (each argument read aloud, " where …" or "") -> text
     doc: str
+    variadic: int = 0  # extra arguments beyond params, each like the last param
+    optional: int = 0  # trailing params that may be left out
+    same_unit: bool = False  # the compiler converts every argument into the result's unit
+    examples: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def min_args(self) -> int:
+        return len(self.params) - self.optional
+
+    @property
+    def max_args(self) -> int:
+        return len(self.params) + self.variadic
+
+    def param(self, i: int) -> Arg:
+        return self.params[min(i, len(self.params) - 1)]
+
+    @property
+    def signature(self) -> str:
+        parts = [p.name if i < self.min_args else f"[{p.name}]" for i, p in enumerate(self.params)]
+        if self.variadic:
+            parts.append("…")
+        where = " [where condition]" if self.kind == AGGREGATE else ""
+        return f"{self.name}({', '.join(parts)}{where})"
 
 
-BUILTINS: dict[str, Builtin] = {b.name: b for b in (
-    Builtin("sum", "aggregate", 1, 1, "number", "same", "sum of a column, `where` filters rows"),
-    Builtin("mean", "aggregate", 1, 1, "number", "same", "mean of a column"),
-    Builtin("min", "aggregate", 1, 1, "orderable", "same",
-            "smallest value (with two or more arguments: the smallest argument)"),
-    Builtin("max", "aggregate", 1, 1, "orderable", "same",
-            "largest value (with two or more arguments: the largest argument)"),
-    Builtin("count", "aggregate", 1, 1, "any", "integer", "number of rows (of a table, category or group)"),
-    Builtin("share", "aggregate", 1, 1, "rowset-or-bool", "percent",
-            "share of rows meeting `where` (or a condition), in %"),
-    Builtin("any", "aggregate", 1, 1, "bool", "bool", "true if the condition holds for some row"),
-    Builtin("all", "aggregate", 1, 1, "bool", "bool", "true if the condition holds for every row"),
-    Builtin("abs", "scalar", 1, 1, "number", "same", "absolute value"),
-    Builtin("round", "scalar", 1, 2, "number", "same", "round to N decimals (default 0)"),
-    Builtin("coalesce", "scalar", 2, 8, "any", "same", "the first argument that is present"),
-    Builtin("year", "scalar", 1, 1, "date", "integer", "the year of a date"),
-    Builtin("date", "scalar", 1, 1, "text", "date", "a date from an ISO text literal: date(\"2030-12-31\")"),
-)}
+# ---- typing rules --------------------------------------------------------------------
 
-AGGREGATES = frozenset(n for n, b in BUILTINS.items() if b.kind == "aggregate")
+
+def _same_type(call: Call) -> Type:
+    return call.args[0]
+
+
+def _sum_type(call: Call) -> Type:
+    return Type(call.args[0].kind, call.args[0].unit)
+
+
+def _mean_type(call: Call) -> Type:
+    return Type(NUMBER, call.args[0].unit)
+
+
+def _count_type(call: Call) -> Type:
+    return Type(INTEGER, U.DIMENSIONLESS)
+
+
+def _share_type(call: Call) -> Type:
+    if call.args[0].kind == ROWSET and not call.has_where:
+        raise call.fail("share of what? write share(table where ...)")
+    return Type(NUMBER, U.PERCENT)
+
+
+def _bool_type(call: Call) -> Type:
+    return Type(BOOL)
+
+
+def _round_type(call: Call) -> Type:
+    if len(call.args) > 1:
+        digits = call.literals[1]
+        if call.args[1].kind != INTEGER or not isinstance(digits, float | int) or digits != int(digits):
+            raise call.fail("round(x, N) takes a whole number of decimals", arg=1)
+    return call.args[0]
+
+
+def _year_type(call: Call) -> Type:
+    return Type(INTEGER, U.DIMENSIONLESS)
+
+
+def _date_type(call: Call) -> Type:
+    text = call.literals[0]
+    try:
+        dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise call.fail(f"`{text}` is not a date (YYYY-MM-DD)", arg=0) from None
+    return Type(DATE)
+
+
+def _unify_type(call: Call) -> Type:
+    """Every argument compares with the first; the result has the first one's kind and a known unit."""
+    for j in range(1, len(call.args)):
+        if not call.same(0, j):
+            raise Refusal("", arg=j, code="")  # the diagnostic is already reported
+    first = call.args[0]
+    unit = next((a.unit for a in call.args if a.unit is not None), None)
+    return Type(first.kind, unit, first.values)
+
+
+# ---- aggregate implementations ---------------------------------------------------------
+
+
+def _vec_reduce(how: str):
+    def run(r: rt.Rows):
+        return r.finish(r.reduce(r.masked(), how), r.nulls(r.missing()))
+
+    return run
+
+
+def _scalar_sum(values: list, total: int | None = None):
+    return None if any(rt.is_null(v) for v in values) else math.fsum(values)
+
+
+def _scalar_mean(values: list, total: int | None = None):
+    if not values or any(rt.is_null(v) for v in values):
+        return None
+    return math.fsum(values) / len(values)
+
+
+def _scalar_extreme(which: Callable):
+    def run(values: list, total: int | None = None):
+        if not values or any(rt.is_null(v) for v in values):
+            return None
+        return which(values)
+
+    return run
+
+
+def _vec_count(r: rt.Rows):
+    return r.finish(r.count(r.inc), r.nulls())
+
+
+def _scalar_count(values: list, total: int | None = None):
+    return len(values)
+
+
+def _vec_share(r: rt.Rows):
+    if r.values is None:  # share(rowset where ...): members meeting the filter
+        num = r.count(r.inc)
+        den = r.count(None if r.member is None else r.member.fillna(False).astype(bool))
+        null = r.nulls(None if r.member is None else r.member.isna())  # unknown members change the denominator
+    else:  # share(condition [where ...])
+        b = rt.to_bool(r.values)
+        cond = b.fillna(False).astype(bool)
+        num = r.reduce(cond if r.inc is None else cond & r.inc, "sum")
+        den = r.count(r.inc)
+        null = r.nulls(b.isna() if r.inc is None else (b.isna() & r.inc))
+    if r.keys is None:
+        return None if null or den == 0 else 100.0 * float(num) / float(den)
+    out = 100.0 * num.astype("float64") / den.astype("float64").where(den > 0)
+    return r.finish(out, null)
+
+
+def _scalar_share(values: list, total: int | None = None):
+    if total is not None:  # share of a rowset: the rows included among those in scope
+        return 100.0 * len(values) / total if total else None
+    if not values or any(rt.is_null(v) for v in values):
+        return None
+    return 100.0 * sum(1 for v in values if v) / len(values)
+
+
+def _vec_quantifier(which: str):
+    def run(r: rt.Rows):
+        b = rt.to_bool(r.values)
+        hit = (b.fillna(False) if which == "any" else ~b.fillna(True)).astype(bool)
+        if r.inc is not None:
+            hit = hit & r.inc
+        found = r.reduce(hit, "any")
+        null = r.nulls(r.missing())
+        if r.keys is None:
+            if found:
+                return which == "any"
+            return None if null else which == "all"
+        out = (found if which == "any" else ~found).astype("boolean")
+        return out.mask(null & ~found)
+
+    return run
+
+
+def _scalar_quantifier(which: str):
+    def run(values: list, total: int | None = None):
+        decisive = which == "any"  # `any` is decided by a true value, `all` by a false one
+        if any(v is not None and bool(v) == decisive for v in values if not rt.is_null(v)):
+            return decisive
+        return None if any(rt.is_null(v) for v in values) else not decisive
+
+    return run
+
+
+# ---- scalar implementations -----------------------------------------------------------
+
+
+def _abs_vec(x):
+    return x.abs()
+
+
+def _abs_scalar(x):
+    return None if rt.is_null(x) else abs(x)
+
+
+def _round_vec(x, digits=0):
+    return x.round(int(digits))
+
+
+def _round_scalar(x, digits=0):
+    return None if rt.is_null(x) else round(x, int(digits))
+
+
+def _year_vec(x):
+    return x.dt.year.astype("float64")
+
+
+def _year_scalar(x):
+    return None if rt.is_null(x) else float(x.year)
+
+
+def _date_vec(x):
+    return pd.to_datetime(x, format="%Y-%m-%d", errors="coerce")
+
+
+def _date_scalar(x):
+    return None if rt.is_null(x) else pd.Timestamp(dt.date.fromisoformat(x))
+
+
+def _coalesce_vec(*values):
+    out = next(v for v in values if rt.is_series(v))
+    index = out.index
+    out = values[0] if rt.is_series(values[0]) else pd.Series(values[0], index=index)
+    for v in values[1:]:
+        if rt.is_series(v):
+            out = out.combine_first(v)
+        elif not rt.is_null(v):
+            out = out.fillna(v)
+    return out
+
+
+def _coalesce_scalar(*values):
+    return next((v for v in values if not rt.is_null(v)), None)
+
+
+def _extreme_vec(which: str):
+    def run(*values):
+        series = [v for v in values if rt.is_series(v)]
+        frame = pd.concat([v if rt.is_series(v) else pd.Series(v, index=series[0].index, dtype="float64")
+                           for v in values], axis=1)
+        out = frame.min(axis=1) if which == "min" else frame.max(axis=1)
+        return out.mask(frame.isna().any(axis=1))
+
+    return run
+
+
+def _extreme_scalar(which: Callable):
+    def run(*values):
+        return None if any(rt.is_null(v) for v in values) else which(values)
+
+    return run
+
+
+# ---- words -------------------------------------------------------------------------------
+
+
+def _of(head: str):
+    return lambda args, where: f"{head} {args[0]}{where}"
+
+
+def _quantifier_words(head: str):
+    return lambda args, where: f"{head} {args[0]}{where}"
+
+
+# ---- the registry ----------------------------------------------------------------------------
+
+_COLUMN = Arg("column", NUMERIC)
+_ORDERED_COLUMN = Arg("column", ORDERABLE)
+_CONDITION = Arg("condition", ("bool",))
+
+_ENTRIES: tuple[Builtin, ...] = (
+    Builtin("sum", AGGREGATE, (_COLUMN,), _sum_type, _vec_reduce("sum"), _scalar_sum,
+            _of("the total of"), "sum of a column over the rows (0 when no row is in scope)",
+            examples=("sum(objects.area_ha where objects.mode is present)",)),
+    Builtin("mean", AGGREGATE, (_COLUMN,), _mean_type, _vec_reduce("mean"), _scalar_mean,
+            _of("the mean of"), "mean of a column (no value when no row is in scope)",
+            examples=("mean(districts.canopy_pct)",)),
+    Builtin("min", AGGREGATE, (_ORDERED_COLUMN,), _same_type, _vec_reduce("min"), _scalar_extreme(min),
+            _of("the smallest of"), "smallest value of a column (no value when no row is in scope)",
+            examples=("min(objects.survey_date)",)),
+    Builtin("max", AGGREGATE, (_ORDERED_COLUMN,), _same_type, _vec_reduce("max"), _scalar_extreme(max),
+            _of("the largest of"), "largest value of a column (no value when no row is in scope)",
+            examples=("max(objects.slope_pct)",)),
+    Builtin("count", AGGREGATE, (Arg("rows", ("any", "rowset")),), _count_type, _vec_count, _scalar_count,
+            _of("the number of"), "number of rows of a table, category or group (0 when none)",
+            examples=("count(wetland)", "count(objects where objects.condition == \"poor\")")),
+    Builtin("share", AGGREGATE, (Arg("rows or condition", ("bool", "rowset")),), _share_type, _vec_share,
+            _scalar_share, _of("the share of"),
+            "share of rows meeting `where` (or a condition), in % (no value when no row is in scope)",
+            examples=("share(objects where objects.mode is present)", "share(o.native)")),
+    Builtin("any", AGGREGATE, (_CONDITION,), _bool_type, _vec_quantifier("any"), _scalar_quantifier("any"),
+            _quantifier_words("for some row,"), "true if the condition holds for some row (false when none)",
+            examples=("any(objects.condition == \"poor\")",)),
+    Builtin("all", AGGREGATE, (_CONDITION,), _bool_type, _vec_quantifier("all"), _scalar_quantifier("all"),
+            _quantifier_words("for every row,"), "true if the condition holds for every row (true when none)",
+            examples=("all(objects.monitored)",)),
+    Builtin("min", SCALAR, (Arg("a", ORDERABLE), Arg("b", ORDERABLE)), _unify_type, _extreme_vec("min"),
+            _extreme_scalar(min), lambda a, w: f"the smaller of {' and '.join(a)}",
+            "with two or more arguments: the smallest argument, row by row", variadic=6, same_unit=True,
+            examples=("min(o.area_ha, 5 ha)",)),
+    Builtin("max", SCALAR, (Arg("a", ORDERABLE), Arg("b", ORDERABLE)), _unify_type, _extreme_vec("max"),
+            _extreme_scalar(max), lambda a, w: f"the larger of {' and '.join(a)}",
+            "with two or more arguments: the largest argument, row by row", variadic=6, same_unit=True,
+            examples=("max(o.area_ha, 0 ha)",)),
+    Builtin("abs", SCALAR, (Arg("x", NUMERIC),), _same_type, _abs_vec, _abs_scalar,
+            lambda a, w: f"the absolute value of {a[0]}", "absolute value", examples=("abs(o.change_pct)",)),
+    Builtin("round", SCALAR, (Arg("x", NUMERIC), Arg("decimals", ("integer",), literal=True)), _round_type,
+            _round_vec, _round_scalar,
+            lambda a, w: f"{a[0]} rounded to {a[1] if len(a) > 1 else '0'} decimals",
+            "round to N decimals (default 0)", optional=1, examples=("round(o.area_ha, 1)",)),
+    Builtin("coalesce", SCALAR, (Arg("value", ("any",)), Arg("fallback", ("any",))), _unify_type,
+            _coalesce_vec, _coalesce_scalar, lambda a, w: f"the first present of {', '.join(a)}",
+            "the first argument that is present", variadic=6, same_unit=True,
+            examples=("coalesce(o.planned_area_ha, o.area_ha)",)),
+    Builtin("year", SCALAR, (Arg("date", ("date",)),), _year_type, _year_vec, _year_scalar,
+            lambda a, w: f"the year of {a[0]}", "the year of a date", examples=("year(o.completion)",)),
+    Builtin("date", SCALAR, (Arg("text", ("text",), literal=True),), _date_type, _date_vec, _date_scalar,
+            lambda a, w: f"the date {a[0]}", "a date from an ISO text literal: date(\"2030-12-31\")",
+            examples=("date(\"2030-12-31\")",)),
+)
+
+BUILTINS: dict[str, tuple[Builtin, ...]] = {}
+for _b in _ENTRIES:
+    BUILTINS[_b.name] = (*BUILTINS.get(_b.name, ()), _b)
+
+AGGREGATES = frozenset(b.name for b in _ENTRIES if b.kind == AGGREGATE)
+
+
+def entries() -> tuple[Builtin, ...]:
+    """Every entry, in declaration order."""
+    return _ENTRIES
+
+
+def resolve(name: str, nargs: int) -> Builtin | None:
+    """The entry ``name(…)`` with ``nargs`` arguments calls, or None when the name is unknown.
+
+    >>> resolve("min", 1).kind, resolve("min", 2).kind
+    ('aggregate', 'scalar')
+    """
+    options = BUILTINS.get(name)
+    if not options:
+        return None
+    for b in options:
+        if b.min_args <= nargs <= b.max_args:
+            return b
+    return options[0]
+
+
+def arity(name: str) -> str:
+    """How many arguments ``name`` takes, for a message."""
+    spans = []
+    for b in BUILTINS[name]:
+        spans.append(str(b.min_args) if b.min_args == b.max_args else f"{b.min_args} to {b.max_args}")
+    return " or ".join(spans)
+
+
+def apply(b: Builtin, values: Sequence[Any]) -> Any:
+    """Call a scalar built-in on evaluated arguments: vectorised when any is a Series."""
+    if any(rt.is_series(v) for v in values):
+        return b.vector(*values)
+    return b.scalar(*values)
+

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .compile import Compiler, Env
 from .compile import runtime as rt
+from .compile.compiler import Compiler, Env
 from .diagnostics import WARNING, Diagnostic, Span
 from .model import Rule, Standard
 from .plan import Plan

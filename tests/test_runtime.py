@@ -1,7 +1,13 @@
 import pandas as pd
 import pytest
 
+from engine import builtins as B
 from engine.compile import runtime as rt
+
+
+def agg(name, values, where, keys, **kw):
+    """The registry's vectorised aggregate ``name`` over the rows."""
+    return rt.aggregate(B.resolve(name, 1).vector, values, where, keys, **kw)
 
 
 def s(*values, dtype=None):
@@ -30,44 +36,44 @@ def test_scalar_arithmetic_and_division_by_zero():
 
 @pytest.mark.parametrize("func,want", [("sum", 6.0), ("mean", 2.0), ("min", 1.0), ("max", 3.0), ("count", 3)])
 def test_aggregates_without_nulls(func, want):
-    assert rt.aggregate(func, s(1.0, 2.0, 3.0), None, None) == want
+    assert agg(func, s(1.0, 2.0, 3.0), None, None) == want
 
 
 def test_aggregate_over_a_null_is_null_unless_filtered_out():
     v = s(1.0, None, 3.0)
-    assert rt.aggregate("sum", v, None, None) is None
+    assert agg("sum", v, None, None) is None
     keep = s(True, False, True, dtype="boolean")
-    assert rt.aggregate("sum", v, keep, None) == 4.0
+    assert agg("sum", v, keep, None) == 4.0
 
 
 def test_unknown_filter_makes_the_aggregate_unknown():
     v = s(1.0, 2.0)
-    assert rt.aggregate("count", v, s(True, None, dtype="boolean"), None) is None
+    assert agg("count", v, s(True, None, dtype="boolean"), None) is None
 
 
 def test_membership_mask_limits_the_rows():
     v = s(1.0, None, 3.0)
     member = s(True, False, True, dtype="boolean")
-    assert rt.aggregate("sum", v, None, None, member=member) == 4.0
+    assert agg("sum", v, None, None, member=member) == 4.0
     where = s(True, True, False, dtype="boolean")
-    assert rt.aggregate("share", None, where, None, member=member, index=v.index) == 50.0
-    assert rt.aggregate("count", None, None, None, member=s(True, None, False, dtype="boolean"), index=v.index) is None
+    assert agg("share", None, where, None, member=member, index=v.index) == 50.0
+    assert agg("count", None, None, None, member=s(True, None, False, dtype="boolean"), index=v.index) is None
 
 
 def test_share_and_any_all():
     cond = s(True, False, True, True, dtype="boolean")
-    assert rt.aggregate("share", cond, None, None) == 75.0
-    assert rt.aggregate("any", s(False, None, dtype="boolean"), None, None) is None
-    assert rt.aggregate("any", s(True, None, dtype="boolean"), None, None) is True
-    assert rt.aggregate("all", s(False, None, dtype="boolean"), None, None) is False
+    assert agg("share", cond, None, None) == 75.0
+    assert agg("any", s(False, None, dtype="boolean"), None, None) is None
+    assert agg("any", s(True, None, dtype="boolean"), None, None) is True
+    assert agg("all", s(False, None, dtype="boolean"), None, None) is False
 
 
 def test_grouped_aggregates_mask_groups_with_nulls():
     v = s(1.0, 2.0, None, 4.0)
     keys = s("a", "a", "b", "b")
-    out = rt.aggregate("sum", v, None, keys)
+    out = agg("sum", v, None, keys)
     assert out["a"] == 3.0 and pd.isna(out["b"])
-    counts = rt.aggregate("count", v, None, keys)
+    counts = agg("count", v, None, keys)
     assert counts.tolist() == [2, 2]
 
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .. import builtins as B
 from ..model import Rule, Standard
 from ..syntax import ast
 from . import printer as P
@@ -15,7 +16,6 @@ from . import printer as P
 _CMP = {">=": "is at least", "<=": "is at most", ">": "is more than", "<": "is less than", "==": "is",
         "!=": "is not"}
 _STRENGTH = {"shall": "it shall hold that", "should": "it should hold that", "may": "it may hold that"}
-_AGG = {"sum": "the total", "mean": "the mean", "min": "the smallest", "max": "the largest"}
 
 
 def _code(text: str) -> str:
@@ -62,21 +62,20 @@ def _group(node, op: str, std) -> str:
 
 
 def _call(node: ast.Call, std) -> str:
-    f, args = node.func, node.args
+    """A call read aloud with its built-in's words; a lookup stays code."""
+    b = B.resolve(node.func, len(node.args)) if std is None or node.func not in std.lookups else None
+    if b is None:
+        return _code(P.expr(node))
     where = f" where {condition(node.where, std)}" if node.where is not None else ""
-    if f in _AGG and len(args) == 1:
-        arg = args[0]
-        if isinstance(arg, ast.Attr):
-            return f"{_AGG[f]} {_code(arg.attr)} of {_code(arg.obj)}{where}"
-        return f"{_AGG[f]} of {_code(P.expr(arg))}{where}"
-    if f == "count":
-        return f"the number of {_code(P.expr(args[0]))}{where}"
-    if f == "share":
-        return f"the share of {_code(P.expr(args[0]))}{where}"
-    if f in ("any", "all"):
-        head = "for some row" if f == "any" else "for every row"
-        return f"{head} {condition(args[0], std)}{where}"
-    return _code(P.expr(node))
+    args = []
+    for a, i in zip(node.args, range(len(node.args))):
+        if "bool" in b.param(i).kinds and "any" not in b.param(i).kinds:
+            args.append(condition(a, std))
+        elif b.kind == B.AGGREGATE and isinstance(a, ast.Attr):
+            args.append(f"{_code(a.attr)} of {_code(a.obj)}")
+        else:
+            args.append(_code(P.expr(a)))
+    return b.words(args, where)
 
 
 def rule_in_words(std: Standard, rule: Rule) -> str:

@@ -8,11 +8,10 @@ conversions and choose vectorised operations.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
+from .. import builtins as B
 from .. import units as U
-from ..builtins import AGGREGATES, BUILTINS
 from ..diagnostics import Diagnostic, did_you_mean
 from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, ROWSET, TEXT, Type
 from ..syntax import ast
@@ -41,6 +40,17 @@ class Scope:
 
 
 _BAD = Info(Type("error"))
+
+
+def _literal(node) -> bool:
+    return isinstance(node, (ast.Num, ast.Str, ast.Bool)) or (isinstance(node, ast.Neg) and _literal(node.operand))
+
+
+def _literal_value(node):
+    if isinstance(node, ast.Neg):
+        inner = _literal_value(node.operand)
+        return -inner if isinstance(inner, float | int) else None
+    return node.value if isinstance(node, (ast.Num, ast.Str, ast.Bool)) else None
 
 
 def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
@@ -357,21 +367,18 @@ class Typer:
         f = node.func
         if f in self.ns.lookups:
             return self._lookup_call(node, scope)
-        b = BUILTINS.get(f)
+        b = B.resolve(f, len(node.args))
         if b is None:
             return self.err("unknown-function", f"unknown function or lookup `{f}`", node.span,
-                            did_you_mean(f, [*BUILTINS, *self.ns.lookups]))
-        if f in ("min", "max") and len(node.args) >= 2:
-            return self._elementwise_extreme(node, scope)
+                            did_you_mean(f, [*B.BUILTINS, *self.ns.lookups]))
         if not b.min_args <= len(node.args) <= b.max_args:
-            n = b.min_args if b.min_args == b.max_args else f"{b.min_args} to {b.max_args}"
-            return self.err("wrong-arity", f"`{f}` takes {n} argument(s), not {len(node.args)}", node.span)
-        if node.where is not None and f not in AGGREGATES:
+            return self.err("wrong-arity", f"`{f}` takes {B.arity(f)} argument(s), not {len(node.args)}", node.span)
+        if node.where is not None and b.kind != B.AGGREGATE:
             return self.err("type-mismatch", f"`where` filters the rows of an aggregate; `{f}` is not one",
                             node.where.span)
-        if f in AGGREGATES:
-            return self._aggregate(node, scope)
-        return self._scalar_call(node, scope)
+        if b.kind == B.AGGREGATE:
+            return self._aggregate(node, scope, b)
+        return self._scalar_call(node, scope, b)
 
     def _lookup_call(self, node, scope):
         lk = self.lookup_types[node.func]
@@ -386,30 +393,42 @@ class Typer:
                             f"not {a.type.describe()}", node.args[0].span)
         return Info(lk[1], a.shape, a.rowset, a.refs)
 
-    def _elementwise_extreme(self, node, scope):
-        infos = [self.expr(a, scope) for a in node.args]
-        if _BAD in infos:
-            return _BAD
-        first = infos[0]
-        for a, i in zip(node.args[1:], infos[1:]):
-            if not self.comparable(node, "<", first, i, node.args[0], a):
-                return _BAD
-        shape = self.combine(node, *infos)
-        unit = next((i.type.unit for i in infos if i.type.unit is not None), None)
-        return _BAD if shape is None else Info(Type(first.type.kind, unit, first.type.values), shape[0],
-                                                shape[1], self._refs(*infos))
+    def _builtin_type(self, b, node: ast.Call, infos: list[Info]) -> Type | None:
+        """The entry's typing rule on checked arguments; None after a diagnostic."""
+        for i, (arg, info) in enumerate(zip(node.args, infos)):
+            p = b.param(i)
+            wrong = p.accepts(info.type)
+            if wrong is not None:
+                self.err("type-mismatch", f"`{b.name}` takes {wrong} as its {p.name}, not {info.type.describe()}",
+                         arg.span, f"{b.signature}: {b.doc}")
+                return None
+            if p.literal and not _literal(arg):
+                self.err("type-mismatch", f"the {p.name} of `{b.name}` is written as a literal", arg.span,
+                         f"e.g. {b.examples[0]}" if b.examples else None)
+                return None
 
-    def _aggregate(self, node: ast.Call, scope: Scope):
+        def same(i: int, j: int) -> bool:
+            return self.comparable(node, "==", infos[i], infos[j], node.args[i], node.args[j])
+
+        call = B.Call(b.name, [i.type for i in infos], [_literal_value(a) for a in node.args],
+                      node.where is not None, same)
+        try:
+            return b.result(call)
+        except B.Refusal as r:
+            if r.code:
+                span = node.args[r.arg].span if r.arg is not None and r.arg < len(node.args) else node.span
+                self.err(r.code, r.message, span, r.hint)
+            return None
+
+    def _aggregate(self, node: ast.Call, scope: Scope, b):
         f = node.func
         a = self.expr(node.args[0], scope)
         if a is _BAD:
             return _BAD
         if a.type.kind == ROWSET:
-            if f not in ("count", "share"):
+            if "rowset" not in b.params[0].kinds:
                 return self.err("aggregate-over-scalar", f"`{f}` needs a column, e.g. {f}({a.rowset}.column)",
                                 node.args[0].span)
-            if f == "share" and node.where is None:
-                return self.err("type-mismatch", f"share of what? write share({a.rowset} where ...)", node.span)
             rowset = a.rowset
         elif a.shape == ELEM:
             rowset = a.rowset
@@ -446,27 +465,9 @@ class Typer:
                 return self.err("scope-mismatch", f"the `where` of this {f} must test rows of `{rowset}`",
                                 node.where.span, f"write `{rowset}.column` in the filter")
             refs |= w.refs
-        t = a.type
-        if f in ("sum", "mean"):
-            if not t.numeric:
-                return self.err("type-mismatch", f"`{f}` needs numbers, not {t.describe()}", node.args[0].span)
-            result = Type(NUMBER if f == "mean" else t.kind, t.unit)
-        elif f in ("min", "max"):
-            if not (t.numeric or t.kind == DATE):
-                return self.err("type-mismatch", f"`{f}` needs numbers or dates, not {t.describe()}",
-                                node.args[0].span)
-            result = t
-        elif f == "count":
-            result = Type(INTEGER, U.DIMENSIONLESS)
-        elif f == "share":
-            if t.kind not in (BOOL, ROWSET):
-                return self.err("type-mismatch", "`share` needs a condition or a rowset with `where`",
-                                node.args[0].span)
-            result = Type(NUMBER, U.parse_unit("%"))
-        else:  # any / all
-            if t.kind != BOOL:
-                return self.err("type-mismatch", f"`{f}` needs a condition, not {t.describe()}", node.args[0].span)
-            result = Type(BOOL)
+        result = self._builtin_type(b, node, [a])
+        if result is None:
+            return _BAD
         if join is not None:
             return Info(result, ROW, None, refs, join=join)
         shape = GROUP if scope.kind == GROUP and rowset == scope.var else SCALAR
@@ -497,43 +498,17 @@ class Typer:
                     return elem_side, row_side, tuple(p for p in parts if p is not c)
         return None
 
-    def _scalar_call(self, node: ast.Call, scope):
-        f = node.func
-        if f == "date":
-            arg = node.args[0]
-            if not isinstance(arg, ast.Str):
-                return self.err("type-mismatch", "date() takes a literal such as \"2030-12-31\"", arg.span)
-            try:
-                dt.date.fromisoformat(arg.value)
-            except ValueError:
-                return self.err("type-mismatch", f"`{arg.value}` is not a date (YYYY-MM-DD)", arg.span)
-            self.expr(arg, scope)
-            return Info(Type(DATE))
+    def _scalar_call(self, node: ast.Call, scope, b):
         infos = [self.expr(a, scope) for a in node.args]
         if _BAD in infos:
             return _BAD
         shape = self.combine(node, *infos)
         if shape is None:
             return _BAD
-        first = infos[0]
-        refs = self._refs(*infos)
-        if f in ("abs", "round"):
-            if not first.type.numeric:
-                return self.err("type-mismatch", f"`{f}` needs a number, not {first.type.describe()}", node.span)
-            whole = len(infos) < 2 or (isinstance(node.args[1], ast.Num) and infos[1].type.kind == INTEGER)
-            if f == "round" and not whole:
-                return self.err("type-mismatch", "round(x, N) takes a whole number of decimals", node.args[1].span)
-            return Info(first.type, shape[0], shape[1], refs)
-        if f == "year":
-            if first.type.kind != DATE:
-                return self.err("type-mismatch", f"`year` needs a date, not {first.type.describe()}", node.span)
-            return Info(Type(INTEGER, U.DIMENSIONLESS), shape[0], shape[1], refs)
-        if f == "coalesce":
-            for a, i in zip(node.args[1:], infos[1:]):
-                if not self.comparable(node, "==", first, i, node.args[0], a):
-                    return _BAD
-            return Info(first.type, shape[0], shape[1], refs)
-        raise AssertionError(f)  # pragma: no cover - every builtin is handled above
+        result = self._builtin_type(b, node, infos)
+        if result is None:
+            return _BAD
+        return Info(result, shape[0], shape[1], self._refs(*infos))
 
     def top_let(self, name: str) -> Info:
         if name in self._let_types:

@@ -1,5 +1,1 @@
-"""AST → vectorised pandas closures, and the runtime they call."""
-
-from .compiler import Compiler, Env
-
-__all__ = ["Compiler", "Env"]
+"""AST → vectorised pandas closures (:mod:`.compiler`), and the runtime they call (:mod:`.runtime`)."""

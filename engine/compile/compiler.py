@@ -8,13 +8,13 @@ factors here, so evaluation never looks at units.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import builtins as B
 from .. import units as U
 from ..check.types import GROUP, Info
 from ..model import ROWSET, Standard
@@ -194,38 +194,33 @@ class Compiler:
             a = self.expr(node.args[0])
             entries, default = lk.entries, lk.default
             return lambda env: rt.lookup(a(env), entries, default)
-        if f in ("min", "max") and len(node.args) >= 2:
-            unit = self.type_of(node).type.unit
-            fns = [self._converted(a, unit) for a in node.args]
-            return lambda env: rt.extreme(f, *(g(env) for g in fns))
-        if f in ("sum", "mean", "min", "max", "count", "share", "any", "all"):
-            return self._aggregate(node)
-        if f == "date":
-            v = pd.Timestamp(dt.date.fromisoformat(node.args[0].value))
-            return lambda env: v
-        fns = [self.expr(a) for a in node.args]
-        if f == "abs":
-            return lambda env: rt.abs_(fns[0](env))
-        if f == "round":
-            digits = int(node.args[1].value) if len(node.args) > 1 else 0
-            return lambda env: rt.round_(fns[0](env), digits)
-        if f == "year":
-            return lambda env: rt.year(fns[0](env))
-        if f == "coalesce":
-            unit = self.type_of(node).type.unit
-            fns = [self._converted(a, unit) for a in node.args]
-            return lambda env: rt.coalesce(*(g(env) for g in fns))
-        raise AssertionError(f)  # pragma: no cover - the checker admits only the names above
+        b = B.resolve(f, len(node.args))
+        if b.kind == B.AGGREGATE:
+            return self._aggregate(node, b)
+        unit = self.type_of(node).type.unit if b.same_unit else None
+        fns = [self._argument(a, unit) for a in node.args]
+        if len(fns) == 1:
+            one = fns[0]
+            return lambda env: B.apply(b, (one(env),))
+        return lambda env: B.apply(b, [g(env) for g in fns])
+
+    def _argument(self, node, unit) -> Fn:
+        """An argument of a built-in: a value (in ``unit`` when given), or a table or category."""
+        info = self.type_of(node)
+        if info.type.kind == ROWSET:
+            rowset = info.rowset
+            return lambda env: rt.RowsetValue(rowset, env.ctx.table_frame(rowset), env.ctx.mask(rowset))
+        return self._converted(node, unit) if unit is not None else self.expr(node)
 
     def _converted(self, node, unit) -> Fn:
         fn = self.expr(node)
         factor = self._factor(node, unit)
         return fn if factor == 1.0 else (lambda env: rt.scale(fn(env), factor))
 
-    def _aggregate(self, node: ast.Call):
+    def _aggregate(self, node: ast.Call, b):
         if self.type_of(node).join is not None:
-            return self._join_aggregate(node)
-        func = node.func
+            return self._join_aggregate(node, b)
+        func = b.vector
         arg = node.args[0]
         arg_info = self.type_of(arg)
         grouped = self.type_of(node).shape == GROUP
@@ -255,10 +250,11 @@ class Compiler:
 
         return run
 
-    def _join_aggregate(self, node: ast.Call):
+    def _join_aggregate(self, node: ast.Call, b):
         """An aggregate over another table's rows that match the current row: one grouped aggregate
         by the join key (cached for the evaluation), then a lookup of each row's key."""
-        func = node.func
+        func = b.vector
+        name = b.name
         info = self.type_of(node)
         elem_key, row_key, rest = info.join
         arg_info = self.type_of(node.args[0])
@@ -267,8 +263,9 @@ class Compiler:
         key_fn = self.expr(elem_key)
         row_fn = self._converted(row_key, self.type_of(elem_key).type.unit)  # both keys in one unit
         rest_fns = [self.expr(c) for c in rest]
-        empty = {"count": 0.0, "sum": 0.0, "any": False, "all": True}.get(func)
+        empty = b.scalar([], None)  # the value over no matching rows
         cache_key = ("join", id(node))
+        boolean = info.type.kind == "bool"
 
         def grouped(env: Env):
             ctx = env.ctx
@@ -310,10 +307,10 @@ class Compiler:
             table = np.append(per_code, np.array([fill], dtype=object))  # position -1: no matching rows
             result = pd.Series(table[pos], index=rowkeys.index)
             if unknown_keys:
-                keep = result == (func == "any") if func in ("any", "all") else pd.Series(False, index=result.index)
+                keep = result == (name == "any") if boolean else pd.Series(False, index=result.index)
                 result[~keep.fillna(False).astype(bool)] = None
             result[rowkeys.isna().to_numpy()] = None
-            if func in ("any", "all"):
+            if boolean:
                 return result.astype("boolean")
             return pd.to_numeric(result, errors="coerce").astype("float64")
 

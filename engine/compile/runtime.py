@@ -173,48 +173,6 @@ def present(a, want: bool):
     return (not is_null(a)) == want
 
 
-def coalesce(*values):
-    out = values[0]
-    for v in values[1:]:
-        if is_series(out):
-            if is_series(v):
-                out = out.combine_first(v)
-            elif not is_null(v):
-                out = out.fillna(v)
-        elif is_null(out):
-            out = v
-    return out
-
-
-def extreme(which: str, *values):
-    series = [v for v in values if is_series(v)]
-    if not series:
-        if any(is_null(v) for v in values):
-            return None
-        return min(values) if which == "min" else max(values)
-    frame = pd.concat([v if is_series(v) else pd.Series(v, index=series[0].index) for v in values], axis=1)
-    out = frame.min(axis=1) if which == "min" else frame.max(axis=1)
-    return out.mask(frame.isna().any(axis=1))
-
-
-def round_(x, digits: int = 0):
-    if is_series(x):
-        return x.round(digits)
-    return None if is_null(x) else round(x, digits)
-
-
-def abs_(x):
-    if is_series(x):
-        return x.abs()
-    return None if is_null(x) else abs(x)
-
-
-def year(x):
-    if is_series(x):
-        return x.dt.year.astype("float64")
-    return None if is_null(x) else float(x.year)
-
-
 def lookup(x, table: dict, default):
     if not is_series(x):
         if is_null(x):
@@ -240,35 +198,84 @@ def lookup(x, table: dict, default):
 # ---- aggregates ------------------------------------------------------------
 
 
-def _reduce(series: pd.Series, keys, how: str):
-    if keys is None:
-        return getattr(series, how)()
-    return getattr(series.groupby(keys, observed=True, sort=True), how)()
+class RowsetValue:
+    """A table or category passed to a built-in as an argument: the table's rows and which belong."""
+
+    __slots__ = ("frame", "member", "name")
+
+    def __init__(self, name: str, frame: pd.DataFrame, member):
+        self.name, self.frame, self.member = name, frame, member
+
+    def rows(self) -> pd.DataFrame:
+        """The rows known to belong (unknown membership counts as not belonging)."""
+        if self.member is None:
+            return self.frame
+        return self.frame[self.member.fillna(False).astype(bool).to_numpy()]
 
 
-def _finish(value, null, keys):
-    """Scalar: None when null; grouped: the Series with nulls masked."""
-    if keys is None:
-        if null or is_null(value):
-            return None
-        return value.item() if hasattr(value, "item") else value
-    return value.mask(null) if null.any() else value
+class Rows:
+    """The element rows one aggregate reads, what it includes, and their groups.
+
+    ``values`` is aligned with the element rows (None for ``count``/``share`` of rows); ``inc``
+    says which rows the aggregate includes (None: all); ``unknown`` which rows' inclusion is
+    unknown; ``member`` which rows belong to the category aggregated; ``keys`` the group of each row
+    (None for one plan-level value).
+    """
+
+    __slots__ = ("values", "inc", "unknown", "member", "keys", "index")
+
+    def __init__(self, values, inc, unknown, member, keys, index):
+        self.values, self.inc, self.unknown, self.member, self.keys, self.index = (
+            values, inc, unknown, member, keys, index)
+
+    def reduce(self, series: pd.Series, how: str):
+        if self.keys is None:
+            return getattr(series, how)()
+        return getattr(series.groupby(self.keys, observed=True, sort=True), how)()
+
+    def count(self, mask):
+        """Rows where ``mask`` holds (all rows when None), per group or in total."""
+        if mask is None:
+            return len(self.index) if self.keys is None else self.reduce(pd.Series(1, index=self.index), "sum")
+        return self.reduce(mask, "sum")
+
+    def masked(self) -> pd.Series:
+        """The values of included rows; others missing."""
+        values, inc = self.values, self.inc
+        if inc is None:
+            return values
+        if values.dtype == "float64":
+            return pd.Series(np.where(inc.to_numpy(), values.to_numpy(), np.nan), index=values.index)
+        return values.where(inc)
+
+    def missing(self) -> pd.Series:
+        """Included rows whose value is missing."""
+        return self.values.isna() if self.inc is None else (self.values.isna() & self.inc)
+
+    def nulls(self, extra=None):
+        """Whether the result is unknown: some row's inclusion is unknown, or ``extra`` holds somewhere."""
+        parts = [p for p in (self.unknown, extra) if p is not None]
+        if not parts:
+            return False if self.keys is None else self.reduce(pd.Series(False, index=self.index), "any")
+        flag = parts[0] if len(parts) == 1 else parts[0] | parts[1]
+        return bool(flag.any()) if self.keys is None else self.reduce(flag, "any")
+
+    def finish(self, value, null):
+        """Scalar: None when null; grouped: the Series with nulls masked."""
+        if self.keys is None:
+            if null or is_null(value):
+                return None
+            return value.item() if hasattr(value, "item") else value
+        return value.mask(null) if null.any() else value
 
 
-def _count(mask, keys, index):
-    if mask is None:
-        return len(index) if keys is None else _reduce(pd.Series(1, index=index), keys, "sum")
-    return _reduce(mask, keys, "sum")
+def aggregate(reducer, values, where, keys, member=None, index=None):
+    """One aggregate over element rows: ``reducer`` (a built-in's vectorised implementation) applied
+    to the rows included.
 
-
-def aggregate(func: str, values, where, keys, member=None, index=None):
-    """One aggregate over element rows.
-
-    ``values`` is aligned with the element rows (None for ``count``/``share``
-    of rows); ``where`` is the filter (nullable bool Series, scalar or None);
-    ``member`` says which rows belong to the category aggregated (None: all);
-    ``keys`` is the group of each row (None for one plan-level value). A row
-    whose membership or filter is unknown makes the aggregate unknown.
+    ``where`` is the filter (nullable bool Series, scalar or None); ``member`` says which rows belong
+    to the category aggregated (None: all). A row whose membership or filter is unknown makes the
+    aggregate unknown (unless the reducer is decided without it, as ``any`` by a true row).
     """
     index = values.index if is_series(values) else index
     if where is not None and not is_series(where):
@@ -276,51 +283,4 @@ def aggregate(func: str, values, where, keys, member=None, index=None):
     include = where if member is None else (member if where is None else and_(member, where))
     inc = None if include is None else include.fillna(False).astype(bool)
     unknown = None if include is None else include.isna()
-
-    def nulls(extra=None):
-        parts = [p for p in (unknown, extra) if p is not None]
-        if not parts:
-            return False if keys is None else _reduce(pd.Series(False, index=index), keys, "any")
-        flag = parts[0] if len(parts) == 1 else parts[0] | parts[1]
-        return bool(flag.any()) if keys is None else _reduce(flag, keys, "any")
-
-    if func == "count":
-        return _finish(_count(inc, keys, index), nulls(), keys)
-    if func == "share":
-        if values is None:  # share(rowset where ...): members meeting the filter
-            num = _count(inc, keys, index)
-            den = _count(None if member is None else member.fillna(False).astype(bool), keys, index)
-            null = nulls(None if member is None else member.isna())  # unknown members change the denominator
-        else:  # share(condition [where ...])
-            b = to_bool(values)
-            cond = b.fillna(False).astype(bool)
-            num = _reduce(cond if inc is None else cond & inc, keys, "sum")
-            den = _count(inc, keys, index)
-            null = nulls(b.isna() if inc is None else (b.isna() & inc))
-        if keys is None:
-            return None if null or den == 0 else 100.0 * float(num) / float(den)
-        out = 100.0 * num.astype("float64") / den.astype("float64").where(den > 0)
-        return _finish(out, null, keys)
-    if inc is None:
-        v = values
-    elif values.dtype == "float64":
-        v = pd.Series(np.where(inc.to_numpy(), values.to_numpy(), np.nan), index=values.index)
-    else:
-        v = values.where(inc)
-    missing = values.isna() if inc is None else (values.isna() & inc)
-    if func in ("any", "all"):
-        b = to_bool(values)
-        hit = (b.fillna(False) if func == "any" else ~b.fillna(True)).astype(bool)
-        if inc is not None:
-            hit = hit & inc
-        found = _reduce(hit, keys, "any")
-        null = nulls(missing)
-        if keys is None:
-            if found:
-                return func == "any"
-            return None if null else func == "all"
-        out = (found if func == "any" else ~found).astype("boolean")
-        return out.mask(null & ~found)
-    if func in ("sum", "mean", "min", "max"):
-        return _finish(_reduce(v, keys, func), nulls(missing), keys)
-    raise KeyError(func)  # pragma: no cover - the checker admits only the names above
+    return reducer(Rows(values, inc, unknown, member, keys, index))
