@@ -14,6 +14,8 @@ from .syntax import ast
 from .units import Unit
 
 NUMBER, INTEGER, TEXT, BOOL, DATE, ENUM = "number", "integer", "text", "bool", "date", "enum"
+GEOMETRY = "geometry"
+GEOMETRY_KINDS = ("point", "line", "polygon")  # each includes its multi-part shapes
 ROWSET = "rowset"
 
 
@@ -23,7 +25,7 @@ class Type:
 
     kind: str
     unit: Unit | None = None
-    values: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # an enum's values in order; a geometry's kind (point, line, polygon)
 
     @property
     def numeric(self) -> bool:
@@ -32,6 +34,8 @@ class Type:
     def describe(self) -> str:
         if self.kind == ENUM:
             return f"enum({', '.join(self.values)})"
+        if self.kind == GEOMETRY:
+            return f"geometry {self.values[0]}"
         if self.numeric and self.unit is not None and self.unit.name:
             return f"{self.kind} [{self.unit.name}]"
         return self.kind

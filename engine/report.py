@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import shapely
+
 from .model import Standard
-from .plan import Plan
+from .plan import Plan, geo
 from .resources import version
 from .results import RuleResult, outcome_counts, scores, verdict
 
@@ -47,6 +49,7 @@ def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
 
 def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_file: str | None = None) -> dict:
     """The report dict for one evaluation."""
+    shapes = _shapes(std, plan, results) if plan.layers else {}
     rules = []
     for r in results:
         d = {"id": r.rule_id, **{k: v for k, v in asdict(r).items() if k != "rule_id"}}
@@ -56,6 +59,8 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
             fd["location"] = _location(plan, f.table, f.row)
             del fd["row"]
             fd["row"] = f.row
+            if f.table in plan.layers:
+                fd["geometry"] = shapes.get(id(f))
             findings.append(fd)
         d["findings"] = findings
         if r.scope == "plan":
@@ -86,7 +91,37 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         },
         "waivers_file": waivers_file,
         "rules": rules,
+        **({"spatial": _spatial(plan)} if plan.spatial is not None else {}),
     }
+
+
+def _spatial(plan: Plan) -> dict:
+    """The working CRS, each layer (with a simplified outline for maps) and the repairs made."""
+    outlines = {name: geo.outline(lay) for name, lay in plan.layers.items()}
+    return {**plan.spatial, "layers": [{**d, "outline": outlines[d["table"]]} for d in plan.spatial["layers"]]}
+
+
+def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, dict | None]:
+    """The GeoJSON shape of every finding on a layer: its row's, or the union of its group's rows."""
+    wanted: dict[str, list] = {}
+    for r in results:
+        rule = std.rule(r.rule_id)
+        by = rule.node.for_each.by if rule is not None and rule.node.for_each is not None else None
+        for f in r.findings:
+            lay = plan.layers.get(f.table)
+            if lay is None:
+                continue
+            if f.row is not None:
+                wanted.setdefault(f.table, []).append((id(f), lay.geometry.loc[f.row]))
+            elif by is not None and f.key is not None:
+                rows = plan.tables[f.table][by].astype(str) == str(f.key)
+                parts = lay.geometry[rows.to_numpy()].dropna().to_numpy(dtype=object)
+                wanted.setdefault(f.table, []).append((id(f), shapely.union_all(parts) if len(parts) else None))
+    out: dict[int, dict | None] = {}
+    for table, pairs in wanted.items():
+        shapes = geo.to_geojson([g for _, g in pairs], plan.layers[table].geometry.crs)
+        out.update(zip((k for k, _ in pairs), shapes))
+    return out
 
 
 def _rule_table(std: Standard, rule_id: str) -> str | None:

@@ -64,7 +64,10 @@ def constraint_value(v: float) -> str:
 
 
 def type_ref(t: ast.TypeRef, unit: str | None = None) -> str:
-    s = t.kind if t.kind != "enum" else f"enum({', '.join(name_or_string(v) for v in t.values)})"
+    if t.kind == "geometry":
+        s = f"geometry {t.values[0]}"
+    else:
+        s = t.kind if t.kind != "enum" else f"enum({', '.join(name_or_string(v) for v in t.values)})"
     return s + (f" [{unit}]" if unit else "")
 
 

@@ -13,6 +13,7 @@ from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
     BOOL,
     ENUM,
+    GEOMETRY,
     INTEGER,
     NUMBER,
     TEXT,
@@ -106,6 +107,16 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
                   did_you_mean(decl.key, cols))
         elif cols[decl.key].optional:
             t.err("bad-constraint", f"the key `{decl.key}` cannot be optional", cols[decl.key].span)
+        elif cols[decl.key].type.kind == GEOMETRY:
+            t.err("type-mismatch", f"the key `{decl.key}` cannot be a geometry", cols[decl.key].span,
+                  "key the table by an id column (a geodata layer offers `fid`, its feature number)")
+        shapes = [c for c in cols.values() if c.type.kind == GEOMETRY]
+        for extra in shapes[1:]:
+            t.err("type-mismatch", f"table `{name}` has a geometry column already (`{shapes[0].name}`)",
+                  extra.span, "a table is one layer with one geometry; declare another table for another layer")
+        for c in cols.values():
+            if c.type.kind == GEOMETRY and c.references is not None:
+                t.err("type-mismatch", f"`{c.name}` is a geometry; it cannot hold keys of `{c.references}`", c.span)
         tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
     for table in tables.values():  # references name declared tables, with a key of a matching type
@@ -124,6 +135,9 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     fields = {}
     for name, decl in ns.fields.items():
         typ = t.decl_type(decl.type, decl.unit, decl.span)
+        if typ.kind == GEOMETRY:
+            t.err("type-mismatch", f"field `{name}` cannot be a geometry", decl.type.span,
+                  "geometries are columns of a table read from a layer")
         fields[name] = Field(name, typ, decl.path or name, decl.optional, _check_constraints(t, decl, typ),
                              decl.doc, decl.span)
         t.field_types[name] = typ
@@ -154,6 +168,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         val_t = t.decl_type(decl.value_type, decl.unit, decl.span)
         if key_t.kind not in (TEXT, ENUM, INTEGER):
             t.err("type-mismatch", "lookup keys are text, enum or integer", decl.key_type.span)
+        if val_t.kind == GEOMETRY:
+            t.err("type-mismatch", "lookup values are numbers, text, bools or dates", decl.value_type.span)
         entries = {}
         for key, lit in decl.entries:
             if key in entries:

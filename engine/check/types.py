@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .. import builtins as B
 from .. import units as U
 from ..diagnostics import Diagnostic, did_you_mean
-from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, ROWSET, TEXT, Type
+from ..model import BOOL, DATE, ENUM, GEOMETRY, GEOMETRY_KINDS, INTEGER, NUMBER, ROWSET, TEXT, Type
 from ..syntax import ast
 from .names import Namespace
 
@@ -96,6 +96,16 @@ class Typer:
             if dupes:
                 self.err("duplicate-id", f"enum value `{sorted(dupes)[0]}` is listed twice", ref.span)
             return Type(ENUM, values=ref.values)
+        if ref.kind == GEOMETRY:
+            kind = ref.values[0]
+            if kind not in GEOMETRY_KINDS:
+                self.err("type-mismatch", f"`geometry {kind}`: a geometry is a point, line or polygon", ref.span,
+                         did_you_mean(kind, GEOMETRY_KINDS) or "write `geometry point`, `geometry line` or "
+                         "`geometry polygon`")
+            if unit_text is not None:
+                self.err("type-mismatch", "a geometry has no unit", span,
+                         "its areas and lengths are in the working CRS's metres")
+            return Type(GEOMETRY, values=(kind,))
         if unit_text is not None and ref.kind not in (NUMBER, INTEGER):
             self.err("type-mismatch", f"a {ref.kind} has no unit", span, "units go on number and integer values")
         if ref.kind in (NUMBER, INTEGER):

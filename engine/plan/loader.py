@@ -21,6 +21,7 @@ import pandas as pd
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
 from ..resources import data_dir
+from . import geo
 from .schema import plan_schema
 from .tables import READERS, empty_table, read_table
 from .yamlread import line_of, read_document
@@ -46,6 +47,8 @@ class Plan:
     sha256: str
     standard_ref: str | None = None
     files: list[str] = field(default_factory=list)
+    layers: dict[str, geo.Layer] = field(default_factory=dict)  # tables read from geodata, by name
+    spatial: dict | None = None  # the working CRS and the layers, for the report
 
     def line(self, *path) -> int:
         return line_of(self.lines, path)
@@ -177,12 +180,14 @@ def _load(path: Path, std: Standard, display_root: str | None):
         return None, diags
     hasher = hashlib.sha256()
     hasher.update(b"plan\0" + raw)
-    tables, table_files, first_lines = {}, {}, {}
+    tables, table_files, first_lines, layers = {}, {}, {}, {}
+    repair = std.attrs.get("repair") == "make_valid"
     for name, table in std.tables.items():
         if table.optional and name not in data["tables"]:
             tables[name], table_files[name], first_lines[name] = empty_table(table), None, None
             continue
-        rel = data["tables"][name]
+        source = geo.Source.of(data["tables"][name])
+        rel = source.file
         target = (root / rel).resolve()
         line = line_of(lines, ("tables", name))
         if not target.is_relative_to(root):
@@ -194,15 +199,18 @@ def _load(path: Path, std: Standard, display_root: str | None):
                                     Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"))
             continue
         if not target.is_file():
-            taken = {str(v) for k, v in data["tables"].items() if k != name}
+            taken = {geo.Source.of(v).file for k, v in data["tables"].items() if k != name}
             near = [p.relative_to(root).as_posix() for p in root.rglob("*")
                     if p.suffix.lower() in READERS and p.is_file() and p.relative_to(root).as_posix() not in taken]
             diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
                                     hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
             continue
-        df, errs = read_table(target, show(target), table)
+        df, errs = read_table(target, show(target), table, source, repair, data.get("crs"))
         diags += errs
         if df is not None:
+            if "layer" in df.attrs:
+                layers[name] = df.attrs.pop("layer")
+                layers[name].file = target.relative_to(root).as_posix()
             tables[name] = df
             table_files[name] = target.relative_to(root).as_posix()
             first_lines[name] = 2 if target.suffix.lower() in (".csv", ".xlsx") else None
@@ -215,12 +223,19 @@ def _load(path: Path, std: Standard, display_root: str | None):
     diags = _check_references(std, tables, table_files, first_lines, show, root)
     if diags:
         return None, diags
+    spatial, diags = geo.finish(layers, std, data, pdisp, lambda path: line_of(lines, path))
+    if diags:
+        return None, diags
+    for name, lay in layers.items():
+        if lay.column is not None:
+            tables[name][lay.column] = lay.geometry
     fields = {name: _field_value(data, f.path, f.type.kind) for name, f in std.fields.items()}
     meta = data["plan"]
     return Plan(id=str(meta["id"]), title=str(meta["title"]), meta=dict(meta), root=str(plan_file.parent),
                 plan_file=plan_file.name, data=data, lines=lines, fields=fields, tables=tables,
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
-                standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)]), []
+                standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)],
+                layers=layers, spatial=spatial), []
 
 
 def _check_references(std: Standard, tables, table_files, first_lines, show, root) -> list[Diagnostic]:

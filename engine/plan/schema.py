@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, TEXT, Standard, Type
+from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, TEXT, Standard, Type
+from .geo import SOURCE_SCHEMA
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 
@@ -25,6 +26,10 @@ def value_schema(t: Type, constraints=(), doc: str | None = None, nullable: bool
         s["pattern"] = r"^\d{4}-\d{2}-\d{2}$"
     elif t.kind == ENUM:
         s["enum"] = [*t.values, None]
+    elif t.kind == GEOMETRY:
+        s["type"] = ["string", "null"]
+        s["x-geometry"] = t.values[0]
+        doc = f"{doc or ''} ({t.values[0]} as WKT in a table; the layer's own geometry in geodata)".strip()
     if not nullable and "type" in s:
         s["type"] = s["type"][0]
     if not nullable and "enum" in s:
@@ -67,11 +72,14 @@ def plan_schema(std: Standard) -> dict:
                 "type": "object",
                 "required": sorted(n for n, t in std.tables.items() if not t.optional),
                 "properties": {
-                    name: {"type": "string", "minLength": 1,
-                           "description": f"{t.title}: a CSV, Parquet, XLSX or JSON file in the package"}
+                    name: {**SOURCE_SCHEMA, "description": f"{t.title}: a CSV, Parquet, XLSX or JSON file in the "
+                           "package, or a layer (GeoPackage, GeoJSON, Shapefile, GeoParquet)"}
                     for name, t in std.tables.items()
                 },
             },
+            "crs": {"type": "string", "description": "the CRS of geodata files that state none, e.g. EPSG:4326"},
+            "working_crs": {"type": "string",
+                            "description": "the projected CRS in metres that areas and distances are measured in"},
         },
     }
     for f in std.fields.values():

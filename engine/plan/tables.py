@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
-from ..model import BOOL, DATE, ENUM, INTEGER, NUMBER, Table
+from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, Table
+from . import geo
 
-READERS = (".csv", ".parquet", ".xlsx", ".json")
+READERS = (".csv", ".parquet", ".xlsx", ".json", *geo.FORMATS)
 MAX_ROWS_SHOWN = 5
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -80,11 +81,19 @@ def _first_data_line(suffix: str) -> int | None:
     return 2 if suffix in (".csv", ".xlsx") else None
 
 
-def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+def read_table(path: Path, display: str, table: Table, source: geo.Source | None = None,
+               repair: bool = False, plan_crs=None) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """A table's typed columns; a layer's geometry travels as a :class:`geo.Layer` in ``frame.attrs["layer"]``."""
+    source = source or geo.Source(str(path))
     suffix = path.suffix.lower()
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
+    fmt = geo.format_of(path) if path.is_file() else None
     try:
-        if suffix == ".csv":
+        if fmt is not None:
+            df, _, display, problems = geo.read_layer(path, display, table, source, fmt)
+            if problems:
+                return None, problems
+        elif suffix == ".csv":
             df = _read_csv(path, display, table, text_cols)
             if isinstance(df, Diagnostic):
                 return None, [df]
@@ -124,6 +133,7 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
     except Exception as e:  # openpyxl and pyarrow raise their own types for corrupt files
         return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {type(e).__name__}: {e}",
                                  Span(display))]
+    layer_crs = df.attrs.get("crs")
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         if table.optional:
@@ -131,7 +141,56 @@ def read_table(path: Path, display: str, table: Table) -> tuple[pd.DataFrame | N
         return None, [Diagnostic("table-empty", f"table `{table.name}` has no rows", Span(display, 1),
                                  hint="a table needs at least one row (or the standard may declare it optional)")]
     df.index = pd.RangeIndex(1, len(df) + 1)
-    return _typed(df, display, table, _first_data_line(suffix))
+    first_line = None if fmt is not None else _first_data_line(suffix)
+    df, problems = _rename(df, source, display, first_line)
+    if problems:
+        return None, problems
+    shape = next((c for c in table.columns.values() if c.type.kind == GEOMETRY), None)
+    if fmt is None:
+        wkt = source.geometry or (shape.name if shape is not None and shape.name in df.columns else None)
+        if wkt is not None:
+            if wkt not in df.columns:
+                return None, [Diagnostic("missing-column", f"table `{table.name}` has no WKT column `{wkt}`",
+                                         Span(display, 1 if first_line else 0), hint=did_you_mean(wkt, df.columns))]
+            geoms, problems = geo.wkt_column(df, wkt, display, first_line)
+            if problems:
+                return None, problems
+            df[geo.LAYER] = geoms
+            fmt, layer_crs = "WKT column", None
+    if shape is not None and geo.LAYER not in df.columns and not shape.optional:
+        return None, [Diagnostic("missing-column", f"table `{table.name}` has no geometry (`{shape.name}`)",
+                                 Span(display, 1 if first_line else 0),
+                                 hint="give the table as a layer (GeoPackage, GeoJSON, Shapefile, GeoParquet) or "
+                                 f"add a `{shape.name}` column of WKT shapes")]
+    frame, problems = _typed(df, display, table, first_line)
+    if frame is None or geo.LAYER not in df.columns:
+        return frame, problems
+    crs = layer_crs if layer_crs is not None else (geo.parse_crs(source.crs or plan_crs) if (source.crs or plan_crs)
+                                                   else None)
+    geoms, repairs, problems = geo.check_geometry(df[geo.LAYER], frame[table.key], table.key, display,
+                                                  shape.type.values[0] if shape is not None else None,
+                                                  shape is not None and shape.optional, repair)
+    if problems:
+        return None, problems
+    frame.attrs["layer"] = geo.Layer(table.name, display, source.layer, fmt, crs, geoms,
+                                     shape.name if shape is not None else None, repairs)
+    return frame, []
+
+
+def _rename(df: pd.DataFrame, source: geo.Source, display: str, first_line: int | None):
+    """Declared names for the file's columns, as the plan's `columns:` map gives them."""
+    missing = [(k, v) for k, v in source.columns.items() if v not in df.columns]
+    if missing:
+        k, v = missing[0]
+        return df, [Diagnostic("missing-column", f"`columns: {k}: {v}`: the file has no column `{v}`",
+                               Span(display, 1 if first_line else 0),
+                               hint=did_you_mean(v, [c for c in df.columns if c != geo.LAYER])
+                               or f"its columns: {', '.join(str(c) for c in df.columns if c != geo.LAYER)}")]
+    if not source.columns:
+        return df, []
+    renamed = df.rename(columns={v: k for k, v in source.columns.items()})
+    renamed.attrs = df.attrs
+    return renamed, []
 
 
 def _where(display: str, first_line: int | None, row: int) -> Span:
@@ -154,6 +213,8 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
     diags: list[Diagnostic] = []
     out: dict[str, pd.Series] = {}
     for col in table.columns.values():
+        if col.type.kind == GEOMETRY:  # checked as a layer (see geo.check_geometry)
+            continue
         if col.name not in df.columns:
             if col.optional:
                 out[col.name] = _empty(col.type, df.index)

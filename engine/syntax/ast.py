@@ -185,7 +185,7 @@ class CategoryDecl:
 @dataclass(frozen=True)
 class TypeRef:
     span: Span
-    kind: str  # number integer text bool date enum
+    kind: str  # number integer text bool date enum geometry
     values: tuple[str, ...] = ()
 
 

@@ -341,6 +341,10 @@ class _ToAst(Transformer):
         values = tuple(_unquote(str(c)) if c.type == "STRING" else str(c) for c in children)
         return ast.TypeRef(self._span(meta), "enum", values)
 
+    @v_args(meta=True)
+    def geometry_type(self, meta, children):
+        return ast.TypeRef(self._span(meta), "geometry", (str(children[0]),))
+
     def unit(self, children):
         return str(children[0])
 

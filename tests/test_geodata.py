@@ -1,0 +1,328 @@
+"""Plans as GIS layers: every geodata format reads, CRSs are settled, bad geometry is located.
+
+Shapes are 100 m squares in British National Grid (EPSG:27700): each is 100 × 100 = 10,000 m².
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from engine import api
+from engine.cli import main
+from engine.plan import load_plan
+
+PACK = """standard g "Geodata" {{
+  version "1"
+  crs "{crs}"{extra}
+}}
+reference R "A reference"
+table parks "Parks" key fid {{
+  fid: integer
+  name: text
+  shape: geometry {kind}
+}}
+rule P-1 "Parks are named" {{
+  cite R "1"
+  for each p in parks
+  shall p.name is present
+}}
+"""
+X0, Y0 = 383_000.0, 396_000.0  # Trafford, in metres east and north of the grid's origin
+
+
+def _square(i: int, size: float = 100.0):
+    x = X0 + 200 * i
+    return shapely.box(x, Y0, x + size, Y0 + size)
+
+
+def _frame(n: int = 3, crs="EPSG:27700", names=None) -> gpd.GeoDataFrame:
+    names = names or ["Ash", None, "Elm"][:n]
+    gdf = gpd.GeoDataFrame({"name": names}, geometry=[_square(i) for i in range(n)], crs="EPSG:27700")
+    return gdf.to_crs(crs)
+
+
+def _package(tmp: Path, tables_entry, crs="27700", kind="polygon", extra="", plan_extra="") -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "pack.nbs").write_text(PACK.format(crs=crs, kind=kind, extra=extra), encoding="utf-8")
+    entry = json.dumps(tables_entry)
+    (tmp / "plan.yaml").write_text(f"plan: {{id: g, title: G}}\nstandard: pack.nbs\n{plan_extra}"
+                                   f"tables:\n  parks: {entry}\n", encoding="utf-8")
+    return tmp
+
+
+def _load(pkg: Path):
+    std = api.load_standard(pkg / "pack.nbs")
+    return load_plan(pkg, std)
+
+
+def _areas(plan) -> np.ndarray:
+    return gpd.GeoSeries(plan.tables["parks"]["shape"]).area.to_numpy()
+
+
+def _write(fmt: str, tmp: Path, gdf: gpd.GeoDataFrame) -> str:
+    tmp.mkdir(parents=True, exist_ok=True)
+    if fmt == "gpkg":
+        gdf.to_file(tmp / "parks.gpkg", layer="parks", driver="GPKG")
+        _frame(1).to_file(tmp / "parks.gpkg", layer="other", driver="GPKG")
+        return "parks.gpkg"
+    if fmt == "geojson":
+        gdf.to_file(tmp / "parks.geojson", driver="GeoJSON")
+        return "parks.geojson"
+    if fmt == "json":
+        (tmp / "parks.json").write_text(gdf.to_json(), encoding="utf-8")
+        return "parks.json"
+    if fmt == "shp.zip":
+        gdf.to_file(tmp / "parks.shp")
+        with zipfile.ZipFile(tmp / "parks.zip", "w") as zf:
+            for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+                if (tmp / f"parks.{ext}").exists():
+                    zf.write(tmp / f"parks.{ext}", f"parks.{ext}")
+                    (tmp / f"parks.{ext}").unlink()
+        return "parks.zip"
+    if fmt == "parquet":
+        gdf.to_parquet(tmp / "parks.parquet")
+        return "parks.parquet"
+    raise AssertionError(fmt)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "json", "shp.zip", "parquet"])
+def test_every_layer_format_reads_and_measures_in_the_working_crs(tmp_path, fmt):
+    source_crs = "EPSG:4326" if fmt in ("geojson", "json") else "EPSG:27700"
+    rel = _write(fmt, tmp_path, _frame(crs=source_crs))
+    plan, diags = _load(_package(tmp_path, rel))
+    assert not diags, diags
+    lay = plan.layers["parks"]
+    assert lay.geometry.crs.to_epsg() == 27700
+    assert list(plan.tables["parks"]["fid"]) == [1, 2, 3]
+    assert plan.tables["parks"]["name"].tolist()[0] == "Ash" and pd.isna(plan.tables["parks"]["name"].iloc[1])
+    assert np.allclose(_areas(plan), 10_000.0, rtol=1e-6)  # 100 m × 100 m
+    assert plan.spatial["crs"] == "EPSG:27700" and plan.spatial["chosen_by"] == "standard"
+    assert plan.spatial["layers"][0]["source_crs"] == source_crs
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_wkt_column_in_a_table_is_the_geometry(tmp_path, suffix):
+    rows = pd.DataFrame({"fid": [1, 2], "name": ["Ash", "Elm"], "shape": [_square(0).wkt, _square(1).wkt]})
+    tmp_path.mkdir(exist_ok=True)
+    if suffix == "csv":
+        rows.to_csv(tmp_path / "parks.csv", index=False)
+    else:
+        rows.to_excel(tmp_path / "parks.xlsx", index=False)
+    plan, diags = _load(_package(tmp_path, {"file": f"parks.{suffix}", "crs": "EPSG:27700"}))
+    assert not diags, diags
+    assert plan.layers["parks"].format == "WKT column"
+    assert np.allclose(_areas(plan), 10_000.0)
+
+
+def test_a_wkt_column_without_a_crs_is_refused_with_what_to_write(tmp_path):
+    pd.DataFrame({"fid": [1], "name": ["Ash"], "shape": [_square(0).wkt]}).to_csv(tmp_path / "p.csv", index=False)
+    plan, diags = _load(_package(tmp_path, "p.csv"))
+    assert plan is None and diags[0].code == "unknown-crs"
+    assert "states no coordinate reference system" in diags[0].message and "crs: EPSG" in diags[0].hint
+
+
+def test_text_that_is_not_wkt_names_the_row(tmp_path):
+    pd.DataFrame({"fid": [1, 2], "name": ["a", "b"], "shape": [_square(0).wkt, "POLYGON ((0 0, 1"]}).to_csv(
+        tmp_path / "p.csv", index=False)
+    plan, diags = _load(_package(tmp_path, {"file": "p.csv", "crs": "EPSG:27700"}))
+    assert plan is None and diags[0].code == "bad-value" and diags[0].span.line == 3
+    assert "row 2, column `shape`" in diags[0].message and "not WKT" in diags[0].message
+
+
+def test_attribute_columns_are_validated_as_in_any_table(tmp_path):
+    gdf = _frame()
+    gdf["fid"] = ["1", "two", "3"]
+    gdf.to_file(tmp_path / "parks.geojson", driver="GeoJSON")
+    plan, diags = _load(_package(tmp_path, "parks.geojson"))
+    assert plan is None and diags[0].code == "bad-value" and "row 2, column `fid`: `two` is not a number" in \
+        diags[0].message
+
+
+def test_published_column_names_map_to_declared_ones(tmp_path):
+    gdf = _frame().rename(columns={"name": "Site Name"})
+    gdf.to_file(tmp_path / "parks.geojson", driver="GeoJSON")
+    plan, diags = _load(_package(tmp_path, {"file": "parks.geojson", "columns": {"name": "Site Name"}}))
+    assert not diags and plan.tables["parks"]["name"].iloc[0] == "Ash"
+    plan, diags = _load(_package(tmp_path, {"file": "parks.geojson", "columns": {"name": "Site Nme"}}))
+    assert diags[0].code == "missing-column" and "`Site Name`" in diags[0].hint
+
+
+def test_a_geopackage_layer_is_named_or_found_by_the_table_name(tmp_path):
+    gdf = _frame()
+    gdf.to_file(tmp_path / "d.gpkg", layer="green", driver="GPKG")
+    _frame(1).to_file(tmp_path / "d.gpkg", layer="roads", driver="GPKG")
+    plan, diags = _load(_package(tmp_path, "d.gpkg"))
+    assert plan is None and diags[0].code == "table-not-found" and "holds 2 layers" in diags[0].message
+    assert "layer: green" in diags[0].hint
+    plan, diags = _load(_package(tmp_path, {"file": "d.gpkg", "layer": "gren"}))
+    assert diags[0].code == "table-not-found" and "`green`" in diags[0].hint
+    plan, diags = _load(_package(tmp_path, {"file": "d.gpkg", "layer": "green"}))
+    assert not diags and len(plan.tables["parks"]) == 3 and plan.layers["parks"].layer == "green"
+
+
+# ---- coordinate reference systems ---------------------------------------------------------------
+
+
+def test_degrees_are_never_measured_a_metric_crs_is_required(tmp_path):
+    _frame(crs="EPSG:4326").to_file(tmp_path / "p.geojson", driver="GeoJSON")
+    plan, diags = _load(_package(tmp_path, "p.geojson", crs="metric"))
+    assert plan is None and diags[0].code == "plan-crs"
+    assert "EPSG:4326 (geographic (degrees))" in diags[0].message and "never computed in degrees" in diags[0].message
+    assert "working_crs: EPSG:" in diags[0].hint and "EPSG:32630" in diags[0].hint  # UTM 30N covers Trafford
+    plan, diags = _load(_package(tmp_path, "p.geojson", crs="metric", plan_extra="working_crs: EPSG:27700\n"))
+    assert not diags and plan.spatial["chosen_by"] == "plan" and plan.spatial["crs"] == "EPSG:27700"
+    plan, diags = _load(_package(tmp_path, "p.geojson", crs="metric", plan_extra="working_crs: EPSG:4326\n"))
+    assert diags[0].code == "plan-crs" and "geographic" in diags[0].message and diags[0].span.line == 3
+
+
+def test_one_projected_crs_of_all_layers_is_the_working_crs(tmp_path):
+    _frame().to_file(tmp_path / "p.gpkg", driver="GPKG")
+    plan, diags = _load(_package(tmp_path, "p.gpkg", crs="metric"))
+    assert not diags and plan.spatial["chosen_by"] == "layers" and plan.spatial["crs"] == "EPSG:27700"
+
+
+def test_a_crs_in_feet_is_not_metric(tmp_path):
+    _frame(crs="EPSG:2263").to_file(tmp_path / "p.gpkg", driver="GPKG")
+    plan, diags = _load(_package(tmp_path, "p.gpkg", crs="EPSG:2263"))
+    assert diags[0].code == "plan-crs" and "not metres" in diags[0].message
+
+
+def test_an_unknown_crs_is_named(tmp_path):
+    pd.DataFrame({"fid": [1], "name": ["a"], "shape": [_square(0).wkt]}).to_csv(tmp_path / "p.csv", index=False)
+    plan, diags = _load(_package(tmp_path, {"file": "p.csv", "crs": "EPSG:99999"}))
+    assert diags[0].code == "unknown-crs" and "`crs: EPSG:99999`" in diags[0].message
+
+
+def test_a_layer_in_another_crs_is_reprojected(tmp_path):
+    _frame(crs="EPSG:3857").to_file(tmp_path / "p.gpkg", driver="GPKG")
+    plan, diags = _load(_package(tmp_path, "p.gpkg"))
+    assert not diags
+    assert np.allclose(_areas(plan), 10_000.0, rtol=1e-6)
+    assert plan.spatial["layers"][0]["source_crs"] == "EPSG:3857"
+
+
+# ---- geometry checks -----------------------------------------------------------------------------
+
+
+def _with(tmp_path, geoms, kind="polygon", extra="", name="p.gpkg", crs="EPSG:27700"):
+    gdf = gpd.GeoDataFrame({"name": [f"n{i}" for i in range(len(geoms))]}, geometry=list(geoms), crs=crs)
+    gdf.to_file(tmp_path / name, driver="GPKG" if name.endswith("gpkg") else "GeoJSON")
+    return _load(_package(tmp_path, name, kind=kind, extra=extra))
+
+
+BOWTIE = shapely.Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
+
+
+def test_an_invalid_polygon_is_located_with_the_reason(tmp_path):
+    plan, diags = _with(tmp_path, [_square(0), BOWTIE])
+    (d,) = diags
+    assert d.code == "invalid-geometry" and d.message.startswith("feature 2 (fid `2`): is not a valid shape: "
+                                                                 "Self-intersection")
+    assert "Fix Geometries" in d.hint and 'repair "make_valid"' in d.hint and d.span.file.endswith("p.gpkg")
+
+
+def test_a_standard_may_repair_shapes_and_the_report_lists_each_repair(tmp_path):
+    plan, diags = _with(tmp_path, [_square(0), BOWTIE], extra='\n  repair "make_valid"')
+    assert not diags
+    assert plan.spatial["repairs"] == [{"table": "parks", "feature": 2, "key": 2,
+                                        "problem": f"Self-intersection[{X0 + 50:g} {Y0 + 50:g}]"}]
+    fixed = plan.tables["parks"]["shape"].iloc[1]
+    # two triangles of half the square each: 2 × (50 × 100 / 2) = 5,000 m²
+    assert fixed.is_valid and fixed.geom_type == "MultiPolygon" and fixed.area == pytest.approx(5_000.0)
+
+
+def test_empty_and_missing_shapes_are_located(tmp_path):
+    plan, diags = _with(tmp_path, [_square(0), shapely.Polygon(), None])
+    assert [d.message for d in diags] == ["feature 3 (fid `3`): has no geometry",
+                                          "feature 2 (fid `2`): has an empty geometry"]
+
+
+def test_a_shape_of_another_kind_than_declared(tmp_path):
+    plan, diags = _with(tmp_path, [_square(0), shapely.Point(X0, Y0)])
+    assert diags[0].message == "feature 2 (fid `2`): is not a polygon: a point"
+
+
+def test_mixed_kinds_in_an_undeclared_layer(tmp_path):
+    gdf = gpd.GeoDataFrame({"fid": [1, 2, 3], "name": ["a", "b", "c"]},
+                           geometry=[_square(0), shapely.Point(X0, Y0), _square(1)], crs="EPSG:27700")
+    gdf.to_file(tmp_path / "m.geojson", driver="GeoJSON")
+    (tmp_path / "pack.nbs").write_text(PACK.format(crs="27700", kind="polygon", extra="").replace(
+        "  shape: geometry polygon\n", ""), encoding="utf-8")
+    (tmp_path / "plan.yaml").write_text("plan: {id: g, title: G}\ntables: {parks: m.geojson}\n", encoding="utf-8")
+    plan, diags = _load(tmp_path)
+    assert diags[0].message == "mixed geometry types: 1 point (first: feature 2), 2 polygon (first: feature 1)"
+
+
+def test_coordinates_outside_the_crs_area_of_use(tmp_path):
+    """Metres labelled as degrees: 383000 is no longitude."""
+    plan, diags = _with(tmp_path, [_square(0)], crs="EPSG:4326", name="p.geojson")
+    assert diags[0].code == "bad-geometry" and "outside the area of use of EPSG:4326" in diags[0].message
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 1e300])
+def test_nan_and_huge_coordinates(tmp_path, bad):
+    poly = shapely.Polygon([(X0, Y0), (X0 + 100, Y0), (bad, Y0 + 100), (X0, Y0)])
+    plan, diags = _with(tmp_path, [_square(0), poly])
+    assert plan is None and diags[0].code == "bad-geometry" and diags[0].message.startswith("feature 2")
+
+
+def test_a_shape_with_too_many_vertices_is_refused_quickly(tmp_path):
+    from engine.plan import geo
+
+    a = np.linspace(0, 2 * np.pi, 1_000_000, endpoint=False)
+    huge = shapely.Polygon(np.c_[np.cos(a), np.sin(a)] * 500 + [X0, Y0])
+    plan, diags = _with(tmp_path, [_square(0), huge])
+    assert diags[0].code == "geometry-too-large" and f"more than {geo.MAX_VERTICES:,} vertices" in diags[0].message
+
+
+@pytest.mark.parametrize("name,content,expect", [
+    ("p.gpkg", b"this is not an SQLite database", "cannot read GeoPackage `p.gpkg`: "),
+    ("p.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Po',
+     "cannot read GeoJSON `p.geojson`: "),
+    ("p.zip", b"PK\x03\x04 broken", "cannot read zipped Shapefile `p.zip`: "),
+])
+def test_unreadable_geodata_exits_2_with_a_located_message(tmp_path, capsys, name, content, expect):
+    _package(tmp_path, name)
+    (tmp_path / name).write_bytes(content)
+    assert main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: table-format: {expect}" in err and "Traceback" not in err
+
+
+def test_findings_carry_their_shape_in_wgs84(tmp_path):
+    _frame().to_file(tmp_path / "p.gpkg", driver="GPKG")
+    report = api.evaluate(*_std_plan(_package(tmp_path, "p.gpkg")))
+    (finding,) = report.data["rules"][0]["findings"]
+    assert finding["key"] == 2 and finding["geometry"]["type"] == "Polygon"
+    ring = np.array(finding["geometry"]["coordinates"][0])
+    expect = gpd.GeoSeries([_square(1)], crs=27700).to_crs(4326).iloc[0]
+    assert np.allclose(ring, np.array(expect.exterior.coords), atol=1e-7)
+    assert report.data["spatial"]["layers"][0]["outline"]["type"] == "GeometryCollection"
+
+
+def _std_plan(pkg):
+    std = api.load_standard(pkg / "pack.nbs")
+    return std, api.load_plan(pkg, std)
+
+
+def test_the_geometry_type_is_checked_and_formatted(tmp_path):
+    bad = tmp_path / "bad.nbs"
+    bad.write_text(PACK.format(crs="27700", kind="polgon", extra="").replace("  name: text\n",
+                   "  name: text\n  other: geometry point\n"), encoding="utf-8")
+    diags = api.lint(bad)
+    assert [(d.code, d.message) for d in diags if d.severity == "error"] == [
+        ("type-mismatch", "`geometry polgon`: a geometry is a point, line or polygon"),
+        ("type-mismatch", "table `parks` has a geometry column already (`other`)")]
+    assert diags[0].hint == "did you mean `polygon`?"
+    good = tmp_path / "good.nbs"
+    good.write_text(PACK.format(crs="27700", kind="line", extra=""), encoding="utf-8")
+    assert main(["fmt", str(good)]) == 0 and main(["fmt", "--check", str(good)]) == 0
+    assert "  shape: geometry line\n" in good.read_text(encoding="utf-8")
