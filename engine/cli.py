@@ -12,19 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-import jsonschema
-
-from . import api
-from .authoring import commands as authoring
-from .check.loader import bundled_packs
+# Only what parsing the arguments needs is imported here; each command imports the
+# rest of the engine itself, so `nbscheck --help` and `--version` load neither
+# pandas nor the parser (tests/test_cli.py checks this).
 from .diagnostics import ERROR, Diagnostic, NbsError, Span, format_all
-from .diff import diff_reports
-from .diff import render_text as render_diff
-from .plan.loader import resolve_plan
-from .render import FORMATS, write_reports
-from .render import text as text_render
+from .render import FORMATS
 from .resources import data_dir, version
-from .results import exit_code
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_EXAMPLE = "riverside"
@@ -138,6 +131,12 @@ def _print_diags(diags, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
+    from . import api
+    from .plan.loader import resolve_plan
+    from .render import text as text_render
+    from .render import write_reports
+    from .results import exit_code
+
     plan_path = args.plan
     if plan_path is None:
         plan_path = str(data_dir("examples") / DEFAULT_EXAMPLE)
@@ -166,6 +165,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_lint(args) -> int:
+    from . import api
+
     diags = api.lint(args.rules)
     errors = [d for d in diags if d.severity == ERROR]
     warnings = [d for d in diags if d.severity != ERROR]
@@ -183,6 +184,9 @@ def cmd_lint(args) -> int:
 
 
 def cmd_standards(args) -> int:
+    from . import api
+    from .check.loader import bundled_packs
+
     for sid, path in sorted(bundled_packs().items()):
         try:
             std = api.load_standard(path)
@@ -195,30 +199,47 @@ def cmd_standards(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.run_tests(args.path, args.coverage, args.min_coverage)
 
 
 def cmd_fmt(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.format_files(args.paths, args.check, args.diff)
 
 
 def cmd_doc(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.write_doc(args.standard, args.output)
 
 
 def cmd_explain(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.explain_rule(args.rule_id, args.standard, args.plan)
 
 
 def cmd_schema(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.print_schema(args.standard, args.table)
 
 
 def cmd_init(args) -> int:
+    from .authoring import commands as authoring
+
     return authoring.init_plan(args.standard, args.dir)
 
 
 def _report_of(ref: str, standard: str | None) -> dict:
+    import jsonschema
+
+    from . import api
+    from .plan.loader import resolve_plan
+
     path = resolve_plan(ref)
     ref = str(path)
     if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
@@ -241,6 +262,9 @@ def _report_of(ref: str, standard: str | None) -> dict:
 
 
 def cmd_diff(args) -> int:
+    from .diff import diff_reports
+    from .diff import render_text as render_diff
+
     d = diff_reports(_report_of(args.old, args.standard), _report_of(args.new, args.standard))
     if args.format == "json":
         sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")

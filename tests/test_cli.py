@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -149,9 +151,9 @@ def test_unwritable_output_is_an_input_error(plan_dir, tmp_path, capsys):
 
 
 def test_a_bug_is_reported_without_a_traceback(plan_dir, capsys, monkeypatch):
-    from engine import cli
+    from engine import api
 
-    monkeypatch.setattr(cli.api, "evaluate", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(api, "evaluate", lambda *a, **k: 1 / 0)
     assert main(["check", str(plan_dir)]) == 3
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "Traceback" not in err
@@ -227,3 +229,22 @@ def test_a_keyed_waiver_inside_a_whole_rule_waiver_is_named(plan_dir, tmp_path, 
                  "  - rule: M-3\n    keys: [O-4]\n    reason: and this row too\n")
     main(["check", str(plan_dir), "--waivers", str(w)])
     assert "O-4: already covered by the waiver of all of M-3 (line 2)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_load_neither_pandas_nor_the_parser(flag):
+    # a fresh interpreter: this test process has imported everything already
+    heavy = ["pandas", "numpy", "pyarrow", "lark", "jinja2", "jsonschema", "yaml"]
+    probe = (f"import sys\nfrom engine.cli import main\ncode = main([{flag!r}])\n"
+             f"print('loaded:', sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})), 'exit:', code)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).parent.parent).stdout
+    assert "loaded: [] exit: 0" in out
+
+
+def test_the_public_evaluate_is_the_function_after_the_submodule_was_loaded():
+    # `engine/evaluate.py` is a submodule; loading it must not hide the public `engine.evaluate` function
+    probe = "import engine.evaluate\nfrom engine import evaluate\nprint(evaluate.__module__, callable(evaluate))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).parent.parent).stdout
+    assert out.split() == ["engine.api", "True"]

@@ -13,8 +13,8 @@ import base64
 import hashlib
 import math
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup
 
 from ..resources import data_dir
@@ -32,12 +32,17 @@ from ._common import (
 )
 from .csv_ import FILENAME as CSV_FILE
 
+if TYPE_CHECKING:
+    import jinja2
+
 MAX_ROWS = 100  # failing objects shown per rule
 TEMPLATE = "report.html.j2"
 
 
 @cache
 def environment() -> jinja2.Environment:
+    import jinja2  # here, not at the top: `nbscheck --help` lists the formats without loading Jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("reports") / "html"),
         autoescape=True,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import io
 import re
+import sys
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from .. import cache
 from ..diagnostics import Diagnostic, Span
 from ..resources import data_dir
 from . import ast
@@ -85,9 +89,22 @@ _TOKEN_WORDS = {
 
 @functools.cache
 def _load_lark() -> Lark:
+    """The LALR parser; its tables come from the user's cache when they were built before (engine/cache.py)."""
     text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", start=["start", "expr"], strict=True,
-                propagate_positions=True, maybe_placeholders=True)
+    options = dict(parser="lalr", start=["start", "expr"], strict=True, propagate_positions=True,
+                   maybe_placeholders=True)
+    key = f"grammar-{cache.digest(text, lark.__version__, sys.version, repr(sorted(options.items())))}.lark"
+    data = cache.get(key)
+    if data is not None:
+        try:
+            return Lark.load(io.BytesIO(data))
+        except Exception:  # an entry from another Lark, or truncated: build the tables again
+            pass
+    parser = Lark(text, **options)
+    saved = io.BytesIO()
+    parser.save(saved)
+    cache.put(key, saved.getvalue())
+    return parser
 
 
 def _retype_keyword(e: UnexpectedInput) -> bool:
@@ -607,4 +624,4 @@ def parse_file(path: Path, display: str | None = None) -> tuple[ast.Module | Non
                                  hint="save the rule file as UTF-8")]
     except OSError as e:
         return None, [Diagnostic("file-unreadable", e.strerror or str(e), Span(name))]
-    return parse_text(text, name)
+    return cache.parsed(text, name, parse_text)

@@ -1,0 +1,177 @@
+"""A per-user cache of the compiled grammar and of parsed rule files.
+
+Building the LALR tables from ``grammar/nbs.lark`` takes about a second, and
+parsing a pack's files a tenth of one; both results depend only on their
+inputs, so they are kept between runs:
+
+- the grammar's parser as Lark saves it (``Lark.save``/``Lark.load``, what
+  Lark's ``cache=True`` does), keyed by the grammar text, the options, Lark's
+  version and Python's. ``cache=True`` itself is not used: it keeps its pickle
+  in the shared temporary folder, where another user could plant one, and
+  writes it in place, where a concurrent run could read half of it;
+- each rule file's syntax tree (an :class:`engine.syntax.ast.Module`), keyed by
+  a hash of the file's text, its display name, the grammar, the source of the
+  parser and the tool's version. A changed file, grammar or parser never meets
+  an old entry.
+
+The entries are pickles, and unpickling runs code, so the cache is only read
+from a folder that is the user's own: created with mode 0700, owned by the
+current user and not writable by group or others, and so are the files read
+from it (checked on the open file). Anything else is ignored, as are entries
+that fail to load: the cache can only make a run faster, never change its
+result. Files are written to a temporary name and renamed into place, so
+concurrent runs never read half an entry. The checked standard is not cached:
+checking is fast and its output holds compiled closures and objects keyed by
+identity, which do not survive a pickle.
+
+The folder is ``$NBSCHECK_CACHE_DIR`` if set, else the platform's user cache
+folder (``$XDG_CACHE_HOME/nbscheck``, ``~/.cache/nbscheck``,
+``~/Library/Caches/nbscheck``, ``%LOCALAPPDATA%\\nbscheck\\Cache``), else
+``nbscheck-UID`` in the temporary folder. ``NBSCHECK_NO_CACHE=1`` turns it off;
+so does a folder that cannot be created (a read-only home): then every run
+parses from scratch.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ENV_DIR = "NBSCHECK_CACHE_DIR"
+ENV_OFF = "NBSCHECK_NO_CACHE"
+
+
+def enabled() -> bool:
+    """False when ``NBSCHECK_NO_CACHE`` is set to anything but ``0`` or empty.
+
+    >>> os.environ[ENV_OFF] = "1"; enabled()
+    False
+    >>> del os.environ[ENV_OFF]; enabled()
+    True
+    """
+    return os.environ.get(ENV_OFF, "") in ("", "0")
+
+
+def _candidates() -> list[Path]:
+    if os.environ.get(ENV_DIR):
+        return [Path(os.environ[ENV_DIR])]
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "nbscheck" / "Cache"
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Caches" / "nbscheck"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "nbscheck"
+    uid = os.getuid() if hasattr(os, "getuid") else "user"  # Windows: the temporary folder is per user
+    return [base, Path(tempfile.gettempdir()) / f"nbscheck-{uid}"]
+
+
+def _private(st: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else (POSIX); Windows' per-user folders are private by ACL."""
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def folder() -> Path | None:
+    """The cache folder, created if need be; None when caching is off or no private folder can be had."""
+    if not enabled():
+        return None
+    for path in _candidates():
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = path.stat()
+        except (OSError, RuntimeError):  # RuntimeError: no home folder to expand
+            continue
+        if stat.S_ISDIR(st.st_mode) and _private(st) and os.access(path, os.W_OK):
+            return path
+    return None
+
+
+def get(name: str) -> bytes | None:
+    """The bytes of cache entry ``name``, or None: caching off, no entry, or a file not private to this user."""
+    where = folder()
+    if where is None:
+        return None
+    try:
+        with open(where / name, "rb") as fh:
+            if not _private(os.fstat(fh.fileno())):
+                return None
+            return fh.read()
+    except OSError:
+        return None
+
+
+def put(name: str, data: bytes) -> None:
+    """Store entry ``name``: written to a temporary file (mode 0600) and renamed into place; failures are ignored."""
+    where = folder()
+    if where is None:
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=where)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, where / name)
+    except OSError:  # a full disk: no cache entry
+        Path(tmp).unlink(missing_ok=True)
+
+
+def digest(*parts: str | bytes) -> str:
+    """A hex key over several texts, each delimited so that ("ab", "c") and ("a", "bc") differ.
+
+    >>> digest("ab", "c") == digest("a", "bc")
+    False
+    """
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode("utf-8") if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()[:40]
+
+
+@functools.cache
+def _parser_fingerprint() -> str:
+    """The tool's version and the source of the modules that turn text into syntax trees, with the grammar."""
+    from .resources import data_dir, version
+
+    here = Path(__file__).resolve().parent
+    parts: list[str | bytes] = [version(), sys.version]
+    for f in (here / "syntax" / "parser.py", here / "syntax" / "ast.py", here / "diagnostics.py",
+              data_dir("grammar") / "nbs.lark"):
+        parts.append(f.read_bytes())
+    return digest(*parts)
+
+
+def parsed(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]) -> tuple[Any, list]:
+    """``parse(text, name)``, or its syntax tree from the cache. Only clean parses are stored.
+
+    Diagnostics are not cached: a file with a syntax error is parsed again each
+    time, so its message always comes from the current parser.
+    """
+    if folder() is None:
+        return parse(text, name)
+    key = f"ast-{digest(_parser_fingerprint(), name, text)}.pickle"
+    data = get(key)
+    if data is not None:
+        try:
+            return pickle.loads(data), []
+        except Exception:  # written by another Python, truncated by a crash: parse again
+            pass
+    module, diags = parse(text, name)
+    if module is not None and not diags:
+        try:
+            put(key, pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, RecursionError):  # a very deep expression: not worth caching
+            pass
+    return module, diags

@@ -1,0 +1,126 @@
+"""The per-user cache of the grammar and of parsed rule files (engine/cache.py)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import cache
+from engine.syntax import parser
+
+RULE = 'param p = 3 m "a threshold"\n'
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    where = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV_DIR, str(where))
+    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    return where
+
+
+def _counting_parse():
+    calls = []
+
+    def parse(text, name):
+        calls.append(name)
+        return parser.parse_text(text, name)
+    return parse, calls
+
+
+def test_a_parsed_file_is_read_back_from_the_cache(cache_dir):
+    parse, calls = _counting_parse()
+    first, diags = cache.parsed(RULE, "r.nbs", parse)
+    again, diags2 = cache.parsed(RULE, "r.nbs", parse)
+    assert calls == ["r.nbs"] and diags == diags2 == []
+    assert again == first and again is not first  # equal syntax trees, the second unpickled
+    assert oct(stat.S_IMODE(cache_dir.stat().st_mode)) == "0o700"
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in cache_dir.iterdir())
+
+
+def test_another_text_or_name_is_another_entry(cache_dir):
+    parse, calls = _counting_parse()
+    cache.parsed(RULE, "r.nbs", parse)
+    module, _ = cache.parsed(RULE.replace("3 m", "4 m"), "r.nbs", parse)
+    cache.parsed(RULE, "s.nbs", parse)  # spans name the file
+    assert calls == ["r.nbs", "r.nbs", "s.nbs"]
+    assert module.items[0].value.value == 4
+
+
+def test_syntax_errors_are_not_cached(cache_dir):
+    parse, calls = _counting_parse()
+    for _ in range(2):
+        module, diags = cache.parsed("param p =\n", "bad.nbs", parse)
+        assert module is None and diags[0].code == "rule-syntax"
+    assert len(calls) == 2 and not list(cache_dir.glob("ast-*"))
+
+
+def test_no_cache_turns_it_off(cache_dir, monkeypatch):
+    monkeypatch.setenv(cache.ENV_OFF, "1")
+    parse, calls = _counting_parse()
+    cache.parsed(RULE, "r.nbs", parse)
+    cache.parsed(RULE, "r.nbs", parse)
+    assert len(calls) == 2 and not cache_dir.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_folder_others_can_write_to_is_not_used(cache_dir):
+    cache_dir.mkdir(mode=0o777)
+    os.chmod(cache_dir, 0o777)  # as a shared /tmp folder would be
+    assert cache.folder() is None
+    parse, calls = _counting_parse()
+    cache.parsed(RULE, "r.nbs", parse)
+    cache.parsed(RULE, "r.nbs", parse)
+    assert len(calls) == 2 and list(cache_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_an_entry_others_could_have_written_is_not_loaded(cache_dir):
+    parse, calls = _counting_parse()
+    cache.parsed(RULE, "r.nbs", parse)
+    (entry,) = cache_dir.glob("ast-*")
+    os.chmod(entry, 0o666)
+    assert cache.get(entry.name) is None
+    cache.parsed(RULE, "r.nbs", parse)
+    assert len(calls) == 2
+
+
+def test_a_broken_entry_is_parsed_again(cache_dir):
+    parse, calls = _counting_parse()
+    cache.parsed(RULE, "r.nbs", parse)
+    (entry,) = cache_dir.glob("ast-*")
+    entry.write_bytes(pickle.dumps({"not": "a module"})[:5])  # truncated
+    module, diags = cache.parsed(RULE, "r.nbs", parse)
+    assert len(calls) == 2 and diags == [] and module.items[0].name == "p"
+
+
+def test_a_folder_that_cannot_be_made_means_no_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(cache.ENV_DIR, str(blocker / "cache"))
+    assert cache.folder() is None
+    parse, calls = _counting_parse()
+    assert cache.parsed(RULE, "r.nbs", parse)[0] is not None
+
+
+def _check_in_fresh_process(env: dict) -> subprocess.CompletedProcess:
+    code = ("import sys\nfrom engine.cli import main\nsys.exit(main(['lint', 'nbs_urban_restoration']))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=Path(__file__).parent.parent)
+
+
+def test_the_grammar_and_a_pack_are_cached_across_runs(cache_dir):
+    env = {**os.environ, cache.ENV_DIR: str(cache_dir)}
+    cold = _check_in_fresh_process(env)
+    entries = sorted(p.name.split("-")[0] for p in cache_dir.iterdir())
+    warm = _check_in_fresh_process(env)
+    assert cold.returncode == warm.returncode == 0, cold.stderr
+    assert cold.stdout == warm.stdout and "no errors" in warm.stdout
+    assert entries.count("grammar") == 1 and entries.count("ast") >= 5  # the NbS pack has a file per theme
+    assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir()) == entries  # nothing new when warm
