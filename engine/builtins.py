@@ -87,6 +87,7 @@ class Arg:
     kinds: tuple[str, ...]
     literal: bool = False
     test: Callable[[Type], str | None] | None = None
+    unit: str | None = None  # the compiler converts the argument into this unit (a distance into m)
 
     def accepts(self, t: Type) -> str | None:
         """None when ``t`` fits, else what was expected."""
@@ -106,6 +107,7 @@ class Call:
     literals: list[Any]  # each argument's literal value, or None when it is not a literal
     has_where: bool = False
     same: Callable[[int, int], bool] = field(default=lambda i, j: True)  # do arguments i and j compare?
+    columns: list[dict[str, Type] | None] = field(default_factory=list)  # a rowset argument's column types
 
     def fail(self, message: str, arg: int | None = None, hint: str | None = None) -> Refusal:
         raise Refusal(message, arg, hint)
@@ -434,6 +436,10 @@ _ENTRIES: tuple[Builtin, ...] = (
             lambda a, w: f"the date {a[0]}", "a date from an ISO text literal: date(\"2030-12-31\")",
             examples=("date(\"2030-12-31\")",)),
 )
+
+from .spatial import ENTRIES as _SPATIAL  # noqa: E402  (its entries are built from the classes above)
+
+_ENTRIES += _SPATIAL
 
 BUILTINS: dict[str, tuple[Builtin, ...]] = {}
 for _b in _ENTRIES:

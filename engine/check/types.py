@@ -420,8 +420,10 @@ class Typer:
         def same(i: int, j: int) -> bool:
             return self.comparable(node, "==", infos[i], infos[j], node.args[i], node.args[j])
 
+        columns = [self.col_types.get(self.rowset_table(i.rowset) or "") if i.type.kind == ROWSET else None
+                   for i in infos]
         call = B.Call(b.name, [i.type for i in infos], [_literal_value(a) for a in node.args],
-                      node.where is not None, same)
+                      node.where is not None, same, columns)
         try:
             return b.result(call)
         except B.Refusal as r:

@@ -198,7 +198,8 @@ class Compiler:
         if b.kind == B.AGGREGATE:
             return self._aggregate(node, b)
         unit = self.type_of(node).type.unit if b.same_unit else None
-        fns = [self._argument(a, unit) for a in node.args]
+        fns = [self._argument(a, unit if unit is not None or b.param(i).unit is None else U.parse_unit(b.param(i).unit))
+               for i, a in enumerate(node.args)]
         if len(fns) == 1:
             one = fns[0]
             return lambda env: B.apply(b, (one(env),))
