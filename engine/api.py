@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
-
 from .check import check_pack
 from .check.loader import bundled_packs, resolve_pack
 from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
@@ -21,9 +19,10 @@ from .model import Standard
 from .plan import Plan
 from .plan import load_plan as _load_plan
 from .plan.loader import read_claim
-from .plan.yamlread import line_of, read_document
 from .report import build_report
 from .results import RuleResult, verdict
+from .waivers import WaiverSet, resolve_as_of
+from .waivers import load_waivers as _load_waivers
 
 
 @dataclass
@@ -91,58 +90,27 @@ def load_plan(path: str | Path, standard: Standard) -> Plan:
     return plan
 
 
-WAIVERS_SCHEMA = {
-    "type": "object",
-    "required": ["waivers"],
-    "properties": {"waivers": {"type": "array", "items": {
-        "type": "object",
-        "required": ["rule", "reason"],
-        "properties": {
-            "rule": {"type": "string"},
-            "keys": {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
-            "reason": {"type": "string", "minLength": 3},
-            "by": {"type": "string"},
-            "reference": {"type": "string"},
-        },
-        "additionalProperties": False,
-    }}},
-}
+def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
+    """Reviewer waivers from a YAML file (see :mod:`engine.waivers`); raises NbsError with every problem."""
+    return _load_waivers(path, standard)
 
 
-def load_waivers(path: str | Path, standard: Standard) -> list[dict]:
-    """Reviewer waivers from a YAML file; every waiver names a rule and a reason."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise NbsError([Diagnostic("waivers-schema", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(str(p)),
-                                   hint="save the waivers file as UTF-8")]) from None
-    except OSError as e:
-        raise NbsError([Diagnostic("waivers-not-found", e.strerror or str(e), Span(str(p)))]) from None
-    data, lines, diags = read_document(text, str(p))
-    if diags:
-        raise NbsError(diags)
-    v = jsonschema.Draft202012Validator(WAIVERS_SCHEMA)
-    for err in v.iter_errors(data):
-        path_ = list(err.absolute_path)
-        diags.append(Diagnostic("waivers-schema", f"`{'.'.join(map(str, path_)) or '(top level)'}`: {err.message}",
-                                Span(str(p), line_of(lines, path_)),
-                                hint="each waiver: rule, reason, and optionally keys, by, reference"))
-    if not diags:
-        ids = [r.id for r in standard.rules]
-        for i, w in enumerate(data["waivers"]):
-            if w["rule"] not in ids:
-                diags.append(Diagnostic("unknown-rule", f"waiver names unknown rule `{w['rule']}`",
-                                        Span(str(p), line_of(lines, ["waivers", i, "rule"])),
-                                        hint=did_you_mean(w["rule"], ids)))
-    if diags:
-        raise NbsError(diags)
-    return [{**w, "_file": str(p), "_line": line_of(lines, ["waivers", i])} for i, w in enumerate(data["waivers"])]
-
-
-def evaluate(standard: Standard, plan: Plan, waivers: list[dict] | None = None,
+def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | None = None,
              waivers_file: str | None = None) -> Report:
-    """Evaluate every rule of ``standard`` on ``plan``."""
+    """Evaluate every rule of ``standard`` on ``plan``.
+
+    ``waivers`` is a :class:`WaiverSet` (from :func:`load_waivers`; judged on its ``as_of`` date,
+    else the plan's date) or plain waiver dicts (``rule``, ``keys``, ``reason``, ...).
+    """
     notes: list[Diagnostic] = []
+    if isinstance(waivers, WaiverSet):
+        if waivers.as_of is None:
+            waivers.judged(*resolve_as_of(None, plan.meta))
+        results = evaluate_standard(standard, plan, waivers.for_evaluation(standard), notes)
+        data = build_report(standard, plan, results, waivers_file or Path(waivers.file).name)
+        if not waivers.dated():  # no waiver has a date: the report does not depend on one
+            waivers.as_of = None
+        notes = waivers.review(standard, data, notes)
+        return Report(standard, plan, results, data, notes)
     results = evaluate_standard(standard, plan, waivers, notes)
     return Report(standard, plan, results, build_report(standard, plan, results, waivers_file), notes)

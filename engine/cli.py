@@ -15,12 +15,12 @@ from pathlib import Path
 # Only what parsing the arguments needs is imported here; each command imports the
 # rest of the engine itself, so `nbscheck --help` and `--version` load neither
 # pandas nor the parser (tests/test_cli.py checks this).
-from .diagnostics import ERROR, Diagnostic, NbsError, Span, format_all
+from .diagnostics import ERROR, NbsError, format_all, sort_diagnostics
 from .render import FORMATS
-from .resources import data_dir, version
+from .resources import version
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
-DEFAULT_EXAMPLE = "riverside"
+LINT_FORMATS = ("text", "json", "sarif", "github")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,21 +48,41 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check a plan package against a standard",
                        description="Evaluate a plan package and report a verdict. Exit 0: passes at --fail-on; "
                        "1: does not; 2: invalid input.")
-    c.add_argument("plan", nargs="?", help="plan folder, .zip or plan.yaml (default: the bundled example)")
+    c.add_argument("plan", nargs="*", help="plan folders, .zip files or plan.yaml files (default: the bundled "
+                   "example); several plans give one summary, and with -o one folder per plan")
     c.add_argument("--standard", "-s", help="bundled standard id or path to a pack (default: the plan's `standard:`)")
     c.add_argument("--format", "-f", type=_formats, default=None,
                    help="comma-separated formats: " + "; ".join(f"{n} ({r.description})" for n, r in FORMATS.items())
                    + " (default: text; json when -o is given)")
     c.add_argument("-o", "--output", type=Path, help="folder to write the report files into")
-    c.add_argument("--fail-on", choices=("shall", "should", "never"), default="shall",
+    c.add_argument("--fail-on", choices=("shall", "should", "never"), default=None,
                    help="exit 1 when shall rules fail or lack data (default), also when should rules fail, or never")
     c.add_argument("--waivers", type=Path, help="YAML file of reviewer waivers")
+    c.add_argument("--as-of", metavar="DATE", help="the date waivers are judged on (default: the plan's plan.date, "
+                   "else today, as the report says)")
+    c.add_argument("--waiver-warning-days", type=int, metavar="N", default=None,
+                   help="warn about waivers expiring within N days (default 30)")
+    c.add_argument("--baseline", type=Path, metavar="REPORT", help="a report.json of an earlier run: fail only on "
+                   "findings that are not in it (matched by rule and object)")
+    c.add_argument("--source-root", type=Path, metavar="DIR", help="the repository root SARIF, GitHub and GitLab "
+                   "paths are relative to (default: the plan's git work tree, else the current folder)")
+    c.add_argument("--sarif-waived", choices=("suppress", "omit"), default=None,
+                   help="waived findings in SARIF: as results with a suppression (default) or left out")
+    c.add_argument("--doc-url", metavar="URL", help="where the standard rendered by `nbscheck doc` is published; "
+                   "SARIF rules link to URL#rule-ID")
+    c.add_argument("--config", type=Path, metavar="FILE", help="settings file (default: the nearest nbscheck.toml, "
+                   "or pyproject.toml with [tool.nbscheck])")
+    c.add_argument("--quiet", "-q", action="store_true", help="print only diagnostics and the reports asked for "
+                   "on standard output; no progress, no summary")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     lint = sub.add_parser("lint", help="check rule files and report every problem",
-                          description="Parse and check a rule pack; print file:line:col: code: message.")
+                          description="Parse and check a rule pack; print file:line:col: code: message. Exit 0: "
+                          "clean; 1: problems found; 2: the pack cannot be read.")
     lint.add_argument("rules", help="a rule file, a pack folder, or a bundled standard id")
     lint.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    lint.add_argument("--format", "-f", choices=LINT_FORMATS, default="text",
+                      help="text (file:line:col: code: message), json, sarif or github annotations")
 
     sub.add_parser("standards", help="list the bundled standards")
     _authoring_parsers(sub)
@@ -131,56 +151,58 @@ def _print_diags(diags, stream=None) -> None:
 
 
 def cmd_check(args) -> int:
-    from . import api
-    from .plan.loader import resolve_plan
-    from .render import text as text_render
-    from .render import write_reports
-    from .results import exit_code
+    from . import checkrun
+    from .config import load_config
 
-    plan_path = args.plan
-    if plan_path is None:
-        plan_path = str(data_dir("examples") / DEFAULT_EXAMPLE)
-        print(f"nbscheck: no plan given; checking the bundled example {DEFAULT_EXAMPLE!r}", file=sys.stderr)
-    else:
-        plan_path = str(resolve_plan(plan_path))
-    std = api.load_standard(api.standard_for(plan_path, args.standard))
-    plan = api.load_plan(plan_path, std)
-    waivers = api.load_waivers(args.waivers, std) if args.waivers else None
-    report = api.evaluate(std, plan, waivers, waivers_file=args.waivers.name if args.waivers else None)
-    if report.notes:
-        _print_diags(report.notes)
-    formats = args.format or (["json"] if args.output else ["text"])
-    color = args.color == "always" or (args.color == "auto" and text_render.use_color())
-    if args.output:
-        written = write_reports(report.data, formats, args.output)
-        print(text_render.render(report.data, color=color), end="")
-        for path in written:
-            print(f"wrote {path}")
-    else:
-        for f in formats:
-            out = text_render.render(report.data, color=color) if f == "text" else FORMATS[f].render(report.data)
-            sys.stdout.write(out)
-    code = exit_code(report.verdict, args.fail_on)
-    return code
+    return checkrun.run(args, checkrun.settings(args, load_config(args.config)))
 
 
 def cmd_lint(args) -> int:
     from . import api
 
+    if args.format != "text":
+        return _lint_report(args)
     diags = api.lint(args.rules)
     errors = [d for d in diags if d.severity == ERROR]
     warnings = [d for d in diags if d.severity != ERROR]
+    if _unusable(errors):
+        _print_diags(diags)
+        return EXIT_INVALID
     if diags:
         _print_diags(diags, sys.stdout)
     if errors or (args.strict and warnings):
         print(f"{len(errors)} error(s), {len(warnings)} warning(s)", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_FAIL
     std = api.load_standard(args.rules)
     name = f"{std.profile['id']} {std.profile['version']} (a profile of {std.id})" if std.profile \
         else f"{std.id} {std.version}"
     print(f"{name}: {len(std.rules)} rules, no errors"
           + (f", {len(warnings)} warning(s)" if warnings else ""))
     return EXIT_OK
+
+
+UNUSABLE = ("pack-not-found", "pack-empty", "file-encoding")  # lint cannot read the pack at all
+
+
+def _unusable(errors) -> bool:
+    return any(d.code in UNUSABLE for d in errors)
+
+
+def _lint_report(args) -> int:
+    """``lint --format json|sarif|github``: the diagnostics as data; exit 1 for problems, 2 if unusable."""
+    from . import api
+    from .render import problems
+    from .render.options import RenderOptions
+
+    diags = sort_diagnostics(api.lint(args.rules))
+    errors = [d for d in diags if d.severity == ERROR]
+    if _unusable(errors):
+        _print_diags(diags)
+        return EXIT_INVALID
+    root = Path.cwd().resolve()
+    sys.stdout.write(problems.render(args.format, diags, RenderOptions(source_root=str(root))))
+    failing = errors or (args.strict and diags)
+    return EXIT_FAIL if failing else EXIT_OK
 
 
 def cmd_standards(args) -> int:
@@ -235,28 +257,13 @@ def cmd_init(args) -> int:
 
 
 def _report_of(ref: str, standard: str | None) -> dict:
-    import jsonschema
-
-    from . import api
+    from . import api, checkrun
     from .plan.loader import resolve_plan
 
     path = resolve_plan(ref)
     ref = str(path)
     if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise NbsError([Diagnostic("report-format", f"not a JSON report: {e}", Span(ref))]) from None
-        if not isinstance(data, dict) or data.get("report_version") is None or "rules" not in data:
-            raise NbsError([Diagnostic("report-format", "not an nbscheck JSON report", Span(ref),
-                                       hint="write one with `nbscheck check PLAN -f json -o DIR`")])
-        schema = json.loads((data_dir("reports") / "report.schema.json").read_text(encoding="utf-8"))
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
-        if error is not None:
-            where = "/".join(map(str, error.absolute_path)) or "(top level)"
-            raise NbsError([Diagnostic("report-format", f"the report does not match its schema at {where}: "
-                                       f"{error.message}", Span(ref), hint="use a report written by nbscheck")])
-        return data
+        return checkrun.read_report(path)
     std = api.load_standard(api.standard_for(ref, standard))
     return api.evaluate(std, api.load_plan(ref, std)).data
 

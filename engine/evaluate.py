@@ -121,6 +121,9 @@ def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagn
     return out
 
 
+WAIVER_FIELDS = ("id", "reason", "by", "approved", "reference", "expires")  # what a finding's waiver shows
+
+
 def _waiver_index(waivers: list[dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for w in waivers:
@@ -396,7 +399,7 @@ class RuleEvaluation:
             keys = w.get("keys")
             if keys is None or k in {str(plain(x)) for x in keys}:
                 self.used.add((id(w), k if keys is not None else None))
-                return {x: w[x] for x in ("reason", "by", "reference") if w.get(x)}
+                return {x: w[x] for x in WAIVER_FIELDS if w.get(x)}
         return None
 
     def apply_waivers(self, findings: list[Finding], counts: dict) -> None:
@@ -629,7 +632,7 @@ class RuleEvaluation:
                 if w.get("keys") is None:
                     self.used.add((id(w), None))
                     result.outcome = WAIVED
-                    result.waiver = {k: w[k] for k in ("reason", "by", "reference") if w.get(k)}
+                    result.waiver = {k: w[k] for k in WAIVER_FIELDS if w.get(k)}
                     break
         return result
 

@@ -54,9 +54,12 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
     for r in results:
         d = {"id": r.rule_id, **{k: v for k, v in asdict(r).items() if k != "rule_id"}}
         findings = []
+        first_rows = _group_first_rows(std, plan, r) if r.scope == "group" else {}
         for f in r.findings:
             fd = asdict(f)
             fd["location"] = _location(plan, f.table, f.row)
+            if f.row is None and str(f.key) in first_rows and plan.first_data_line.get(f.table):
+                fd["location"]["line"] = first_rows[str(f.key)] + plan.first_data_line[f.table] - 1
             del fd["row"]
             fd["row"] = f.row
             if f.table in plan.layers:
@@ -122,6 +125,18 @@ def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, d
         shapes = geo.to_geojson([g for _, g in pairs], plan.layers[table].geometry.crs)
         out.update(zip((k for k, _ in pairs), shapes))
     return out
+
+
+def _group_first_rows(std: Standard, plan: Plan, result: RuleResult) -> dict[str, int]:
+    """The 1-based row of each group's first member, so a group finding points at a line."""
+    rule = std.rule(result.rule_id)
+    table = _rule_table(std, result.rule_id)
+    by = rule.node.for_each.by if rule is not None and rule.node.for_each is not None else None
+    if table is None or by is None or table not in plan.tables or not result.findings:
+        return {}
+    column = plan.tables[table][by]
+    firsts = column.reset_index(drop=True).drop_duplicates()
+    return {str(k): int(i) + 1 for i, k in firsts.items() if k is not None and k == k}
 
 
 def _rule_table(std: Standard, rule_id: str) -> str | None:

@@ -126,4 +126,4 @@ def test_lint_prints_warnings_and_strict_makes_them_errors(tmp_path, capsys):
     assert main(["lint", str(f)]) == 0
     out = capsys.readouterr().out
     assert "no-citation: warning: rule R-1 cites no reference" in out
-    assert main(["lint", "--strict", str(f)]) == 2
+    assert main(["lint", "--strict", str(f)]) == 1

@@ -8,15 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import csv_, html, json_, junit, markdown, sarif, text
+from . import csv_, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
+from .options import DEFAULT, RenderOptions
 
 
 @dataclass(frozen=True)
 class Renderer:
     name: str
     filename: str  # the file written in the output folder
-    render: Callable[[dict], str]
+    render: Callable[..., str]  # (report) -> str, or (report, RenderOptions) -> str when takes_options
     description: str
+    takes_options: bool = False
+
+    def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
+        return self.render(report, options) if self.takes_options else self.render(report)
 
 
 FORMATS: dict[str, Renderer] = {
@@ -24,9 +29,15 @@ FORMATS: dict[str, Renderer] = {
     "json": Renderer("json", "report.json", json_.render, "the report contract (reports/report.schema.json)"),
     "html": Renderer("html", "report.html", html.render, "self-contained page for reviewers: charts, filters"),
     "md": Renderer("md", "report.md", markdown.render, "short Markdown for a pull-request comment"),
-    "junit": Renderer("junit", "report.junit.xml", junit.render, "JUnit XML: one test case per rule"),
-    "sarif": Renderer("sarif", "report.sarif", sarif.render, "SARIF 2.1.0 for code-scanning tools"),
+    "junit": Renderer("junit", "report.junit.xml", junit.render, "JUnit XML: one test case per rule, failures as "
+                      "--fail-on decides", True),
+    "sarif": Renderer("sarif", "report.sarif", sarif.render, "SARIF 2.1.0 for code scanning", True),
     "csv": Renderer("csv", csv_.FILENAME, csv_.render, "every failing object, one row each"),
+    "github": Renderer("github", "report.github.txt", github.render, "GitHub Actions workflow annotations", True),
+    "gitlab": Renderer("gitlab", "gl-code-quality-report.json", gitlab.render, "GitLab Code Quality JSON", True),
+    "rfi": Renderer("rfi", "rfi.md", rfi.render_markdown, "request for information: the data that blocks a "
+                    "verdict, by object (Markdown)"),
+    "rfi-csv": Renderer("rfi-csv", "rfi.csv", rfi.render_csv, "request for information as CSV"),
 }
 
 
@@ -50,9 +61,9 @@ def _umask() -> int:
     return mask
 
 
-def write_reports(report: dict, formats: list[str], out_dir: Path) -> list[Path]:
+def write_reports(report: dict, formats: list[str], out_dir: Path, options: RenderOptions = DEFAULT) -> list[Path]:
     """Render every format first, then write them; a failed render writes nothing."""
-    rendered = [(out_dir / FORMATS[f].filename, FORMATS[f].render(report)) for f in formats]
+    rendered = [(out_dir / FORMATS[f].filename, FORMATS[f](report, options)) for f in formats]
     for path, content in rendered:
         write_atomic(path, content)
     return [p for p, _ in rendered]

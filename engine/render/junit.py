@@ -1,9 +1,12 @@
 """The JUnit XML report: one test case per rule, one test suite per process stage.
 
-CI servers read it as a test run: a failed rule is a ``<failure>`` (its type is
-the rule's strength, so ``should`` findings can be told from ``shall`` ones), a
-rule without the data to decide is an ``<error>``, a waived or not applicable
-rule is ``<skipped>``. A rule in several stages is listed under its first one;
+CI servers read it as a test run, and it agrees with the exit code of ``--fail-on``:
+a rule whose outcome fails the check is a ``<failure>`` (its type is the rule's
+strength) or, when it lacks the data to decide, an ``<error>`` of type
+``insufficient_data``; a waived or not applicable rule is ``<skipped>``. A rule that
+failed or lacks data without failing the check (a ``should`` rule at ``--fail-on
+shall``, anything at ``never``) passes, and its details go to the suite's
+``<system-out>`` under "Not failing at --fail-on". A rule in several stages is listed under its first one;
 rules without a stage form the suite ``general``. Times and the timestamp are
 fixed (the report carries none) so the same inputs give the same bytes.
 Valid against the Apache Ant JUnit schema (tests check it with xmlschema).
@@ -14,6 +17,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ._common import citation_text, evidence_lines, issue_findings, value_text, values_text, where, xml_safe
+from .options import DEFAULT, RenderOptions, fails_check
 
 MAX_OBJECTS = 100  # failing objects written into one failure's text
 TIMESTAMP = "1970-01-01T00:00:00"  # the schema requires one; a real clock would break byte-identical output
@@ -52,10 +56,13 @@ def _details(rule: dict) -> str:
     return xml_safe("\n".join(lines) + "\n")
 
 
-def _testcase(suite: ET.Element, rule: dict, classname: str) -> None:
+def _testcase(suite: ET.Element, rule: dict, classname: str, options: RenderOptions) -> str | None:
+    """Add the rule's test case; return its details when it did not pass but does not gate."""
     case = ET.SubElement(suite, "testcase", name=xml_safe(f"{rule['id']} {rule['title']}"),
                          classname=xml_safe(classname), time="0")
     outcome, message = rule["outcome"], xml_safe(rule["message"])
+    if outcome in ("fail", "insufficient_data") and not fails_check(rule["strength"], outcome, options.fail_on):
+        return f"[{outcome}] " + _details(rule)
     if outcome == "fail":
         ET.SubElement(case, "failure", message=message, type=rule["strength"]).text = _details(rule)
     elif outcome == "insufficient_data":
@@ -65,6 +72,7 @@ def _testcase(suite: ET.Element, rule: dict, classname: str) -> None:
         ET.SubElement(case, "skipped", message=xml_safe(f"waived: {reason}".strip()))
     elif outcome == "not_applicable":
         ET.SubElement(case, "skipped", message=message or "not applicable")
+    return None
 
 
 def _properties(parent: ET.Element, report: dict) -> None:
@@ -78,19 +86,20 @@ def _properties(parent: ET.Element, report: dict) -> None:
         ET.SubElement(props, "property", name=name, value=xml_safe(value))
 
 
-def render(report: dict) -> str:
+def render(report: dict, options: RenderOptions = DEFAULT) -> str:
     root = ET.Element("testsuites")
     std_id = report["standard"]["id"]
     for index, (sid, title, rules) in enumerate(_suites(report)):
+        gating = [r["outcome"] for r in rules if fails_check(r["strength"], r["outcome"], options.fail_on)]
         outcomes = [r["outcome"] for r in rules]
         suite = ET.SubElement(root, "testsuite", name=xml_safe(f"{sid}: {title}"), package=xml_safe(std_id),
                               id=str(index), timestamp=TIMESTAMP, hostname="localhost", tests=str(len(rules)),
-                              failures=str(outcomes.count("fail")), errors=str(outcomes.count("insufficient_data")),
+                              failures=str(gating.count("fail")), errors=str(gating.count("insufficient_data")),
                               skipped=str(outcomes.count("waived") + outcomes.count("not_applicable")), time="0")
         _properties(suite, report)
-        for rule in rules:
-            _testcase(suite, rule, f"{std_id}.{sid}")
-        ET.SubElement(suite, "system-out").text = ""
+        quiet = [d for rule in rules if (d := _testcase(suite, rule, f"{std_id}.{sid}", options))]
+        ET.SubElement(suite, "system-out").text = (
+            f"Not failing at --fail-on {options.fail_on}:\n" + "".join(quiet) if quiet else "")
         ET.SubElement(suite, "system-err").text = ""
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

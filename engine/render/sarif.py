@@ -1,10 +1,15 @@
 """The SARIF 2.1.0 report: rules as reporting descriptors, findings as results.
 
-A result points into the plan package: the table file and the row's line in it,
-or the plan.yaml line a plan-level rule reads. Its level follows the rule's
-strength (shall → error, should → warning, may → note). Rules without the data to
-decide give results of kind ``open``; waived findings are results with a
-suppression that carries the justification. Code scanning services reject runs
+A result points into the repository: the table file and the row's line in it (a
+group's first row), or the plan.yaml line a plan-level rule reads, relative to the
+repository root (``%SRCROOT%``) through ``RenderOptions.source_prefix``; every result
+has a region (line 1, the header or the top of plan.yaml, when nothing finer is known).
+Each carries ``partialFingerprints`` from the rule and the object alone, so code hosts
+follow an alert across commits. Levels follow ``--fail-on``: ``error`` exactly for what
+fails the check (a ``shall`` rule lacking data included), ``warning`` for other failed
+shall/should rules, ``note`` for ``may``; missing data that does not gate is of kind
+``open``. Waived findings carry a suppression with the waiver's reason, or are left out
+(``RenderOptions.waived == "omit"``). Code scanning services reject runs
 with more than 25,000 results, so each rule lists at most ``MAX_PER_RULE`` rows
 and the run at most ``MAX_RESULTS``; what was left out is said in a notification
 (the CSV report lists every row).
@@ -15,12 +20,14 @@ from __future__ import annotations
 import json
 import re
 
-from ._common import SARIF_LEVEL, citation_text, evidence_lines, issue_findings, value_text, values_text
+from ._common import citation_text, evidence_lines, value_text, values_text
+from .options import DEFAULT, RenderOptions, fails_check, finding_fingerprints, level
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_PER_RULE = 1000
 MAX_RESULTS = 20000
-ROOT = "PLANROOT"
+ROOT = "%SRCROOT%"
+FINGERPRINT = "nbscheckObject/v1"
 
 
 def _pascal(title: str) -> str:
@@ -28,16 +35,26 @@ def _pascal(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", title))
 
 
-def _help(rule: dict) -> dict:
-    """The rationale, then the citations (linked in Markdown where they have a URL)."""
+def doc_link(rule_id: str, options: RenderOptions) -> str | None:
+    """The rule's entry in the standard rendered by ``nbscheck doc`` (its anchor is ``rule-ID``)."""
+    return f"{options.doc_url.split('#')[0]}#rule-{rule_id}" if options.doc_url else None
+
+
+def _help(rule: dict, options: RenderOptions) -> dict:
+    """The rationale, then the citations (linked in Markdown where they have a URL), then the
+    rule in the rendered standard."""
     lead = [rule["rationale"]] if rule["rationale"] else []
     cites = rule["citations"]
     text = lead + [f"Cite: {citation_text(c)}" for c in cites]
     md = lead + ["\n".join(f"- {citation_text(c)}" + (f" <{c['url']}>" if c.get("url") else "") for c in cites)]
-    return {"text": "\n".join(text), "markdown": "\n\n".join(m for m in md if m)}
+    link = doc_link(rule["id"], options)
+    if link:
+        text.append(f"In the standard: {link}")
+        md.append(f"[{rule['id']} in the standard]({link})")
+    return {"text": "\n".join(text) or rule["title"], "markdown": "\n\n".join(m for m in md if m) or rule["title"]}
 
 
-def _descriptor(rule: dict) -> dict:
+def _descriptor(rule: dict, options: RenderOptions) -> dict:
     scope = "; ".join(f"{k} {', '.join(rule[k])}" for k in ("goals", "categories", "stages") if rule[k])
     desc = {
         "id": rule["id"],
@@ -45,84 +62,89 @@ def _descriptor(rule: dict) -> dict:
         "shortDescription": {"text": rule["title"]},
         "fullDescription": {"text": f"{rule['title']} ({rule['strength']}, {rule['severity']}"
                                     + (f"; {scope}" if scope else "") + ")."},
-        "help": _help(rule),
-        "defaultConfiguration": {"level": SARIF_LEVEL[rule["strength"]]},
+        "help": _help(rule, options),
+        "defaultConfiguration": {"level": level(rule["strength"], "fail", options.fail_on)},
         "properties": {"strength": rule["strength"], "severity": rule["severity"],
                        "tags": rule["goals"] + rule["categories"] + rule["stages"],
                        "source": f"{rule['source']['file']}:{rule['source']['line']}"},
     }
-    url = next((c["url"] for c in rule["citations"] if c.get("url")), None)
+    url = doc_link(rule["id"], options) or next((c["url"] for c in rule["citations"] if c.get("url")), None)
     if url:
         desc["helpUri"] = url
     return desc
 
 
-def _location(loc: dict, table: str | None = None, key=None) -> list[dict]:
+def _location(loc: dict, options: RenderOptions, table: str | None = None, key=None) -> list[dict]:
     out: dict = {}
     if loc.get("file"):
-        phys: dict = {"artifactLocation": {"uri": loc["file"], "uriBaseId": ROOT}}
-        if loc.get("line"):
-            phys["region"] = {"startLine": loc["line"]}
-        out["physicalLocation"] = phys
+        out["physicalLocation"] = {"artifactLocation": {"uri": options.source_prefix + loc["file"], "uriBaseId": ROOT},
+                                   "region": {"startLine": loc.get("line") or 1}}
     if table is not None:
         out["logicalLocations"] = [{"name": value_text(key), "fullyQualifiedName": f"{table}/{value_text(key)}",
                                     "kind": "object"}]
     return [out] if out else []
 
 
-def _result(rule: dict, index: int, outcome: str, message: str, locations: list[dict], waiver, extra: str) -> dict:
+def _result(rule: dict, index: int, finding: dict | None, fp: str, options: RenderOptions) -> dict:
+    src = finding or rule
+    outcome, waiver = src["outcome"], src["waiver"]
     res: dict = {"ruleId": rule["id"], "ruleIndex": index}
-    if outcome == "insufficient_data":
+    if outcome == "waived":
+        res.update(kind="fail", level=level(rule["strength"], "fail", options.fail_on))
+    elif outcome == "insufficient_data" and not fails_check(rule["strength"], outcome, options.fail_on):
         res.update(kind="open", level="none")
     else:
-        res.update(kind="fail", level=SARIF_LEVEL[rule["strength"]])
-    res["message"] = {"text": (message or rule["title"]) + (f" ({extra})" if extra else "")}
-    if locations:
-        res["locations"] = locations
-    if outcome == "waived" or waiver:
+        res.update(kind="fail", level=level(rule["strength"], outcome, options.fail_on))
+    extra = values_text(finding["values"]) if finding else "; ".join(evidence_lines(rule))
+    res["message"] = {"text": (src["message"] or rule["title"]) + (f" ({extra})" if extra else "")}
+    if finding:
+        res["locations"] = _location(finding["location"], options, finding["table"], finding["key"])
+    else:
+        res["locations"] = _location(rule["location"], options)
+    res["partialFingerprints"] = {FINGERPRINT: fp}
+    if options.baseline is not None:
+        res["baselineState"] = "unchanged" if fp in options.baseline else "new"
+    if outcome == "waived":
+        w = waiver or {}
         res["suppressions"] = [{"kind": "external", "status": "accepted",
-                                "justification": (waiver or {}).get("reason", "waived by a reviewer")}]
+                                "justification": w.get("reason", "waived by a reviewer")}]
+    res["properties"] = {"outcome": outcome, "strength": rule["strength"], "severity": rule["severity"]}
     return res
 
 
-def _results(report: dict) -> tuple[list[dict], list[dict]]:
+def _results(report: dict, options: RenderOptions) -> tuple[list[dict], list[dict]]:
     results, notes = [], []
     for index, rule in enumerate(report["rules"]):
         if rule["outcome"] not in ("fail", "insufficient_data", "waived"):
             continue
-        findings = issue_findings(rule)
-        if not findings:
-            extra = "; ".join(evidence_lines(rule))
-            results.append(_result(rule, index, rule["outcome"], rule["message"], _location(rule["location"]),
-                                   rule["waiver"], extra))
-            continue
+        entries = [(fp, f) for fp, f in finding_fingerprints(rule)
+                   if not (options.waived == "omit" and (f or rule)["outcome"] == "waived")]
         room = max(0, min(MAX_PER_RULE, MAX_RESULTS - len(results)))
-        for f in findings[:room]:
-            results.append(_result(rule, index, f["outcome"], f["message"],
-                                   _location(f["location"], f["table"], f["key"]), f["waiver"],
-                                   values_text(f["values"])))
-        if len(findings) > room:
+        for fp, f in entries[:room]:
+            results.append(_result(rule, index, f, fp, options))
+        if len(entries) > room:
             notes.append({"level": "warning", "descriptor": {"id": "truncated"},
                           "associatedRule": {"id": rule["id"], "index": index},
-                          "message": {"text": f"{rule['id']}: {len(findings) - room} more failing rows are not "
+                          "message": {"text": f"{rule['id']}: {len(entries) - room} more failing rows are not "
                                               "listed here; the CSV report lists every row"}})
     return results, notes
 
 
-def render(report: dict) -> str:
+def render(report: dict, options: RenderOptions = DEFAULT) -> str:
     std, plan = report["standard"], report["plan"]
-    results, notes = _results(report)
+    results, notes = _results(report, options)
     run = {
         "tool": {"driver": {
             "name": "nbscheck",
             "version": report["tool"]["version"],
-            "rules": [_descriptor(r) for r in report["rules"]],
+            "rules": [_descriptor(r, options) for r in report["rules"]],
             "properties": {"standard": {k: std[k] for k in ("id", "title", "version", "sha256")}},
         }},
-        "originalUriBaseIds": {ROOT: {"description": {"text": f"the plan package of {plan['id']}"}}},
+        "originalUriBaseIds": {ROOT: {"description": {"text": "the repository root"}}},
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
         "results": results,
-        "properties": {"verdict": report["verdict"], "counts": report["counts"],
+        "properties": {"verdict": report["verdict"], "counts": report["counts"], "failOn": options.fail_on,
+                       "planFolder": options.source_prefix.rstrip("/") or ".",
                        "plan": {k: plan[k] for k in ("id", "title", "version", "sha256")}},
     }
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}

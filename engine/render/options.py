@@ -1,0 +1,103 @@
+"""What a run asks of its reports beyond the report dict: the CI gate and where files live.
+
+Renderers read the report dict and these options only; the options come from the command line
+or the config file, never from the clock or the host, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+FAILING = ("fail", "insufficient_data")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Options shared by the CI formats.
+
+    ``fail_on``: the ``--fail-on`` gate (``shall``, ``should`` or ``never``); levels in SARIF,
+    GitHub and GitLab output and failures in JUnit follow it.
+    ``source_prefix``: the plan folder relative to the repository root (``plans/riverside/``,
+    or ``""`` when the plan folder is the root), prefixed to every file a finding names.
+    ``waived``: ``suppress`` (SARIF suppressions) or ``omit`` (waived findings left out).
+    ``doc_url``: where the standard rendered by ``nbscheck doc`` is published; rules link to
+    ``{doc_url}#rule-ID``.
+    ``source_root``: the repository root itself, to place the files input diagnostics name.
+    ``baseline``: fingerprints of a baseline report's findings; SARIF marks each result ``new``
+    or ``unchanged``.
+    """
+
+    fail_on: str = "shall"
+    source_prefix: str = ""
+    waived: str = "suppress"
+    doc_url: str | None = None
+    source_root: str = ""
+    baseline: frozenset[str] | None = None
+
+
+DEFAULT = RenderOptions()
+
+
+def fails_check(strength: str, outcome: str, fail_on: str) -> bool:
+    """Whether a finding with this strength and outcome makes the check exit 1 at ``fail_on``.
+
+    >>> fails_check("shall", "insufficient_data", "shall"), fails_check("should", "fail", "shall")
+    (True, False)
+    >>> fails_check("should", "fail", "should"), fails_check("shall", "fail", "never")
+    (True, False)
+    """
+    if fail_on == "never" or outcome not in FAILING:
+        return False
+    if strength == "shall":
+        return True
+    return fail_on == "should" and strength == "should" and outcome == "fail"
+
+
+def level(strength: str, outcome: str, fail_on: str) -> str:
+    """``error`` exactly when the finding fails the check; else ``warning`` for a failed shall or
+    should rule and ``note`` for the rest (``may`` rules, missing data that does not gate)."""
+    if fails_check(strength, outcome, fail_on):
+        return "error"
+    return "warning" if outcome == "fail" and strength in ("shall", "should") else "note"
+
+
+def fingerprint(rule_id: str, table: str | None = None, key=None) -> str:
+    """A stable identity of a finding: the rule and the object (table and key), nothing else.
+
+    It survives re-runs, reordered rows and unrelated edits to the plan, so code hosts track an
+    alert across commits and ``--baseline`` recognises a finding it has seen.
+
+    >>> fingerprint("WET-001") == fingerprint("WET-001", None, None)
+    True
+    """
+    ident = rule_id if table is None else f"{rule_id}\x1f{table}\x1f{_key_text(key)}"
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+
+
+def _key_text(key) -> str:
+    """Keys compared by value: 7, 7.0 and "7" are one object."""
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
+    return str(key)
+
+
+def finding_fingerprints(rule: dict) -> list[tuple[str, dict | None]]:
+    """(fingerprint, finding) for each object of a rule that did not pass; a plan-level rule
+    (or one without findings) gives one entry with ``None``."""
+    findings = [f for f in rule["findings"] if f["outcome"] in (*FAILING, "waived")]
+    if not findings:
+        return [(fingerprint(rule["id"]), None)]
+    return [(fingerprint(rule["id"], f["table"], f["key"]), f) for f in findings]
+
+
+def relative_to_root(file: str, root: Path) -> str:
+    """A path as the command line showed it, relative to the repository root where possible."""
+    p = Path(file)
+    absolute = p if p.is_absolute() else Path(os.getcwd()) / p
+    try:
+        return absolute.resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return p.as_posix()

@@ -1,0 +1,113 @@
+"""The request for information: every piece of missing data that keeps a rule from deciding.
+
+For the applicant, not the reviewer: grouped by where the data goes — values in plan.yaml
+and totals over a whole table first, then each table's objects (rows or groups) with the
+cells to fill — and for each, the rules waiting on it with their strength (a ``shall`` rule
+waiting on data is what makes a plan ``incomplete``). Waived findings are not asked for.
+Markdown (``rfi.md``) to send as a letter, CSV (``rfi.csv``) to track the answers: one row
+per object and missing field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from ._common import value_text, where
+from .csv_ import defuse
+from .markdown import escape
+
+STRENGTH_ORDER = {"shall": 0, "should": 1, "may": 2}
+CSV_COLUMNS = ("table", "key", "file", "line", "missing", "rules", "blocks_verdict")
+
+
+@dataclass
+class Request:
+    """One place the applicant must fill: an object (table and key) or a plan-level item."""
+
+    table: str | None
+    key: object
+    location: dict
+    group: bool = False  # a group of a per-group rule (``for each … by``) rather than a row
+    missing: list[str] = field(default_factory=list)
+    rules: dict[str, str] = field(default_factory=dict)  # rule id -> strength
+
+    def add(self, missing: list[str], rule: dict) -> None:
+        self.missing += [m for m in missing if m not in self.missing]
+        self.rules.setdefault(rule["id"], rule["strength"])
+
+    @property
+    def blocks_verdict(self) -> bool:
+        return "shall" in self.rules.values()
+
+    def label(self) -> str:
+        return f"group {value_text(self.key)}" if self.group else value_text(self.key)
+
+    def rule_list(self) -> list[str]:
+        return [f"{rid} ({s})" for rid, s in sorted(self.rules.items(), key=lambda x: (STRENGTH_ORDER[x[1]], x[0]))]
+
+
+def requests(report: dict) -> tuple[list[Request], list[Request]]:
+    """(plan-level requests, object requests), each in a stable order."""
+    plan: dict[tuple, Request] = {}
+    objects: dict[tuple, Request] = {}
+    for rule in report["rules"]:
+        pending = [f for f in rule["findings"] if f["outcome"] == "insufficient_data"]
+        for f in pending:
+            group = rule["scope"] == "group"
+            ident = (f["table"], group, str(f["key"]))
+            req = objects.setdefault(ident, Request(f["table"], f["key"], f["location"], group))
+            req.add(f["missing"] or rule["missing"], rule)
+        if rule["outcome"] == "insufficient_data" and not pending:
+            for item in rule["missing"] or ["(the data this rule reads)"]:
+                req = plan.setdefault((item,), Request(None, None, rule["location"]))
+                req.add([item], rule)
+    order = sorted(objects.values(), key=lambda r: (r.table, r.group, r.location.get("row") or 0, str(r.key)))
+    return sorted(plan.values(), key=lambda r: (not r.blocks_verdict, r.missing[0])), order
+
+
+def render_markdown(report: dict) -> str:
+    plan_reqs, object_reqs = requests(report)
+    p, s = report["plan"], report["standard"]
+    lines = [f"# Request for information: {escape(p['title'])}", "",
+             f"Plan `{escape(p['id'])}`" + (f" version {escape(p['version'])}" if p["version"] else "")
+             + f", checked against {escape(s['id'])} {escape(s['version'])}.", ""]
+    if not (plan_reqs or object_reqs):
+        lines.append("No rule is waiting on missing data.")
+        return "\n".join(lines) + "\n"
+    blocking = sum(r.blocks_verdict for r in plan_reqs + object_reqs)
+    lines += [f"Data is missing in {len(plan_reqs) + len(object_reqs)} places; in {blocking} of them it keeps a "
+              "mandatory (shall) rule from deciding, and so keeps the plan from a verdict. Please provide it and "
+              "resubmit.", ""]
+    if plan_reqs:
+        lines += ["## Plan-level values and table totals", "", "| missing | where | rules waiting |", "|---|---|---|"]
+        for r in plan_reqs:
+            rules = escape(", ".join(r.rule_list()))
+            lines.append(f"| {escape(r.missing[0])} | {escape(where(r.location))} | {rules} |")
+        lines.append("")
+    table = None
+    for r in object_reqs:
+        if r.table != table:
+            table = r.table
+            n = sum(1 for o in object_reqs if o.table == table)
+            lines += [f"## Table `{escape(table)}` ({n} objects)", "",
+                      "| object | where | missing | rules waiting |", "|---|---|---|---|"]
+        lines.append(f"| {escape(r.label())} | {escape(where(r.location))} | {escape(', '.join(r.missing))} "
+                     f"| {escape(', '.join(r.rule_list()))} |")
+        if r is object_reqs[-1] or object_reqs[object_reqs.index(r) + 1].table != table:
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_csv(report: dict) -> str:
+    plan_reqs, object_reqs = requests(report)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in plan_reqs + object_reqs:
+        for m in r.missing:
+            w.writerow([defuse(r.table or ""), defuse("" if r.key is None else r.label()),
+                        defuse(r.location.get("file") or ""), r.location.get("line") or "", defuse(m),
+                        defuse(" ".join(r.rule_list())), "yes" if r.blocks_verdict else "no"])
+    return buf.getvalue()
