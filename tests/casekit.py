@@ -1,11 +1,38 @@
-"""Helpers for tests: write a plan package from inline data."""
+"""Helpers for tests: the fixture plans and pack, plan packages from inline data, running the CLI."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import yaml
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINI_PACK = FIXTURES / "mini_pack"
+
+
+def copy_plan(dest: Path, name: str = "mini_plan") -> Path:
+    """A copy of the fixture plan ``name`` at ``dest``, its ``standard:`` pointing at the mini pack wherever it is."""
+    plan = Path(shutil.copytree(FIXTURES / name, dest))
+    edit(plan / "plan.yaml", "../mini_pack", str(MINI_PACK))
+    return plan
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` in a text file; ``old`` must be there (a stale fixture fails loudly)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} does not contain {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def run_cli(ctx: dict, capsys, args: list[str]) -> None:
+    """Run ``nbscheck ARGS`` in-process; keep the exit code and the printed text in ``ctx``."""
+    from engine.cli import main
+
+    ctx["code"] = main(args)
+    captured = capsys.readouterr()
+    ctx["out"], ctx["err"] = captured.out, captured.err
 
 
 def write_plan(root: Path, doc: dict) -> Path:

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from casekit import FIXTURES, edit
 
 from engine.cli import main
 
-FIX = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def plan_dir(tmp_path):
-    plan = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "plan"))
-    _set(plan, "../mini_pack", str(FIX / "mini_pack"))
-    return plan
-
-
-def _set(plan_dir: Path, old: str, new: str) -> None:
-    p = plan_dir / "plan.yaml"
-    p.write_text(p.read_text().replace(old, new))
-
 
 def test_text_summary(plan_dir, capsys):
-    code = main(["check", str(plan_dir), "--standard", str(FIX / "mini_pack")])
+    code = main(["check", str(plan_dir), "--standard", str(FIXTURES / "mini_pack")])
     out = capsys.readouterr().out
     assert code == 1
     assert "Verdict:  NON-COMPLIANT" in out
@@ -55,7 +41,7 @@ def test_should_failures_pass_at_shall_but_not_at_should(plan_dir, tmp_path):
 
 
 def test_incomplete_fails_at_shall(plan_dir, capsys):
-    _set(plan_dir, "  plan: true", "  plan: null")
+    edit(plan_dir / "plan.yaml", "  plan: true", "  plan: null")
     assert main(["check", str(plan_dir), "--fail-on", "shall", "-f", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["rules"][0]["outcome"] == "insufficient_data"
@@ -107,12 +93,12 @@ def test_waiver_naming_unknown_rule(plan_dir, tmp_path, capsys):
 
 
 def test_lint_clean_pack(capsys):
-    assert main(["lint", str(FIX / "mini_pack")]) == 0
+    assert main(["lint", str(FIXTURES / "mini_pack")]) == 0
     assert "mini 0.1: 3 rules, no errors" in capsys.readouterr().out
 
 
 def test_lint_broken_pack_prints_every_problem_with_caret(tmp_path, capsys):
-    src = (FIX / "mini_pack/mini.nbs").read_text()
+    src = (FIXTURES / "mini_pack/mini.nbs").read_text()
     broken = src.replace("sum(wetland.area_ha) >= 2 ha", "sum(wetland.area) >= 1 m")
     broken = broken.replace('goal G1 stage design cite REF "2.1"', 'goal G2 stage desing cite REF "2.1"')
     (tmp_path / "mini.nbs").write_text(broken)

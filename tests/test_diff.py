@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
+from casekit import FIXTURES, copy_plan
 
 from engine import api
 from engine.diff import diff_reports, render_text
 
-FIX = Path(__file__).parent / "fixtures"
 
-
-@pytest.fixture(scope="module")
-def std():
-    return api.load_standard(FIX / "mini_pack")
+@pytest.fixture
+def std(mini_std):
+    return mini_std
 
 
 def _report(std, plan_dir):
@@ -24,8 +21,7 @@ def _report(std, plan_dir):
 
 
 def test_resubmission_that_fixes_and_breaks(std, tmp_path):
-    old = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "old"))
-    new = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "new"))
+    old, new = copy_plan(tmp_path / "old"), copy_plan(tmp_path / "new")
     csv = new / "tables/objects.csv"
     text = csv.read_text().replace("O-3,south,wetland,0.7", "O-3,south,wetland,1.7")  # fixes M-2
     text = text.replace("O-2,north,park,2.0,2024-05-10,", "O-2,north,brownfield,2.0,2024-05-10,false")  # breaks M-3
@@ -40,7 +36,7 @@ def test_resubmission_that_fixes_and_breaks(std, tmp_path):
 
 
 def test_identical_versions(std):
-    r = _report(std, FIX / "mini_plan")
+    r = _report(std, FIXTURES / "mini_plan")
     d = diff_reports(r, r)
     assert not d.regressed and "No differences" in render_text(d)
 
@@ -48,10 +44,7 @@ def test_identical_versions(std):
 def test_cli_diff_of_two_plans_and_of_saved_reports(std, tmp_path, capsys):
     from engine.cli import main
 
-    old = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "old"))
-    new = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "new"))
-    for p in (old, new):
-        (p / "plan.yaml").write_text((p / "plan.yaml").read_text().replace("../mini_pack", str(FIX / "mini_pack")))
+    old, new = copy_plan(tmp_path / "old"), copy_plan(tmp_path / "new")
     csv = new / "tables/objects.csv"
     csv.write_text(csv.read_text().replace("O-3,south,wetland,0.7", "O-3,south,wetland,1.7"))
     assert main(["diff", str(old), str(new)]) == 0
@@ -72,7 +65,7 @@ def test_cli_diff_rejects_other_json(tmp_path, capsys):
 
 
 def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
-    old = _report(std, FIX / "mini_plan")
+    old = _report(std, FIXTURES / "mini_plan")
     new = json.loads(json.dumps(old))
     added = dict(new["rules"][0], id="M-9", outcome="fail", message="new rule fails")
     new["rules"].append(added)
@@ -85,7 +78,7 @@ def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
 def test_a_report_that_breaks_its_schema_is_refused(tmp_path, capsys):
     from engine.cli import main
 
-    main(["check", str(FIX / "mini_plan"), "-o", str(tmp_path), "-f", "json"])
+    main(["check", str(FIXTURES / "mini_plan"), "-o", str(tmp_path), "-f", "json"])
     report = json.loads((tmp_path / "report.json").read_text())
     del report["rules"][0]["findings"]
     (tmp_path / "broken.json").write_text(json.dumps(report))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
+from casekit import run_cli
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.cli import main
@@ -13,16 +13,6 @@ from engine.cli import main
 PACK = Path(__file__).resolve().parent / "cases" / "author-pack"
 
 scenarios("author_tools.feature")
-
-
-@pytest.fixture
-def ctx():
-    return {}
-
-
-def _run(ctx, capsys, args):
-    ctx["code"] = main(args)
-    ctx["out"] = capsys.readouterr().out
 
 
 # ---- given -------------------------------------------------------------------------------
@@ -65,28 +55,28 @@ def one_line_file(ctx, tmp_path):
 # ---- when --------------------------------------------------------------------------------
 @when("I run the rule tests")
 def run_tests(ctx, capsys):
-    _run(ctx, capsys, ["test", str(ctx["pack"])])
+    run_cli(ctx, capsys, ["test", str(ctx["pack"])])
 
 
 @when("I run the rule tests asking for 100 % coverage")
 def run_tests_coverage(ctx, capsys):
-    _run(ctx, capsys, ["test", str(ctx["pack"]), "--coverage", "--min-coverage", "100"])
+    run_cli(ctx, capsys, ["test", str(ctx["pack"]), "--coverage", "--min-coverage", "100"])
 
 
 @when("I check its layout")
 def check_layout(ctx, capsys):
-    _run(ctx, capsys, ["fmt", "--check", str(ctx["file"])])
+    run_cli(ctx, capsys, ["fmt", "--check", str(ctx["file"])])
 
 
 @when("I format it")
 def format_file(ctx, capsys):
-    _run(ctx, capsys, ["fmt", str(ctx["file"])])
+    run_cli(ctx, capsys, ["fmt", str(ctx["file"])])
 
 
 @when(parsers.parse('I render the standard to "{name}"'))
 def render_doc(ctx, capsys, tmp_path, name):
     ctx["doc"] = tmp_path / name
-    _run(ctx, capsys, ["doc", str(ctx["pack"]), "-o", str(ctx["doc"])])
+    run_cli(ctx, capsys, ["doc", str(ctx["pack"]), "-o", str(ctx["doc"])])
 
 
 # ---- then --------------------------------------------------------------------------------

@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
+from casekit import MINI_PACK, edit, run_cli
 from pytest_bdd import given, parsers, scenarios, then, when
-
-from engine.cli import main
-
-FIX = Path(__file__).parent / "fixtures"
 
 scenarios("reviewer_audits_a_plan.feature", "author_lints_rules.feature", "ci_exit_codes.feature")
 
 
-@pytest.fixture
-def ctx():
-    return {}
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def _run(ctx, capsys, args):
-    ctx["code"] = main(args)
-    captured = capsys.readouterr()
-    ctx["out"], ctx["err"] = captured.out, captured.err
+# ctx, 'the submitted plan "{name}"' and 'the object "{key}" is a brownfield that is not treated' are shared
+# (tests/conftest.py)
 
 
 # ---- given -------------------------------------------------------------------------------
-@given(parsers.parse('the submitted plan "{name}"'))
-def submitted_plan(ctx, tmp_path, name):
-    plan = Path(shutil.copytree(FIX / name, tmp_path / name))
-    _edit(plan / "plan.yaml", "../mini_pack", str(FIX / "mini_pack"))
-    ctx["plan"] = plan
-
-
-@given(parsers.parse('the object "{key}" is a brownfield that is not treated'))
-def untreated_brownfield(ctx, key):
-    csv = ctx["plan"] / "tables/objects.csv"
-    _edit(csv, f"{key},north,park,2.0,2024-05-10,", f"{key},north,brownfield,2.0,2024-05-10,false")
-
-
 @given("the plan does not say whether a monitoring plan exists")
 @given("the monitoring answer is removed")
 def no_monitoring_answer(ctx):
-    _edit(ctx["plan"] / "plan.yaml", "  plan: true", "  plan: null")
+    edit(ctx["plan"] / "plan.yaml", "  plan: true", "  plan: null")
 
 
 @given(parsers.parse('a waiver for "{rule}" because "{reason}"'))
@@ -65,17 +32,17 @@ def unchanged():
 
 @given("the wetlands are enlarged to 2 ha")
 def bigger_wetlands(ctx):
-    _edit(ctx["plan"] / "tables/objects.csv", "O-3,south,wetland,0.7", "O-3,south,wetland,1.2")
+    edit(ctx["plan"] / "tables/objects.csv", "O-3,south,wetland,0.7", "O-3,south,wetland,1.2")
 
 
 @given(parsers.parse('a table row with "{value}" in the area column'))
 def bad_area(ctx, value):
-    _edit(ctx["plan"] / "tables/objects.csv", "O-2,north,park,2.0", f"O-2,north,park,{value}")
+    edit(ctx["plan"] / "tables/objects.csv", "O-2,north,park,2.0", f"O-2,north,park,{value}")
 
 
 @given("a rule file where a goal, a column and a unit are wrong")
 def broken_rules(ctx, tmp_path):
-    src = (FIX / "mini_pack/mini.nbs").read_text(encoding="utf-8")
+    src = (MINI_PACK / "mini.nbs").read_text(encoding="utf-8")
     src = src.replace('rule M-1 "A monitoring plan exists" { goal G1', 'rule M-1 "A monitoring plan exists" { goal G7')
     src = src.replace("sum(wetland.area_ha) >= 2 ha else", "sum(wetland.area_hx) >= 2 ha else")
     src = src.replace("should o.treated else", "should sum(objects.area_ha) > 3 m else")
@@ -85,7 +52,7 @@ def broken_rules(ctx, tmp_path):
 
 @given('a rule file that compares with a single "="')
 def single_equals(ctx, tmp_path):
-    src = (FIX / "mini_pack/mini.nbs").read_text(encoding="utf-8").replace("shall monitored", "shall monitored = true")
+    src = (MINI_PACK / "mini.nbs").read_text(encoding="utf-8").replace("shall monitored", "shall monitored = true")
     (tmp_path / "pack.nbs").write_text(src, encoding="utf-8")
     ctx["rules"] = tmp_path
 
@@ -98,29 +65,29 @@ def bundled(ctx, sid):
 # ---- when --------------------------------------------------------------------------------
 @when("I check the plan")
 def check(ctx, capsys):
-    _run(ctx, capsys, ["check", str(ctx["plan"])])
+    run_cli(ctx, capsys, ["check", str(ctx["plan"])])
 
 
 @when("I check the plan with the waivers")
 def check_waivers(ctx, capsys):
-    _run(ctx, capsys, ["check", str(ctx["plan"]), "--waivers", str(ctx["waivers"])])
+    run_cli(ctx, capsys, ["check", str(ctx["plan"]), "--waivers", str(ctx["waivers"])])
 
 
 @when(parsers.parse('CI checks the plan failing on "{fail_on}"'))
 def ci_check(ctx, capsys, fail_on):
-    _run(ctx, capsys, ["check", str(ctx["plan"]), "--fail-on", fail_on, "-f", "json"])
+    run_cli(ctx, capsys, ["check", str(ctx["plan"]), "--fail-on", fail_on, "-f", "json"])
 
 
 @when("CI writes the JSON report twice")
 def twice(ctx, capsys, tmp_path):
     for name in ("one", "two"):
-        _run(ctx, capsys, ["check", str(ctx["plan"]), "-o", str(tmp_path / name), "-f", "json"])
+        run_cli(ctx, capsys, ["check", str(ctx["plan"]), "-o", str(tmp_path / name), "-f", "json"])
     ctx["reports"] = [(tmp_path / n / "report.json").read_bytes() for n in ("one", "two")]
 
 
 @when("I lint it")
 def lint(ctx, capsys):
-    _run(ctx, capsys, ["lint", str(ctx["rules"])])
+    run_cli(ctx, capsys, ["lint", str(ctx["rules"])])
 
 
 # ---- then --------------------------------------------------------------------------------

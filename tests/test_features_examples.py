@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine import evaluate, load_plan, load_standard
@@ -14,11 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 scenarios("reviewer_audits_example_plans.feature")
-
-
-@pytest.fixture
-def ctx():
-    return {"standard": "nbs_urban_restoration"}
 
 
 def _result(ctx, rule_id):
@@ -41,6 +35,7 @@ def profile(ctx, path):
 @when(parsers.parse('I check the example plan "{name}"'))
 def check_example(ctx, name):
     ctx["plan"] = EXAMPLES / name
+    ctx.setdefault("standard", "nbs_urban_restoration")
     std = load_standard(ctx["standard"])
     ctx["report"] = evaluate(std, load_plan(ctx["plan"], std))
 

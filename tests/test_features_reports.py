@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,7 +16,6 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from engine.cli import main
 from engine.render import FORMATS, Renderer
 
-FIX = Path(__file__).parent / "fixtures"
 SCHEMAS = Path(__file__).parent / "schemas"
 
 scenarios("reviewer_reads_html_report.feature", "ci_accepts_junit_sarif.feature")
@@ -56,8 +54,8 @@ class Page(HTMLParser):
 
 
 @pytest.fixture
-def ctx():
-    return {}
+def ctx(tmp_path):  # the shared ctx (tests/conftest.py), with the folder reports are written to
+    return {"reports": tmp_path / "reports"}
 
 
 def _rule_text(ctx, rule: str) -> str:
@@ -67,19 +65,8 @@ def _rule_text(ctx, rule: str) -> str:
 
 
 # ---- given -------------------------------------------------------------------------------
-@given(parsers.parse('the submitted plan "{name}"'))
-def submitted_plan(ctx, tmp_path, name):
-    ctx["plan"] = Path(shutil.copytree(FIX / name, tmp_path / name))
-    ctx["out"] = tmp_path / "reports"
-    yaml = ctx["plan"] / "plan.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8").replace("../mini_pack", str(FIX / "mini_pack")), encoding="utf-8")
-
-
-@given(parsers.parse('the object "{key}" is a brownfield that is not treated'))
-def untreated_brownfield(ctx, key):
-    table = ctx["plan"] / "tables/objects.csv"
-    table.write_text(table.read_text(encoding="utf-8").replace(f"{key},north,park,2.0,2024-05-10,",
-                                                               f"{key},north,brownfield,2.0,2024-05-10,false"))
+# 'the submitted plan "{name}"' and 'the object "{key}" is a brownfield that is not treated' are shared
+# (tests/conftest.py)
 
 
 @given(parsers.parse("the plan is titled '{title}'"))
@@ -106,26 +93,26 @@ def broken_sarif(monkeypatch):
 # ---- when --------------------------------------------------------------------------------
 @when("I write the HTML report")
 def write_html(ctx):
-    main(["check", str(ctx["plan"]), "-f", "html", "-o", str(ctx["out"])])
-    ctx["html"] = (ctx["out"] / "report.html").read_text(encoding="utf-8")
+    main(["check", str(ctx["plan"]), "-f", "html", "-o", str(ctx["reports"])])
+    ctx["html"] = (ctx["reports"] / "report.html").read_text(encoding="utf-8")
 
 
 @when("I write the HTML and CSV reports")
 def write_html_csv(ctx):
-    main(["check", str(ctx["plan"]), "-f", "html,csv", "-o", str(ctx["out"])])
-    ctx["html"] = (ctx["out"] / "report.html").read_text(encoding="utf-8")
+    main(["check", str(ctx["plan"]), "-f", "html,csv", "-o", str(ctx["reports"])])
+    ctx["html"] = (ctx["reports"] / "report.html").read_text(encoding="utf-8")
 
 
 @when(parsers.parse('CI writes the "{formats}" report'))
 @when(parsers.parse('CI writes the "{formats}" reports'))
 def ci_writes(ctx, formats):
-    ctx["code"] = main(["check", str(ctx["plan"]), "-f", formats, "-o", str(ctx["out"])])
+    ctx["code"] = main(["check", str(ctx["plan"]), "-f", formats, "-o", str(ctx["reports"])])
 
 
 @when(parsers.parse('CI writes the "{formats}" reports twice'))
 def ci_writes_twice(ctx, formats):
     for out in ("first", "second"):
-        main(["check", str(ctx["plan"]), "-f", formats, "-o", str(ctx["out"] / out)])
+        main(["check", str(ctx["plan"]), "-f", formats, "-o", str(ctx["reports"] / out)])
 
 
 # ---- then: the HTML page -----------------------------------------------------------------
@@ -145,8 +132,8 @@ def shows_standard_hash(ctx):
 
 
 def _hash_of(ctx, part: str) -> str:
-    main(["check", str(ctx["plan"]), "-f", "json", "-o", str(ctx["out"] / "json")])
-    return json.loads((ctx["out"] / "json/report.json").read_text(encoding="utf-8"))[part]["sha256"]
+    main(["check", str(ctx["plan"]), "-f", "json", "-o", str(ctx["reports"] / "json")])
+    return json.loads((ctx["reports"] / "json/report.json").read_text(encoding="utf-8"))[part]["sha256"]
 
 
 @then(parsers.parse('the rule "{rule}" shows "{actual}" where "{required}" is required'))
@@ -187,7 +174,7 @@ def capped(ctx, rule, n, note):
 
 @then(parsers.parse('the CSV report lists all {n:d} failing objects of "{rule}"'))
 def csv_lists_all(ctx, n, rule):
-    with (ctx["out"] / "report.csv").open(encoding="utf-8", newline="") as fh:
+    with (ctx["reports"] / "report.csv").open(encoding="utf-8", newline="") as fh:
         assert sum(row["rule_id"] == rule for row in csv.DictReader(fh)) == n
 
 
@@ -198,22 +185,22 @@ def _schema(name: str) -> Path:
 
 @then("the JUnit report is valid against the JUnit schema")
 def junit_valid(ctx):
-    assert xmlschema.XMLSchema(str(_schema("junit.xsd"))).is_valid(str(ctx["out"] / "report.junit.xml"))
+    assert xmlschema.XMLSchema(str(_schema("junit.xsd"))).is_valid(str(ctx["reports"] / "report.junit.xml"))
 
 
 @then(parsers.parse("the JUnit report has {n:d} test cases"))
 def junit_cases(ctx, n):
-    assert len(ET.parse(ctx["out"] / "report.junit.xml").findall("./testsuite/testcase")) == n
+    assert len(ET.parse(ctx["reports"] / "report.junit.xml").findall("./testsuite/testcase")) == n
 
 
 @then(parsers.parse('the test case "{name}" fails with type "{kind}" and "{message}"'))
 def junit_failure(ctx, name, kind, message):
-    case = next(c for c in ET.parse(ctx["out"] / "report.junit.xml").iter("testcase") if c.get("name") == name)
+    case = next(c for c in ET.parse(ctx["reports"] / "report.junit.xml").iter("testcase") if c.get("name") == name)
     assert (case.find("failure").get("type"), case.find("failure").get("message")) == (kind, message)
 
 
 def _sarif(ctx) -> dict:
-    return json.loads((ctx["out"] / "report.sarif").read_text(encoding="utf-8"))
+    return json.loads((ctx["reports"] / "report.sarif").read_text(encoding="utf-8"))
 
 
 @then("the SARIF report is valid against the SARIF 2.1.0 schema")
@@ -249,11 +236,11 @@ def sarif_points_at_file(ctx, rule, file):
 
 @then("every report is byte-identical to its twin")
 def byte_identical(ctx):
-    first, second = ctx["out"] / "first", ctx["out"] / "second"
+    first, second = ctx["reports"] / "first", ctx["reports"] / "second"
     names = sorted(p.name for p in first.iterdir())
     assert len(names) == 6 and all((first / n).read_bytes() == (second / n).read_bytes() for n in names)
 
 
 @then("no report file is written")
 def nothing_written(ctx):
-    assert ctx["code"] == 3 and not (ctx["out"].exists() and any(ctx["out"].iterdir()))
+    assert ctx["code"] == 3 and not (ctx["reports"].exists() and any(ctx["reports"].iterdir()))

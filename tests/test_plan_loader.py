@@ -4,39 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from casekit import edit
 
 from engine import api
 from engine.plan import load_plan
 
-FIX = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture(scope="module")
-def std():
-    return api.load_standard(FIX / "mini_pack")
-
 
 @pytest.fixture
-def plan_dir(tmp_path):
-    return Path(shutil.copytree(FIX / "mini_plan", tmp_path / "plan"))
+def std(mini_std):
+    return mini_std
 
 
 def _codes(plan_dir, std):
     plan, diags = load_plan(plan_dir, std)
     assert plan is None
     return diags
-
-
-def _edit(path: Path, old: str, new: str):
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def test_loads_and_types_columns(plan_dir, std):
@@ -51,14 +38,14 @@ def test_loads_and_types_columns(plan_dir, std):
 
 
 def test_malformed_yaml_names_the_line(plan_dir, std):
-    _edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: [12.5")
+    edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: [12.5")
     (d,) = _codes(plan_dir, std)
     assert d.code == "plan-syntax" and d.span.file.endswith("plan.yaml") and d.span.line >= 6
 
 
 def test_schema_problems_name_line_and_field(plan_dir, std):
-    _edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: lots")
-    _edit(plan_dir / "plan.yaml", "  plan: true\n", "")
+    edit(plan_dir / "plan.yaml", "  area_ha: 12.5", "  area_ha: lots")
+    edit(plan_dir / "plan.yaml", "  plan: true\n", "")
     diags = _codes(plan_dir, std)
     by_code = {d.message: d for d in diags}
     wrong = next(d for d in diags if "site.area_ha" in d.message)
@@ -67,7 +54,7 @@ def test_schema_problems_name_line_and_field(plan_dir, std):
 
 
 def test_duplicate_yaml_key(plan_dir, std):
-    _edit(plan_dir / "plan.yaml", "  visits: 2", "  visits: 2\n  visits: 3")
+    edit(plan_dir / "plan.yaml", "  visits: 2", "  visits: 2\n  visits: 3")
     (d,) = _codes(plan_dir, std)
     assert d.code == "plan-duplicate-key" and d.span.line == 10
 
@@ -81,7 +68,7 @@ def test_duplicate_yaml_key(plan_dir, std):
 def test_table_problems_name_file_row_and_column(plan_dir, std, csv_edit, code, row_line, fragment):
     replacement = {"bad-value": "O-2,north,park,two", "unknown-enum-value": "O-3,south,wetlnd",
                    "out-of-range": "O-4,south,brownfield,-1.5", "duplicate-key": "O-1,"}[code]
-    _edit(plan_dir / "tables/objects.csv", csv_edit, replacement)
+    edit(plan_dir / "tables/objects.csv", csv_edit, replacement)
     diags = _codes(plan_dir, std)
     d = next(x for x in diags if x.code == code)
     assert d.span.file.endswith("tables/objects.csv") and d.span.line == row_line
@@ -91,16 +78,16 @@ def test_table_problems_name_file_row_and_column(plan_dir, std, csv_edit, code, 
 
 
 def test_missing_column_suggests_the_close_one(plan_dir, std):
-    _edit(plan_dir / "tables/objects.csv", "id,district,kind,area_ha", "id,distrct,kind,area_ha")
+    edit(plan_dir / "tables/objects.csv", "id,district,kind,area_ha", "id,distrct,kind,area_ha")
     (d,) = _codes(plan_dir, std)
     assert d.code == "missing-column" and d.hint == "did you mean `distrct`?"
 
 
 def test_missing_table_file_and_path_outside(plan_dir, std):
-    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objets.csv")
+    edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objets.csv")
     (d,) = _codes(plan_dir, std)
     assert d.code == "table-not-found" and d.span.line == 11 and "objects.csv" in d.hint
-    _edit(plan_dir / "plan.yaml", "tables/objets.csv", "../../etc/passwd.csv")
+    edit(plan_dir / "plan.yaml", "tables/objets.csv", "../../etc/passwd.csv")
     (d,) = _codes(plan_dir, std)
     assert d.code == "path-outside-package"
 
@@ -127,7 +114,7 @@ def test_other_table_formats_load_the_same(plan_dir, std, fmt):
         df.to_parquet(target)
     else:
         df.to_excel(target, index=False)
-    _edit(plan_dir / "plan.yaml", "tables/objects.csv", f"tables/objects.{fmt}")
+    edit(plan_dir / "plan.yaml", "tables/objects.csv", f"tables/objects.{fmt}")
     plan, diags = load_plan(plan_dir, std)
     assert not diags
     pd.testing.assert_frame_equal(plan.tables["objects"], ref.tables["objects"])
@@ -198,7 +185,7 @@ def test_booleans_written_as_numbers(plan_dir, std):
     df = pd.DataFrame({"id": ["O-1", "O-2", "O-3"], "district": ["n"] * 3, "kind": ["park"] * 3,
                        "area_ha": [1.0] * 3, "treated": [1.0, 0.0, None]})
     df.to_parquet(plan_dir / "tables/objects.parquet")
-    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objects.parquet")
+    edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/objects.parquet")
     plan, diags = load_plan(plan_dir, std)
     assert not diags and plan.tables["objects"]["treated"].tolist() == [True, False, pd.NA]
 
@@ -208,7 +195,7 @@ def test_xlsx_sheet_named_after_the_table(plan_dir, std):
     with pd.ExcelWriter(target) as xl:
         pd.DataFrame({"note": ["read me"]}).to_excel(xl, sheet_name="Notes", index=False)
         pd.read_csv(plan_dir / "tables/objects.csv", dtype=str).to_excel(xl, sheet_name="objects", index=False)
-    _edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/book.xlsx")
+    edit(plan_dir / "plan.yaml", "tables/objects.csv", "tables/book.xlsx")
     plan, diags = load_plan(plan_dir, std)
     assert not diags and len(plan.tables["objects"]) == 4
 
@@ -243,7 +230,7 @@ def test_a_reference_to_an_unknown_table_is_a_lint_error(tmp_path):
 
 
 def test_a_misspelt_key_is_pointed_at(plan_dir, std):
-    _edit(plan_dir / "plan.yaml", "site:\n", "stie:\n")
+    edit(plan_dir / "plan.yaml", "site:\n", "stie:\n")
     (d,) = _codes(plan_dir, std)
     assert d.span.line == 5 and "`stie` looks like a misspelling of `site`" in d.message
 

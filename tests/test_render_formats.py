@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import stat
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -16,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import xmlschema
+from casekit import copy_plan, edit
 
 from engine.cli import main
 from engine.render import FORMATS, csv_, html, junit, markdown, sarif, write_reports
@@ -39,11 +39,8 @@ def schema_path(name: str) -> Path:
 
 def hostile_plan(tmp_path: Path) -> Path:
     """The mini plan, with a title and an object whose text tries to break every format."""
-    plan = Path(shutil.copytree(FIX / "mini_plan", tmp_path / "hostile_plan"))
-    yaml = (plan / "plan.yaml").read_text(encoding="utf-8")
-    yaml = yaml.replace("../mini_pack", str(FIX / "mini_pack"))
-    yaml = yaml.replace("title: Mini plan", f"title: {json.dumps(HOSTILE_TITLE)}")
-    (plan / "plan.yaml").write_text(yaml, encoding="utf-8")
+    plan = copy_plan(tmp_path / "hostile_plan")
+    edit(plan / "plan.yaml", "title: Mini plan", f"title: {json.dumps(HOSTILE_TITLE)}")
     table = plan / "tables/objects.csv"
     rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
     rows[2] = [HOSTILE_KEY, HOSTILE_DISTRICT, "brownfield", "2.0", "2024-05-10", "false"]

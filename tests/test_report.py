@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from casekit import copy_plan, edit
 
 from engine.cli import main
 from engine.resources import data_dir
@@ -32,11 +33,11 @@ def test_reports_validate_against_the_schema(plan, tmp_path):
 @pytest.mark.parametrize("plan", CASES, ids=[p.name for p in CASES])
 def test_same_inputs_give_byte_identical_reports(plan, tmp_path, monkeypatch):
     first = _report(plan, tmp_path / "a")
-    copy = Path(shutil.copytree(plan, tmp_path / "elsewhere" / plan.name))
-    if plan.name == "mini_plan":
-        text = (copy / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack"))
-        (copy / "plan.yaml").write_text(text)
+    if plan.name == "mini_plan":  # its standard is a path relative to it: the copy names the pack by its full path
+        copy = copy_plan(tmp_path / "elsewhere" / plan.name)
         first = _report(copy, tmp_path / "a2")
+    else:
+        copy = Path(shutil.copytree(plan, tmp_path / "elsewhere" / plan.name))
     monkeypatch.chdir(tmp_path)
     assert _report(copy, tmp_path / "b") == first
 
@@ -49,9 +50,8 @@ def test_utf8_comes_out_intact(tmp_path):
 
 def test_hashes_identify_inputs(tmp_path):
     report = json.loads(_report(ROOT / "tests/fixtures/mini_plan", tmp_path / "a"))
-    plan = Path(shutil.copytree(ROOT / "tests/fixtures/mini_plan", tmp_path / "p"))
-    text = (plan / "plan.yaml").read_text().replace("../mini_pack", str(ROOT / "tests/fixtures/mini_pack"))
-    (plan / "plan.yaml").write_text(text.replace("12.5", "12.6"))
+    plan = copy_plan(tmp_path / "p")
+    edit(plan / "plan.yaml", "12.5", "12.6")
     changed = json.loads(_report(plan, tmp_path / "b"))
     assert report["standard"]["sha256"] == changed["standard"]["sha256"]
     assert report["plan"]["sha256"] != changed["plan"]["sha256"]
