@@ -15,6 +15,7 @@ printed, never asserted.
     python -m benchmarks.run                  # N = 10^5 and 10^6
     python -m benchmarks.run --quick          # N = 10^4, a smoke run
     python -m benchmarks.run --n 200000 --districts 1000 --repeat 7
+    python -m benchmarks.run --startup        # start-up figures instead (benchmarks/startup.py)
 """
 
 from __future__ import annotations
@@ -242,8 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, default=0, metavar="TOP",
                     help="also profile one engine evaluation (cProfile) and print the TOP functions")
     ap.add_argument("--outcomes", action="store_true", help="also print each rule's outcome and counts")
+    ap.add_argument("--startup", action="store_true",
+                    help="instead: time whole commands (--help, --version, check examples/riverside with a cold "
+                    "and a warm cache) in fresh processes, as ratios to `import pandas` (benchmarks/startup.py)")
     ap.add_argument("--json", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.startup:
+        from . import startup
+
+        print(startup.table(startup.measure(args.repeat)))
+        return 0
     if args.quick:
         args.n, args.repeat = [10_000], min(args.repeat, 3)
     if len(args.n) == 1:

@@ -97,3 +97,17 @@ def test_group_rule_with_an_empty_cell_is_insufficient(tmp_path):
     engine = outcomes.from_engine(evaluate_standard(std, plan))
     assert obj.loc[row, "district"] in engine["ACC-003"].insufficient
     assert outcomes.differences(engine, pandas_rules.evaluate(plan.tables, plan.fields)) == []
+
+
+def test_startup_figures_are_printed_as_ratios_to_importing_pandas(capsys):
+    from benchmarks import startup
+
+    times = startup.measure(repeat=1)
+    assert list(times) == ["import pandas", "--help", "--version", "check, cold cache", "check, warm cache"]
+    assert all(len(t["wall"]) == len(t["cpu"]) == 1 and t["wall"][0] > 0 for t in times.values())
+    out = startup.table(times)
+    assert "import pandas" in out and "(baseline)" in out
+    for name in ("--help", "check, cold cache", "check, warm cache"):
+        line = next(x for x in out.splitlines() if x.startswith(name))
+        wall = times[name]["wall"][0] / times["import pandas"]["wall"][0]  # the ratio, recomputed here
+        assert f"{wall:6.2f}x" in line and ("met" in line or "MISSED" in line)
