@@ -21,8 +21,9 @@ ERROR = "error"
 WARNING = "warning"
 
 # the input a code concerns, in the order the README's table lists them
-RULES, PLAN, WAIVERS, RULE_TESTS, REPORT, FILES = ("rule files", "plan package", "waivers file", "rule tests",
-                                                   "saved report", "output files")
+RULES, PLAN, WAIVERS, RULE_TESTS, REPORT, FILES, CONFIG, ARGUMENTS = (
+    "rule files", "plan package", "waivers file", "rule tests", "saved report", "output files", "configuration",
+    "arguments")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ CODES: dict[str, Code] = _register(
     ("waivers-not-found",      ERROR,   WAIVERS, "the waivers file cannot be read"),
     ("waivers-schema",         ERROR,   WAIVERS, "a waiver without a rule or reason, or with unknown keys"),
     ("waiver-unused",          WARNING, WAIVERS, "a waiver that covers no finding"),
+    ("waiver-expired",         WARNING, WAIVERS, "a waiver whose `expires:` date has passed; it covers nothing"),
+    ("waiver-expiring",        WARNING, WAIVERS, "a waiver that expires soon"),
     ("test-file",              ERROR,   RULE_TESTS, "a `*.test.yaml` file that cannot be read or is invalid"),
     ("test-standard",          ERROR,   RULE_TESTS, "a test's `standard:` is not a pack, or no pack is above it"),
     ("test-plan",              ERROR,   RULE_TESTS, "a test's plan data is invalid for its standard"),
@@ -120,6 +123,10 @@ CODES: dict[str, Code] = _register(
     ("report-format",          ERROR,   REPORT, "`diff` was given a file that is not an nbscheck JSON report"),
     ("fmt-unsafe",             ERROR,   RULES, "formatting would change a file's meaning; it is left as is"),
     ("file-exists",            ERROR,   FILES, "`init` would overwrite a file"),
+    ("config-not-found",       ERROR,   CONFIG, "the configuration file cannot be read"),
+    ("config-syntax",          ERROR,   CONFIG, "the configuration file is not valid TOML"),
+    ("config-schema",          ERROR,   CONFIG, "an unknown setting, or a setting of the wrong type or value"),
+    ("bad-argument",           ERROR,   ARGUMENTS, "command-line arguments that do not fit together"),
 )
 
 
@@ -242,7 +249,7 @@ def codes_table() -> str:
     >>> print(codes_table().splitlines()[2])
     | `rule-syntax` | error | rule files | a rule file, or a `{...}` in a message, does not parse |
     """
-    order = (RULES, PLAN, WAIVERS, RULE_TESTS, REPORT, FILES)
+    order = (RULES, PLAN, WAIVERS, RULE_TESTS, REPORT, FILES, CONFIG, ARGUMENTS)
     rows = sorted(CODES.values(), key=lambda c: order.index(c.concerns.split(", ")[0]))
     lines = ["| code | severity | concerns | meaning |", "|---|---|---|---|"]
     lines += [f"| `{c.code}` | {c.severity} | {c.concerns} | {c.meaning} |" for c in rows]
