@@ -327,6 +327,14 @@ def _year_scalar(x):
     return None if rt.is_null(x) else float(x.year)
 
 
+def _starts_with_vec(x, prefix):
+    return x.astype("string").str.startswith(prefix).astype("boolean")
+
+
+def _starts_with_scalar(x, prefix):
+    return None if rt.is_null(x) else str(x).startswith(prefix)
+
+
 def _date_vec(x):
     return pd.to_datetime(x, format="%Y-%m-%d", errors="coerce")
 
@@ -432,6 +440,10 @@ _ENTRIES: tuple[Builtin, ...] = (
             examples=("coalesce(o.planned_area_ha, o.area_ha)",)),
     Builtin("year", SCALAR, (Arg("date", ("date",)),), _year_type, _year_vec, _year_scalar,
             lambda a, w: f"the year of {a[0]}", "the year of a date", examples=("year(o.completion)",)),
+    Builtin("starts_with", SCALAR, (Arg("text", ("text",)), Arg("prefix", ("text",), literal=True)), _bool_type,
+            _starts_with_vec, _starts_with_scalar, lambda a, w: f"{a[0]} starts with {a[1]}",
+            "the text starts with the prefix (codes such as `E05` for a ward)",
+            examples=("starts_with(w.code, \"E05\")",)),
     Builtin("date", SCALAR, (Arg("text", ("text",), literal=True),), _date_type, _date_vec, _date_scalar,
             lambda a, w: f"the date {a[0]}", "a date from an ISO text literal: date(\"2030-12-31\")",
             examples=("date(\"2030-12-31\")",)),

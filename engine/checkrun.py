@@ -47,6 +47,7 @@ class Settings:
     doc_url: str | None
     quiet: bool
     color: bool
+    csv_bom: bool = False
 
 
 def settings(args, config: Config) -> Settings:
@@ -70,7 +71,7 @@ def settings(args, config: Config) -> Settings:
         warn_days=pick("waiver_warning_days", "waiver-warning-days", DEFAULT_WARN_DAYS),
         baseline=path(pick("baseline", "baseline")), source_root=path(pick("source_root", "source-root")),
         sarif_waived=pick("sarif_waived", "sarif-waived", "suppress"), doc_url=pick("doc_url", "doc-url"),
-        quiet=args.quiet, color=color)
+        quiet=args.quiet, color=color, csv_bom=args.csv_bom)
 
 
 def read_report(path: Path) -> dict:
@@ -143,7 +144,7 @@ def run(args, s: Settings) -> int:
 def _options(plan: str, s: Settings, baseline: dict | None) -> RenderOptions:
     root = gate.source_root(plan, s.source_root)
     return RenderOptions(fail_on=s.fail_on, source_prefix=gate.source_prefix(plan, root), waived=s.sarif_waived,
-                         doc_url=s.doc_url, source_root=str(root),
+                         doc_url=s.doc_url, source_root=str(root), csv_bom=s.csv_bom,
                          baseline=frozenset(gate.fingerprints(baseline)) if baseline is not None else None)
 
 

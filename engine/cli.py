@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fail-on", choices=("shall", "should", "never"), default=None,
                    help="exit 1 when shall rules fail or lack data (default), also when should rules fail, or never")
     c.add_argument("--waivers", type=Path, help="YAML file of reviewer waivers")
+    c.add_argument("--csv-bom", action="store_true",
+                   help="start CSV reports with a UTF-8 byte-order mark, so Excel shows non-Latin text correctly")
     c.add_argument("--as-of", metavar="DATE", help="the date waivers are judged on (default: the plan's plan.date, "
                    "else today, as the report says)")
     c.add_argument("--waiver-warning-days", type=int, metavar="N", default=None,

@@ -99,6 +99,8 @@ CODES: dict[str, Code] = _register(
     ("table-not-found",        ERROR,   PLAN, "a table the standard requires is not in the plan, or its file is "
                                               "missing"),
     ("table-format",           ERROR,   PLAN, "a table file that cannot be read as its type"),
+    ("table-encoding",         ERROR,   PLAN, "a text table that does not decode in its declared or detected encoding, "
+                                              "or decodes to control or replacement characters"),
     ("table-empty",            ERROR,   PLAN, "a required table has no rows"),
     ("duplicate-column",       ERROR,   PLAN, "a table's header names a column twice"),
     ("missing-column",         ERROR,   PLAN, "a table lacks a column the standard declares"),

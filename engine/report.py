@@ -95,6 +95,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         "waivers_file": waivers_file,
         "rules": rules,
         **({"spatial": _spatial(plan)} if plan.spatial is not None else {}),
+        **({"sources": plan.sources} if plan.sources else {}),
     }
 
 

@@ -26,6 +26,7 @@ import shapely
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import Standard, Table
+from .source import Source
 
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".shp": "Shapefile", ".zip": "zipped Shapefile",
            ".fgb": "FlatGeobuf"}
@@ -35,37 +36,6 @@ MAX_SHOWN = 5
 WGS84 = pyproj.CRS.from_epsg(4326)
 _FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
            "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """A plan's `tables:` entry: a file, or a mapping naming the file and how to read it."""
-
-    file: str
-    layer: str | None = None  # a GeoPackage layer (default: the table's name, or the only layer)
-    columns: dict[str, str] = field(default_factory=dict)  # declared column -> the file's column
-    crs: str | None = None  # the CRS of a file that states none
-    geometry: str | None = None  # the WKT column of a CSV or XLSX table
-
-    @staticmethod
-    def of(entry) -> Source:
-        if isinstance(entry, str):
-            return Source(entry)
-        return Source(str(entry["file"]), entry.get("layer"), dict(entry.get("columns") or {}), entry.get("crs"),
-                      entry.get("geometry"))
-
-
-SOURCE_SCHEMA = {
-    "type": ["string", "object"], "minLength": 1, "required": ["file"], "additionalProperties": False,
-    "properties": {
-        "file": {"type": "string", "minLength": 1},
-        "layer": {"type": "string", "minLength": 1, "description": "the GeoPackage layer"},
-        "columns": {"type": "object", "additionalProperties": {"type": "string"},
-                    "description": "declared column: the file's column, for files as published"},
-        "crs": {"type": "string", "description": "the CRS of a file that states none, e.g. EPSG:27700"},
-        "geometry": {"type": "string", "description": "the WKT column of a CSV or XLSX table"},
-    },
-}
 
 
 @dataclass

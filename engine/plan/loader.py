@@ -22,6 +22,7 @@ from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
 from ..resources import data_dir
 from . import geo
+from . import source as mapping
 from .schema import plan_schema
 from .tables import READERS, empty_table, read_table
 from .yamlread import line_of, read_document
@@ -49,6 +50,7 @@ class Plan:
     files: list[str] = field(default_factory=list)
     layers: dict[str, geo.Layer] = field(default_factory=dict)  # tables read from geodata, by name
     spatial: dict | None = None  # the working CRS and the layers, for the report
+    sources: list[dict] = field(default_factory=list)  # per table read through a mapping: encoding, mappings
 
     def line(self, *path) -> int:
         return line_of(self.lines, path)
@@ -180,16 +182,20 @@ def _load(path: Path, std: Standard, display_root: str | None):
         return None, diags
     hasher = hashlib.sha256()
     hasher.update(b"plan\0" + raw)
-    tables, table_files, first_lines, layers = {}, {}, {}, {}
+    tables, table_files, first_lines, layers, sources = {}, {}, {}, {}, []
     repair = std.attrs.get("repair") == "make_valid"
     for name, table in std.tables.items():
         if table.optional and name not in data["tables"]:
             tables[name], table_files[name], first_lines[name] = empty_table(table), None, None
             continue
-        source = geo.Source.of(data["tables"][name])
+        source = mapping.Source.of(data["tables"][name])
         rel = source.file
         target = (root / rel).resolve()
         line = line_of(lines, ("tables", name))
+        problems = mapping.check(name, data["tables"][name], table, pdisp, lambda path: line_of(lines, path))
+        if problems:
+            diags += problems
+            continue
         if not target.is_relative_to(root):
             diags.append(Diagnostic("path-outside-package", f"table `{name}`: `{rel}` leaves the package folder",
                                     Span(pdisp, line), hint="tables are files inside the package folder"))
@@ -199,7 +205,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
                                     Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"))
             continue
         if not target.is_file():
-            taken = {geo.Source.of(v).file for k, v in data["tables"].items() if k != name}
+            taken = {mapping.Source.of(v).file for k, v in data["tables"].items() if k != name}
             near = [p.relative_to(root).as_posix() for p in root.rglob("*")
                     if p.suffix.lower() in READERS and p.is_file() and p.relative_to(root).as_posix() not in taken]
             diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
@@ -211,6 +217,10 @@ def _load(path: Path, std: Standard, display_root: str | None):
             if "layer" in df.attrs:
                 layers[name] = df.attrs.pop("layer")
                 layers[name].file = target.relative_to(root).as_posix()
+            if "source" in df.attrs:
+                read = df.attrs.pop("source")
+                sources.append(mapping.describe(name, target.relative_to(root).as_posix(), read["decoded"],
+                                                read["mappings"]))
             tables[name] = df
             table_files[name] = target.relative_to(root).as_posix()
             first_lines[name] = 2 if target.suffix.lower() in (".csv", ".xlsx") else None
@@ -235,7 +245,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
                 plan_file=plan_file.name, data=data, lines=lines, fields=fields, tables=tables,
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
                 standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)],
-                layers=layers, spatial=spatial), []
+                layers=layers, spatial=spatial, sources=sources), []
 
 
 def _check_references(std: Standard, tables, table_files, first_lines, show, root) -> list[Diagnostic]:

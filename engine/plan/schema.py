@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, TEXT, Standard, Type
-from .geo import SOURCE_SCHEMA
+from .source import SOURCE_SCHEMA
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 

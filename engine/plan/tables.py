@@ -8,6 +8,7 @@ enum value are reported with the file, the row and the column.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from pathlib import Path
@@ -18,6 +19,8 @@ import pandas as pd
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, Table
 from . import geo
+from . import source as mapping
+from .source import Source
 
 READERS = (".csv", ".parquet", ".xlsx", ".json", *geo.FORMATS)
 MAX_ROWS_SHOWN = 5
@@ -25,54 +28,56 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
-def _read_csv(path: Path, display: str, table: Table, text_cols: list[str]) -> pd.DataFrame | Diagnostic:
-    """A CSV table, parsed once when it is well formed.
+def _read_csv(data: bytes, display: str, table: Table, text_cols: list[str]) -> pd.DataFrame | Diagnostic:
+    """A CSV table (``data``: its text as UTF-8), parsed once when it is well formed.
 
     pyarrow parses valid files in one pass and refuses rows with too few or too many fields (pandas'
     C parser would pad a short row with empty cells, read as missing data). When it refuses anything,
     the slower path finds the header or line at fault, or reads the file so that the column checks can
     name the row and column of each bad value. Only an empty cell is missing: "NA" or "None" are text.
     """
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = [h.strip() for h in next(csv.reader(fh), [])]
+    header = [h.strip() for h in next(csv.reader(_lines(data)), [])]
     if len(set(header)) != len(header):
-        return _csv_structure(path, display)
+        return _csv_structure(data, display)
     declared = {c.name: ("float64" if c.type.kind in (NUMBER, INTEGER) else str)
                 for c in table.columns.values() if c.name in header}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pd.read_csv(path, engine="pyarrow", dtype=declared, keep_default_na=False, na_values=[""],
-                               encoding="utf-8-sig")
+            return pd.read_csv(io.BytesIO(data), engine="pyarrow", dtype=declared, keep_default_na=False,
+                               na_values=[""], encoding="utf-8-sig")
     except Exception:  # pyarrow's refusals vary in type; the careful path below explains them
         pass
-    problem = _csv_structure(path, display)
+    problem = _csv_structure(data, display)
     if problem is not None:
         return problem
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(path, dtype={c: str for c in text_cols}, keep_default_na=False, na_values=[""],
-                           skipinitialspace=True, encoding="utf-8-sig", index_col=False)
+        return pd.read_csv(io.BytesIO(data), dtype={c: str for c in text_cols}, keep_default_na=False,
+                           na_values=[""], skipinitialspace=True, encoding="utf-8-sig", index_col=False)
 
 
-def _csv_structure(path: Path, display: str) -> Diagnostic | None:
+def _lines(data: bytes):
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
+def _csv_structure(data: bytes, display: str) -> Diagnostic | None:
     """A repeated header name, or the first row whose number of fields differs from the header's.
 
     pandas fills a short row with empty cells, which would read as missing data: check first.
     """
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        dupes = sorted({n for n in header if header.count(n) > 1})
-        if dupes:
-            return Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
-                              Span(display, 1), hint="each column needs its own name")
-        width = len(header)
-        for row in reader:
-            if len(row) != width and row:
-                return Diagnostic("table-format", f"line {reader.line_num} has {len(row)} fields, the header has "
-                                  f"{width}", Span(display, reader.line_num),
-                                  hint="quote values that contain commas, and check for a missing or extra comma")
+    reader = csv.reader(_lines(data))
+    header = [h.strip() for h in next(reader, [])]
+    dupes = sorted({n for n in header if header.count(n) > 1})
+    if dupes:
+        return Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
+                          Span(display, 1), hint="each column needs its own name")
+    width = len(header)
+    for row in reader:
+        if len(row) != width and row:
+            return Diagnostic("table-format", f"line {reader.line_num} has {len(row)} fields, the header has "
+                              f"{width}", Span(display, reader.line_num),
+                              hint="quote values that contain commas, and check for a missing or extra comma")
     return None
 
 
@@ -81,10 +86,12 @@ def _first_data_line(suffix: str) -> int | None:
     return 2 if suffix in (".csv", ".xlsx") else None
 
 
-def read_table(path: Path, display: str, table: Table, source: geo.Source | None = None,
+def read_table(path: Path, display: str, table: Table, source: Source | None = None,
                repair: bool = False, plan_crs=None) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
-    """A table's typed columns; a layer's geometry travels as a :class:`geo.Layer` in ``frame.attrs["layer"]``."""
-    source = source or geo.Source(str(path))
+    """A table's typed columns; a layer's geometry travels as a :class:`geo.Layer` in ``frame.attrs["layer"]``,
+    and the encoding and mappings applied (for the report) in ``frame.attrs["source"]``."""
+    source = source or Source(str(path))
+    decoded = None
     suffix = path.suffix.lower()
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
     fmt = geo.format_of(path) if path.is_file() else None
@@ -94,7 +101,10 @@ def read_table(path: Path, display: str, table: Table, source: geo.Source | None
             if problems:
                 return None, problems
         elif suffix == ".csv":
-            df = _read_csv(path, display, table, text_cols)
+            decoded, problems = mapping.decode(path.read_bytes(), display, source.encoding)
+            if decoded is None:
+                return None, problems
+            df = _read_csv(decoded.data, display, table, text_cols)
             if isinstance(df, Diagnostic):
                 return None, [df]
         elif suffix == ".parquet":
@@ -142,7 +152,7 @@ def read_table(path: Path, display: str, table: Table, source: geo.Source | None
                                  hint="a table needs at least one row (or the standard may declare it optional)")]
     df.index = pd.RangeIndex(1, len(df) + 1)
     first_line = None if fmt is not None else _first_data_line(suffix)
-    df, problems = _rename(df, source, display, first_line)
+    df, applied, problems = mapping.apply(df, source, table, display, first_line)
     if problems:
         return None, problems
     shape = next((c for c in table.columns.values() if c.type.kind == GEOMETRY), None)
@@ -163,6 +173,8 @@ def read_table(path: Path, display: str, table: Table, source: geo.Source | None
                                  hint="give the table as a layer (GeoPackage, GeoJSON, Shapefile, GeoParquet) or "
                                  f"add a `{shape.name}` column of WKT shapes")]
     frame, problems = _typed(df, display, table, first_line)
+    if frame is not None and (applied or (decoded is not None and decoded.chosen_by != "default")):
+        frame.attrs["source"] = {"decoded": decoded, "mappings": applied}
     if frame is None or geo.LAYER not in df.columns:
         return frame, problems
     crs = layer_crs if layer_crs is not None else (geo.parse_crs(source.crs or plan_crs) if (source.crs or plan_crs)
@@ -175,22 +187,6 @@ def read_table(path: Path, display: str, table: Table, source: geo.Source | None
     frame.attrs["layer"] = geo.Layer(table.name, display, source.layer, fmt, crs, geoms,
                                      shape.name if shape is not None else None, repairs)
     return frame, []
-
-
-def _rename(df: pd.DataFrame, source: geo.Source, display: str, first_line: int | None):
-    """Declared names for the file's columns, as the plan's `columns:` map gives them."""
-    missing = [(k, v) for k, v in source.columns.items() if v not in df.columns]
-    if missing:
-        k, v = missing[0]
-        return df, [Diagnostic("missing-column", f"`columns: {k}: {v}`: the file has no column `{v}`",
-                               Span(display, 1 if first_line else 0),
-                               hint=did_you_mean(v, [c for c in df.columns if c != geo.LAYER])
-                               or f"its columns: {', '.join(str(c) for c in df.columns if c != geo.LAYER)}")]
-    if not source.columns:
-        return df, []
-    renamed = df.rename(columns={v: k for k, v in source.columns.items()})
-    renamed.attrs = df.attrs
-    return renamed, []
 
 
 def _where(display: str, first_line: int | None, row: int) -> Span:

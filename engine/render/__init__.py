@@ -21,7 +21,8 @@ class Renderer:
     takes_options: bool = False
 
     def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
-        return self.render(report, options) if self.takes_options else self.render(report)
+        out = self.render(report, options) if self.takes_options else self.render(report)
+        return "\ufeff" + out if options.csv_bom and self.filename.endswith(".csv") else out
 
 
 FORMATS: dict[str, Renderer] = {

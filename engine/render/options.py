@@ -28,6 +28,7 @@ class RenderOptions:
     ``source_root``: the repository root itself, to place the files input diagnostics name.
     ``baseline``: fingerprints of a baseline report's findings; SARIF marks each result ``new``
     or ``unchanged``.
+    ``csv_bom``: CSV files start with a UTF-8 byte-order mark, so Excel reads them as UTF-8.
     """
 
     fail_on: str = "shall"
@@ -36,6 +37,7 @@ class RenderOptions:
     doc_url: str | None = None
     source_root: str = ""
     baseline: frozenset[str] | None = None
+    csv_bom: bool = False
 
 
 DEFAULT = RenderOptions()

@@ -102,6 +102,20 @@ def _rule_block(rule: dict, color: bool) -> list[str]:
     return out
 
 
+def _sources(sources: list[dict]) -> list[str]:
+    """One line per table read as published: its encoding and what was mapped."""
+    out = []
+    for s in sources:
+        parts = [f"{s['encoding']} ({s['encoding_chosen_by']})"] if s["encoding"] else []
+        kinds = [m["kind"] for m in s["mappings"]]
+        parts += [f"{kinds.count(k)} {label}" for k, label in (("column", "columns renamed"), ("unit", "units "
+                  "converted"), ("values", "value maps"), ("missing", "columns with missing-value marks"),
+                  ("row_number", "row-number key")) if k in kinds]
+        parts += [f"{m['column']} {m['from']} → {m['to']}" for m in s["mappings"] if m["kind"] == "unit"]
+        out.append(f"{'Sources:' if not out else '':10}{s['table']} ({s['file']}): {', '.join(parts)}")
+    return out
+
+
 def render(report: dict, color: bool = False) -> str:
     std, plan = report["standard"], report["plan"]
     label, code = _VERDICT[report["verdict"]]
@@ -114,6 +128,7 @@ def render(report: dict, color: bool = False) -> str:
         lines += [f"          {c['kind']} {c['target']}: {c['change']}" for c in p["changes"]]
     lines += [
         f"Plan:     {plan['id']} — {plan['title']}",
+        *_sources(report.get("sources", [])),
         "",
         f"Verdict:  {_c(label, '1;' + code, color)}",
     ]
