@@ -1,8 +1,9 @@
 """The public surface: load a standard, load a plan, evaluate.
 
->>> std = load_standard("nbs_urban_restoration")           # doctest: +SKIP
->>> plan = load_plan("examples/riverside", std)             # doctest: +SKIP
->>> evaluate(std, plan).verdict                             # doctest: +SKIP
+>>> from engine.resources import data_dir
+>>> std = load_standard("nbs_urban_restoration")
+>>> plan = load_plan(data_dir("examples") / "riverside", std)
+>>> evaluate(std, plan).verdict
 'compliant_with_observations'
 """
 

@@ -50,13 +50,7 @@ ENV_OFF = "NBSCHECK_NO_CACHE"
 
 
 def enabled() -> bool:
-    """False when ``NBSCHECK_NO_CACHE`` is set to anything but ``0`` or empty.
-
-    >>> os.environ[ENV_OFF] = "1"; enabled()
-    False
-    >>> del os.environ[ENV_OFF]; enabled()
-    True
-    """
+    """False when ``NBSCHECK_NO_CACHE`` is set to anything but ``0`` or empty."""
     return os.environ.get(ENV_OFF, "") in ("", "0")
 
 

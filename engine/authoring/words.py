@@ -1,8 +1,8 @@
 """What a rule means, in words, generated from its AST.
 
->>> from engine import load_standard                                  # doctest: +SKIP
->>> std = load_standard("nbs_urban_restoration")                      # doctest: +SKIP
->>> rule_in_words(std, std.rule("OBJ-001"))                            # doctest: +SKIP
+>>> from engine import load_standard
+>>> std = load_standard("nbs_urban_restoration")
+>>> rule_in_words(std, std.rule("OBJ-001"))
 'For each object `o` in `poor_condition`, it shall hold that `o.mode` is given.'
 """
 
