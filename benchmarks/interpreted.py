@@ -12,9 +12,7 @@ import operator
 import pandas as pd
 
 from engine import builtins as B
-from engine import units as U
 from engine.model import ENUM, ROWSET, Standard
-from engine.syntax import ast
 
 from .outcomes import Outcome, plan_outcome, rows_outcome
 
@@ -33,16 +31,10 @@ def as_rows(df: pd.DataFrame) -> list[dict]:
 
 class Interpreter:
     def __init__(self, std: Standard, rows: dict[str, list[dict]], fields: dict):
-        self.std, self.rows, self.fields, self.info = std, rows, fields, std.info
+        self.std, self.rows, self.fields = std, rows, fields
         self.cache: dict = {}
 
     # values --------------------------------------------------------------------
-    def factor(self, node, unit) -> float:
-        src = self.info[id(node)].type.unit
-        if src is None or unit is None or src.dims != unit.dims:
-            return 1.0
-        return U.convert_factor(src, unit)
-
     def members(self, rowset: str) -> list[tuple[dict, bool | None]]:
         """Each row of the table with its membership (True / False / None)."""
         if rowset in self.std.tables:
@@ -59,44 +51,37 @@ class Interpreter:
         m = getattr(self, "e_" + type(e).__name__.lower())
         return m(e, env)
 
-    def e_num(self, e, env):
+    def e_const(self, e, env):
         return e.value
 
-    def e_str(self, e, env):
-        return e.value
+    def e_paramref(self, e, env):
+        return self.std.params[e.name].value
 
-    def e_bool(self, e, env):
-        return e.value
+    def e_fieldref(self, e, env):
+        return self.fields.get(e.name)
 
-    def e_name(self, e, env):
+    def e_letref(self, e, env):
         n = e.name
-        if n in env.get("lets", {}):
+        if not e.top:
             return env["lets"][n]
-        if "row" in env and ("row", n) in self.info[id(e)].refs and n in env["row"]:
-            return env["row"][n]
-        if n in self.std.params:
-            return self.std.params[n].value
-        if n in self.std.fields:
-            return self.fields.get(n)
-        if n in self.std.lets:
-            if ("let", n) not in self.cache:
-                self.cache[("let", n)] = self.ev(self.std.lets[n].expr, {})
-            return self.cache[("let", n)]
-        raise KeyError(n)
+        if ("let", n) not in self.cache:
+            self.cache[("let", n)] = self.ev(self.std.lets[n], {})
+        return self.cache[("let", n)]
 
-    def e_attr(self, e, env):
-        info = self.info[id(e)]
-        if info.shape == "row":
-            return env["row"][e.attr]
-        if info.shape == "group":
+    def e_columnref(self, e, env):
+        if e.shape == "row":
+            return env["row"][e.column]
+        if e.shape == "group":
             return env["group_key"]
-        return env["elem"][e.attr]
+        return env["elem"][e.column]
 
-    def e_binop(self, e, env):
+    def e_scale(self, e, env):
+        v = self.ev(e.operand, env)
+        return None if v is None else v * e.factor
+
+    def e_arith(self, e, env):
         a = self.ev(e.left, env)
         b = self.ev(e.right, env)
-        if e.op in "+-":
-            b = None if b is None else b * self.factor(e.right, self.info[id(e.left)].type.unit)
         if a is None or b is None or (e.op == "/" and b == 0):
             return None
         return _ARITH[e.op](a, b)
@@ -105,22 +90,16 @@ class Interpreter:
         v = self.ev(e.operand, env)
         return None if v is None else -v
 
-    def e_convert(self, e, env):
-        v = self.ev(e.operand, env)
-        return None if v is None else v * self.factor(e.operand, self.info[id(e)].type.unit)
-
     def _ordered(self, node, value):
-        t = self.info[id(node)].type
+        t = node.type
         return t.values.index(value) if t.kind == ENUM and isinstance(value, str) and value in t.values else value
 
     def e_compare(self, e, env):
         a, b = self.ev(e.left, env), self.ev(e.right, env)
         if a is None or b is None:
             return None
-        b = b * self.factor(e.right, self.info[id(e.left)].type.unit) if isinstance(b, float | int) and not \
-            isinstance(b, bool) else b
         if e.op not in ("==", "!="):
-            enum_node = e.left if self.info[id(e.left)].type.kind == ENUM else e.right
+            enum_node = e.left if e.left.type.kind == ENUM else e.right
             a, b = self._ordered(enum_node, a), self._ordered(enum_node, b)
         return _CMP[e.op](a, b)
 
@@ -138,40 +117,33 @@ class Interpreter:
         v = self.ev(e.operand, env)
         if v is None:
             return None
-        unit = self.info[id(e.operand)].type.unit
-        items = [x.value * self.factor(x, unit) if isinstance(x, ast.Num) else x.value for x in e.items]
-        return (v in items) != e.negated
+        return (v in e.values) != e.negated
 
     def e_between(self, e, env):
         v = self.ev(e.operand, env)
         lo, hi = self.ev(e.low, env), self.ev(e.high, env)
-        unit = self.info[id(e.operand)].type.unit
         if v is None or lo is None or hi is None:
             return None
-        return lo * self.factor(e.low, unit) <= v <= hi * self.factor(e.high, unit)
+        return lo <= v <= hi
 
     def e_presence(self, e, env):
         return (self.ev(e.operand, env) is not None) == e.present
 
+    def e_lookupcall(self, e, env):
+        lk = self.std.lookups[e.name]
+        k = self.ev(e.key, env)
+        return None if k is None else lk.entries.get(str(k), lk.default)
+
     def e_call(self, e, env):
-        f = e.func
-        if f in self.std.lookups:
-            lk = self.std.lookups[f]
-            k = self.ev(e.args[0], env)
-            return None if k is None else lk.entries.get(str(k), lk.default)
-        b = B.resolve(f, len(e.args))
+        b = B.resolve(e.func, len(e.args))
         if b.kind == B.AGGREGATE:
             return self.aggregate(e, env)
-        vals = [self.ev(a, env) for a in e.args]
-        if b.same_unit:
-            unit = self.info[id(e)].type.unit
-            vals = [v if v is None else v * self.factor(a, unit) for a, v in zip(e.args, vals)]
-        return b.scalar(*vals)  # the registry's plain-Python implementation
+        return b.scalar(*[self.ev(a, env) for a in e.args])  # the registry's plain-Python implementation
 
     def aggregate(self, e, env):
-        arg = self.info[id(e.args[0])]
+        arg = e.args[0]
         rowset = arg.rowset
-        group = self.info[id(e)].shape == "group"
+        group = e.shape == "group"
         key = id(e)
         if not group and key in self.cache:
             return self.cache[key]
@@ -191,7 +163,7 @@ class Interpreter:
             values.append(True if arg.type.kind == ROWSET else self.ev(e.args[0], sub))
         b = B.resolve(e.func, 1)
         if unknown:  # a row that may or may not count: decided only if the rest decides (any / all)
-            out = b.scalar([*values, None]) if self.info[id(e)].type.kind == "bool" else None
+            out = b.scalar([*values, None]) if e.type.kind == "bool" else None
         else:
             out = b.scalar(values, total if arg.type.kind == ROWSET else None)
         if not group:
@@ -200,7 +172,7 @@ class Interpreter:
 
     # rules --------------------------------------------------------------------
     def rule(self, rule) -> Outcome:
-        node = rule.node
+        node = rule  # the checked rule
         if node.when is not None:
             w = self.ev(node.when, {})
             if w is None:

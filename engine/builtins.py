@@ -54,6 +54,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import units as U
@@ -316,7 +317,7 @@ def _round_vec(x, digits=0):
 
 
 def _round_scalar(x, digits=0):
-    return None if rt.is_null(x) else round(x, int(digits))
+    return None if rt.is_null(x) else float(np.round(x, int(digits)))  # as pandas rounds: 0.95 -> 1.0
 
 
 def _year_vec(x):

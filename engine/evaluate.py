@@ -7,22 +7,21 @@ evidence.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
-import math
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import format as F
+from . import model as C
 from .compile import runtime as rt
-from .compile.compiler import Compiler, Env
+from .compile.compiler import CompiledRule, Compiler, Env
 from .diagnostics import WARNING, Diagnostic, Span
-from .model import Rule, Standard
+from .model import Ref, Rule, Standard
 from .plan import Plan
 from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome
-from .syntax import ast
 
 
 class Context:
@@ -81,7 +80,7 @@ def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = No
             for rule in std.rules:
                 if rule.disabled is not None:
                     continue
-                ev = RuleEvaluation(ctx, rule, index.get(rule.id, []))
+                ev = RuleEvaluation(ctx, compiler.rule(rule), index.get(rule.id, []))
                 results.append(ev.run())
                 used |= ev.used
     finally:
@@ -107,7 +106,7 @@ def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagn
                 continue
             text = f"{rule.id} has nothing to waive here (it did not fail or lack data)"
         else:
-            unmatched = [k for k in keys if (id(w), str(plain(k))) not in used]
+            unmatched = [k for k in keys if (id(w), str(F.plain(k))) not in used]
             if not unmatched:
                 continue
             shown = ", ".join(map(str, unmatched))
@@ -131,96 +130,29 @@ def _waiver_index(waivers: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-# ---- values for evidence -----------------------------------------------------------
+def _row_columns(refs) -> list[str]:
+    return sorted({r.name for r in refs if r.kind == "row"})
 
 
-def plain(v: Any) -> Any:
-    """A JSON-ready copy of a value: numbers rounded to 6 decimals, NaN as None."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        if math.isnan(v) or math.isinf(v):
-            return None
-        r = round(float(v), 6)
-        return int(r) if r.is_integer() and abs(r) < 2**53 else r
-    if isinstance(v, (pd.Timestamp, dt.date)):
-        return v.strftime("%Y-%m-%d")
-    return str(v)
-
-
-def show(v: Any) -> str:
-    """A value as it reads in a message."""
-    p = plain(v)
-    if p is None:
-        return "(missing)"
-    if isinstance(p, bool):
-        return "yes" if p else "no"
-    if isinstance(v, float | np.floating) and not (math.isnan(v) or math.isinf(v)):
-        return _show_float(float(v))  # the value itself, not its 6-decimal evidence copy
-    if isinstance(p, float):
-        return _show_float(p)
-    return str(p)
-
-
-def plain_list(s: pd.Series) -> list:
-    """:func:`plain` applied to a whole column, converting once per column."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [str(c) for c in s.cat.categories] + [None]
-        codes = s.cat.codes.to_numpy()
-        return [cats[c] for c in codes]
-    kind = getattr(s.dtype, "kind", "O")
-    if kind == "f":
-        return [None if x != x or x in (np.inf, -np.inf) else (int(x) if x.is_integer() and abs(x) < 2**53 else x)
-                for x in np.round(s.to_numpy(dtype="float64"), 6).tolist()]
-    if kind == "M":
-        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
-    if pd.api.types.is_string_dtype(s.dtype) or str(s.dtype) == "boolean":
-        return s.astype(object).where(s.notna(), None).tolist()
-    return [plain(x) for x in s.astype(object).where(s.notna(), None).tolist()]
-
-
-def _show_float(x: float) -> str:
-    """Four significant digits below 100 (5.4985 shows as 5.499, not 5.5), two decimals above."""
-    if x != x:
-        return "(missing)"
-    if x.is_integer():
-        return str(int(x))
-    if abs(x) >= 100:
-        return f"{x:.2f}".rstrip("0").rstrip(".")
-    return f"{x:.4g}"
-
-
-def show_list(s: pd.Series) -> list[str]:
-    """:func:`show` applied to a whole column."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [show(c) for c in s.cat.categories] + ["(missing)"]
-        return [cats[c] for c in s.cat.codes.to_numpy()]
-    if getattr(s.dtype, "kind", "O") == "f":
-        return [_show_float(x) for x in s.to_numpy(dtype="float64").tolist()]
-    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-        return s.astype(object).where(s.notna(), "(missing)").tolist()
-    return [show(x) for x in plain_list(s)]
+def _ref_order(r: Ref) -> str:
+    """The order refs were listed in before they were typed: as the tuple's text."""
+    return str((r.kind, r.rowset, r.name) if r.kind == "elem" else (r.kind, r.name))
 
 
 class RuleEvaluation:
     """Evaluates one rule; builds its result and evidence."""
 
-    def __init__(self, ctx: Context, rule: Rule, waivers: list[dict]):
+    def __init__(self, ctx: Context, compiled: CompiledRule, waivers: list[dict]):
         self.ctx = ctx
-        self.rule = rule
-        self.node: ast.Rule = rule.node
-        self.c = ctx.compiler
+        self.cr = compiled
+        self.rule: Rule = compiled.rule
         self.waivers = waivers
         self.used: set = set()  # (waiver, key) pairs that covered a finding
         self.unscoped = None  # group keys of rows whose membership in a group rule's scope is unknown
 
     def result(self, outcome: str, message: str, **kw) -> RuleResult:
         r = self.rule
-        span = self.node.span
+        span = r.span
         return RuleResult(
             rule_id=r.id, title=r.title, strength=r.strength, severity=r.severity, goals=list(r.goals),
             categories=list(r.categories), stages=list(r.stages), outcome=outcome, message=message,
@@ -230,75 +162,70 @@ class RuleEvaluation:
 
     def run(self) -> RuleResult:
         env = Env(self.ctx)
-        node = self.node
+        rule, cr = self.rule, self.cr
         evidence: dict[str, Any] = {}
-        if node.when is not None:
-            w = self.c.expr(node.when)(env)
-            evidence["when"] = plain(w)
+        if cr.when is not None:
+            w = cr.when(env)
+            evidence["when"] = F.plain(w)
             if w is None:
-                missing = self.missing_plan(node.when)
+                missing = self.missing_plan([rule.when])
                 return self._waive(self.result(INSUFFICIENT, self.insufficient_text(missing), evidence=evidence,
                                                missing=missing))
             if not w:
                 return self.result(NOT_APPLICABLE, "not applicable: "
-                                   + self.ctx.std.source_text(node.when.span), evidence=evidence)
+                                   + self.ctx.std.source_text(rule.when.span), evidence=evidence)
         if self.rule.scope == "plan":
             return self._waive(self.run_plan(env, evidence))
         return self.run_rows(env, evidence)
 
     # plan-level -----------------------------------------------------------------
     def run_plan(self, env: Env, evidence: dict) -> RuleResult:
-        node = self.node
-        for let in node.lets:
-            env.lets[let.name] = self.c.expr(let.expr)(env)
-        value = self.c.expr(node.assertion)(env)
+        for name, fn in self.cr.lets:
+            env.lets[name] = fn(env)
+        value = self.cr.assertion(env)
         evidence.update(self.lets_evidence(env))
-        evidence["checks"] = self.comparisons(node.assertion, env)
+        evidence["checks"] = self.comparisons(env)
         if value is None:
-            missing = self.missing_plan(node.assertion, node.lets)
+            missing = self.missing_plan(self.deciding())
             return self.result(INSUFFICIENT, self.insufficient_text(missing), evidence=evidence, missing=missing)
         if value:
             return self.result(PASS, "", evidence=evidence)
         return self.result(FAIL, self.message(env), evidence=evidence)
 
     def lets_evidence(self, env: Env) -> dict:
-        return {"let": {k: plain(v) for k, v in env.lets.items() if not rt.is_series(v)}} if env.lets else {}
+        return {"let": {k: F.plain(v) for k, v in env.lets.items() if not rt.is_series(v)}} if env.lets else {}
 
-    def comparisons(self, expr, env: Env) -> list[dict]:
-        """The comparisons at the top of a condition, with both sides' values."""
+    def comparisons(self, env: Env) -> list[dict]:
+        """The comparisons at the top of the assertion, with both sides' values (plan-level values only)."""
         out = []
-        stack = [expr]
-        while stack:
-            e = stack.pop(0)
-            if isinstance(e, ast.Logic):
-                stack[:0] = [e.left, e.right]
-            elif isinstance(e, ast.Not):
-                stack.insert(0, e.operand)
-            elif isinstance(e, (ast.Compare, ast.Between)):
-                left = e.left if isinstance(e, ast.Compare) else e.operand
-                rights = [e.right] if isinstance(e, ast.Compare) else [e.low, e.high]
-                lv = self.c.expr(left)(env)
-                if rt.is_series(lv):
-                    continue
-                info = self.c.type_of(left)
-                unit = info.type.unit.name if info.type.unit is not None else ""
-                entry = {"expression": self.ctx.std.source_text(e.span), "actual": plain(lv)}
-                if isinstance(e, ast.Compare):
-                    rv = self.c._pair(left, e.right)[1](env)
-                    entry.update(operator=e.op, required=plain(rv) if not rt.is_series(rv) else None)
-                else:
-                    entry.update(operator="between", required=[plain(self.c._pair(left, r)[1](env)) for r in rights])
-                entry["unit"] = unit
-                out.append(entry)
+        for chk in self.cr.checks:
+            lv = chk.left(env)
+            if rt.is_series(lv):
+                continue
+            node = chk.node
+            left = node.left if isinstance(node, C.Compare) else node.operand
+            unit = left.type.unit.name if left.type.unit is not None else ""
+            entry = {"expression": self.ctx.std.source_text(node.span), "actual": F.plain(lv)}
+            rights = [r(env) for r in chk.right]
+            if isinstance(node, C.Compare):
+                entry.update(operator=node.op, required=F.plain(rights[0]) if not rt.is_series(rights[0]) else None)
+            else:
+                entry.update(operator="between", required=[F.plain(r) for r in rights])
+            entry["unit"] = unit
+            out.append(entry)
         return out
 
+    def deciding(self) -> list[C.Expr]:
+        """The expressions that decide the rule: its lets and its assertion."""
+        return [*(x.expr for x in self.rule.lets), self.rule.assertion]
+
     # per row / per group ------------------------------------------------------------
-    def _selection(self, fe: ast.ForEach, df: pd.DataFrame):
+    def _selection(self, fe: C.ForEach, df: pd.DataFrame):
         """Which rows are in scope: category membership and the `where` filter (nullable bool or None)."""
         ctx = self.ctx
         sel = ctx.mask(fe.rowset)
-        if fe.where is not None:
-            w = self.c.expr(fe.where)(Env(ctx, frame=df))
+        if self.cr.where is not None:
+            w = self.cr.where(Env(ctx, frame=df))
             if not rt.is_series(w):
                 w = pd.Series(pd.NA if w is None else bool(w), index=df.index, dtype="boolean")
             sel = rt.to_bool(w) if sel is None else rt.and_(sel, w)
@@ -310,21 +237,22 @@ class RuleEvaluation:
         while rowset in self.ctx.std.categories:
             cat = self.ctx.std.categories[rowset]
             if cat.selector is not None:
-                cols |= set(self._refs_cols(cat.selector))
+                cols |= set(_row_columns(cat.selector.refs))
             rowset = cat.parent
         return sorted(cols)
 
     def _scope_columns(self) -> list[str]:
         """Columns that decide whether a row is in scope (category selectors and `where`)."""
-        cols = set(self._selector_columns(self.node.for_each.rowset))
-        if self.node.for_each.where is not None:
-            cols |= set(self._refs_cols(self.node.for_each.where))
+        fe = self.rule.for_each
+        cols = set(self._selector_columns(fe.rowset))
+        if fe.where is not None:
+            cols |= set(_row_columns(fe.where.refs))
         return sorted(cols)
 
     def run_rows(self, env: Env, evidence: dict) -> RuleResult:
-        node, ctx = self.node, self.ctx
-        fe = node.for_each
-        table = ctx.table_of(fe.rowset)
+        ctx = self.ctx
+        fe = self.rule.for_each
+        table = fe.table
         df = ctx.plan.tables[table]
         key = ctx.std.tables[table].key
         cols = sorted({*self._read_columns(evaluation=True), *([fe.by] if fe.by else [])}) or [key]
@@ -363,16 +291,11 @@ class RuleEvaluation:
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                            findings=findings, missing=missing, waiver=waiver)
 
-    def _refs_cols(self, expr) -> list[str]:
-        info = self.c.type_of(expr)
-        return sorted({r[1] for r in info.refs if r[0] == "row"})
-
     def rows_outcome(self, env, frame, table, counts, findings) -> dict:
-        node = self.node
         renv = env.child(frame=frame)
-        for let in node.lets:
-            renv.lets[let.name] = self.c.expr(let.expr)(renv)
-        value = rt.to_bool(self.c.expr(node.assertion)(renv))
+        for name, fn in self.cr.lets:
+            renv.lets[name] = fn(renv)
+        value = rt.to_bool(self.cr.assertion(renv))
         if not rt.is_series(value):
             value = pd.Series(pd.NA if value is None else value, index=frame.index, dtype="boolean")
         passed = value.fillna(False).astype(bool)
@@ -394,10 +317,10 @@ class RuleEvaluation:
 
     def _waiver_for(self, key) -> dict | None:
         """The waiver covering a row or group key (or the whole rule), compared by value: 7 == "7" == 7.0."""
-        k = str(plain(key))
+        k = str(F.plain(key))
         for w in self.waivers:
             keys = w.get("keys")
-            if keys is None or k in {str(plain(x)) for x in keys}:
+            if keys is None or k in {str(F.plain(x)) for x in keys}:
                 self.used.add((id(w), k if keys is not None else None))
                 return {x: w[x] for x in WAIVER_FIELDS if w.get(x)}
         return None
@@ -423,17 +346,17 @@ class RuleEvaluation:
         key_col = std.tables[table].key
         cols = [c for c in self._read_columns() if c in rows.columns]
         names = list(cols)
-        columns = [plain_list(rows[c]) for c in cols]
+        columns = [F.plain_list(rows[c]) for c in cols]
         n = len(rows)
         messages = None
         if renv is not None and idx is not None:
             sub = renv.child(frame=rows, lets={k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()})
             for k, v in sub.lets.items():
                 names.append(k)
-                columns.append(plain_list(v) if rt.is_series(v) else [plain(v)] * n)
+                columns.append(F.plain_list(v) if rt.is_series(v) else [F.plain(v)] * n)
             if outcome == FAIL:
                 messages = self.messages(sub, n)
-        keys = plain_list(rows[key_col])
+        keys = F.plain_list(rows[key_col])
         row_numbers = rows.index.tolist()
         records = [dict(zip(names, values)) for values in zip(*columns)] if columns else [{} for _ in range(n)]
         if outcome == FAIL:
@@ -448,7 +371,7 @@ class RuleEvaluation:
             missing = [label for label, isnull in zip(labels, flags) if isnull]
             if not missing:
                 if elsewhere is None:
-                    elsewhere = self.missing_plan(self.node.assertion, self.node.lets)
+                    elsewhere = self.missing_plan(self.deciding())
                 missing = elsewhere
             out.append(Finding(INSUFFICIENT, table, k, r, self.insufficient_text(missing, f"{key_col} {k}"), v,
                                missing))
@@ -456,27 +379,20 @@ class RuleEvaluation:
 
     def _read_columns(self, evaluation: bool = False) -> list[str]:
         """Columns of the row variable the rule reads (``evaluation``: only to decide, not to explain)."""
-        node = self.node
-        cols: set[str] = set()
-        exprs = [node.assertion, *(l.expr for l in node.lets)]
-        if node.for_each.where is not None and not evaluation:
-            exprs.append(node.for_each.where)
-        if node.message is not None and not evaluation:
-            exprs += [p for p in node.message.parts if not isinstance(p, str)]
-        var = node.for_each.var
-        for e in exprs:
-            for r in self.c.type_of(e).refs:
-                if r[0] in ("row", "group"):
-                    cols.add(r[1])
-                elif r[0] == "elem" and r[1] == var:
-                    cols.add(r[2])
+        rule = self.rule
+        fe = rule.for_each
+        exprs = self.deciding()
+        if not evaluation:
+            exprs += [fe.where] if fe.where is not None else []
+            exprs += [p for p in rule.message or () if not isinstance(p, str)]
+        refs = {r for e in exprs for r in e.refs}
+        cols = {r.name for r in refs if r.kind in ("row", "group") or (r.kind == "elem" and r.rowset == fe.var)}
         if evaluation:
             return sorted(cols)
-        key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
-        return sorted(cols - {key})
+        return sorted(cols - {self.ctx.std.tables[fe.table].key})
 
     def groups_outcome(self, env, frame, table, counts, findings) -> dict:
-        node, by = self.node, self.node.for_each.by
+        by = self.rule.for_each.by
         codes, labels = pd.factorize(frame[by], sort=True)
         nokey = codes < 0
         orphans = ""  # rows in scope whose group is unknown: they could change any group's result
@@ -488,14 +404,13 @@ class RuleEvaluation:
         keys = pd.Series(codes, index=frame.index)
         groups = pd.RangeIndex(len(labels))
         genv = env.child(frame=frame, keys=keys, groups=groups, labels=labels)
-        for let in node.lets:
-            genv.lets[let.name] = self._as_groups(self.c.expr(let.expr)(genv), groups)
-        value = rt.to_bool(self._as_groups(self.c.expr(node.assertion)(genv), groups, "boolean"))
+        for name, fn in self.cr.lets:
+            genv.lets[name] = self._as_groups(fn(genv), groups)
+        value = rt.to_bool(self._as_groups(self.cr.assertion(genv), groups, "boolean"))
         passed = value.fillna(False).astype(bool)
         unknown = value.isna()
         counts[PASS] += int(passed.sum())
-        parts = [p for p in (node.message.parts if node.message else ()) if not isinstance(p, str)]
-        rendered = {id(p): self._as_groups(self.c.expr(p)(genv), groups) for p in parts}
+        rendered = [p if isinstance(p, str) else self._as_groups(p(genv), groups) for p in self.cr.message or ()]
         undecided = set()  # groups a row of unknown scope might belong to
         scope_note = ""
         if self.unscoped is not None:
@@ -521,8 +436,8 @@ class RuleEvaluation:
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok:
                 continue
-            label = plain(labels[g])
-            vals = {k: plain(v.loc[g]) for k, v in genv.lets.items()}
+            label = F.plain(labels[g])
+            vals = {k: F.plain(v.loc[g]) for k, v in genv.lets.items()}
             if unk:
                 counts[INSUFFICIENT] += 1
                 missing = [orphans] if orphans else ([scope_note] if g in undecided else
@@ -531,8 +446,8 @@ class RuleEvaluation:
                                         self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:
                 counts[FAIL] += 1
-                msg = self.render(lambda p, g=g: rendered[id(p)].loc[g]) if node.message else self.default_message(
-                    f"{by} {show(label)}")
+                msg = ("".join(p if isinstance(p, str) else F.value(p.loc[g]) for p in rendered)
+                       if self.cr.message is not None else self.default_message(f"{by} {F.value(label)}"))
                 findings.append(Finding(FAIL, table, label, None, msg, vals, []))
         return {"groups": int(len(groups)), "group_by": by}
 
@@ -543,40 +458,36 @@ class RuleEvaluation:
                          dtype=dtype if v is None or isinstance(v, bool) else None)
 
     def missing_group(self, rows: pd.DataFrame) -> list[str]:
-        table = self.ctx.table_of(self.node.for_each.rowset)
+        table = self.rule.for_each.table
         out = []
         for c in self._read_columns():
             if c in rows.columns:
                 n = int(rows[c].isna().sum())
                 if n:
                     out.append(f"{table}.{c} ({n} of {len(rows)} rows empty)")
-        return out or self.missing_plan(self.node.assertion, self.node.lets)
+        return out or self.missing_plan(self.deciding())
 
     # messages ------------------------------------------------------------------
     def messages(self, env: Env, n: int) -> list[str]:
-        node = self.node
-        if node.message is None:
-            key = self.ctx.std.tables[self.ctx.table_of(node.for_each.rowset)].key
-            return [self.default_message(f"{key} {k}") for k in show_list(env.frame[key])]
+        if self.cr.message is None:
+            key = self.ctx.std.tables[self.rule.for_each.table].key
+            return [self.default_message(f"{key} {k}") for k in F.value_list(env.frame[key])]
         parts = []
-        for p in node.message.parts:
+        for p in self.cr.message:
             if isinstance(p, str):
                 parts.append([p] * n)
             else:
-                v = self.c.expr(p)(env)
-                parts.append(show_list(v) if rt.is_series(v) else [show(v)] * n)
+                v = p(env)
+                parts.append(F.value_list(v) if rt.is_series(v) else [F.value(v)] * n)
         return ["".join(row) for row in zip(*parts)] if parts else [""] * n
 
     def message(self, env: Env) -> str:
-        if self.node.message is None:
+        if self.cr.message is None:
             return self.default_message(None)
-        return self.render(lambda p: self.c.expr(p)(env))
-
-    def render(self, value_of) -> str:
-        return "".join(p if isinstance(p, str) else show(value_of(p)) for p in self.node.message.parts)
+        return "".join(p if isinstance(p, str) else F.value(p(env)) for p in self.cr.message)
 
     def default_message(self, subject: str | None) -> str:
-        text = self.ctx.std.source_text(self.node.assertion.span)
+        text = self.ctx.std.source_text(self.rule.assertion.span)
         head = f"{subject}: " if subject else ""
         return f"{head}{self.rule.title} — `{text}` does not hold"
 
@@ -587,28 +498,28 @@ class RuleEvaluation:
         return (f"{head}insufficient data: a value it needs is undefined (a lookup without that key, a "
                 "division by zero, an aggregate of no rows, or a row that matches no other row)")
 
-    def missing_plan(self, expr, lets=()) -> list[str]:
-        """Plan fields that are null and table columns with empty cells among what ``expr`` reads."""
+    def missing_plan(self, exprs: list[C.Expr]) -> list[str]:
+        """Plan fields that are null and table columns with empty cells among what ``exprs`` read."""
         ctx = self.ctx
-        refs = set(self.c.type_of(expr).refs)
-        for let in lets:
-            refs |= self.c.type_of(let.expr).refs
+        refs: set[Ref] = set()
+        for e in exprs:
+            refs |= e.refs
         out = []
-        for r in sorted(refs, key=str):
-            if r[0] == "field":
-                if ctx.fields.get(r[1]) is None:
-                    out.append(ctx.std.fields[r[1]].path)
-            elif r[0] == "elem":
-                frame, member = ctx.table_frame(r[1]), ctx.mask(r[1])
-                empty = frame[r[2]].isna()
+        for r in sorted(refs, key=_ref_order):
+            if r.kind == "field":
+                if ctx.fields.get(r.name) is None:
+                    out.append(ctx.std.fields[r.name].path)
+            elif r.kind == "elem":
+                frame, member = ctx.table_frame(r.rowset), ctx.mask(r.rowset)
+                empty = frame[r.name].isna()
                 total = len(frame)
                 if member is not None:
                     inside = member.fillna(True).astype(bool)
                     empty, total = empty & inside, int(inside.sum())
                 n = int(empty.sum())
                 if n:
-                    out.append(f"{ctx.table_of(r[1])}.{r[2]} ({n} of {total} rows empty)")
-                out += self._unknown_membership(r[1])
+                    out.append(f"{ctx.table_of(r.rowset)}.{r.name} ({n} of {total} rows empty)")
+                out += self._unknown_membership(r.rowset)
         return list(dict.fromkeys(out))
 
     def _unknown_membership(self, rowset: str) -> list[str]:

@@ -1,22 +1,30 @@
 """The checked standard: declarations with names resolved and types known.
 
 Built by :mod:`engine.check` from the AST; read by the compiler, the plan
-loader (to derive the plan schema) and the renderers of the standard.
+loader (to derive the plan schema) and the renderers of the standard. Nothing
+after the checker reads the syntax tree: a rule's expressions are checked
+expression trees (:class:`Expr` and its subclasses), each node carrying its
+type, its shape and what it reads, with unit conversions already made
+explicit (:class:`Scale`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .diagnostics import Span
-from .syntax import ast
 from .units import Unit
 
 NUMBER, INTEGER, TEXT, BOOL, DATE, ENUM = "number", "integer", "text", "bool", "date", "enum"
 GEOMETRY = "geometry"
 GEOMETRY_KINDS = ("point", "line", "polygon")  # each includes its multi-part shapes
 ROWSET = "rowset"
+INVALID = "error"  # the type of an expression the checker refused
+
+# shapes: one value for the plan, one per row or per group of the rule, one per element row of an aggregate
+SCALAR, ROW, GROUP, ELEM = "scalar", "row", "group", "elem"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,214 @@ class Type:
         if self.numeric and self.unit is not None and self.unit.name:
             return f"{self.kind} [{self.unit.name}]"
         return self.kind
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """Data an expression reads: a plan ``field``, a column of the rule's ``row`` or ``group``, a
+    column of an aggregated rowset (``elem``, with ``rowset``), or a ``let``."""
+
+    kind: str
+    name: str
+    rowset: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.rowset}.{self.name}" if self.rowset else self.name
+
+
+@dataclass(frozen=True)
+class Info:
+    """What the checker knows of an expression: type, shape, the rowset it ranges over, what it reads."""
+
+    type: Type
+    shape: str = SCALAR
+    rowset: str | None = None  # ELEM: the rowset aggregated; ROWSET type: the rowset named
+    refs: frozenset[Ref] = frozenset()
+
+
+# ---- checked expressions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Expr:
+    """A checked expression node. Children are the fields holding nodes (see :func:`children`)."""
+
+    info: Info
+    span: Span
+
+    @property
+    def type(self) -> Type:
+        return self.info.type
+
+    @property
+    def shape(self) -> str:
+        return self.info.shape
+
+    @property
+    def rowset(self) -> str | None:
+        return self.info.rowset
+
+    @property
+    def refs(self) -> frozenset[Ref]:
+        return self.info.refs
+
+    @property
+    def bad(self) -> bool:
+        return self.info.type.kind == INVALID
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Expr):
+    """A literal, in its own unit (a date literal is a date)."""
+
+    value: Any
+
+
+@dataclass(frozen=True, eq=False)
+class ParamRef(Expr):
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class FieldRef(Expr):
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class LetRef(Expr):
+    """A let: the rule's own (``top`` False) or one declared at the top of the pack."""
+
+    name: str
+    top: bool
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnRef(Expr):
+    """A column: of the rule's row or group (shape ROW / GROUP) or of aggregated rows (ELEM)."""
+
+    obj: str  # the row variable, table or category written before the dot ("" in a selector)
+    column: str
+
+
+@dataclass(frozen=True, eq=False)
+class RowsetRef(Expr):
+    """A table, a category or a group variable named as a value (``count(wetland)``)."""
+
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class Scale(Expr):
+    """``operand * factor``: a unit conversion the checker found."""
+
+    operand: Expr
+    factor: float
+
+
+@dataclass(frozen=True, eq=False)
+class Arith(Expr):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Compare(Expr):
+    """``left op right``, the right side already in the left side's unit."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Logic(Expr):
+    op: str  # and / or
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class In(Expr):
+    operand: Expr
+    items: tuple[Expr, ...]  # the literals as written
+    values: tuple  # their values, in the operand's unit
+    negated: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Between(Expr):
+    """``low <= operand <= high``, both bounds in the operand's unit."""
+
+    operand: Expr
+    low: Expr
+    high: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Presence(Expr):
+    operand: Expr
+    present: bool
+
+
+@dataclass(frozen=True, eq=False)
+class LookupCall(Expr):
+    name: str
+    key: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Join:
+    """A correlated aggregate's match: ``rowset.column == <the current row's value>``, and the rest
+    of its filter."""
+
+    elem_key: Expr
+    row_key: Expr  # in the element key's unit
+    rest: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Call(Expr):
+    """A built-in function (see :mod:`engine.builtins`); ``where`` filters an aggregate's rows."""
+
+    func: str
+    args: tuple[Expr, ...]
+    where: Expr | None = None
+    join: Join | None = None
+
+
+def children(node) -> list:
+    """The child nodes of a checked node, from its fields (sqlglot's ``iter_expressions``)."""
+    out: list = []
+    for f in fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Expr | Join):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out += [x for x in v if isinstance(x, Expr | Join)]
+    return out
+
+
+def walk(node) -> Iterator:
+    """Every node under ``node``, itself first (depth first, in field order); Joins are passed through."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Expr):
+            yield n
+        stack.extend(reversed(children(n)))
 
 
 @dataclass(frozen=True)
@@ -102,7 +318,7 @@ class Category:
     title: str
     parent: str | None
     table: str
-    selector: ast.Expr | None
+    selector: Expr | None
     doc: str | None
     span: Span
 
@@ -124,8 +340,29 @@ class Reference:
     span: Span
 
 
+@dataclass(frozen=True)
+class ForEach:
+    """``for each var in rowset [by column] [where condition]``."""
+
+    var: str
+    rowset: str  # a table or category
+    table: str  # the table it selects from
+    by: str | None
+    where: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Let:
+    name: str
+    expr: Expr
+    span: Span
+
+
 @dataclass
 class Rule:
+    """A checked rule: its tags, its checked expressions, and where it is written."""
+
     id: str
     title: str
     strength: str
@@ -135,10 +372,28 @@ class Rule:
     stages: list[str]
     citations: list[dict]
     rationale: str | None
-    node: ast.Rule
     scope: str  # plan, row, group
+    span: Span
+    when: Expr | None
+    for_each: ForEach | None
+    lets: tuple[Let, ...]
+    assertion: Expr
+    message: tuple[str | Expr, ...] | None  # literal text and interpolated expressions, in order
     disabled: str | None = None  # the reason, when a profile disables it
     changes: list[str] = field(default_factory=list)
+
+    def expressions(self) -> list[Expr]:
+        """Every checked expression of the rule: when, the `for each` filter, lets, assertion, message."""
+        out = [self.when, self.for_each.where if self.for_each else None, *(x.expr for x in self.lets),
+               self.assertion, *(p for p in self.message or () if not isinstance(p, str))]
+        return [e for e in out if e is not None]
+
+    def reads(self) -> frozenset[Ref]:
+        """The fields and columns the rule reads, in any of its expressions."""
+        out: frozenset[Ref] = frozenset()
+        for e in self.expressions():
+            out |= e.refs
+        return out
 
 
 @dataclass
@@ -156,12 +411,11 @@ class Standard:
     fields: dict[str, Field]
     params: dict[str, Param]
     lookups: dict[str, Lookup]
-    lets: dict[str, ast.LetDecl]
+    lets: dict[str, Expr]  # top-level lets, checked
     rules: list[Rule]
     files: dict[str, str]  # display path -> text
     root: str
     sha256: str
-    info: dict[int, Any]  # id(expression node) -> checked info, for the compiler
     profile: dict | None = None  # {"id", "title", "extends", "changes": [...]}
     warnings: list = field(default_factory=list)
     base_roots: tuple = ()

@@ -32,15 +32,11 @@ def _location(plan: Plan, table: str, row: int | None) -> dict:
 def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
     """Where in plan.yaml a plan-level rule reads its data (its first field), else the file."""
     rule = std.rule(result.rule_id)
-    paths, info = [], None
-    if rule is not None:
-        info = std.info.get(id(rule.node.assertion))
-        for ref in sorted(info.refs if info else (), key=str):
-            if ref[0] == "field":
-                paths.append(std.fields[ref[1]].path.split("."))
+    refs = sorted(rule.assertion.refs) if rule is not None else []
+    paths = [std.fields[r.name].path.split(".") for r in refs if r.kind == "field"]
     if paths:
         return {"file": plan.plan_file, "line": plan.line(*paths[0])}
-    tables = sorted({ref[1] for ref in (info.refs if rule is not None and info else ()) if ref[0] == "elem"})
+    tables = sorted({r.rowset for r in refs if r.kind == "elem" and r.rowset})
     if tables:  # a total over a table: point at the table's file
         rs = tables[0]
         return {"file": plan.table_files.get(rs if rs in std.tables else std.categories[rs].table) or plan.plan_file}
@@ -142,10 +138,7 @@ def _group_first_rows(std: Standard, plan: Plan, result: RuleResult) -> dict[str
 
 def _rule_table(std: Standard, rule_id: str) -> str | None:
     rule = std.rule(rule_id)
-    if rule is None or rule.node.for_each is None:
-        return None
-    rs = rule.node.for_each.rowset
-    return rs if rs in std.tables else std.categories[rs].table
+    return None if rule is None or rule.for_each is None else rule.for_each.table
 
 
 def _titled(rows: list[dict], decls: dict) -> list[dict]:

@@ -101,7 +101,7 @@ def test_comparisons_tolerate_rounding_in_the_last_bit():
     (-1e-7, "-1e-07"), (24.6, "24.6"), (None, "(missing)"), (True, "yes"),
 ])
 def test_numbers_in_messages(value, text):
-    from engine.evaluate import show
+    from engine.format import value as show
 
     assert show(value) == text
 
@@ -111,4 +111,4 @@ def test_missing_evidence_reads_as_missing_in_the_summary():
 
     rule = {"evidence": {"checks": [{"expression": "x >= 3 ha", "actual": None, "operator": ">=",
                                      "required": 3, "unit": "ha"}]}, "missing": []}
-    assert _evidence(rule) == ["      evidence: x >= 3 ha: actual —, required >= 3 ha"]
+    assert _evidence(rule) == ["      evidence: x >= 3 ha: actual (missing), required >= 3 ha"]

@@ -50,8 +50,8 @@ def standard_document(std: Standard) -> dict:
         rules.append({
             "id": r.id, "title": r.title, "strength": r.strength, "severity": r.severity, "scope": r.scope,
             "goals": r.goals, "categories": r.categories, "stages": r.stages,
-            "source": std.source_text(r.node.span), "file": std.relpath(r.node.span.file),
-            "line": r.node.span.line, "meaning": rule_in_words(std, r), "rationale": r.rationale or "",
+            "source": std.source_text(r.span), "file": std.relpath(r.span.file),
+            "line": r.span.line, "meaning": rule_in_words(std, r), "rationale": r.rationale or "",
             "citations": [{"key": c["key"], "clause": c["clause"] or "", "citation": c["citation"]}
                           for c in r.citations],
             "disabled": r.disabled or "", "changes": list(r.changes),

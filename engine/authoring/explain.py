@@ -6,6 +6,7 @@ findings), so it says exactly what ``check`` would report.
 
 from __future__ import annotations
 
+from .. import format as F
 from ..diagnostics import Diagnostic, NbsError, Span, did_you_mean
 from ..model import Rule, Standard
 from .words import rule_in_words
@@ -23,7 +24,7 @@ def find_rule(std: Standard, rule_id: str) -> Rule:
 
 def describe_rule(std: Standard, rule: Rule) -> list[str]:
     """The rule's header, source and meaning."""
-    span = rule.node.span
+    span = rule.span
     tags = [f"{rule.strength}, severity {rule.severity}"]
     for word, names in (("goals", rule.goals), ("categories", rule.categories), ("stages", rule.stages)):
         if names:
@@ -42,24 +43,16 @@ def describe_rule(std: Standard, rule: Rule) -> list[str]:
     return out
 
 
-def _value(v, unit: str = "") -> str:
-    if v is None:
-        return "(missing)"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return " and ".join(_value(x, unit) for x in v)
-    return f"{v}{' ' + unit if unit else ''}"
 
 
 def why(std: Standard, rule: Rule, entry: dict) -> str:
     """One sentence: why the rule ended with its outcome."""
-    outcome, node = entry["outcome"], rule.node
+    outcome = entry["outcome"]
     counts = entry.get("counts", {})
     checked = sum(counts.values())
     if outcome == "not_applicable":
-        if node.when is not None and entry["evidence"].get("when") is False:
-            return f"its condition `when {std.source_text(node.when.span)}` is false for this plan"
+        if rule.when is not None and entry["evidence"].get("when") is False:
+            return f"its condition `when {std.source_text(rule.when.span)}` is false for this plan"
         return "no row was in its scope"
     if outcome == "insufficient_data":
         missing = ", ".join(entry.get("missing") or []) or "some of the data it reads"
@@ -83,13 +76,13 @@ def explain_result(std: Standard, rule: Rule, entry: dict, plan_label: str) -> l
     """What the rule computed on a plan, from its report entry."""
     ev = entry["evidence"]
     out = ["", f"On plan {plan_label}", f"  Outcome: {entry['outcome']} — {why(std, rule, entry)}"]
-    if "when" in ev and rule.node.when is not None:
-        out.append(f"  when {std.source_text(rule.node.when.span)}  → {_value(ev['when'])}")
+    if "when" in ev and rule.when is not None:
+        out.append(f"  when {std.source_text(rule.when.span)}  → {F.value(ev['when'])}")
     for name, value in ev.get("let", {}).items():
-        out.append(f"  let {name} = {_value(value)}")
+        out.append(f"  let {name} = {F.value(value)}")
     for chk in ev.get("checks", []):
-        out.append(f"  {chk['expression']}  → actual {_value(chk['actual'], chk.get('unit', ''))}, "
-                   f"required {chk['operator']} {_value(chk['required'], chk.get('unit', ''))}")
+        actual, required = F.check_texts(chk)
+        out.append(f"  {chk['expression']}  → actual {actual}, required {chk['operator']} {required}")
     if entry.get("counts"):
         unit = "groups" if entry["scope"] == "group" else "rows"
         by = f" by {ev['group_by']}" if ev.get("group_by") else ""
@@ -100,7 +93,7 @@ def explain_result(std: Standard, rule: Rule, entry: dict, plan_label: str) -> l
         loc = f["location"]
         where = loc.get("file") or f["table"]
         where += f" line {loc['line']}" if loc.get("line") else f" row {f['row']}" if f.get("row") else ""
-        values = ", ".join(f"{k}={_value(v)}" for k, v in f.get("values", {}).items())
+        values = ", ".join(f"{k}={F.value(v, given=True)}" for k, v in f.get("values", {}).items())
         out.append(f"  {f['outcome']:17} {f['table']} {f['key']} ({where}): {f['message']}")
         if values:
             out.append(f"  {'':17} values: {values}")

@@ -1,4 +1,4 @@
-"""What a rule means, in words, generated from its AST.
+"""What a rule means, in words, generated from its checked expressions.
 
 >>> from engine import load_standard
 >>> std = load_standard("nbs_urban_restoration")
@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 from .. import builtins as B
+from .. import format as F
+from .. import model as C
 from ..model import Rule, Standard
-from ..syntax import ast
-from . import printer as P
 
 _CMP = {">=": "is at least", "<=": "is at most", ">": "is more than", "<": "is less than", "==": "is",
         "!=": "is not"}
@@ -22,75 +22,77 @@ def _code(text: str) -> str:
     return f"`{text}`"
 
 
-def words(node, std: Standard | None = None) -> str:
+def words(node: C.Expr, std: Standard) -> str:
     """An expression read aloud: comparisons and logic in words, names and arithmetic as code."""
-    if isinstance(node, ast.Logic):
+    if isinstance(node, C.Logic):
         return f"{_group(node.left, node.op, std)} {node.op} {_group(node.right, node.op, std)}"
-    if isinstance(node, ast.Not):
+    if isinstance(node, C.Not):
         return f"it is not the case that {condition(node.operand, std)}"
-    if isinstance(node, ast.Compare):
+    if isinstance(node, C.Compare):
         return f"{words(node.left, std)} {_CMP[node.op]} {words(node.right, std)}"
-    if isinstance(node, ast.In):
+    if isinstance(node, C.In):
         items = ", ".join(words(i, std) for i in node.items)
         return f"{words(node.operand, std)} is {'none' if node.negated else 'one'} of {items}"
-    if isinstance(node, ast.Between):
+    if isinstance(node, C.Between):
         return f"{words(node.operand, std)} is between {words(node.low, std)} and {words(node.high, std)}"
-    if isinstance(node, ast.Presence):
+    if isinstance(node, C.Presence):
         return f"{words(node.operand, std)} is {'given' if node.present else 'missing'}"
-    if isinstance(node, ast.Call):
+    if isinstance(node, C.Call):
         return _call(node, std)
-    if isinstance(node, ast.Name) and std is not None and node.name in std.params:
+    if isinstance(node, C.ParamRef):
         p = std.params[node.name]
-        unit = f" {p.type.unit.name}" if p.type.numeric and p.type.unit is not None and p.type.unit.name else ""
-        value = f"{p.value:g}" if isinstance(p.value, float) else str(p.value)
-        return f"{_code(node.name)} ({value}{unit})"
-    return _code(P.expr(node))
+        return f"{_code(node.name)} ({F.quantity(p.value, p.type.unit)})"
+    if isinstance(node, C.Scale) and node.span == node.operand.span:  # a conversion the checker inserted
+        return words(node.operand, std)
+    return _code(std.source_text(node.span))
 
 
-def condition(node, std: Standard | None = None) -> str:
+def condition(node: C.Expr, std: Standard) -> str:
     """A condition read aloud; a bare yes/no value reads "`x` is true"."""
-    if isinstance(node, (ast.Name, ast.Attr)):
-        return f"{_code(P.expr(node))} is true"
+    if isinstance(node, (C.ColumnRef, C.FieldRef, C.LetRef)):
+        return f"{_code(std.source_text(node.span))} is true"
     return words(node, std)
 
 
 def _group(node, op: str, std) -> str:
     text = condition(node, std)
-    if isinstance(node, ast.Logic) and node.op != op:
+    if isinstance(node, C.Logic) and node.op != op:
         return f"({text})"
     return text
 
 
-def _call(node: ast.Call, std) -> str:
-    """A call read aloud with its built-in's words; a lookup stays code."""
-    b = B.resolve(node.func, len(node.args)) if std is None or node.func not in std.lookups else None
-    if b is None:
-        return _code(P.expr(node))
-    where = f" where {condition(node.where, std)}" if node.where is not None else ""
+def _call(node: C.Call, std: Standard) -> str:
+    """A call read aloud with its built-in's words."""
+    b = B.resolve(node.func, len(node.args))
+    where = ""
+    if node.join is not None:
+        parts = [C.Compare(node.join.elem_key.info, node.join.elem_key.span, "==", node.join.elem_key,
+                           node.join.row_key), *node.join.rest]
+        where = " where " + " and ".join(condition(p, std) for p in parts)
+    elif node.where is not None:
+        where = f" where {condition(node.where, std)}"
     args = []
-    for a, i in zip(node.args, range(len(node.args))):
+    for i, a in enumerate(node.args):
         if "bool" in b.param(i).kinds and "any" not in b.param(i).kinds:
             args.append(condition(a, std))
-        elif b.kind == B.AGGREGATE and isinstance(a, ast.Attr):
-            args.append(f"{_code(a.attr)} of {_code(a.obj)}")
+        elif b.kind == B.AGGREGATE and isinstance(a, C.ColumnRef):
+            args.append(f"{_code(a.column)} of {_code(a.obj)}")
         else:
-            args.append(_code(P.expr(a)))
+            args.append(words(a, std))
     return b.words(args, where)
 
 
 def rule_in_words(std: Standard, rule: Rule) -> str:
     """One paragraph: when it applies, over what, the lets, and what must hold."""
-    node = rule.node
     parts = []
-    if node.when is not None:
-        parts.append(f"Only when {condition(node.when, std)}; otherwise the rule is not applicable.")
-    fe = node.for_each
+    if rule.when is not None:
+        parts.append(f"Only when {condition(rule.when, std)}; otherwise the rule is not applicable.")
+    fe = rule.for_each
     strength = _STRENGTH[rule.strength]
     if fe is None:
         head = f"For the plan as a whole, {strength}"
     elif fe.by is None:
-        table = std.categories[fe.rowset].table if fe.rowset in std.categories else fe.rowset
-        kind = "object" if table == "objects" else "row"
+        kind = "object" if fe.table == "objects" else "row"
         head = f"For each {kind} {_code(fe.var)} in {_code(fe.rowset)}"
         if fe.where is not None:
             head += f" where {condition(fe.where, std)}"
@@ -100,9 +102,9 @@ def rule_in_words(std: Standard, rule: Rule) -> str:
                 + (f", counting only rows where {condition(fe.where, std)}" if fe.where is not None else "")
                 + f", {strength}")
     lets = ""
-    if node.lets:
-        lets = ", where " + "; ".join(f"{_code(x.name)} is {words(x.expr, std)}" for x in node.lets)
-    parts.append(f"{head} {condition(node.assertion, std)}{lets}.")
+    if rule.lets:
+        lets = ", where " + "; ".join(f"{_code(x.name)} is {words(x.expr, std)}" for x in rule.lets)
+    parts.append(f"{head} {condition(rule.assertion, std)}{lets}.")
     if rule.strength == "should":
         parts.append("A failure is an observation, not a non-compliance.")
     elif rule.strength == "may":

@@ -12,14 +12,22 @@ from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
     BOOL,
+    ELEM,
     ENUM,
     GEOMETRY,
+    GROUP,
     INTEGER,
+    INVALID,
     NUMBER,
+    ROW,
+    SCALAR,
     TEXT,
     Category,
     Column,
+    Expr,
     Field,
+    ForEach,
+    Let,
     Level,
     Lookup,
     Param,
@@ -33,7 +41,7 @@ from ..results import DEFAULT_SEVERITY, SEVERITIES
 from ..syntax import ast
 from .loader import Sources, load_sources, pack_sha256
 from .names import Namespace, collect
-from .types import ELEM, GROUP, ROW, SCALAR, Info, Scope, Typer
+from .types import Scope, Typer
 from .warnings import pass_warnings
 
 __all__ = ["check_pack", "load_sources"]
@@ -43,7 +51,6 @@ class _State:
     def __init__(self, sources: Sources):
         self.sources = sources
         self.ns: Namespace | None = None
-        self.info: dict[int, Info] = {}
         self.diags: list[Diagnostic] = []
         self.typer: Typer | None = None
         self.model: dict = {}
@@ -52,7 +59,7 @@ class _State:
 def _pass_names(st: _State) -> list[Diagnostic]:
     base = st.sources.base.modules if st.sources.base else None
     st.ns, diags = collect(st.sources.modules, base)
-    st.typer = Typer(st.ns, st.info, st.diags)
+    st.typer = Typer(st.ns, st.diags)
     return diags
 
 
@@ -200,12 +207,13 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
             elif parent.table != decl.table:
                 t.err("type-mismatch", f"`{cid}` selects from `{decl.table}` but its parent `{decl.parent}` "
                       f"selects from `{parent.table}`", decl.span)
+        selector = None
         if decl.where is not None:
-            i = t.expr(decl.where, Scope("selector", table=decl.table))
-            if i.type.kind not in (BOOL, "error"):
-                t.err("type-mismatch", f"a category selector is a condition, not {i.type.describe()}",
+            selector = t.expr(decl.where, Scope("selector", table=decl.table))
+            if selector.type.kind not in (BOOL, INVALID):
+                t.err("type-mismatch", f"a category selector is a condition, not {selector.type.describe()}",
                       decl.where.span)
-        cats[cid] = Category(cid, decl.title, decl.parent, decl.table, decl.where, decl.doc, decl.span)
+        cats[cid] = Category(cid, decl.title, decl.parent, decl.table, selector, decl.doc, decl.span)
     for cid in cats:  # parent cycles
         seen, cur = set(), cid
         while cur is not None and cur in cats:
@@ -235,10 +243,10 @@ def _names(t: Typer, refs, known: dict, kind: str, code: str) -> list[str]:
     return out
 
 
-def _rule_scope(t: Typer, rule: ast.Rule, tables) -> Scope | None:
+def _rule_scope(t: Typer, rule: ast.Rule, tables) -> tuple[Scope, ForEach | None] | None:
     fe = rule.for_each
     if fe is None:
-        return Scope("plan")
+        return Scope("plan"), None
     table = t.rowset_table(fe.rowset)
     if table is None:
         t.err("unknown-table", f"unknown table or category `{fe.rowset}`", fe.span,
@@ -250,20 +258,21 @@ def _rule_scope(t: Typer, rule: ast.Rule, tables) -> Scope | None:
         return None
     kind = GROUP if fe.by else ROW
     row_scope = Scope(ROW, fe.var, fe.rowset, table)
+    w = None
     if fe.where is not None:
         w = t.expr(fe.where, row_scope)
-        if w.type.kind not in (BOOL, "error"):
+        if w.type.kind not in (BOOL, INVALID):
             t.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", fe.where.span)
         elif w.shape not in (SCALAR, ROW):
             t.err("scope-mismatch", "the `where` of `for each` tests one row at a time", fe.where.span)
-    return Scope(kind, fe.var, fe.rowset, table, fe.by)
+    return Scope(kind, fe.var, fe.rowset, table, fe.by), ForEach(fe.var, fe.rowset, table, fe.by, w, fe.span)
 
 
 _ALLOWED = {"plan": (SCALAR,), ROW: (SCALAR, ROW), GROUP: (SCALAR, GROUP)}
 
 
-def _fits(t: Typer, info: Info, scope: Scope, span, what: str) -> bool:
-    if info.type.kind == "error":
+def _fits(t: Typer, info: Expr, scope: Scope, span, what: str) -> bool:
+    if info.type.kind == INVALID:
         return False
     if info.shape in _ALLOWED[scope.kind]:
         return True
@@ -301,38 +310,49 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
     if rule.assertion is None:
         t.err("missing-assertion", f"rule {rule.id} has no `shall`, `should` or `may` clause", rule.span,
               "add e.g. `shall sum(objects.area_ha) > 0`")
+    when = None
     if rule.when is not None:
-        w = t.expr(rule.when, Scope("plan"))
-        if w.type.kind not in (BOOL, "error"):
+        w = when = t.expr(rule.when, Scope("plan"))
+        if w.type.kind not in (BOOL, INVALID):
             t.err("type-mismatch", f"`when` needs a condition, not {w.type.describe()}", rule.when.span)
         elif w.type.kind == BOOL and w.shape != SCALAR:
             t.err("scope-mismatch", "`when` decides for the whole rule; it cannot read one row", rule.when.span,
                   "filter rows with `for each x in table where ...`")
-    scope = _rule_scope(t, rule, m["tables"])
-    if scope is None:
+    scoped = _rule_scope(t, rule, m["tables"])
+    if scoped is None:
         return None
+    scope, for_each = scoped
+    lets = []
     for let in rule.lets:
         if let.name in scope.lets or let.name == scope.var:
             t.err("duplicate-id", f"`{let.name}` is already defined in this rule", let.span)
         i = t.expr(let.expr, scope)
-        if _fits(t, i, scope, let.expr.span, f"`let {let.name}`"):
-            scope.lets[let.name] = Info(i.type, i.shape, i.rowset, i.refs | {("let", let.name)})
-        else:
-            scope.lets[let.name] = i
-    if rule.assertion is not None:
-        a = t.expr(rule.assertion, scope)
-        if a.type.kind not in (BOOL, "error"):
-            t.err("type-mismatch", f"`{rule.strength}` needs a condition, not {a.type.describe()}",
-                  rule.assertion.span, "compare it: `... >= 30 %`")
-        else:
-            _fits(t, a, scope, rule.assertion.span, f"`{rule.strength}`")
+        _fits(t, i, scope, let.expr.span, f"`let {let.name}`")
+        scope.lets[let.name] = i
+        lets.append(Let(let.name, i, let.span))
+    if rule.assertion is None:
+        return None
+    a = t.expr(rule.assertion, scope)
+    if a.type.kind not in (BOOL, INVALID):
+        t.err("type-mismatch", f"`{rule.strength}` needs a condition, not {a.type.describe()}",
+              rule.assertion.span, "compare it: `... >= 30 %`")
+    else:
+        _fits(t, a, scope, rule.assertion.span, f"`{rule.strength}`")
+    message = None
     if rule.message is not None:
+        parts: list[str | Expr] = []
         for part in rule.message.parts:
-            if not isinstance(part, str):
-                _fits(t, t.expr(part, scope), scope, part.span, "this interpolation")
+            if isinstance(part, str):
+                parts.append(part)
+            else:
+                p = t.expr(part, scope)
+                _fits(t, p, scope, part.span, "this interpolation")
+                parts.append(p)
+        message = tuple(parts)
     strength = rule.strength or "shall"
     return Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
-                citations, rule.rationale, rule, "plan" if scope.kind == "plan" else scope.kind)
+                citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
+                for_each, tuple(lets), a, message)
 
 
 def _pass_rules(st: _State) -> list[Diagnostic]:
@@ -416,8 +436,9 @@ def check_pack(path: Path | str) -> tuple[Standard | None, list[Diagnostic]]:
     std = Standard(
         id=header.id, title=header.title, attrs={k: v for k, v, _ in header.attrs},
         references=m["references"], goals=m["goals"], stages=m["stages"], categories=m["categories"],
-        tables=m["tables"], fields=m["fields"], params=m["params"], lookups=m["lookups"], lets=dict(ns.lets),
-        rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts), info=st.info,
+        tables=m["tables"], fields=m["fields"], params=m["params"], lookups=m["lookups"],
+        lets={name: st.typer.top_let(name) for name in ns.lets},
+        rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts),
         profile=_profile_info(st),
         base_roots=(Path(sources.base.root),) if sources.base else ())
     return std, _with_source(diags, sources)

@@ -1,9 +1,11 @@
 """Pass 2 and 3: declarations, then expressions: names, types, units, shapes.
 
-Every expression gets an :class:`Info`: its type, its *shape* (one value for
-the plan, one per row, one per group, or one per element of an aggregated
-rowset) and the data it reads. The compiler reads these to insert unit
-conversions and choose vectorised operations.
+:meth:`Typer.expr` turns an AST expression into a checked expression
+(:class:`engine.model.Expr`): every node knows its type, its *shape* (one
+value for the plan, one per row, one per group, or one per element of an
+aggregated rowset) and the data it reads, and unit conversions become
+explicit :class:`~engine.model.Scale` nodes. Dispatch is a table built once
+from the AST's node types; an unknown node type fails loudly.
 """
 
 from __future__ import annotations
@@ -11,22 +13,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import builtins as B
+from .. import model as C
 from .. import units as U
-from ..diagnostics import Diagnostic, did_you_mean
-from ..model import BOOL, DATE, ENUM, GEOMETRY, GEOMETRY_KINDS, INTEGER, NUMBER, ROWSET, TEXT, Type
+from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..model import (
+    BOOL,
+    DATE,
+    ELEM,
+    ENUM,
+    GEOMETRY,
+    GEOMETRY_KINDS,
+    GROUP,
+    INTEGER,
+    INVALID,
+    NUMBER,
+    ROW,
+    ROWSET,
+    SCALAR,
+    TEXT,
+    Info,
+    Ref,
+    Type,
+)
 from ..syntax import ast
 from .names import Namespace
-
-SCALAR, ROW, GROUP, ELEM = "scalar", "row", "group", "elem"
-
-
-@dataclass(frozen=True)
-class Info:
-    type: Type
-    shape: str = SCALAR
-    rowset: str | None = None  # ELEM: the rowset aggregated; ROWSET type: the rowset named
-    refs: frozenset = frozenset()  # ("field", name) ("row", col) ("group", col) ("elem", rowset, col) ("let", name)
-    join: tuple | None = None  # a correlated aggregate: (element key node, row key node, other filter nodes)
 
 
 @dataclass
@@ -36,10 +46,10 @@ class Scope:
     rowset: str | None = None
     table: str | None = None
     by: str | None = None
-    lets: dict[str, Info] = field(default_factory=dict)
+    lets: dict[str, C.Expr] = field(default_factory=dict)
 
 
-_BAD = Info(Type("error"))
+_BAD = C.Const(Info(Type(INVALID)), Span(""), None)
 
 
 def _literal(node) -> bool:
@@ -62,11 +72,10 @@ def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
 class Typer:
     """Types expressions against a namespace; collects diagnostics."""
 
-    def __init__(self, ns: Namespace, info: dict[int, Info], diags: list[Diagnostic]):
+    def __init__(self, ns: Namespace, diags: list[Diagnostic]):
         self.ns = ns
-        self.info = info
         self.diags = diags
-        self._let_types: dict[str, Info] = {}
+        self.top_lets: dict[str, C.Expr] = {}  # checked top-level lets
         self._depth = 0
         self._too_deep = False
         self.col_types: dict[str, dict[str, Type]] = {}
@@ -76,7 +85,7 @@ class Typer:
         self._let_busy: set[str] = set()
 
     # helpers ---------------------------------------------------------------
-    def err(self, code: str, message: str, span, hint: str | None = None) -> Info:
+    def err(self, code: str, message: str, span, hint: str | None = None) -> C.Expr:
         self.diags.append(Diagnostic(code, message, span, hint=hint))
         return _BAD
 
@@ -118,14 +127,20 @@ class Typer:
         cat = self.ns.categories.get(name)
         return cat.table if cat is not None else None
 
-    def record(self, node, info: Info) -> Info:
-        self.info[id(node)] = info
-        return info
+    def convert(self, x: C.Expr, unit: U.Unit | None) -> C.Expr:
+        """``x`` expressed in ``unit`` (same dimension): a :class:`Scale` node when the factor is not 1."""
+        src = x.type.unit
+        if src is None or unit is None or src.dims != unit.dims or x is _BAD:
+            return x
+        factor = U.convert_factor(src, unit)
+        if factor == 1.0:
+            return x
+        return C.Scale(Info(Type(NUMBER, unit), x.shape, x.rowset, x.refs), x.span, x, factor)
 
     # expressions -------------------------------------------------------------
     MAX_DEPTH = 60
 
-    def expr(self, node: ast.Expr, scope: Scope) -> Info:
+    def expr(self, node: ast.Expr, scope: Scope) -> C.Expr:
         self._depth += 1
         try:
             if self._depth > self.MAX_DEPTH:
@@ -134,39 +149,48 @@ class Typer:
                     self.err("expression-too-deep", f"an expression is nested more than {self.MAX_DEPTH} deep",
                              node.span, "split it with `let` bindings")
                 return _BAD
-            method = getattr(self, "_" + type(node).__name__.lower())
-            return self.record(node, method(node, scope))
+            method = _DISPATCH.get(type(node))
+            if method is None:
+                raise TypeError(f"the checker has no rule for {type(node).__name__} nodes")
+            return method(self, node, scope)
         finally:
             self._depth -= 1
 
     def _num(self, node: ast.Num, scope):
         unit = self.unit(node.unit, node.span) if node.unit else None
         kind = INTEGER if node.value.is_integer() and node.unit is None and "." not in node.text else NUMBER
-        return Info(Type(kind, unit))
+        return C.Const(Info(Type(kind, unit)), node.span, node.value)
 
     def _str(self, node, scope):
-        return Info(Type(TEXT))
+        return C.Const(Info(Type(TEXT)), node.span, node.value)
 
     def _bool(self, node, scope):
-        return Info(Type(BOOL))
+        return C.Const(Info(Type(BOOL)), node.span, node.value)
 
     def _name(self, node: ast.Name, scope: Scope):
-        n = node.name
+        n, span = node.name, node.span
         if n in scope.lets:
-            return scope.lets[n]
+            let = scope.lets[n]
+            if let is _BAD:
+                return _BAD
+            return C.LetRef(Info(let.type, let.shape, let.rowset, let.refs | {Ref("let", n)}), span, n, False)
         if scope.kind == "selector" and scope.table and n in self.col_types[scope.table]:
-            return Info(self.col_types[scope.table][n], ROW, refs=frozenset({("row", n)}))
+            return C.ColumnRef(Info(self.col_types[scope.table][n], ROW, refs=frozenset({Ref("row", n)})), span,
+                               "", n)
         if n in self.ns.params:
-            return Info(self.param_types[n])
+            return C.ParamRef(Info(self.param_types[n]), span, n)
         if n in self.ns.fields:
-            return Info(self.field_types[n], refs=frozenset({("field", n)}))
+            return C.FieldRef(Info(self.field_types[n], refs=frozenset({Ref("field", n)})), span, n)
         if n in self.ns.lets:
-            return self.top_let(n)
+            let = self.top_let(n)
+            if let is _BAD:
+                return _BAD
+            return C.LetRef(Info(let.type, let.shape, let.rowset, let.refs | {Ref("let", n)}), span, n, True)
         if n in self.ns.tables or n in self.ns.categories:
-            return Info(Type(ROWSET), rowset=n)
+            return C.RowsetRef(Info(Type(ROWSET), rowset=n), span, n)
         if scope.var == n:
             if scope.kind == GROUP:
-                return Info(Type(ROWSET), rowset=n)
+                return C.RowsetRef(Info(Type(ROWSET), rowset=n), span, n)
             return self.err("type-mismatch", f"`{n}` is a row; name one of its columns: `{n}.column`", node.span)
         if n in self.ns.lookups:
             return self.err("type-mismatch", f"`{n}` is a lookup; call it: `{n}(key)`", node.span)
@@ -177,25 +201,29 @@ class Typer:
 
     def _attr(self, node: ast.Attr, scope: Scope):
         obj, col = node.obj, node.attr
+
+        def ref(t: Type, shape: str, r: Ref, rowset: str | None = None) -> C.Expr:
+            return C.ColumnRef(Info(t, shape, rowset, frozenset({r})), node.span, obj, col)
+
         if obj == scope.var and scope.kind in (ROW, GROUP):
             cols = self.col_types[scope.table]
             if col not in cols:
                 return self._unknown_column(node, scope.table)
             ctype = cols[col]
             if scope.kind == ROW:
-                return Info(ctype, ROW, refs=frozenset({("row", col)}))
+                return ref(ctype, ROW, Ref("row", col))
             if col == scope.by:
-                return Info(ctype, GROUP, refs=frozenset({("group", col)}))
-            return Info(ctype, ELEM, rowset=obj, refs=frozenset({("elem", obj, col)}))
+                return ref(ctype, GROUP, Ref("group", col))
+            return ref(ctype, ELEM, Ref("elem", col, obj), obj)
         if scope.kind == "selector" and obj == scope.table:
             if col not in self.col_types[obj]:
                 return self._unknown_column(node, obj)
-            return Info(self.col_types[obj][col], ROW, refs=frozenset({("row", col)}))
+            return ref(self.col_types[obj][col], ROW, Ref("row", col))
         tname = self.rowset_table(obj)
         if tname is not None:
             if col not in self.col_types[tname]:
                 return self._unknown_column(node, tname)
-            return Info(self.col_types[tname][col], ELEM, rowset=obj, refs=frozenset({("elem", obj, col)}))
+            return ref(self.col_types[tname][col], ELEM, Ref("elem", col, obj), obj)
         names = [*self.ns.tables, *self.ns.categories] + ([scope.var] if scope.var else [])
         return self.err("unknown-name", f"unknown table, category or row `{obj}`", node.span,
                         did_you_mean(obj, names))
@@ -205,7 +233,7 @@ class Typer:
         return self.err("unknown-column", f"table `{table}` has no column `{node.attr}`", node.span,
                         did_you_mean(node.attr, cols) or f"columns of `{table}`: {', '.join(cols)}")
 
-    def combine(self, node, *infos: Info) -> tuple[str, str | None] | None:
+    def combine(self, node, *infos: C.Expr) -> tuple[str, str | None] | None:
         """The shape of an expression from its operands', or None after a diagnostic."""
         shape, rowset = SCALAR, None
         for i in infos:
@@ -226,8 +254,8 @@ class Typer:
                 return None
         return shape, rowset
 
-    def _refs(self, *infos: Info) -> frozenset:
-        out: frozenset = frozenset()
+    def _refs(self, *infos: C.Expr) -> frozenset[Ref]:
+        out: frozenset[Ref] = frozenset()
         for i in infos:
             out |= i.refs
         return out
@@ -245,23 +273,29 @@ class Typer:
             return _BAD
         lu, ru = left.type.unit, right.type.unit
         kind = INTEGER if left.type.kind == right.type.kind == INTEGER and node.op != "/" else NUMBER
+        scale = 1.0
         if node.op in "+-":
             if lu is not None and ru is not None and not U.same_dimension(lu, ru):
                 return self.err("unit-mismatch", f"cannot {'add' if node.op == '+' else 'subtract'} "
                                 f"{ru.dimension_name()} ({ru.name or 'no unit'}) and {lu.dimension_name()} "
                                 f"({lu.name or 'no unit'})", node.span)
             unit = lu if lu is not None else ru
+            right = self.convert(right, lu)
         else:
-            unit, _ = U.product_unit(lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS, node.op)
+            unit, scale = U.product_unit(lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS, node.op)
             if lu is None and ru is None:
                 unit = None
-        return Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))
+        info = Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))
+        out: C.Expr = C.Arith(info, node.span, node.op, left, right)
+        return out if scale == 1.0 else C.Scale(Info(Type(NUMBER, unit), *shape, info.refs), node.span, out, scale)
 
     def _neg(self, node: ast.Neg, scope):
         i = self.expr(node.operand, scope)
-        if i is not _BAD and not i.type.numeric:
+        if i is _BAD:
+            return _BAD
+        if not i.type.numeric:
             return self.err("type-mismatch", f"`-` needs a number, not {i.type.describe()}", node.span)
-        return i
+        return C.Neg(i.info, node.span, i)
 
     def _convert(self, node: ast.Convert, scope):
         i = self.expr(node.operand, scope)
@@ -275,9 +309,10 @@ class Typer:
             return self.err("unit-mismatch", f"cannot express {src.dimension_name()} ({src.name or 'no unit'}) "
                             f"in {node.unit} ({target.dimension_name()})", node.span,
                             "parenthesise the quantity to convert: (a / b) as m2")
-        return Info(Type(NUMBER, target), i.shape, i.rowset, i.refs)
+        return C.Scale(Info(Type(NUMBER, target), i.shape, i.rowset, i.refs), node.span, i,
+                       U.convert_factor(src, target))
 
-    def comparable(self, node, op: str, a: Info, b: Info, a_node, b_node) -> bool:
+    def comparable(self, node, op: str, a: C.Expr, b: C.Expr, a_node, b_node) -> bool:
         ta, tb = a.type, b.type
         if ta.numeric and tb.numeric:
             if ta.unit is not None and tb.unit is not None and not U.same_dimension(ta.unit, tb.unit):
@@ -323,23 +358,29 @@ class Typer:
         if a is _BAD or b is _BAD or not self.comparable(node, node.op, a, b, node.left, node.right):
             return _BAD
         shape = self.combine(node, a, b)
-        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(a, b))
+        if shape is None:
+            return _BAD
+        return C.Compare(Info(Type(BOOL), *shape, self._refs(a, b)), node.span, node.op, a,
+                         self.convert(b, a.type.unit))
 
-    def _bools(self, node, scope, *operands) -> Info:
+    def _bools(self, node, scope, *operands) -> tuple[Info, list[C.Expr]] | None:
         infos = [self.expr(o, scope) for o in operands]
         if any(i is _BAD for i in infos):
-            return _BAD
+            return None
         for o, i in zip(operands, infos):
             if i.type.kind != BOOL:
-                return self.err("type-mismatch", f"expected a condition (bool), found {i.type.describe()}", o.span)
+                self.err("type-mismatch", f"expected a condition (bool), found {i.type.describe()}", o.span)
+                return None
         shape = self.combine(node, *infos)
-        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(*infos))
+        return None if shape is None else (Info(Type(BOOL), *shape, self._refs(*infos)), infos)
 
     def _logic(self, node: ast.Logic, scope):
-        return self._bools(node, scope, node.left, node.right)
+        got = self._bools(node, scope, node.left, node.right)
+        return _BAD if got is None else C.Logic(got[0], node.span, node.op, *got[1])
 
     def _not(self, node: ast.Not, scope):
-        return self._bools(node, scope, node.operand)
+        got = self._bools(node, scope, node.operand)
+        return _BAD if got is None else C.Not(got[0], node.span, got[1][0])
 
     def _in(self, node: ast.In, scope):
         a = self.expr(node.operand, scope)
@@ -353,7 +394,9 @@ class Typer:
             if not self.comparable(node, "==", a, i, node.operand, x):
                 return _BAD
         shape = self.combine(node, a)
-        return Info(Type(BOOL), shape[0], shape[1], a.refs)
+        values = tuple(self.convert(i, a.type.unit) for i in items)
+        return C.In(Info(Type(BOOL), *shape, a.refs), node.span, a, tuple(items), tuple(_const(v) for v in values),
+                    node.negated)
 
     def _between(self, node: ast.Between, scope):
         a, lo, hi = (self.expr(x, scope) for x in (node.operand, node.low, node.high))
@@ -363,7 +406,10 @@ class Typer:
                 and self.comparable(node, "<=", a, hi, node.operand, node.high)):
             return _BAD
         shape = self.combine(node, a, lo, hi)
-        return _BAD if shape is None else Info(Type(BOOL), shape[0], shape[1], self._refs(a, lo, hi))
+        if shape is None:
+            return _BAD
+        return C.Between(Info(Type(BOOL), *shape, self._refs(a, lo, hi)), node.span, a,
+                         self.convert(lo, a.type.unit), self.convert(hi, a.type.unit))
 
     def _presence(self, node: ast.Presence, scope):
         a = self.expr(node.operand, scope)
@@ -371,7 +417,7 @@ class Typer:
             return _BAD
         if a.type.kind == ROWSET:
             return self.err("type-mismatch", "`is present` tests a value, not a table", node.span)
-        return Info(Type(BOOL), a.shape, a.rowset, a.refs)
+        return C.Presence(Info(Type(BOOL), a.shape, a.rowset, a.refs), node.span, a, node.present)
 
     def _call(self, node: ast.Call, scope):
         f = node.func
@@ -401,9 +447,9 @@ class Typer:
         if a.type.kind not in (TEXT, ENUM, INTEGER) or (key_t.kind == INTEGER) != (a.type.kind == INTEGER):
             return self.err("type-mismatch", f"lookup `{node.func}` takes a {key_t.describe()} key, "
                             f"not {a.type.describe()}", node.args[0].span)
-        return Info(lk[1], a.shape, a.rowset, a.refs)
+        return C.LookupCall(Info(lk[1], a.shape, a.rowset, a.refs), node.span, node.func, a)
 
-    def _builtin_type(self, b, node: ast.Call, infos: list[Info]) -> Type | None:
+    def _builtin_type(self, b, node: ast.Call, infos: list[C.Expr]) -> Type | None:
         """The entry's typing rule on checked arguments; None after a diagnostic."""
         for i, (arg, info) in enumerate(zip(node.args, infos)):
             p = b.param(i)
@@ -454,19 +500,23 @@ class Typer:
                             node.args[0].span, "aggregate a table, a category or a group variable")
         refs = a.refs
         join = self._join(node, scope, rowset) if node.where is not None else None
+        where = None
         if join is not None:
             elem_key, row_key, rest = join
-            refs |= self.info[id(elem_key)].refs | self.info[id(row_key)].refs
+            refs |= elem_key.refs | row_key.refs
+            checked_rest = []
             for c in rest:
                 w = self.expr(c, scope)
                 if w is _BAD:
                     return _BAD
+                checked_rest.append(w)
                 if w.type.kind != BOOL:
                     return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", c.span)
                 if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
-                    return self.err("scope-mismatch", f"besides `{rowset}.{elem_key.attr} == ...`, the `where` of "
+                    return self.err("scope-mismatch", f"besides `{rowset}.{elem_key.column} == ...`, the `where` of "
                                     f"this {f} tests rows of `{rowset}` only", c.span)
                 refs |= w.refs
+            join = C.Join(elem_key, row_key, tuple(checked_rest))
         elif node.where is not None:
             w = self.expr(node.where, scope)
             if w is _BAD:
@@ -477,13 +527,14 @@ class Typer:
                 return self.err("scope-mismatch", f"the `where` of this {f} must test rows of `{rowset}`",
                                 node.where.span, f"write `{rowset}.column` in the filter")
             refs |= w.refs
+            where = w
         result = self._builtin_type(b, node, [a])
         if result is None:
             return _BAD
         if join is not None:
-            return Info(result, ROW, None, refs, join=join)
+            return C.Call(Info(result, ROW, None, refs), node.span, f, (a,), None, join)
         shape = GROUP if scope.kind == GROUP and rowset == scope.var else SCALAR
-        return Info(result, shape, None, refs)
+        return C.Call(Info(result, shape, None, refs), node.span, f, (a,), where)
 
     def _join(self, node: ast.Call, scope: Scope, rowset: str):
         """``rowset.col == <the current row's value>`` among the filter's conjuncts: a correlated aggregate.
@@ -506,8 +557,7 @@ class Typer:
                 if len(self.diags) > before or e is _BAD or r is _BAD:
                     return None
                 if e.shape == ELEM and r.shape == ROW and self.comparable(c, "==", e, r, elem_side, row_side):
-                    self.record(c, Info(Type(BOOL), ROW, None, e.refs | r.refs))
-                    return elem_side, row_side, tuple(p for p in parts if p is not c)
+                    return e, self.convert(r, e.type.unit), tuple(p for p in parts if p is not c)
         return None
 
     def _scalar_call(self, node: ast.Call, scope, b):
@@ -520,11 +570,15 @@ class Typer:
         result = self._builtin_type(b, node, infos)
         if result is None:
             return _BAD
-        return Info(result, shape[0], shape[1], self._refs(*infos))
+        args = tuple(self.convert(x, result.unit if b.same_unit else
+                                  U.parse_unit(b.param(i).unit) if b.param(i).unit else None)
+                     for i, x in enumerate(infos))  # each argument in the unit the function reads
+        return C.Call(Info(result, shape[0], shape[1], self._refs(*infos)), node.span, node.func, args)
 
-    def top_let(self, name: str) -> Info:
-        if name in self._let_types:
-            return self._let_types[name]
+    def top_let(self, name: str) -> C.Expr:
+        """A top-level let, checked once (a cycle is reported)."""
+        if name in self.top_lets:
+            return self.top_lets[name]
         decl = self.ns.lets[name]
         if name in self._let_busy:
             return self.err("cyclic-definition", f"`{name}` is defined in terms of itself", decl.span)
@@ -534,5 +588,20 @@ class Typer:
         if i is not _BAD and i.shape != SCALAR:
             i = self.err("aggregate-needed", f"`let {name}` is one value for the plan; aggregate the column",
                          decl.expr.span, "e.g. sum(objects.area_ha)")
-        self._let_types[name] = i
-        return Info(i.type, i.shape, i.rowset, i.refs | {("let", name)}) if i is not _BAD else _BAD
+        self.top_lets[name] = i
+        return i
+
+
+def _const(x: C.Expr) -> object:
+    """The value of a literal list item, after its unit conversion."""
+    if isinstance(x, C.Scale):
+        return _const(x.operand) * x.factor
+    if isinstance(x, C.Neg):
+        return -_const(x.operand)
+    assert isinstance(x, C.Const), type(x).__name__
+    return x.value
+
+
+_DISPATCH = {cls: getattr(Typer, "_" + cls.__name__.lower()) for cls in (
+    ast.Num, ast.Str, ast.Bool, ast.Name, ast.Attr, ast.Call, ast.BinOp, ast.Compare, ast.Logic, ast.Not, ast.Neg,
+    ast.Convert, ast.In, ast.Between, ast.Presence)}

@@ -17,7 +17,6 @@ Only the pack's own files are warned about: a profile is not told about its base
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 from ..diagnostics import WARNING, Diagnostic
 from ..model import BOOL, ENUM
@@ -51,29 +50,8 @@ def _warn(code: str, message: str, span, hint: str | None = None) -> Diagnostic:
 # ---- what reads what ---------------------------------------------------------------
 
 
-def walk(node) -> Iterator:
-    """Every expression node under ``node`` (itself included)."""
-    if node is None:
-        return
-    yield node
-    for child in _children(node):
-        yield from walk(child)
-
-
-def _children(node) -> tuple:
-    if isinstance(node, (ast.BinOp, ast.Compare, ast.Logic)):
-        return (node.left, node.right)
-    if isinstance(node, (ast.Not, ast.Neg, ast.Convert)):
-        return (node.operand,)
-    if isinstance(node, ast.In):
-        return (node.operand, *node.items)
-    if isinstance(node, ast.Between):
-        return (node.operand, node.low, node.high)
-    if isinstance(node, ast.Presence):
-        return (node.operand,)
-    if isinstance(node, ast.Call):
-        return (*node.args, *((node.where,) if node.where is not None else ()))
-    return ()
+walk = ast.walk
+_children = ast.children
 
 
 def rule_expressions(r: ast.Rule) -> list:
@@ -245,8 +223,9 @@ def _empty_categories(ns, model: dict, own: set[str]) -> list[Diagnostic]:
         chain, cur, seen = [], cat, set()
         while cur is not None and cur.id not in seen:
             seen.add(cur.id)
-            if cur.selector is not None:
-                chain.append(cur.selector)
+            where = ns.categories[cur.id].where
+            if where is not None:
+                chain.append(where)
             cur = model["categories"].get(cur.parent) if cur.parent else None
         if not chain:
             continue

@@ -1,24 +1,25 @@
 """Compiling checked expressions into closures over whole columns.
 
-Each expression becomes ``fn(env) -> value`` where a value is a scalar (one
-for the plan) or a pandas Series (one per row, per group, or per element row
-of an aggregate). Unit conversions found by the checker become constant
-factors here, so evaluation never looks at units.
+Each checked expression (:class:`engine.model.Expr`) becomes ``fn(env) ->
+value`` where a value is a scalar (one for the plan) or a pandas Series (one
+per row, per group, or per element row of an aggregate). The checker has
+already made unit conversions explicit (:class:`~engine.model.Scale`), so the
+compiler never looks at units. A rule is compiled once into a
+:class:`CompiledRule`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import builtins as B
-from .. import units as U
-from ..check.types import GROUP, Info
-from ..model import ROWSET, Standard
-from ..syntax import ast
+from .. import model as C
+from ..model import BOOL, GROUP, ROW, ROWSET, Standard
 from . import runtime as rt
 
 Fn = Callable[["Env"], Any]
@@ -47,188 +48,174 @@ class Env:
         return e
 
 
+@dataclass(frozen=True)
+class Check:
+    """A comparison at the top of a condition, compiled for evidence: both sides, the right one(s) in the
+    left one's unit."""
+
+    node: C.Compare | C.Between
+    left: Fn
+    right: tuple[Fn, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A checked rule with every expression compiled."""
+
+    rule: C.Rule
+    when: Fn | None
+    where: Fn | None  # the `for each` filter
+    lets: tuple[tuple[str, Fn], ...]
+    assertion: Fn
+    message: tuple[str | Fn, ...] | None
+    checks: tuple[Check, ...]
+
+
 class Compiler:
-    """Compiles expressions of one checked standard; memoises by node."""
+    """Compiles the expressions of one checked standard; memoises by node."""
 
     def __init__(self, std: Standard):
         self.std = std
-        self.info = std.info
-        self._memo: dict[int, Fn] = {}
+        self._memo: dict[int, tuple[C.Expr, Fn]] = {}
 
-    def type_of(self, node) -> Info:
-        return self.info[id(node)]
-
-    def expr(self, node: ast.Expr) -> Fn:
-        key = id(node)
-        fn = self._memo.get(key)
-        if fn is None:
-            fn = getattr(self, "_" + type(node).__name__.lower())(node)
-            self._memo[key] = fn
+    def expr(self, node: C.Expr) -> Fn:
+        hit = self._memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        method = _DISPATCH.get(type(node))
+        if method is None:
+            raise TypeError(f"the compiler has no rule for {type(node).__name__} nodes")
+        fn = method(self, node)
+        self._memo[id(node)] = (node, fn)  # the node is kept alive, so its id is never reused
         return fn
 
-    def _factor(self, src_node, dst_unit: U.Unit | None) -> float:
-        src = self.type_of(src_node).type.unit
-        if src is None or dst_unit is None or not src.dims == dst_unit.dims:
-            return 1.0
-        return U.convert_factor(src, dst_unit)
+    def rule(self, rule: C.Rule) -> CompiledRule:
+        fe = rule.for_each
+        return CompiledRule(
+            rule, self.expr(rule.when) if rule.when is not None else None,
+            self.expr(fe.where) if fe is not None and fe.where is not None else None,
+            tuple((x.name, self.expr(x.expr)) for x in rule.lets), self.expr(rule.assertion),
+            None if rule.message is None else tuple(p if isinstance(p, str) else self.expr(p) for p in rule.message),
+            tuple(self._checks(rule.assertion)))
 
-    def _pair(self, a_node, b_node) -> tuple[Fn, Fn]:
-        """Both sides, the right one converted into the left one's unit."""
-        a, b = self.expr(a_node), self.expr(b_node)
-        ua = self.type_of(a_node).type.unit
-        if ua is None:
-            return a, b
-        f = self._factor(b_node, ua)
-        if f == 1.0:
-            return a, b
-        return a, (lambda env, b=b, f=f: rt.scale(b(env), f))
+    def _checks(self, node: C.Expr):
+        """The comparisons under the top-level `and`/`or`/`not` of a condition."""
+        if isinstance(node, C.Logic):
+            yield from self._checks(node.left)
+            yield from self._checks(node.right)
+        elif isinstance(node, C.Not):
+            yield from self._checks(node.operand)
+        elif isinstance(node, C.Compare):
+            yield Check(node, self.expr(node.left), (self.expr(node.right),))
+        elif isinstance(node, C.Between):
+            yield Check(node, self.expr(node.operand), (self.expr(node.low), self.expr(node.high)))
 
     # literals and names --------------------------------------------------------
-    def _num(self, node: ast.Num):
+    def _const(self, node: C.Const):
         v = node.value
         return lambda env: v
 
-    def _str(self, node: ast.Str):
-        v = node.value
+    def _paramref(self, node: C.ParamRef):
+        v = self.std.params[node.name].value
         return lambda env: v
 
-    def _bool(self, node: ast.Bool):
-        v = node.value
-        return lambda env: v
-
-    def _name(self, node: ast.Name):
+    def _fieldref(self, node: C.FieldRef):
         n = node.name
-        info = self.type_of(node)
-        if ("row", n) in info.refs and info.shape == "row" and not any(r[0] == "let" for r in info.refs):
-            return lambda env: env.frame[n]
-        if n in self.std.params:
-            v = self.std.params[n].value
-            return lambda env: v
-        if n in self.std.fields:
-            return lambda env: env.ctx.fields.get(n)
-        if n in self.std.lets:
-            inner = self.expr(self.std.lets[n].expr)
+        return lambda env: env.ctx.fields.get(n)
 
-            def top_let(env, n=n, inner=inner):
-                cache = env.ctx.cache
-                if ("let", n) not in cache:
-                    cache[("let", n)] = inner(Env(env.ctx))
-                return cache[("let", n)]
+    def _letref(self, node: C.LetRef):
+        n = node.name
+        if not node.top:
+            return lambda env: env.lets[n]
+        inner = self.expr(self.std.lets[n])
 
-            return top_let
-        return lambda env: env.lets[n]
+        def top_let(env):
+            cache = env.ctx.cache
+            if ("let", n) not in cache:
+                cache[("let", n)] = inner(Env(env.ctx))
+            return cache[("let", n)]
 
-    def _attr(self, node: ast.Attr):
-        col = node.attr
-        info = self.type_of(node)
-        if info.shape == "row":
+        return top_let
+
+    def _columnref(self, node: C.ColumnRef):
+        col = node.column
+        if node.shape == ROW:
             return lambda env: env.frame[col]
-        if info.shape == GROUP:
+        if node.shape == GROUP:
             return lambda env: pd.Series(env.labels, index=env.groups)
         return lambda env: env.elem[col]
 
-    # operators -------------------------------------------------------------------
-    def _binop(self, node: ast.BinOp):
-        op = node.op
-        if op in "+-":
-            a, b = self._pair(node.left, node.right)
-            return lambda env: rt.arith(op, a(env), b(env))
-        a, b = self.expr(node.left), self.expr(node.right)
-        lu = self.type_of(node.left).type.unit or U.DIMENSIONLESS
-        ru = self.type_of(node.right).type.unit or U.DIMENSIONLESS
-        _, scale = U.product_unit(lu, ru, op)
-        if scale == 1.0:
-            return lambda env: rt.arith(op, a(env), b(env))
-        return lambda env: rt.scale(rt.arith(op, a(env), b(env)), scale)
+    def _rowsetref(self, node: C.RowsetRef):
+        rowset = node.name
+        return lambda env: rt.RowsetValue(rowset, env.ctx.table_frame(rowset), env.ctx.mask(rowset))
 
-    def _neg(self, node: ast.Neg):
+    # operators -------------------------------------------------------------------
+    def _scale(self, node: C.Scale):
+        a, f = self.expr(node.operand), node.factor
+        return lambda env: rt.scale(a(env), f)
+
+    def _arith(self, node: C.Arith):
+        op, a, b = node.op, self.expr(node.left), self.expr(node.right)
+        return lambda env: rt.arith(op, a(env), b(env))
+
+    def _neg(self, node: C.Neg):
         a = self.expr(node.operand)
         return lambda env: rt.neg(a(env))
 
-    def _convert(self, node: ast.Convert):
-        a = self.expr(node.operand)
-        factor = self._factor(node.operand, self.type_of(node).type.unit)
-        return lambda env: rt.scale(a(env), factor)
-
-    def _compare(self, node: ast.Compare):
-        op = node.op
-        a, b = self._pair(node.left, node.right)
+    def _compare(self, node: C.Compare):
+        op, a, b = node.op, self.expr(node.left), self.expr(node.right)
         return lambda env: rt.compare(op, a(env), b(env))
 
-    def _logic(self, node: ast.Logic):
+    def _logic(self, node: C.Logic):
         a, b = self.expr(node.left), self.expr(node.right)
         f = rt.and_ if node.op == "and" else rt.or_
         return lambda env: f(a(env), b(env))
 
-    def _not(self, node: ast.Not):
+    def _not(self, node: C.Not):
         a = self.expr(node.operand)
         return lambda env: rt.not_(a(env))
 
-    def _in(self, node: ast.In):
-        a = self.expr(node.operand)
-        unit = self.type_of(node.operand).type.unit
-        values = [self._literal_value(x, unit) for x in node.items]
-        negated = node.negated
+    def _in(self, node: C.In):
+        a, values, negated = self.expr(node.operand), list(node.values), node.negated
         return lambda env: rt.isin(a(env), values, negated)
 
-    def _literal_value(self, x, unit):
-        if isinstance(x, ast.Neg):
-            return -self._literal_value(x.operand, unit)
-        return x.value * self._factor(x, unit) if isinstance(x, ast.Num) else x.value
+    def _between(self, node: C.Between):
+        x, lo, hi = self.expr(node.operand), self.expr(node.low), self.expr(node.high)
 
-    def _between(self, node: ast.Between):
-        x, lo = self._pair(node.operand, node.low)
-        _, hi = self._pair(node.operand, node.high)
-        return lambda env: (lambda v: rt.and_(rt.compare(">=", v, lo(env)), rt.compare("<=", v, hi(env))))(x(env))
+        def run(env):
+            v = x(env)
+            return rt.and_(rt.compare(">=", v, lo(env)), rt.compare("<=", v, hi(env)))
 
-    def _presence(self, node: ast.Presence):
-        a = self.expr(node.operand)
-        want = node.present
+        return run
+
+    def _presence(self, node: C.Presence):
+        a, want = self.expr(node.operand), node.present
         return lambda env: rt.present(a(env), want)
 
+    def _lookupcall(self, node: C.LookupCall):
+        lk = self.std.lookups[node.name]
+        a, entries, default = self.expr(node.key), lk.entries, lk.default
+        return lambda env: rt.lookup(a(env), entries, default)
+
     # calls -------------------------------------------------------------------
-    def _call(self, node: ast.Call):
-        f = node.func
-        if f in self.std.lookups:
-            lk = self.std.lookups[f]
-            a = self.expr(node.args[0])
-            entries, default = lk.entries, lk.default
-            return lambda env: rt.lookup(a(env), entries, default)
-        b = B.resolve(f, len(node.args))
+    def _call(self, node: C.Call):
+        b = B.resolve(node.func, len(node.args))
         if b.kind == B.AGGREGATE:
-            return self._aggregate(node, b)
-        unit = self.type_of(node).type.unit if b.same_unit else None
-        fns = [self._argument(a, unit if unit is not None or b.param(i).unit is None else U.parse_unit(b.param(i).unit))
-               for i, a in enumerate(node.args)]
+            return self._aggregate(node, b) if node.join is None else self._join_aggregate(node, b)
+        fns = [self.expr(a) for a in node.args]
         if len(fns) == 1:
             one = fns[0]
             return lambda env: B.apply(b, (one(env),))
         return lambda env: B.apply(b, [g(env) for g in fns])
 
-    def _argument(self, node, unit) -> Fn:
-        """An argument of a built-in: a value (in ``unit`` when given), or a table or category."""
-        info = self.type_of(node)
-        if info.type.kind == ROWSET:
-            rowset = info.rowset
-            return lambda env: rt.RowsetValue(rowset, env.ctx.table_frame(rowset), env.ctx.mask(rowset))
-        return self._converted(node, unit) if unit is not None else self.expr(node)
-
-    def _converted(self, node, unit) -> Fn:
-        fn = self.expr(node)
-        factor = self._factor(node, unit)
-        return fn if factor == 1.0 else (lambda env: rt.scale(fn(env), factor))
-
-    def _aggregate(self, node: ast.Call, b):
-        if self.type_of(node).join is not None:
-            return self._join_aggregate(node, b)
+    def _aggregate(self, node: C.Call, b: B.Builtin):
         func = b.vector
         arg = node.args[0]
-        arg_info = self.type_of(arg)
-        grouped = self.type_of(node).shape == GROUP
-        rowset = arg_info.rowset if arg_info.type.kind == ROWSET else arg_info.rowset
-        values_fn = None if arg_info.type.kind == ROWSET else self.expr(arg)
+        grouped = node.shape == GROUP
+        rowset = arg.rowset
+        values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
         where_fn = self.expr(node.where) if node.where is not None else None
-        key = id(node)
+        key = ("aggregate", id(node))
 
         def run(env: Env):
             if grouped:
@@ -251,22 +238,22 @@ class Compiler:
 
         return run
 
-    def _join_aggregate(self, node: ast.Call, b):
+    def _join_aggregate(self, node: C.Call, b: B.Builtin):
         """An aggregate over another table's rows that match the current row: one grouped aggregate
         by the join key (cached for the evaluation), then a lookup of each row's key."""
         func = b.vector
-        name = b.name
-        info = self.type_of(node)
-        elem_key, row_key, rest = info.join
-        arg_info = self.type_of(node.args[0])
-        rowset = arg_info.rowset
-        values_fn = None if arg_info.type.kind == ROWSET else self.expr(node.args[0])
-        key_fn = self.expr(elem_key)
-        row_fn = self._converted(row_key, self.type_of(elem_key).type.unit)  # both keys in one unit
-        rest_fns = [self.expr(c) for c in rest]
+        join = node.join
+        arg = node.args[0]
+        rowset = arg.rowset
+        values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
+        key_fn = self.expr(join.elem_key)
+        row_fn = self.expr(join.row_key)  # already in the element key's unit
+        rest_fns = [self.expr(c) for c in join.rest]
         empty = b.scalar([], None)  # the value over no matching rows
         cache_key = ("join", id(node))
-        boolean = info.type.kind == "bool"
+        boolean = node.type.kind == BOOL
+        # the value that decides a quantifier whatever the unknown rows hold (`any`: true, `all`: false)
+        decisive = next((v for v in (True, False) if b.scalar([v, None]) is not None), None) if boolean else None
 
         def grouped(env: Env):
             ctx = env.ctx
@@ -304,11 +291,10 @@ class Compiler:
             if not rt.is_series(rowkeys):
                 rowkeys = pd.Series([rowkeys] * len(env.frame), index=env.frame.index, dtype=object)
             pos = index.get_indexer(rowkeys.astype(object))
-            fill = None if empty is None else empty
-            table = np.append(per_code, np.array([fill], dtype=object))  # position -1: no matching rows
+            table = np.append(per_code, np.array([empty], dtype=object))  # position -1: no matching rows
             result = pd.Series(table[pos], index=rowkeys.index)
             if unknown_keys:
-                keep = result == (name == "any") if boolean else pd.Series(False, index=result.index)
+                keep = result == decisive if boolean else pd.Series(False, index=result.index)
                 result[~keep.fillna(False).astype(bool)] = None
             result[rowkeys.isna().to_numpy()] = None
             if boolean:
@@ -316,3 +302,12 @@ class Compiler:
             return pd.to_numeric(result, errors="coerce").astype("float64")
 
         return run
+
+
+_DISPATCH: dict[type, Callable[[Compiler, Any], Fn]] = {
+    C.Const: Compiler._const, C.ParamRef: Compiler._paramref, C.FieldRef: Compiler._fieldref,
+    C.LetRef: Compiler._letref, C.ColumnRef: Compiler._columnref, C.RowsetRef: Compiler._rowsetref,
+    C.Scale: Compiler._scale, C.Arith: Compiler._arith, C.Neg: Compiler._neg, C.Compare: Compiler._compare,
+    C.Logic: Compiler._logic, C.Not: Compiler._not, C.In: Compiler._in, C.Between: Compiler._between,
+    C.Presence: Compiler._presence, C.LookupCall: Compiler._lookupcall, C.Call: Compiler._call,
+}

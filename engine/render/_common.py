@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+from .. import format as F
+
 VERDICT_LABEL = {
     "non_compliant": "Non-compliant",
     "incomplete": "Incomplete",
@@ -53,38 +55,28 @@ def issue_findings(rule: dict) -> list[dict]:
 
 
 def value_text(value) -> str:
-    """A plan value as a reviewer reads it.
+    """A plan value as a reviewer reads it (see :mod:`engine.format`).
 
     >>> value_text(None), value_text(True), value_text(2.50), value_text("D01")
-    ('—', 'yes', '2.5', 'D01')
+    ('(missing)', 'yes', '2.5', 'D01')
     """
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return format(value, "g") if abs(value) < 1e15 else repr(value)
-    return str(value)
+    return F.value(value, given=True)
 
 
 def required_text(check: dict) -> str:
-    """``>= 3 years`` or ``between 1 and 5``."""
-    req = check["required"]
-    req = " and ".join(value_text(v) for v in req) if isinstance(req, list) else value_text(req)
-    unit = f" {check['unit']}" if check.get("unit") else ""
-    return f"{check['operator']} {req}{unit}"
+    """``>= 3 years`` or ``between 1 and 5``, told apart from the actual value."""
+    return f"{check['operator']} {F.check_texts(check)[1]}"
 
 
 def actual_text(check: dict) -> str:
-    unit = f" {check['unit']}" if check.get("unit") and check["actual"] is not None else ""
-    return f"{value_text(check['actual'])}{unit}"
+    return F.check_texts(check)[0]
 
 
 def evidence_lines(rule: dict) -> list[str]:
     """The evidence as lines of text: each check (actual vs required), then the `let` values."""
     ev = rule["evidence"]
     out = [f"{c['expression']}: actual {actual_text(c)}, required {required_text(c)}" for c in ev.get("checks", [])]
-    out += [f"let {name} = {value_text(v)}" for name, v in ev.get("let", {}).items()]
+    out += [f"let {name} = {F.value(v)}" for name, v in ev.get("let", {}).items()]
     if rule["missing"]:
         out.append("missing data: " + ", ".join(rule["missing"]))
     return out

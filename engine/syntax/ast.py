@@ -5,7 +5,8 @@ Every node's first field is its :class:`~engine.diagnostics.Span`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 from ..diagnostics import Span
 
@@ -122,6 +123,29 @@ class Presence:
 
 
 Expr = Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | Neg | Convert | In | Between | Presence
+
+
+def children(node) -> list:
+    """The expression nodes directly under ``node``, from its dataclass fields (in field order)."""
+    out: list = []
+    for f in fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Expr):
+            out.append(v)
+        elif isinstance(v, tuple):
+            out += [x for x in v if isinstance(x, Expr)]
+    return out
+
+
+def walk(node) -> Iterator:
+    """Every expression node under ``node`` (itself included), depth first in field order."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(children(n)))
 
 
 @dataclass(frozen=True)

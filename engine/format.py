@@ -1,0 +1,168 @@
+"""Values as every output shows them: one module, so a number, a missing value and a boolean read the
+same in messages, evidence, text, HTML, Markdown, CSV, SARIF and ``explain``.
+
+- A missing value is ``(missing)`` in text and ``null`` in JSON.
+- A boolean is ``yes`` / ``no`` in text and ``true`` / ``false`` in JSON.
+- A number in a sentence has four significant digits below 100 and two decimals above
+  (:func:`number`); a value from the plan's own data is shown as given, up to 12 significant
+  digits (:func:`exact`); JSON carries 12 significant digits (:func:`plain`), enough to tell apart
+  any two values the engine's comparisons tell apart (they treat a relative difference below 1e-9
+  as equality).
+- A value shown next to the threshold it failed never reads equal to it: :func:`apart` adds the
+  fewest digits that tell them apart (29.996 against 30 shows as ``29.996``, not ``30``).
+
+>>> number(5.4987), number(140.714), number(30.0), value(None), value(True)
+('5.499', '140.71', '30', '(missing)', 'yes')
+>>> apart(29.996, 30.0), apart(300.004, 300.0), apart(45.0, 30.0)
+(('29.996', '30'), ('300.004', '300'), ('45', '30'))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MISSING = "(missing)"
+YES, NO = "yes", "no"
+SIGNIFICANT = 12  # digits JSON keeps; two values the engine tells apart differ within them
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float | np.floating) and math.isnan(v))
+
+
+def plain(v: Any) -> Any:
+    """A JSON-ready copy of a value: numbers to 12 significant digits, NaN as None, dates as ISO text."""
+    if _is_missing(v):
+        return None
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        if math.isinf(v):
+            return None
+        r = float(f"{float(v):.{SIGNIFICANT}g}")
+        return int(r) if r.is_integer() and abs(r) < 2**53 else r
+    if isinstance(v, pd.Timestamp | dt.date):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def plain_list(s: pd.Series) -> list:
+    """:func:`plain` applied to a whole column, converting once per column."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in s.cat.categories] + [None]
+        codes = s.cat.codes.to_numpy()
+        return [cats[c] for c in codes]
+    kind = getattr(s.dtype, "kind", "O")
+    if kind == "f":
+        return [plain(x) for x in s.to_numpy(dtype="float64").tolist()]
+    if kind == "M":
+        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
+    if pd.api.types.is_string_dtype(s.dtype) or str(s.dtype) == "boolean":
+        return s.astype(object).where(s.notna(), None).tolist()
+    return [plain(x) for x in s.astype(object).where(s.notna(), None).tolist()]
+
+
+def number(x: float) -> str:
+    """A number in a sentence: four significant digits below 100 (5.4985 shows as 5.499), two decimals
+    above; whole numbers without a decimal point."""
+    if x != x:
+        return MISSING
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) >= 100:
+        return f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{x:.4g}"
+
+
+def exact(x: float) -> str:
+    """A number as given: up to 12 significant digits, no trailing zeros."""
+    if x != x:
+        return MISSING
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.{SIGNIFICANT}g}"
+
+
+def apart(x: Any, threshold: Any) -> tuple[str, str]:
+    """The texts of a value and of the threshold it is compared with, with the fewest extra digits that
+    keep them from reading equal when they differ."""
+    a, b = value(x), value(threshold)
+    if a != b or not _numeric(x) or not _numeric(threshold) or float(x) == float(threshold):
+        return a, b
+    for digits in range(5, 17):
+        a, b = _trim(f"{float(x):.{digits}g}"), _trim(f"{float(threshold):.{digits}g}")
+        if a != b:
+            return a, b
+    return a, b
+
+
+def _trim(text: str) -> str:
+    if "e" in text or "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")
+
+
+def _numeric(v: Any) -> bool:
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) and not _is_missing(v)
+
+
+def value(v: Any, given: bool = False) -> str:
+    """Any value as text: missing, yes/no, a number (:func:`number`, or :func:`exact` when ``given``:
+    a value of the plan's data), a date, or the text itself."""
+    if _is_missing(v):
+        return MISSING
+    if isinstance(v, bool | np.bool_):
+        return YES if v else NO
+    if isinstance(v, float | np.floating):
+        return exact(float(v)) if given else number(float(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp | dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, list):
+        return " and ".join(value(x, given) for x in v)
+    return str(v)
+
+
+def quantity(v: Any, unit: Any = None, text: str | None = None) -> str:
+    """A value with its unit name (``30 %``, ``0.3 km``); ``text``: the value already formatted."""
+    name = getattr(unit, "name", unit) or ""
+    shown = value(v) if text is None else text
+    return f"{shown} {name}" if name and not _is_missing(v) else shown
+
+
+def value_list(s: pd.Series) -> list[str]:
+    """:func:`value` applied to a whole column."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [value(c) for c in s.cat.categories] + [MISSING]
+        return [cats[c] for c in s.cat.codes.to_numpy()]
+    if getattr(s.dtype, "kind", "O") == "f":
+        return [number(x) for x in s.to_numpy(dtype="float64").tolist()]
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return s.astype(object).where(s.notna(), MISSING).tolist()
+    return [value(x) for x in plain_list(s)]
+
+
+def apart_list(values: pd.Series, thresholds: pd.Series | Any) -> list[str]:
+    """:func:`apart`'s value text for each row (the thresholds: a column or one value)."""
+    others = thresholds.tolist() if isinstance(thresholds, pd.Series) else [thresholds] * len(values)
+    return [apart(x, t)[0] for x, t in zip(values.tolist(), others)]
+
+
+def check_texts(check: dict) -> tuple[str, str]:
+    """A comparison of the report's evidence (``actual``, ``required``, ``unit``) as two texts with their
+    unit, told apart: ``("29.996 %", "30 %")``; ``between`` bounds read ``1 and 5``."""
+    actual, required, unit = check.get("actual"), check.get("required"), check.get("unit") or ""
+    if isinstance(required, list):
+        texts = [apart(actual, r) for r in required]
+        a = next((t[0] for t in texts if t[0] != value(actual)), value(actual))
+        return quantity(actual, unit, a), " and ".join(quantity(r, unit, t[1]) for r, t in zip(required, texts))
+    a, r = apart(actual, required)
+    return quantity(actual, unit, a), quantity(required, unit, r)
