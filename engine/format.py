@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+import numbers
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the functions over columns only: renderers load this module cheaply
+    import pandas as pd
 
 MISSING = "(missing)"
 YES, NO = "yes", "no"
@@ -32,29 +33,37 @@ SIGNIFICANT = 12  # digits JSON keeps; two values the engine tells apart differ 
 
 
 def _is_missing(v: Any) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float | np.floating) and math.isnan(v))
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) and math.isnan(v)
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or type(v).__name__ in ("bool", "bool_")  # numpy names its bool `bool` or `bool_`
 
 
 def plain(v: Any) -> Any:
     """A JSON-ready copy of a value: numbers to 12 significant digits, NaN as None, dates as ISO text."""
     if _is_missing(v):
         return None
-    if isinstance(v, bool | np.bool_):
+    if _is_bool(v):
         return bool(v)
-    if isinstance(v, int | np.integer):
+    if isinstance(v, numbers.Integral):
         return int(v)
-    if isinstance(v, float | np.floating):
+    if isinstance(v, numbers.Real):
         if math.isinf(v):
             return None
         r = float(f"{float(v):.{SIGNIFICANT}g}")
         return int(r) if r.is_integer() and abs(r) < 2**53 else r
-    if isinstance(v, pd.Timestamp | dt.date):
+    if isinstance(v, dt.date):
         return v.strftime("%Y-%m-%d")
     return str(v)
 
 
 def plain_list(s: pd.Series) -> list:
     """:func:`plain` applied to a whole column, converting once per column."""
+    import pandas as pd
+
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in s.cat.categories] + [None]
         codes = s.cat.codes.to_numpy()
@@ -110,7 +119,7 @@ def _trim(text: str) -> str:
 
 
 def _numeric(v: Any) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) and not _is_missing(v)
+    return isinstance(v, numbers.Real) and not _is_bool(v) and not _is_missing(v)
 
 
 def value(v: Any, given: bool = False) -> str:
@@ -118,13 +127,13 @@ def value(v: Any, given: bool = False) -> str:
     a value of the plan's data), a date, or the text itself."""
     if _is_missing(v):
         return MISSING
-    if isinstance(v, bool | np.bool_):
+    if _is_bool(v):
         return YES if v else NO
-    if isinstance(v, float | np.floating):
-        return exact(float(v)) if given else number(float(v))
-    if isinstance(v, int | np.integer):
+    if isinstance(v, numbers.Integral):
         return str(int(v))
-    if isinstance(v, pd.Timestamp | dt.date):
+    if isinstance(v, numbers.Real):
+        return exact(float(v)) if given else number(float(v))
+    if isinstance(v, dt.date):
         return v.strftime("%Y-%m-%d")
     if isinstance(v, list):
         return " and ".join(value(x, given) for x in v)
@@ -140,6 +149,8 @@ def quantity(v: Any, unit: Any = None, text: str | None = None) -> str:
 
 def value_list(s: pd.Series) -> list[str]:
     """:func:`value` applied to a whole column."""
+    import pandas as pd
+
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = [value(c) for c in s.cat.categories] + [MISSING]
         return [cats[c] for c in s.cat.codes.to_numpy()]
@@ -152,7 +163,7 @@ def value_list(s: pd.Series) -> list[str]:
 
 def apart_list(values: pd.Series, thresholds: pd.Series | Any) -> list[str]:
     """:func:`apart`'s value text for each row (the thresholds: a column or one value)."""
-    others = thresholds.tolist() if isinstance(thresholds, pd.Series) else [thresholds] * len(values)
+    others = thresholds.tolist() if hasattr(thresholds, "tolist") else [thresholds] * len(values)
     return [apart(x, t)[0] for x, t in zip(values.tolist(), others)]
 
 

@@ -106,7 +106,7 @@ def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, d
     wanted: dict[str, list] = {}
     for r in results:
         rule = std.rule(r.rule_id)
-        by = rule.node.for_each.by if rule is not None and rule.node.for_each is not None else None
+        by = rule.for_each.by if rule is not None and rule.for_each is not None else None
         for f in r.findings:
             lay = plan.layers.get(f.table)
             if lay is None:
