@@ -128,7 +128,7 @@ def _group_first_rows(std: Standard, plan: Plan, result: RuleResult) -> dict[str
     """The 1-based row of each group's first member, so a group finding points at a line."""
     rule = std.rule(result.rule_id)
     table = _rule_table(std, result.rule_id)
-    by = rule.node.for_each.by if rule is not None and rule.node.for_each is not None else None
+    by = rule.for_each.by if rule is not None and rule.for_each is not None else None
     if table is None or by is None or table not in plan.tables or not result.findings:
         return {}
     column = plan.tables[table][by]
