@@ -60,9 +60,11 @@ CODES: dict[str, Code] = _register(
     ("duplicate-clause",       ERROR,   RULES, "a rule has a clause twice (two `when`, two messages, ...)"),
     ("missing-assertion",      ERROR,   RULES, "a rule has no `shall`, `should` or `may`"),
     ("missing-reason",         ERROR,   RULES, "a profile disables a rule without a reason"),
-    ("unknown-goal",           ERROR,   RULES, "a rule names a goal level that is not declared"),
+    ("unknown-goal",           ERROR,   f"{RULES}, {WAIVERS}", "a rule or a waiver names a goal level that is not "
+                                                               "declared"),
     ("unknown-stage",          ERROR,   RULES, "a rule names a stage that is not declared"),
-    ("unknown-category",       ERROR,   RULES, "a category that is not declared"),
+    ("unknown-category",       ERROR,   f"{RULES}, {WAIVERS}", "a rule or a waiver names a category that is not "
+                                                               "declared"),
     ("unknown-table",          ERROR,   RULES, "a table that is not declared"),
     ("unknown-column",         ERROR,   RULES, "a table has no column of that name"),
     ("unknown-name",           ERROR,   RULES, "a name that is not a field, param, lookup, `let` or row"),
