@@ -2,7 +2,7 @@
 
 Works on report dicts (see reports/report.schema.json), so it compares saved reports as well
 as fresh evaluations: the verdict, the rules whose outcome changed, the findings (rows or
-groups) that appeared or were resolved, and the change in every score.
+groups) that are new, fixed or persisting — shown per object — and the change in every score.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class Diff:
     removed: list[dict] = field(default_factory=list)  # rules only in the old report
     new_findings: list[dict] = field(default_factory=list)  # rule, key, outcome, message
     resolved_findings: list[dict] = field(default_factory=list)
+    persisting_findings: list[dict] = field(default_factory=list)
     scores: list[dict] = field(default_factory=list)  # kind, id, old, new
 
     @property
@@ -42,6 +43,7 @@ class Diff:
             "removed_rules": self.removed,
             "new_findings": self.new_findings,
             "resolved_findings": self.resolved_findings,
+            "persisting_findings": self.persisting_findings,
             "score_changes": self.scores,
         }
 
@@ -67,11 +69,15 @@ def diff_reports(old: dict, new: dict) -> Diff:
         if o["scope"] == "plan":
             continue
         for key, f in nf.items():
+            entry = {"rule": rid, "table": f["table"], "key": f["key"], "outcome": f["outcome"],
+                     "message": f["message"]}
             if key not in of or of[key]["outcome"] != f["outcome"]:
-                d.new_findings.append({"rule": rid, "key": f["key"], "outcome": f["outcome"], "message": f["message"]})
+                d.new_findings.append(entry)
+            else:
+                d.persisting_findings.append(entry)
         for key, f in of.items():
             if key not in nf:
-                d.resolved_findings.append({"rule": rid, "key": f["key"], "outcome": f["outcome"],
+                d.resolved_findings.append({"rule": rid, "table": f["table"], "key": f["key"], "outcome": f["outcome"],
                                             "message": f["message"]})
     for rid, o in old_rules.items():
         if rid not in new_rules:
@@ -83,6 +89,34 @@ def diff_reports(old: dict, new: dict) -> Diff:
                 d.scores.append({"kind": kind, "id": s["id"], "title": s["title"], "old": before.get(s["id"]),
                                  "new": s["score"]})
     return d
+
+
+def by_object(d: Diff) -> dict[tuple[str, str], dict[str, list[dict]]]:
+    """Findings per object (table, key): ``new``, ``fixed`` and ``persisting``, in a stable order."""
+    out: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for state, items in (("new", d.new_findings), ("fixed", d.resolved_findings),
+                         ("persisting", d.persisting_findings)):
+        for f in items:
+            out.setdefault((f["table"], str(f["key"])), {"new": [], "fixed": [], "persisting": []})[state].append(f)
+    return dict(sorted(out.items()))
+
+
+def _by_object(d: Diff, limit: int) -> list[str]:
+    """Objects with a new or fixed finding first, then those whose findings persist."""
+    objects = by_object(d)
+    if not objects:
+        return []
+    ordered = sorted(objects.items(), key=lambda kv: not (kv[1]["new"] or kv[1]["fixed"]))
+    lines = [f"Findings by object ({len(objects)} objects: {len(d.new_findings)} new, {len(d.resolved_findings)} "
+             f"fixed, {len(d.persisting_findings)} persisting)"]
+    for (table, key), states in ordered[:limit]:
+        lines.append(f"  {table} {key}")
+        for state in ("new", "fixed", "persisting"):
+            for f in states[state]:
+                lines.append(f"    {state:10} {f['rule']} {f['key']}: {f['message']}")
+    if len(ordered) > limit:
+        lines.append(f"  ... and {len(ordered) - limit} more objects")
+    return [*lines, ""]
 
 
 def _pct(v) -> str:
@@ -108,14 +142,7 @@ def render_text(d: Diff, limit: int = 20) -> str:
             if c["message"] and c["new"] in BAD:
                 lines.append(f"      {c['message']}")
         lines.append("")
-    for title, items in (("New findings", d.new_findings), ("Resolved findings", d.resolved_findings)):
-        if items:
-            lines.append(f"{title} ({len(items)})")
-            for f in items[:limit]:
-                lines.append(f"  {f['rule']} {f['key']}: {f['message']}")
-            if len(items) > limit:
-                lines.append(f"  ... and {len(items) - limit} more")
-            lines.append("")
+    lines += _by_object(d, limit)
     for title, items in (("Rules added", d.added), ("Rules removed", d.removed)):
         if items:
             lines.append(f"{title} ({len(items)}): " + ", ".join(f"{i['id']} ({i['outcome']})" for i in items))
