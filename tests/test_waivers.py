@@ -103,7 +103,7 @@ def test_a_bare_list_gets_a_clear_message(tmp_path, capsys):
 def test_every_problem_of_a_waivers_file_at_once(tmp_path, capsys):
     body = """\
 waivers:
-  - {rule: BIO-00l, reason: typo in the rule}
+  - {rule: BIO-O01, reason: typo in the rule}
   - {goal: L9, reason: no such goal}
   - {rule: CAN-001, reason: ok, expires: "next year"}
   - {rule: ACC-002, goal: L1, reason: two scopes}
@@ -121,4 +121,4 @@ waivers:
                 "waivers.yaml:8: waivers-schema: `waivers.6`: Additional properties"]
     for e in expected:
         assert e in err, e
-    assert "hint: did you mean `BIO-007`?" in err  # one character from `BIO-00l`
+    assert "hint: did you mean `BIO-001`?" in err  # a letter O for a zero
