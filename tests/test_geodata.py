@@ -374,3 +374,41 @@ def test_spatial_functions_agree_row_by_row_and_vectorised():
             got = B.apply(b, one)
             assert (rt.is_null(got) and rt.is_null(vec[i])) or got == pytest.approx(vec[i]), (name, i, got, vec[i])
     assert B.apply(B.resolve("area", 1), (polys,)).tolist()[:2] == [10_000.0, 2_500.0]
+
+
+def test_geojson_output_opens_as_a_layer(tmp_path):
+    import pyogrio
+
+    pkg = _package(tmp_path / "p", "p.gpkg")
+    _frame().to_file(pkg / "p.gpkg", driver="GPKG")
+    assert main(["check", str(pkg), "-f", "geojson,json", "-o", str(tmp_path / "out")]) == 1
+    out = tmp_path / "out" / "report.geojson"
+    info = pyogrio.read_info(out)
+    assert info["features"] == 1 and info["crs"] == "EPSG:4326" and info["geometry_type"] == "Polygon"
+    layer = gpd.read_file(out)
+    assert layer.loc[0, ["rule_id", "outcome", "key", "table"]].tolist() == ["P-1", "fail", 2, "parks"]
+    # the 100 m square again, to the centimetre that 7 decimals of a degree keep (about 1 m2 of 10,000)
+    assert layer.to_crs(27700).area.iloc[0] == pytest.approx(10_000.0, rel=2e-4)
+
+
+def _many(n: int) -> dict:
+    """A report with n failing point objects on one layer (the map's input only)."""
+    findings = [{"outcome": "fail", "table": "trees", "key": i, "row": i + 1, "message": f"tree {i}", "values": {},
+                 "missing": [], "waiver": None, "location": {"file": "t.gpkg"},
+                 "geometry": {"type": "Point", "coordinates": [-2.3 + (i % 400) * 1e-4, 53.4 + (i // 400) * 1e-4]}}
+               for i in range(n)]
+    rule = {"id": "T-1", "title": "Trees", "outcome": "fail", "strength": "should", "findings": findings}
+    return {"rules": [rule], "spatial": {"crs": "EPSG:27700", "crs_name": "OSGB36 / British National Grid",
+                                         "layers": [{"table": "trees", "outline": None}]}}
+
+
+def test_the_map_draws_a_stated_number_of_shapes_and_counts_the_rest():
+    from engine.render import map_
+
+    small = map_.view(_many(10))
+    assert small["drawn"] == 10 and small["aggregated"] == 0 and not small["cells"]
+    big = map_.view(_many(100_000))
+    assert big["drawn"] == map_.MAX_SHAPES and big["aggregated"] == 100_000 - map_.MAX_SHAPES
+    assert sum(len(g["shapes"]) for g in big["groups"]) == map_.MAX_SHAPES
+    assert sum(c["n"] for c in big["cells"]) == 100_000 - map_.MAX_SHAPES
+    assert all(0.25 <= c["opacity"] <= 1 for c in big["cells"])

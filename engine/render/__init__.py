@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import csv_, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
+from . import csv_, geojson, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
 from .options import DEFAULT, RenderOptions
 
 
@@ -39,6 +39,8 @@ FORMATS: dict[str, Renderer] = {
     "rfi": Renderer("rfi", "rfi.md", rfi.render_markdown, "request for information: the data that blocks a "
                     "verdict, by object (Markdown)"),
     "rfi-csv": Renderer("rfi-csv", "rfi.csv", rfi.render_csv, "request for information as CSV"),
+    "geojson": Renderer("geojson", geojson.FILENAME, geojson.render,
+                        "findings with their shapes as a FeatureCollection (open it in QGIS)"),
 }
 
 

@@ -164,7 +164,11 @@ def view(report: dict) -> dict:
     rules = ordered_rules(report)
     scores = {k: _score_rows(v) for k, v in report["scores"].items()}
     shall_failed = sum(r["outcome"] == "fail" and r["strength"] == "shall" for r in rules)
+    from . import map_  # here: shapely loads only for a report with layers to draw
+
+    the_map = map_.view(report) if report.get("spatial") else None
     return {
+        "map": the_map, "map_rules": {g["id"] for g in the_map["groups"]} if the_map else set(),
         "tool": report["tool"], "report_version": report["report_version"],
         "plan": report["plan"], "standard": report["standard"], "waivers_file": report["waivers_file"],
         "verdict": {"id": report["verdict"], "label": VERDICT_LABEL[report["verdict"]],

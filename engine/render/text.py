@@ -126,12 +126,15 @@ def render(report: dict, color: bool = False) -> str:
         p = std["profile"]
         lines.append(f"Profile:  {p['id']} — {p['title']} ({len(p['changes'])} changes)")
         lines += [f"          {c['kind']} {c['target']}: {c['change']}" for c in p["changes"]]
-    lines += [
-        f"Plan:     {plan['id']} — {plan['title']}",
-        *_sources(report.get("sources", [])),
-        "",
-        f"Verdict:  {_c(label, '1;' + code, color)}",
-    ]
+    lines.append(f"Plan:     {plan['id']} — {plan['title']}")
+    lines += _sources(report.get("sources", []))
+    spatial = report.get("spatial")
+    if spatial:
+        by = {"standard": "the standard's", "plan": "the plan's", "layers": "the layers'"}[spatial["chosen_by"]]
+        repairs = f"; {len(spatial['repairs'])} shapes repaired" if spatial["repairs"] else ""
+        lines.append(f"Measured: {spatial['crs']} ({spatial['crs_name']}), {by} CRS; "
+                     f"{len(spatial['layers'])} layers{repairs}")
+    lines += ["", f"Verdict:  {_c(label, '1;' + code, color)}"]
     c = report["counts"]
     lines.append("Rules:    " + " · ".join(f"{c[k]} {k.replace('_', ' ')}" for k in
                                            ("pass", "fail", "insufficient_data", "not_applicable", "waived")))
