@@ -146,6 +146,7 @@ class RuleEvaluation:
         self.ctx = ctx
         self.cr = compiled
         self.rule: Rule = compiled.rule
+        self.fe: C.ForEach = compiled.rule.for_each or C.ForEach("", "", "", None, None, compiled.rule.span)
         self.waivers = waivers
         self.used: set = set()  # (waiver, key) pairs that covered a finding
         self.unscoped = None  # group keys of rows whose membership in a group rule's scope is unknown
@@ -243,7 +244,7 @@ class RuleEvaluation:
 
     def _scope_columns(self) -> list[str]:
         """Columns that decide whether a row is in scope (category selectors and `where`)."""
-        fe = self.rule.for_each
+        fe = self.fe
         cols = set(self._selector_columns(fe.rowset))
         if fe.where is not None:
             cols |= set(_row_columns(fe.where.refs))
@@ -251,7 +252,7 @@ class RuleEvaluation:
 
     def run_rows(self, env: Env, evidence: dict) -> RuleResult:
         ctx = self.ctx
-        fe = self.rule.for_each
+        fe = self.fe
         table = fe.table
         df = ctx.plan.tables[table]
         key = ctx.std.tables[table].key
@@ -380,7 +381,7 @@ class RuleEvaluation:
     def _read_columns(self, evaluation: bool = False) -> list[str]:
         """Columns of the row variable the rule reads (``evaluation``: only to decide, not to explain)."""
         rule = self.rule
-        fe = rule.for_each
+        fe = self.fe
         exprs = self.deciding()
         if not evaluation:
             exprs += [fe.where] if fe.where is not None else []
@@ -392,7 +393,7 @@ class RuleEvaluation:
         return sorted(cols - {self.ctx.std.tables[fe.table].key})
 
     def groups_outcome(self, env, frame, table, counts, findings) -> dict:
-        by = self.rule.for_each.by
+        by = self.fe.by
         codes, labels = pd.factorize(frame[by], sort=True)
         nokey = codes < 0
         orphans = ""  # rows in scope whose group is unknown: they could change any group's result
@@ -458,7 +459,7 @@ class RuleEvaluation:
                          dtype=dtype if v is None or isinstance(v, bool) else None)
 
     def missing_group(self, rows: pd.DataFrame) -> list[str]:
-        table = self.rule.for_each.table
+        table = self.fe.table
         out = []
         for c in self._read_columns():
             if c in rows.columns:
@@ -470,7 +471,7 @@ class RuleEvaluation:
     # messages ------------------------------------------------------------------
     def messages(self, env: Env, n: int) -> list[str]:
         if self.cr.message is None:
-            key = self.ctx.std.tables[self.rule.for_each.table].key
+            key = self.ctx.std.tables[self.fe.table].key
             return [self.default_message(f"{key} {k}") for k in F.value_list(env.frame[key])]
         parts = []
         for p in self.cr.message:

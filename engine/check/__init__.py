@@ -48,11 +48,14 @@ __all__ = ["check_pack", "load_sources"]
 
 
 class _State:
+    """What the passes share: the sources, then the namespace and the typer (set by the names pass)."""
+
+    ns: Namespace
+    typer: Typer
+
     def __init__(self, sources: Sources):
         self.sources = sources
-        self.ns: Namespace | None = None
         self.diags: list[Diagnostic] = []
-        self.typer: Typer | None = None
         self.model: dict = {}
 
 

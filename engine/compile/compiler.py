@@ -200,6 +200,7 @@ class Compiler:
     # calls -------------------------------------------------------------------
     def _call(self, node: C.Call):
         b = B.resolve(node.func, len(node.args))
+        assert b is not None, node.func  # the checker admitted only known functions
         if b.kind == B.AGGREGATE:
             return self._aggregate(node, b) if node.join is None else self._join_aggregate(node, b)
         fns = [self.expr(a) for a in node.args]
@@ -243,6 +244,7 @@ class Compiler:
         by the join key (cached for the evaluation), then a lookup of each row's key."""
         func = b.vector
         join = node.join
+        assert join is not None
         arg = node.args[0]
         rowset = arg.rowset
         values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
