@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .check import check_pack
-from .check.loader import bundled_packs, resolve_pack
+from .check.loader import bundled_packs
 from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
 from .evaluate import evaluate_standard
+from .inputs import inside
 from .model import Standard
 from .plan import Plan
 from .plan import load_plan as _load_plan
@@ -58,29 +59,52 @@ def lint(ref: str | Path) -> list[Diagnostic]:
     return diags
 
 
-def standard_for(plan_path: str | Path, override: str | None) -> str:
-    """The standard to check a plan against: ``--standard``, else the plan's claim."""
+def standard_for(plan_path: str | Path, override: str | Path | None) -> Standard:
+    """The standard to check a plan against: ``--standard`` (any pack), else the plan's claim.
+
+    A plan may claim only a bundled standard id or a pack inside its own package folder: a plan
+    is data from whoever submits it, and must not make nbscheck read files elsewhere on the host.
+    """
     if not Path(plan_path).exists():
         raise NbsError([Diagnostic("plan-not-found", f"no plan package at {plan_path}", Span(str(plan_path)),
                                    hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")])
     if override:
-        return override
+        return load_standard(override)
     claim, diags, where = read_claim(plan_path)
     if diags:
         raise NbsError(diags)
     if claim is None:
         raise NbsError([Diagnostic("no-standard", f"{plan_path} names no standard", Span(str(plan_path)),
                                    hint="add `standard: ID` to plan.yaml, or pass --standard ID|PATH")])
+    where = where or Span(str(plan_path))
     base = Path(plan_path)
-    base = base if base.is_dir() else base.parent
-    candidate = base / claim
-    if candidate.exists():
-        return str(candidate)
-    if resolve_pack(claim) is None:
-        raise NbsError([Diagnostic("pack-not-found", f"`standard: {claim}` is not a bundled standard or a pack "
-                                   "path", where or Span(str(plan_path)),
-                                   hint=did_you_mean(claim, bundled_packs()) or "pass --standard ID|PATH")])
-    return claim
+    if base.is_dir() or base.suffix.lower() != ".zip":
+        package = base if base.is_dir() else base.parent
+        candidate = package / claim
+        if "\0" not in claim and not Path(claim).is_absolute() and candidate.exists():
+            if not inside(candidate, package):
+                raise NbsError([Diagnostic("standard-outside-package", f"`standard: {claim}` leads outside the plan "
+                                           "package", where, hint="a plan names a bundled standard id or a pack "
+                                           "inside its own folder; for another pack pass --standard PATH")])
+            return _load_claimed(candidate, package)
+    if claim in bundled_packs():
+        return load_standard(bundled_packs()[claim])
+    if Path(claim).is_absolute() or ".." in Path(claim.replace("\\", "/")).parts:
+        raise NbsError([Diagnostic("standard-outside-package", f"`standard: {claim}` is not a bundled standard or "
+                                   "a pack inside the plan package", where,
+                                   hint="a plan names a bundled standard id or a pack inside its own folder; for "
+                                   "another pack pass --standard PATH")])
+    raise NbsError([Diagnostic("pack-not-found", f"`standard: {claim}` is not a bundled standard or a pack "
+                               "path", where,
+                               hint=did_you_mean(claim, bundled_packs()) or "pass --standard ID|PATH")])
+
+
+def _load_claimed(pack: Path, package: Path) -> Standard:
+    """A pack inside a plan package; its profile may extend only bundled ids and packs in the package."""
+    std, diags = check_pack(pack, within=package)
+    if std is None or has_errors(diags):
+        raise NbsError(diags)
+    return std
 
 
 def load_plan(path: str | Path, standard: Standard) -> Plan:

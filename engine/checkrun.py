@@ -156,7 +156,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
         return _invalid(plan_ref, name, out, formats, s, e.diagnostics, baseline)
     options = _options(plan_path, s, baseline)
     try:
-        std = api.load_standard(api.standard_for(plan_path, s.standard))
+        std = api.standard_for(plan_path, s.standard)
         plan = api.load_plan(plan_path, std)
         waivers = api.load_waivers(s.waivers, std) if s.waivers else None
         if waivers is not None:

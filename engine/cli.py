@@ -183,7 +183,8 @@ def cmd_lint(args) -> int:
     return EXIT_OK
 
 
-UNUSABLE = ("pack-not-found", "pack-empty", "file-encoding")  # lint cannot read the pack at all
+UNUSABLE = ("pack-not-found", "pack-empty", "pack-too-large", "file-encoding", "file-not-regular", "file-too-large",
+            "path-outside-package")  # lint cannot read the pack, or a file of it, at all
 
 
 def _unusable(errors) -> bool:
@@ -266,7 +267,7 @@ def _report_of(ref: str, standard: str | None) -> dict:
     ref = str(path)
     if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
         return checkrun.read_report(path)
-    std = api.load_standard(api.standard_for(ref, standard))
+    std = api.standard_for(ref, standard)
     return api.evaluate(std, api.load_plan(ref, std)).data
 
 

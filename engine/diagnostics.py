@@ -50,6 +50,13 @@ CODES: dict[str, Code] = _register(
     ("file-unreadable",        ERROR,   RULES, "a rule file cannot be read (permissions, a folder)"),
     ("pack-not-found",         ERROR,   RULES, "no rule file, pack folder or bundled standard by that name"),
     ("pack-empty",             ERROR,   RULES, "a pack folder holds no `.nbs` files"),
+    ("pack-too-large",         ERROR,   RULES, "a pack folder with more rule files, or files and folders, than the "
+                                               "limit"),
+    ("file-not-regular",       ERROR,   f"{RULES}, {PLAN}, {WAIVERS}", "an input that is a folder, device, FIFO or "
+                                                                      "socket, not a regular file"),
+    ("file-too-large",         ERROR,   f"{RULES}, {PLAN}, {WAIVERS}", "an input file larger than the limit for its "
+                                                                      "kind"),
+    ("file-not-found",         ERROR,   f"{RULES}, {PLAN}", "an input file that does not exist"),
     ("import-not-found",       ERROR,   RULES, "an `import` names a file that does not exist"),
     ("import-outside-pack",    ERROR,   RULES, "an `import` names a file outside the pack folder"),
     ("missing-header",         ERROR,   RULES, "a pack has no `standard` or `profile` header"),
@@ -97,7 +104,12 @@ CODES: dict[str, Code] = _register(
     ("plan-schema",            ERROR,   PLAN, "plan.yaml does not match what the standard requires"),
     ("plan-format",            ERROR,   PLAN, "a plan `.zip` that cannot be read"),
     ("no-standard",            ERROR,   PLAN, "the plan names no standard and none was given"),
-    ("path-outside-package",   ERROR,   PLAN, "a table path leaves the plan package"),
+    ("path-outside-package",   ERROR,   f"{PLAN}, {RULES}", "a table, the plan file or a rule file leads outside "
+                                                          "its package (a `..` path or a link)"),
+    ("standard-outside-package", ERROR, PLAN, "the plan's `standard:` is neither a bundled id nor a pack inside "
+                                              "the package"),
+    ("zip-refused",            ERROR,   PLAN, "a zipped plan or workbook over a limit, with an entry twice, or "
+                                              "encrypted"),
     ("table-not-found",        ERROR,   PLAN, "a table the standard requires is not in the plan, or its file is "
                                               "missing"),
     ("table-format",           ERROR,   PLAN, "a table file that cannot be read as its type"),

@@ -25,7 +25,7 @@ import jsonschema
 
 from .diagnostics import WARNING, Diagnostic, NbsError, Span, did_you_mean
 from .model import Standard
-from .plan.yamlread import line_of, read_document
+from .plan.yamlread import line_of, read_document_file
 
 DEFAULT_WARN_DAYS = 30
 SCOPES = ("rule", "goal", "category")
@@ -188,14 +188,8 @@ def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
     """Read and check a waivers file; every problem in it is reported at once (raises NbsError)."""
     p = Path(path)
     shown = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise NbsError([Diagnostic("waivers-schema", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(shown),
-                                   hint="save the waivers file as UTF-8")]) from None
-    except OSError as e:
-        raise NbsError([Diagnostic("waivers-not-found", e.strerror or str(e), Span(shown))]) from None
-    data, lines, diags = read_document(text, shown)
+    data, lines, diags = read_document_file(p, shown, limit="waiver_file_bytes", what="the waivers file",
+                                            code="waivers-schema", missing_code="waivers-not-found")
     if diags:
         raise NbsError(diags)
     if isinstance(data, list):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,10 +14,8 @@ MINI_PACK = FIXTURES / "mini_pack"
 
 
 def copy_plan(dest: Path, name: str = "mini_plan") -> Path:
-    """A copy of the fixture plan ``name`` at ``dest``, its ``standard:`` pointing at the mini pack wherever it is."""
-    plan = Path(shutil.copytree(FIXTURES / name, dest))
-    edit(plan / "plan.yaml", "../mini_pack", str(MINI_PACK))
-    return plan
+    """A copy of the fixture plan ``name`` at ``dest`` with the mini pack inside it, named by its ``standard:``."""
+    return pack_inside(Path(shutil.copytree(FIXTURES / name, dest)), MINI_PACK)
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -50,3 +49,12 @@ def write_plan(root: Path, doc: dict) -> Path:
     doc["tables"] = tables
     (root / "plan.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return root
+
+
+def pack_inside(plan: Path, pack: Path) -> Path:
+    """Copy ``pack`` into the plan package and name it in ``standard:`` (a plan may claim only a pack inside it)."""
+    shutil.copytree(pack, plan / pack.name)
+    path = plan / "plan.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^standard:.*$", f"standard: {pack.name}", text), encoding="utf-8")
+    return plan

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from casekit import pack_inside
 
 from engine.cli import main
 
@@ -15,8 +16,12 @@ PACK = Path(__file__).resolve().parent / "cases" / "author-pack"
 @pytest.fixture
 def failing_plan(tmp_path) -> Path:
     plan = Path(shutil.copytree(PACK / "plan", tmp_path / "plan"))
-    text = (plan / "plan.yaml").read_text(encoding="utf-8").replace("standard: ..", f"standard: {PACK}")
+    text = (plan / "plan.yaml").read_text(encoding="utf-8")
     (plan / "plan.yaml").write_text(text.replace("maintenance_years: 5", "maintenance_years: 2"), encoding="utf-8")
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    shutil.copy(PACK / "pack.nbs", pack)
+    pack_inside(plan, pack)
     with (plan / "tables" / "objects.csv").open("a", encoding="utf-8") as fh:
         fh.write("W-2,D02,wetland,1.0,3.0,\n")
     return plan

@@ -78,7 +78,8 @@ def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
 def test_a_report_that_breaks_its_schema_is_refused(tmp_path, capsys):
     from engine.cli import main
 
-    main(["check", str(FIXTURES / "mini_plan"), "-o", str(tmp_path), "-f", "json"])
+    main(["check", str(FIXTURES / "mini_plan"), "--standard", str(FIXTURES / "mini_pack"), "-o", str(tmp_path),
+          "-f", "json"])
     report = json.loads((tmp_path / "report.json").read_text())
     del report["rules"][0]["findings"]
     (tmp_path / "broken.json").write_text(json.dumps(report))

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from casekit import copy_plan
 
 from engine import api
 from engine.cli import main
@@ -28,12 +29,12 @@ def std():
 
 @pytest.fixture
 def plan_dir(tmp_path):
-    return Path(shutil.copytree(FIX / "mini_plan", tmp_path / "plan"))
+    return copy_plan(tmp_path / "plan")
 
 
 def _table(plan_dir: Path, entry: str, data: bytes, name: str = "objects.csv") -> None:
     (plan_dir / "tables" / name).write_bytes(data)
-    text = (plan_dir / "plan.yaml").read_text(encoding="utf-8").replace("../mini_pack", str(FIX / "mini_pack"))
+    text = (plan_dir / "plan.yaml").read_text(encoding="utf-8")
     (plan_dir / "plan.yaml").write_text(text.replace("  objects: tables/objects.csv", entry), encoding="utf-8")
 
 

@@ -146,12 +146,13 @@ def explain_rule(rule_id: str, standard: str | None = None, plan: str | None = N
     from ..check.loader import bundled_packs
     from .explain import describe_rule, explain_result, find_rule
 
-    if standard is None and plan is not None:
-        standard = api.standard_for(plan, None)
-    if standard is None:
-        holders = [sid for sid, path in sorted(bundled_packs().items()) if _has_rule(path, rule_id)]
-        standard = holders[0] if holders else "nbs_urban_restoration"
-    std = api.load_standard(standard)
+    if plan is not None:
+        std = api.standard_for(plan, standard)
+    else:
+        if standard is None:
+            holders = [sid for sid, path in sorted(bundled_packs().items()) if _has_rule(path, rule_id)]
+            standard = holders[0] if holders else "nbs_urban_restoration"
+        std = api.load_standard(standard)
     rule = find_rule(std, rule_id)
     lines = describe_rule(std, rule)
     if plan is not None:

@@ -418,12 +418,12 @@ def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def check_pack(path: Path | str) -> tuple[Standard | None, list[Diagnostic]]:
-    """Parse and check a pack (folder, file, or bundled id)."""
+def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standard | None, list[Diagnostic]]:
+    """Parse and check a pack (folder, file, or bundled id); ``within`` confines a profile's base."""
     from .loader import resolve_pack
 
-    p = resolve_pack(str(path)) or Path(path)
-    sources, diags = load_sources(p)
+    p = Path(path) if within is not None else resolve_pack(str(path)) or Path(path)
+    sources, diags = load_sources(p, within=within)
     if has_errors(diags):
         return None, diags
     st = _State(sources)

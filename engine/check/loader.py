@@ -4,13 +4,15 @@ or a profile and the standard it extends."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..inputs import LIMITS, inside, read_text
 from ..resources import data_dir
-from ..syntax import ast, parse_file
+from ..syntax import ast, parse_source
 
 SUFFIX = ".nbs"
 _HEADER = re.compile(r"^\s*(?:standard|profile)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
@@ -59,8 +61,14 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def load_sources(path: Path, _seen: frozenset[Path] = frozenset()) -> tuple[Sources, list[Diagnostic]]:
-    """Parse every file of a pack; follow imports and a profile's base."""
+def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
+                 within: Path | None = None) -> tuple[Sources, list[Diagnostic]]:
+    """Parse every file of a pack; follow imports and a profile's base.
+
+    Every rule file is a regular ``.nbs`` file inside the pack folder (links that leave it are
+    refused). ``within`` confines a profile's base to bundled ids and packs inside that folder: a
+    pack named by a plan may not reach outside the plan package.
+    """
     diags: list[Diagnostic] = []
     path = Path(path)
     if not path.exists():
@@ -68,30 +76,43 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset()) -> tuple[Sour
                                           hint=_pack_hint(str(path)))]
     if path.is_dir():
         root = path
-        queue = sorted(path.rglob(f"*{SUFFIX}"))
-        if not queue:
+        queue, diags = _scan(root)
+        if not queue and not diags:
             return Sources(root), [Diagnostic("pack-empty", f"no {SUFFIX} files in {path}", Span(str(path)))]
+    elif path.suffix != SUFFIX:
+        return Sources(path), [Diagnostic("pack-not-found", f"{path} is not a rule file", Span(str(path)),
+                                          hint=f"rule files end in {SUFFIX}; give one, a pack folder or a bundled id")]
     else:
         root = path.parent
         queue = [path]
     src = Sources(root)
     done: set[Path] = set()
     while queue:
-        f = queue.pop(0).resolve()
-        if f in done:
-            continue
-        done.add(f)
+        f = queue.pop(0)
         name = _display(f)
-        module, errs = parse_file(f, name)
+        if f.resolve() in done:
+            continue
+        if len(done) >= LIMITS["pack_files"]:
+            diags.append(Diagnostic("pack-too-large", f"the pack has more than {LIMITS['pack_files']} rule files",
+                                    Span(str(root)), hint="see \"Limits and safety\" in the README"))
+            break
+        done.add(f.resolve())
+        text = read_text(f, name, limit="rule_file_bytes", what="rule file", root=root, code="file-encoding")
+        if isinstance(text, Diagnostic):
+            diags.append(text)
+            continue
+        f = f.resolve()
+        name = _display(f)
+        module, errs = parse_source(text, name)
         diags += errs
         if module is None:
             continue
-        src.texts[name] = f.read_text(encoding="utf-8")
+        src.texts[name] = text
         src.modules.append(module)
         for item in module.items:
             if isinstance(item, ast.Import):
-                target = (f.parent / item.path).resolve()
-                if not target.is_relative_to(root.resolve()):
+                target = f.parent / item.path
+                if "\0" in item.path or not inside(target, root):
                     diags.append(Diagnostic("import-outside-pack", f"`{item.path}` is outside the pack folder",
                                             item.span, hint="imports name files inside the pack"))
                 elif not target.is_file():
@@ -101,16 +122,42 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset()) -> tuple[Sour
     headers = [i for m in src.modules for i in m.items if isinstance(i, ast.Header)]
     for h in headers:
         if h.kind == "profile" and h.extends:
-            base_path = resolve_pack(h.extends, root)
+            base_path = _base_pack(h.extends, root, within)
             if base_path is None or base_path.resolve() in _seen | {root.resolve()}:
-                diags.append(Diagnostic("unknown-standard", f"profile extends `{h.extends}`, which is not a bundled "
-                                        "standard id or a pack path", h.span,
-                                        hint=did_you_mean(h.extends, bundled_packs())))
+                where = f"a bundled standard id or a pack inside {within}" if within is not None \
+                    else "a bundled standard id or a pack path"
+                diags.append(Diagnostic("unknown-standard", f"profile extends `{h.extends}`, which is not {where}",
+                                        h.span, hint=did_you_mean(h.extends, bundled_packs())))
                 continue
-            base, errs = load_sources(base_path, _seen | {root.resolve()})
+            base, errs = load_sources(base_path, _seen | {root.resolve()}, within=within)
             diags += errs
             src.base = base
     return src, diags
+
+
+def _base_pack(ref: str, root: Path, within: Path | None) -> Path | None:
+    """The pack a profile extends; confined to bundled ids and ``within`` when that is set."""
+    if within is None:
+        return resolve_pack(ref, root)
+    candidate = root / ref
+    if "\0" not in ref and candidate.exists() and inside(candidate, within):
+        return candidate
+    return bundled_packs().get(ref)
+
+
+def _scan(root: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The ``.nbs`` files under ``root``, sorted; linked folders are not entered (a link may leave the pack)."""
+    found: list[Path] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        seen += len(dirs) + len(files)
+        if seen > LIMITS["pack_entries"]:
+            return [], [Diagnostic("pack-too-large", f"{root} holds more than {LIMITS['pack_entries']} files and "
+                                   "folders; is it a pack?", Span(str(root)),
+                                   hint="give the folder that holds the pack's .nbs files")]
+        found += [Path(folder) / n for n in files if n.endswith(SUFFIX)]
+    return sorted(found), []
 
 
 def _pack_hint(ref: str) -> str | None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +22,13 @@ import jsonschema
 import pandas as pd
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..inputs import LIMITS, inside, read_file, size_text, zip_problem
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
 from ..resources import data_dir
 from . import geo
 from . import source as mapping
 from .schema import plan_schema
-from .tables import READERS, empty_table, read_table
+from .tables import empty_table, first_data_line, read_table, readers
 from .yamlread import line_of, read_document
 
 PLAN_FILES = ("plan.yaml", "plan.yml", "plan.json")
@@ -79,36 +83,83 @@ def resolve_plan(ref: str | Path, relative_to: Path | None = None) -> Path:
 
 
 def find_plan_file(path: Path) -> tuple[Path | None, list[Diagnostic]]:
-    if path.is_file():
-        return path, []
-    if not path.exists():
+    """The plan file of a package folder, or the plan file given itself (``*.yaml``, ``*.yml``, ``*.json``)."""
+    if "\0" in str(path):
+        return None, [Diagnostic("plan-not-found", "the plan path holds a NUL character", Span(repr(str(path))))]
+    if path.is_dir():
+        for name in PLAN_FILES:
+            if os.path.lexists(path / name):
+                return path / name, []
+        return None, [Diagnostic("plan-not-found", f"{path} has no plan.yaml or plan.json", Span(str(path)),
+                                 hint="`nbscheck init STANDARD DIR` writes a template package")]
+    if not os.path.lexists(path):
         return None, [Diagnostic("plan-not-found", f"no plan package at {path}", Span(str(path)),
                                  hint="give a folder holding plan.yaml, a .zip of one, or the plan.yaml itself")]
-    for name in PLAN_FILES:
-        if (path / name).is_file():
-            return path / name, []
-    return None, [Diagnostic("plan-not-found", f"{path} has no plan.yaml or plan.json", Span(str(path)),
-                             hint="`nbscheck init STANDARD DIR` writes a template package")]
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        return None, [Diagnostic("plan-format", f"{path} is not a plan file", Span(str(path)),
+                                 hint="give a folder holding plan.yaml, a .zip of one, or a .yaml/.json plan file")]
+    return path, []
+
+
+def _read_plan_file(plan_file: Path, display: str) -> bytes | Diagnostic:
+    """The plan file's bytes: a regular file inside its folder, within the size limit."""
+    return read_file(plan_file, display, limit="plan_file_bytes", what="the plan file", root=plan_file.parent)
+
+
+def _decode(raw: bytes, display: str) -> str | Diagnostic:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return Diagnostic("plan-syntax", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(display),
+                          hint="save the plan file as UTF-8")
+
+
+def _open_zip(path: Path) -> tuple[zipfile.ZipFile | None, str | None, list[Diagnostic]]:
+    """A zipped plan, checked entry by entry before anything is read, and the name of its plan file."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+        return None, None, [Diagnostic("plan-format", f"{path} is not a readable zip file ({e})", Span(str(path)))]
+    problem = zip_problem(zf.infolist(), str(path), what="the zipped plan")
+    name = _zip_plan_name(zf) if problem is None else None
+    if problem is None and name is None:
+        problem = Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))
+    if problem is None and zf.getinfo(name).file_size > LIMITS["plan_file_bytes"]:
+        problem = Diagnostic("file-too-large", f"the plan file is {size_text(zf.getinfo(name).file_size)}; the "
+                             f"limit is {size_text(LIMITS['plan_file_bytes'])}", Span(f"{path}!{name}"))
+    if problem is not None:
+        zf.close()
+        return None, None, [problem]
+    return zf, name, []
+
+
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error)
 
 
 def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | None]:
     """The standard a plan names, if any (read before the standard is known), or what stops reading it."""
     path = Path(path)
     if path.suffix.lower() == ".zip" and path.is_file():
+        zf, name, diags = _open_zip(path)
+        if zf is None:
+            return None, diags, None
+        display = f"{path}!{name}"
         try:
-            with zipfile.ZipFile(path) as zf:
-                name = _zip_plan_name(zf)
-                if name is None:
-                    return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json",
-                                             Span(str(path)))], None
-                text, display = zf.read(name).decode("utf-8-sig", errors="replace"), f"{path}!{name}"
-        except zipfile.BadZipFile:
-            return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))], None
+            with zf:
+                raw = zf.read(name)
+        except _ZIP_ERRORS as e:
+            return None, [Diagnostic("plan-format", f"cannot read {display}: {e}", Span(str(path)))], None
     else:
         plan_file, diags = find_plan_file(path)
         if plan_file is None:
             return None, diags, None
-        text, display = plan_file.read_text(encoding="utf-8-sig", errors="replace"), str(plan_file)
+        display = str(plan_file)
+        raw = _read_plan_file(plan_file, display)
+        if isinstance(raw, Diagnostic):
+            return None, [raw], None
+    text = _decode(raw, display)
+    if isinstance(text, Diagnostic):
+        return None, [text], None
     data, lines, diags = read_document(text, display)
     if diags:
         return None, diags, None
@@ -117,7 +168,7 @@ def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | N
                                  Span(display, 1))], None
     claim = data.get("standard")
     if claim is not None and not isinstance(claim, str):
-        return None, [Diagnostic("plan-schema", f"`standard` must be a bundled id or a path, not `{claim}`",
+        return None, [Diagnostic("plan-schema", "`standard` must be a bundled id or a path",
                                  Span(display, line_of(lines, ["standard"])))], None
     return claim, [], Span(display, line_of(lines, ["standard"]))
 
@@ -131,21 +182,24 @@ def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagno
 
 
 def _load_zip(path: Path, std: Standard):
-    try:
-        with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="nbscheck-") as tmp:
-            root = Path(tmp).resolve()
+    """Extract a zipped package into a temporary folder (entries checked first) and load it from there."""
+    zf, name, diags = _open_zip(path)
+    if zf is None:
+        return None, diags
+    with zf, tempfile.TemporaryDirectory(prefix="nbscheck-") as tmp:
+        root = Path(tmp).resolve()
+        try:
             for info in zf.infolist():
-                target = (root / info.filename).resolve()
-                if not target.is_relative_to(root):
-                    return None, [Diagnostic("path-outside-package", f"`{info.filename}` would be written outside "
-                                             "the package", Span(str(path)))]
-            name = _zip_plan_name(zf)
-            if name is None:
-                return None, [Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))]
-            zf.extractall(root)
-            return _load((root / name).parent, std, display_root=f"{path}!")
-    except zipfile.BadZipFile:
-        return None, [Diagnostic("plan-format", f"{path} is not a readable zip file", Span(str(path)))]
+                target = root / info.filename
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("wb") as dst:  # bounded by the entry's checked size
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        except _ZIP_ERRORS as e:
+            return None, [Diagnostic("plan-format", f"cannot extract {path}: {e}", Span(str(path)))]
+        return _load((root / name).parent, std, display_root=f"{path}!")
 
 
 def _load(path: Path, std: Standard, display_root: str | None):
@@ -155,19 +209,18 @@ def _load(path: Path, std: Standard, display_root: str | None):
     root = plan_file.parent.resolve()
 
     def show(p: Path) -> str:
-        rel = p.resolve().relative_to(root)
+        rel = p.resolve().relative_to(root) if inside(p, root) else Path(p.name)
         if display_root:
             return f"{display_root}{rel.as_posix()}"
         return str(plan_file.parent / rel) if plan_file.parent != Path(".") else rel.as_posix()
 
     pdisp = show(plan_file)
-    try:
-        raw = plan_file.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        return None, [Diagnostic("plan-syntax", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(pdisp))]
-    except OSError as e:
-        return None, [Diagnostic("plan-not-found", e.strerror or str(e), Span(pdisp))]
+    raw = _read_plan_file(plan_file, pdisp)
+    if isinstance(raw, Diagnostic):
+        return None, [raw]
+    text = _decode(raw, pdisp)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     data, lines, diags = read_document(text, pdisp)
     if data is None and not diags:
         diags = [Diagnostic("plan-schema", "the plan file is empty", Span(pdisp, 1),
@@ -190,27 +243,28 @@ def _load(path: Path, std: Standard, display_root: str | None):
             continue
         source = mapping.Source.of(data["tables"][name])
         rel = source.file
-        target = (root / rel).resolve()
         line = line_of(lines, ("tables", name))
         problems = mapping.check(name, data["tables"][name], table, pdisp, lambda path: line_of(lines, path))
         if problems:
             diags += problems
             continue
-        if not target.is_relative_to(root):
-            diags.append(Diagnostic("path-outside-package", f"table `{name}`: `{rel}` leaves the package folder",
+        target = root / rel
+        if "\0" in rel or not inside(target, root):
+            diags.append(Diagnostic("path-outside-package", f"table `{name}`: `{rel!r}` leaves the package folder"
+                                    if "\0" in rel else f"table `{name}`: `{rel}` leaves the package folder",
                                     Span(pdisp, line), hint="tables are files inside the package folder"))
             continue
         if target.is_dir():
             diags.append(Diagnostic("table-not-found", f"table `{name}`: `{rel}` is a folder, not a file",
                                     Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"))
             continue
-        if not target.is_file():
+        if not os.path.lexists(target):
             taken = {mapping.Source.of(v).file for k, v in data["tables"].items() if k != name}
-            near = [p.relative_to(root).as_posix() for p in root.rglob("*")
-                    if p.suffix.lower() in READERS and p.is_file() and p.relative_to(root).as_posix() not in taken]
+            near = [p for p in _package_files(root) if p not in taken]
             diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
                                     hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
             continue
+        target = target.resolve()
         df, errs = read_table(target, show(target), table, source, repair, data.get("crs"))
         diags += errs
         if df is not None:
@@ -223,7 +277,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
                                                 read["mappings"]))
             tables[name] = df
             table_files[name] = target.relative_to(root).as_posix()
-            first_lines[name] = 2 if target.suffix.lower() in (".csv", ".xlsx") else None
+            first_lines[name] = first_data_line(target)
             hasher.update(table_files[name].encode() + b"\0")
             with target.open("rb") as fh:  # streamed: a large table is not held twice in memory
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -246,6 +300,20 @@ def _load(path: Path, std: Standard, display_root: str | None):
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
                 standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)],
                 layers=layers, spatial=spatial, sources=sources), []
+
+
+def _package_files(root: Path, cap: int = 10_000) -> list[str]:
+    """Table files in the package (for "did you mean"), without entering linked folders; at most ``cap`` looked at."""
+    out: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        for n in sorted(files):
+            cap -= 1
+            if cap < 0:
+                return out
+            if Path(n).suffix.lower() in readers():
+                out.append((Path(folder) / n).relative_to(root).as_posix())
+    return out
 
 
 def _check_references(std: Standard, tables, table_files, first_lines, show, root) -> list[Diagnostic]:

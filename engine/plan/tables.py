@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
+from ..inputs import LIMITS, check_file, read_file, zip_problem
 from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, Table
 from . import geo
 from . import source as mapping
 from .source import Source
+from .yamlread import read_document
 
-READERS = (".csv", ".parquet", ".xlsx", ".json", *geo.FORMATS)
 MAX_ROWS_SHOWN = 5
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -81,9 +84,94 @@ def _csv_structure(data: bytes, display: str) -> Diagnostic | None:
     return None
 
 
-def _first_data_line(suffix: str) -> int | None:
+Read = pd.DataFrame | Diagnostic | list[Diagnostic]
+
+
+def _read_csv_file(path: Path, display: str, table: Table, text_cols: list[str], source: Source) -> Read:
+    """A CSV file in its declared (or detected) encoding; what was decoded travels in ``attrs["decoded"]``."""
+    decoded, problems = mapping.decode(path.read_bytes(), display, source.encoding)
+    if decoded is None:
+        return problems
+    df = _read_csv(decoded.data, display, table, text_cols)
+    if isinstance(df, pd.DataFrame):
+        df.attrs["decoded"] = decoded
+    return df
+
+
+def _read_parquet(path: Path, display: str, table: Table, text_cols: list[str], source: Source) -> Read:
+    return pd.read_parquet(path)
+
+
+def _read_xlsx(path: Path, display: str, table: Table, text_cols: list[str], source: Source) -> Read:
+    """The sheet named like the table, else the first; a workbook is a zip, checked like one first."""
+    with zipfile.ZipFile(path) as zf:
+        problem = zip_problem(zf.infolist(), display, what="the workbook")
+    if problem is not None:
+        return problem
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        sheets = [str(s) for s in book.sheet_names]
+    sheet = table.name if table.name in sheets else sheets[0]
+    df = pd.read_excel(path, sheet_name=sheet, dtype={c: str for c in text_cols}, engine="openpyxl",
+                       keep_default_na=False, na_values=[""])
+    if sheet != table.name and len(sheets) > 1:
+        df.attrs["display"] = f"{display} (sheet {sheet})"
+    return df
+
+
+def _read_json(path: Path, display: str, table: Table, text_cols: list[str], source: Source) -> Read:
+    """A list of row objects (or ``{"rows": [...]}``), read by the same careful reader as plan.json."""
+    data = read_file(path, display, limit="json_table_bytes", what="a table")
+    if isinstance(data, Diagnostic):
+        return data
+    rows, _, diags = read_document(data.decode("utf-8-sig"), display, code="table-format", lines=False)
+    if diags:
+        return diags
+    if isinstance(rows, dict) and "rows" in rows:
+        rows = rows["rows"]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return Diagnostic("table-format", "a JSON table is a list of objects, one per row", Span(display),
+                          hint='[{"id": "W-1", "area_ha": 2.5}, ...]')
+    return pd.DataFrame.from_records(rows)
+
+
+@dataclass(frozen=True)
+class TableType:
+    """A plain table file type: how to read it into a frame of raw cells, and what limits its size.
+
+    Geodata layers (engine.plan.geo) are recognised before these, by suffix or content.
+    """
+
+    suffix: str  # lower case, with the dot
+    read: Callable[[Path, str, Table, list[str], Source], Read]  # (path, display, table, text columns, source)
+    limit: str  # the entry of engine.inputs.LIMITS that caps the file's size
+    rows_are_lines: bool  # data row 1 is line 2 of the file, so findings can name a line
+    name: str
+
+
+TABLE_TYPES: dict[str, TableType] = {}
+
+
+def register(t: TableType) -> None:
+    """Add a table file type (one entry per suffix)."""
+    TABLE_TYPES[t.suffix] = t
+
+
+for _t in (TableType(".csv", _read_csv_file, "table_file_bytes", True, "CSV"),
+           TableType(".parquet", _read_parquet, "table_file_bytes", False, "Parquet"),
+           TableType(".xlsx", _read_xlsx, "xlsx_table_bytes", True, "XLSX"),
+           TableType(".json", _read_json, "json_table_bytes", False, "JSON")):
+    register(_t)
+
+
+def readers() -> tuple[str, ...]:
+    """The suffixes of every table file type, plain and geodata."""
+    return (*TABLE_TYPES, *geo.FORMATS)
+
+
+def first_data_line(path: Path | str) -> int | None:
     """The file line (1-based) of data row 1, where rows are lines."""
-    return 2 if suffix in (".csv", ".xlsx") else None
+    t = TABLE_TYPES.get(Path(path).suffix.lower())
+    return 2 if t is not None and t.rows_are_lines else None
 
 
 def read_table(path: Path, display: str, table: Table, source: Source | None = None,
@@ -91,44 +179,26 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
     """A table's typed columns; a layer's geometry travels as a :class:`geo.Layer` in ``frame.attrs["layer"]``,
     and the encoding and mappings applied (for the report) in ``frame.attrs["source"]``."""
     source = source or Source(str(path))
-    decoded = None
     suffix = path.suffix.lower()
+    kind = TABLE_TYPES.get(suffix)
+    if kind is None and suffix not in geo.FORMATS:
+        return None, [Diagnostic("table-format", f"cannot read `{path.suffix}` files",
+                                 Span(display), hint=f"use one of {', '.join(readers())}")]
+    problem = check_file(path, display, limit=kind.limit if kind else "table_file_bytes", what="a table")
+    if problem is not None:
+        return None, [problem]
     text_cols = [c.name for c in table.columns.values() if c.type.kind not in (NUMBER, INTEGER)]
-    fmt = geo.format_of(path) if path.is_file() else None
     try:
+        fmt = geo.format_of(path)
         if fmt is not None:
             df, _, display, problems = geo.read_layer(path, display, table, source, fmt)
             if problems:
                 return None, problems
-        elif suffix == ".csv":
-            decoded, problems = mapping.decode(path.read_bytes(), display, source.encoding)
-            if decoded is None:
-                return None, problems
-            df = _read_csv(decoded.data, display, table, text_cols)
-            if isinstance(df, Diagnostic):
-                return None, [df]
-        elif suffix == ".parquet":
-            df = pd.read_parquet(path)
-        elif suffix == ".xlsx":
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                sheets = [str(s) for s in book.sheet_names]
-            sheet = table.name if table.name in sheets else sheets[0]
-            df = pd.read_excel(path, sheet_name=sheet, dtype={c: str for c in text_cols}, engine="openpyxl",
-                               keep_default_na=False, na_values=[""])
-            if sheet != table.name and len(sheets) > 1:
-                display = f"{display} (sheet {sheet})"
-        elif suffix == ".json":
-            with path.open(encoding="utf-8") as fh:
-                data = json.load(fh)
-            if isinstance(data, dict) and "rows" in data:
-                data = data["rows"]
-            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-                return None, [Diagnostic("table-format", "a JSON table is a list of objects, one per row",
-                                         Span(display), hint='[{"id": "W-1", "area_ha": 2.5}, ...]')]
-            df = pd.DataFrame.from_records(data)
         else:
-            return None, [Diagnostic("table-format", f"cannot read `{path.suffix}` files",
-                                     Span(display), hint=f"use one of {', '.join(READERS)}")]
+            df = kind.read(path, display, table, text_cols, source)
+            if isinstance(df, Diagnostic | list):
+                return None, df if isinstance(df, list) else [df]
+            display = df.attrs.pop("display", display)
     except UnicodeDecodeError as e:
         return None, [Diagnostic("table-format", f"not UTF-8 text ({e.reason} at byte {e.start})", Span(display),
                                  hint="save the table as UTF-8 CSV")]
@@ -137,12 +207,20 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
             return empty_table(table), []
         return None, [Diagnostic("table-empty", f"table `{table.name}` is empty", Span(display),
                                  hint="a table needs a header line and at least one row")]
-    except (pd.errors.ParserError, ValueError, OSError, json.JSONDecodeError) as e:
+    except (pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {msg}", Span(display))]
+    except RecursionError:
+        return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: it nests too deeply",
+                                 Span(display))]
     except Exception as e:  # openpyxl and pyarrow raise their own types for corrupt files
         return None, [Diagnostic("table-format", f"cannot read table `{table.name}`: {type(e).__name__}: {e}",
                                  Span(display))]
+    if len(df.columns) > LIMITS["table_columns"]:
+        return None, [Diagnostic("table-format", f"table `{table.name}` has {len(df.columns)} columns; the limit "
+                                 f"is {LIMITS['table_columns']}", Span(display, 1 if first_data_line(path) else 0),
+                                 hint="see \"Limits and safety\" in the README")]
+    decoded = df.attrs.pop("decoded", None)
     layer_crs = df.attrs.get("crs")
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
@@ -151,7 +229,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
         return None, [Diagnostic("table-empty", f"table `{table.name}` has no rows", Span(display, 1),
                                  hint="a table needs at least one row (or the standard may declare it optional)")]
     df.index = pd.RangeIndex(1, len(df) + 1)
-    first_line = None if fmt is not None else _first_data_line(suffix)
+    first_line = None if fmt is not None else first_data_line(path)
     df, applied, problems = mapping.apply(df, source, table, display, first_line)
     if problems:
         return None, problems

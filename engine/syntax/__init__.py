@@ -1,5 +1,5 @@
 """Parsing rule files into the AST."""
 
-from .parser import parse_expression, parse_file, parse_text
+from .parser import parse_expression, parse_file, parse_source, parse_text
 
-__all__ = ["parse_file", "parse_text", "parse_expression"]
+__all__ = ["parse_file", "parse_source", "parse_text", "parse_expression"]

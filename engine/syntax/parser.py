@@ -624,4 +624,9 @@ def parse_file(path: Path, display: str | None = None) -> tuple[ast.Module | Non
                                  hint="save the rule file as UTF-8")]
     except OSError as e:
         return None, [Diagnostic("file-unreadable", e.strerror or str(e), Span(name))]
+    return parse_source(text, name)
+
+
+def parse_source(text: str, name: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """A rule file's text already read, parsed through the cache of syntax trees."""
     return cache.parsed(text, name, parse_text)
