@@ -3,6 +3,7 @@ plans in one run, the GitHub Action's script and the pre-commit hooks."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -174,3 +175,41 @@ def test_pre_commit_hooks_run_their_commands(tmp_path):
     assert hook("nbscheck-check", str(EXAMPLES / "industrial-belt/plan.yaml")) == 1
     rule_file.write_text(rule_file.read_text(encoding="utf-8").replace("\n  ", "\n      ", 1), encoding="utf-8")
     assert hook("nbscheck-fmt", str(rule_file)) == 1
+
+
+# ---- progress and --quiet ------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_only_on_a_terminal_and_only_after_the_delay(monkeypatch):
+    import time
+
+    from engine import progress
+
+    quiet = io.StringIO()
+    with progress.Progress(2, stream=quiet) as p:  # not a terminal: nothing, however long it runs
+        p.step("checking riverside", 1)
+    assert quiet.getvalue() == ""
+    fast = _Terminal()
+    with progress.Progress(2, stream=fast) as p:  # a terminal, but done before two seconds
+        p.step("checking riverside", 1)
+    assert fast.getvalue() == ""
+    monkeypatch.setattr(progress, "DELAY", 0.05)
+    slow = _Terminal()
+    with progress.Progress(2, stream=slow) as p:
+        time.sleep(0.3)
+        p.step("checking riverside", 1)
+        time.sleep(0.3)
+    assert "checking riverside" in slow.getvalue() and "1/2" in slow.getvalue()
+    off = _Terminal()
+    with progress.Progress(2, enabled=False, stream=off) as p:  # --quiet
+        time.sleep(0.2)
+    assert off.getvalue() == ""
+
+
+def test_quiet_prints_nothing_but_what_was_asked(tmp_path, capsys):
+    assert main(["check", "riverside", "-f", "json", "-o", str(tmp_path / "out"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and (tmp_path / "out/report.json").is_file()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 from functools import cache
 from typing import TYPE_CHECKING
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     import jinja2
 
 MAX_ROWS = 100  # failing objects shown per rule
+MAX_INDEX = 50_000  # failing objects the page's search index holds (in the order of the rules)
+MAX_FIRST = 12  # rules named in "What failed first"
 TEMPLATE = "report.html.j2"
 
 
@@ -159,9 +162,63 @@ def _scope_text(rule: dict) -> str:
     return f"{n} {unit}{by} checked" + (f": {parts}" if parts else "")
 
 
+def object_index(rules: list[dict]) -> dict:
+    """The search index of the objects that did not pass: ``{"rules": [ids], "keys": {key: [rule positions]}}``.
+
+    It covers every rule's objects, not only the ``MAX_ROWS`` shown, up to ``MAX_INDEX`` objects in
+    the order of the rules (most serious first); ``total`` and ``indexed`` say how many.
+    """
+    keys: dict[str, list[int]] = {}
+    ids, total, indexed = [], 0, 0
+    for rule in rules:
+        findings = issue_findings(rule)
+        if not findings:
+            continue
+        pos = len(ids)
+        ids.append(rule["id"])
+        total += len(findings)
+        for f in findings:
+            if indexed >= MAX_INDEX:
+                break
+            key = f"{f['table']}/{value_text(f['key'])}"
+            entry = keys.setdefault(key, [])
+            if not entry or entry[-1] != pos:
+                entry.append(pos)
+            indexed += 1
+    return {"rules": ids, "keys": keys, "total": total, "indexed": indexed}
+
+
+def _index_json(index: dict) -> Markup:
+    """The index as JSON safe inside a <script type="application/json"> element."""
+    text = json.dumps({"rules": index["rules"], "keys": index["keys"]}, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def first_failures(rules: list[dict]) -> list[dict]:
+    """What failed first: the rules that did not pass, most serious first (shall failures, then
+    shall rules lacking data, then should and may failures), with how many objects each."""
+    out = []
+    for rule in rules:
+        if rule["outcome"] not in ("fail", "insufficient_data"):
+            continue
+        n = len(issue_findings(rule))
+        out.append({"id": rule["id"], "title": rule["title"], "strength": rule["strength"],
+                    "outcome": rule["outcome"], "label": OUTCOME_LABEL[rule["outcome"]], "objects": n,
+                    "message": rule["message"]})
+    return out
+
+
+def _waiver_rows(report: dict) -> list[dict]:
+    return [{"by": "", "approved": "", "reference": "", "expires": "", **w,
+             "keys_text": ", ".join(value_text(k) for k in w["keys"]) if w["keys"] else ""}
+            for w in report.get("waivers", [])]
+
+
 def view(report: dict) -> dict:
     """Everything the template shows, as plain values."""
     rules = ordered_rules(report)
+    index = object_index(rules)
+    first = first_failures(rules)
     scores = {k: _score_rows(v) for k, v in report["scores"].items()}
     shall_failed = sum(r["outcome"] == "fail" and r["strength"] == "shall" for r in rules)
     from . import map_  # here: shapely loads only for a report with layers to draw
@@ -179,6 +236,9 @@ def view(report: dict) -> dict:
         "scores": scores,
         "radar": radar(scores["goals"]),
         "rules": [_rule(r) for r in rules],
+        "first": first[:MAX_FIRST], "first_more": max(0, len(first) - MAX_FIRST),
+        "index": index, "index_json": _index_json(index), "max_index": MAX_INDEX,
+        "waivers": _waiver_rows(report), "waivers_as_of": report.get("waivers_as_of"),
         "max_rows": MAX_ROWS,
         "csv_file": CSV_FILE,
         "assets": assets(),

@@ -7,6 +7,24 @@
   var none = document.getElementById("none");
   if (!form || !cards.length) { return; }
   var texts = cards.map(function (c) { return c.textContent.toLowerCase().replace(/\s+/g, " "); });
+  var matches = document.getElementById("matches");
+  var indexNode = document.getElementById("object-index");
+  var index = indexNode ? JSON.parse(indexNode.textContent) : {rules: [], keys: {}};
+  var keyList = Object.keys(index.keys);
+  var lowerKeys = keyList.map(function (k) { return k.toLowerCase(); });
+
+  // The rules whose objects (any of them, not only those a card shows) have a key containing the word.
+  function rulesWithKey(word, found) {
+    var rules = {};
+    for (var i = 0; i < lowerKeys.length; i += 1) {
+      if (lowerKeys[i].indexOf(word) >= 0) {
+        index.keys[keyList[i]].forEach(function (pos) { rules[index.rules[pos]] = true; });
+        if (found.length < 5) { found.push(keyList[i] + " (" + index.keys[keyList[i]].map(function (pos) { return index.rules[pos]; }).join(", ") + ")"); }
+        found.count += 1;
+      }
+    }
+    return rules;
+  }
 
   function has(card, attr, value) {
     return !value || (" " + card.getAttribute(attr) + " ").indexOf(" " + value + " ") >= 0;
@@ -19,17 +37,44 @@
     });
     var goal = form.elements.goal.value, category = form.elements.category.value, stage = form.elements.stage.value;
     var words = form.elements.q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var found = [];
+    found.count = 0;
+    var byKey = words.map(function (w) { return rulesWithKey(w, found); });
     var count = 0;
     cards.forEach(function (card, i) {
+      var id = card.id.replace(/^rule-/, "");
       var visible = outcomes[card.getAttribute("data-outcome")] &&
         has(card, "data-goals", goal) && has(card, "data-categories", category) && has(card, "data-stages", stage) &&
-        words.every(function (w) { return texts[i].indexOf(w) >= 0; });
+        words.every(function (w, j) { return texts[i].indexOf(w) >= 0 || byKey[j][id]; });
       card.hidden = !visible;
       if (visible) { count += 1; }
     });
     shown.textContent = count + " of " + cards.length + " rules shown";
+    if (matches) {
+      matches.textContent = words.length && found.count ? found.count + " object key" + (found.count === 1 ? "" : "s") +
+        " match: " + found.join("; ") + (found.count > found.length ? "; …" : "") : "";
+    }
     none.hidden = count > 0;
   }
+
+  // Deep links (#rule-ID): open the card and keep it clear of the sticky toolbar.
+  function stickyHeight() {
+    var style = window.getComputedStyle(form);
+    var h = style.position === "sticky" ? form.getBoundingClientRect().height : 0;
+    document.documentElement.style.setProperty("--sticky-h", Math.ceil(h) + "px");
+  }
+  function openTarget() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.tagName === "DETAILS") {
+      target.hidden = false;
+      target.open = true;
+      target.scrollIntoView();
+    }
+  }
+  stickyHeight();
+  window.addEventListener("resize", stickyHeight);
+  window.addEventListener("hashchange", openTarget);
 
   form.addEventListener("submit", function (event) { event.preventDefault(); });
   form.addEventListener("input", apply);
@@ -53,4 +98,5 @@
     cards.forEach(function (card) { card.open = true; });
   });
   apply();
+  openTarget();
 }());
