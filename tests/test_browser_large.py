@@ -25,11 +25,15 @@ SIZES = {"desktop": (1280, 1800), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory) -> Path:
+def big(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("large")
-    report = big_report(report_of(hostile_plan(tmp), tmp), N)
-    out = tmp / "report.html"
-    out.write_text(html.render(report), encoding="utf-8")
+    return big_report(report_of(hostile_plan(tmp), tmp), N)
+
+
+@pytest.fixture(scope="module")
+def page(big, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("page") / "report.html"
+    out.write_text(html.render(big), encoding="utf-8")
     return out
 
 
@@ -110,16 +114,20 @@ def test_a_deep_link_opens_its_card_below_the_sticky_toolbar(browser, page, size
     browser.save_screenshot(str(tmp_path / f"deep-{size}.png"))
 
 
-def test_the_index_holds_every_failing_object_up_to_its_stated_cap(monkeypatch, page):
+def test_the_index_holds_every_failing_object_up_to_its_stated_cap(monkeypatch, page, big):
     text = page.read_text(encoding="utf-8")
     data = json.loads(re.search(r'<script type="application/json" id="object-index">(.*?)</script>', text,
                                 re.S).group(1))
-    rule = _rule_id(page)
-    keys = [k for k, rules in data["keys"].items() if rule in (data["rules"][i] for i in rules)]
-    assert sum(k.startswith("objects/O-") for k in keys) == N  # all 5,000, not the 100 shown
-    report = {"rules": [{"id": "R-1", "outcome": "fail", "findings": [
-        {"outcome": "fail", "table": "t", "key": f"K{i}"} for i in range(2_500)]}]}
+    table, keys = data["keys"][data["rules"].index(_rule_id(page))]
+    assert table == "objects" and len(keys) == N and "O-004321" in keys  # all 5,000, not the 100 shown
+    rules = [{"id": f"R-{r}", "outcome": "fail", "findings": [
+        {"outcome": "fail", "table": "t", "key": f"K{i}"} for i in range(1_500)]} for r in (1, 2)]
+    monkeypatch.setattr(html, "MAX_INDEX", 2_000)
+    index = html.object_index(rules)
+    # 1,500 of R-1 and the first 500 of R-2: 2,000 of 3,000
+    assert (index["indexed"], index["total"]) == (2_000, 3_000)
+    assert [len(k) for _, k in index["keys"]] == [1_500, 500]
     monkeypatch.setattr(html, "MAX_INDEX", 1_000)
-    index = html.object_index(report["rules"])
-    assert (index["indexed"], index["total"], len(index["keys"])) == (1_000, 2_500, 1_000)
-    assert "K999" in "".join(index["keys"]) and "t/K1000" not in index["keys"]
+    capped = " ".join(html.render(big).split())
+    # the mini plan's other failing rule is plan-level (no objects): the first 1,000 of 5,000
+    assert "the first 1,000 of 5,000 such objects, most serious rules first (at most 1,000 are indexed" in capped

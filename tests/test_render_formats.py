@@ -120,7 +120,7 @@ def test_html_is_self_contained_and_shows_plan_text_as_text(hostile):
     page = html.render(hostile)
     parsed = _Collect()
     parsed.feed(page)
-    assert parsed.scripts == 1  # ours; the plan's <script> is text
+    assert parsed.scripts == 2  # ours and the search index (JSON data); the plan's <script> is text
     assert parsed.handlers == []  # the CSP allows only the page's own script, by its hash
     assert f"script-src '{html.assets()['js_hash']}'" in page
     assert "img" not in parsed.tags

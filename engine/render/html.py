@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import jinja2
 
 MAX_ROWS = 100  # failing objects shown per rule
-MAX_INDEX = 50_000  # failing objects the page's search index holds (in the order of the rules)
+MAX_INDEX = 20_000  # failing objects the page's search index holds (in the order of the rules)
 MAX_FIRST = 12  # rules named in "What failed first"
 TEMPLATE = "report.html.j2"
 
@@ -163,28 +163,24 @@ def _scope_text(rule: dict) -> str:
 
 
 def object_index(rules: list[dict]) -> dict:
-    """The search index of the objects that did not pass: ``{"rules": [ids], "keys": {key: [rule positions]}}``.
+    """The search index of the objects that did not pass, per rule: ``{"rules": [ids], "keys":
+    [[table, [key, ...]], ...]}`` (one entry per rule, in the same order).
 
-    It covers every rule's objects, not only the ``MAX_ROWS`` shown, up to ``MAX_INDEX`` objects in
-    the order of the rules (most serious first); ``total`` and ``indexed`` say how many.
+    It covers every rule's objects, not only the ``MAX_ROWS`` a card shows, up to ``MAX_INDEX``
+    objects in the order of the rules (most serious first); ``total`` and ``indexed`` say how many.
     """
-    keys: dict[str, list[int]] = {}
-    ids, total, indexed = [], 0, 0
+    ids, keys, total, indexed = [], [], 0, 0
     for rule in rules:
         findings = issue_findings(rule)
         if not findings:
             continue
-        pos = len(ids)
-        ids.append(rule["id"])
         total += len(findings)
-        for f in findings:
-            if indexed >= MAX_INDEX:
-                break
-            key = f"{f['table']}/{value_text(f['key'])}"
-            entry = keys.setdefault(key, [])
-            if not entry or entry[-1] != pos:
-                entry.append(pos)
-            indexed += 1
+        room = max(0, MAX_INDEX - indexed)
+        taken = findings[:room]
+        indexed += len(taken)
+        if taken:
+            ids.append(rule["id"])
+            keys.append([taken[0]["table"], [value_text(f["key"]) for f in taken]])
     return {"rules": ids, "keys": keys, "total": total, "indexed": indexed}
 
 

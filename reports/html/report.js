@@ -9,20 +9,24 @@
   var texts = cards.map(function (c) { return c.textContent.toLowerCase().replace(/\s+/g, " "); });
   var matches = document.getElementById("matches");
   var indexNode = document.getElementById("object-index");
-  var index = indexNode ? JSON.parse(indexNode.textContent) : {rules: [], keys: {}};
-  var keyList = Object.keys(index.keys);
-  var lowerKeys = keyList.map(function (k) { return k.toLowerCase(); });
+  var index = indexNode ? JSON.parse(indexNode.textContent) : {rules: [], keys: []};
+  var lowerKeys = index.keys.map(function (entry) {
+    return entry[1].map(function (k) { return (entry[0] + "/" + k).toLowerCase(); });
+  });
 
   // The rules whose objects (any of them, not only those a card shows) have a key containing the word.
   function rulesWithKey(word, found) {
     var rules = {};
-    for (var i = 0; i < lowerKeys.length; i += 1) {
-      if (lowerKeys[i].indexOf(word) >= 0) {
-        index.keys[keyList[i]].forEach(function (pos) { rules[index.rules[pos]] = true; });
-        if (found.length < 5) { found.push(keyList[i] + " (" + index.keys[keyList[i]].map(function (pos) { return index.rules[pos]; }).join(", ") + ")"); }
-        found.count += 1;
+    index.keys.forEach(function (entry, r) {
+      var keys = lowerKeys[r];
+      for (var i = 0; i < keys.length; i += 1) {
+        if (keys[i].indexOf(word) >= 0) {
+          rules[index.rules[r]] = true;
+          if (found.length < 5) { found.push(entry[0] + "/" + entry[1][i] + " (" + index.rules[r] + ")"); }
+          found.count += 1;
+        }
       }
-    }
+    });
     return rules;
   }
 
