@@ -23,7 +23,7 @@ from .plan import load_plan as _load_plan
 from .plan.loader import read_claim
 from .report import build_report
 from .results import RuleResult, verdict
-from .waivers import WaiverSet, resolve_as_of
+from .waivers import WaiverSet, resolve_as_of, waivers_from_dicts
 from .waivers import load_waivers as _load_waivers
 
 
@@ -125,17 +125,22 @@ def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | N
     """Evaluate every rule of ``standard`` on ``plan``.
 
     ``waivers`` is a :class:`WaiverSet` (from :func:`load_waivers`; judged on its ``as_of`` date,
-    else the plan's date) or plain waiver dicts (``rule``, ``keys``, ``reason``, ...).
+    else the plan's date) or waivers as data (``rule``, ``keys``, ``reason``, ``expires``, ...),
+    checked like a file (raises NbsError).
     """
     notes: list[Diagnostic] = []
+    if waivers is not None and not isinstance(waivers, WaiverSet):
+        waivers = waivers_from_dicts(waivers, standard)
+    elif waivers is not None and waivers_file is None:
+        waivers_file = Path(waivers.file).name
     if isinstance(waivers, WaiverSet):
         if waivers.as_of is None:
             waivers.judged(*resolve_as_of(None, plan.meta))
         results = evaluate_standard(standard, plan, waivers.for_evaluation(standard), notes)
-        data = build_report(standard, plan, results, waivers_file or Path(waivers.file).name)
+        data = build_report(standard, plan, results, waivers_file)
         if not waivers.dated():  # no waiver has a date: the report does not depend on one
             waivers.as_of = None
         notes = waivers.review(standard, data, notes)
         return Report(standard, plan, results, data, notes)
-    results = evaluate_standard(standard, plan, waivers, notes)
+    results = evaluate_standard(standard, plan, None, notes)
     return Report(standard, plan, results, build_report(standard, plan, results, waivers_file), notes)

@@ -205,10 +205,27 @@ def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
     for k in extra:
         diags.append(Diagnostic("waivers-schema", f"unknown top-level key `{k}`", Span(shown, line_of(lines, [k])),
                                 hint="the file holds only `waivers:`"))
+    waivers, problems = parse_waivers(data["waivers"], standard, shown, lines)
+    diags += problems
+    if diags:
+        raise NbsError(diags)
+    return WaiverSet(waivers, shown)
+
+
+def waivers_from_dicts(items: list[dict], standard: Standard, where: str = "waivers") -> WaiverSet:
+    """A WaiverSet from waivers given as data (rule tests, the API); checked like a file."""
+    waivers, problems = parse_waivers(list(items), standard, where, {})
+    if problems:
+        raise NbsError(problems)
+    return WaiverSet(waivers, where)
+
+
+def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> tuple[list[Waiver], list[Diagnostic]]:
+    """Every waiver of a list, and every problem with any of them."""
     validator = jsonschema.Draft202012Validator(ITEM_SCHEMA)
     rule_ids = [r.id for r in standard.rules]
-    out, seen = [], {}
-    for i, item in enumerate(data["waivers"]):
+    out, seen, diags = [], {}, []
+    for i, item in enumerate(items):
         at = Span(shown, line_of(lines, ["waivers", i]))
         before = len(diags)
         for err in validator.iter_errors(item):
@@ -229,9 +246,7 @@ def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
                               category=item.get("category"), by=item.get("by"), approved=item.get("approved"),
                               reference=item.get("reference"), expires=_date(item.get("expires")),
                               file=shown, line=at.line))
-    if diags:
-        raise NbsError(diags)
-    return WaiverSet(out, shown)
+    return out, diags
 
 
 def _check_item(item: dict, i: int, std: Standard, rule_ids: list[str], shown: str, lines, at: Span) -> list:
