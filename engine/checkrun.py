@@ -109,7 +109,8 @@ class Outcome:
 
 def _folders(plans: list[str]) -> list[str]:
     """One output folder name per plan: its folder (or file) name, made unique."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for p in plans:
         path = Path(p)
         base = (path.parent.name if path.is_file() and path.suffix.lower() != ".zip" else path.stem) or "plan"
@@ -210,7 +211,7 @@ def _summary(outcomes: list[Outcome], s: Settings) -> None:
     width = max(len(o.name) for o in outcomes)
     print(f"\n{len(outcomes)} plans checked at --fail-on {s.fail_on}")
     for o in outcomes:
-        if o.verdict is None:
+        if o.verdict is None or o.counts is None:
             state = "invalid input (see the diagnostics above)"
         else:
             c = o.counts

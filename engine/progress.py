@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 DELAY = 2.0  # seconds before anything is shown
 
@@ -16,7 +17,9 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled and getattr(self.stream, "isatty", lambda: False)()
         self.total, self.done, self.label = total, 0, ""
-        self._bar = self._task = self._timer = None
+        self._bar: Any = None  # rich.progress.Progress, imported only when shown
+        self._task: Any = None
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> Progress:

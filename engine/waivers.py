@@ -154,13 +154,14 @@ class WaiverSet:
         for w in self.waivers:
             status = self.status(w)
             span = Span(w.file, w.line)
+            ends = w.expires.isoformat() if w.expires else ""
             if status == "expired":
-                notes.append(Diagnostic("waiver-expired", f"{w.id} ({w.scope}) expired on {w.expires.isoformat()}; "
+                notes.append(Diagnostic("waiver-expired", f"{w.id} ({w.scope}) expired on {ends}; "
                                         "it no longer covers anything", span, severity=WARNING,
                                         hint="renew it with a new `expires:` date, or resolve the finding"))
-            elif status == "expiring":
+            elif status == "expiring" and self.as_of is not None:
                 left = w.days_left(self.as_of)
-                notes.append(Diagnostic("waiver-expiring", f"{w.id} ({w.scope}) expires on {w.expires.isoformat()}, "
+                notes.append(Diagnostic("waiver-expiring", f"{w.id} ({w.scope}) expires on {ends}, "
                                         f"in {left} day{'s' if left != 1 else ''}", span, severity=WARNING))
             elif not w.rule and covers[w.id] == 0:
                 notes.append(Diagnostic("waiver-unused", f"{w.id} ({w.scope}): no failing or incomplete rule in scope",
@@ -177,10 +178,13 @@ class WaiverSet:
         return notes
 
 
-def _date(text: str) -> date | None:
+def _date(text: object) -> date | None:
+    """A YYYY-MM-DD date, or None for anything else."""
+    if not isinstance(text, str):
+        return None
     try:
         return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
@@ -224,7 +228,9 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
     """Every waiver of a list, and every problem with any of them."""
     validator = jsonschema.Draft202012Validator(ITEM_SCHEMA)
     rule_ids = [r.id for r in standard.rules]
-    out, seen, diags = [], {}, []
+    out: list[Waiver] = []
+    seen: dict[str, int] = {}
+    diags: list[Diagnostic] = []
     for i, item in enumerate(items):
         at = Span(shown, line_of(lines, ["waivers", i]))
         before = len(diags)
@@ -235,7 +241,7 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
         if not isinstance(item, dict):
             continue
         diags += _check_item(item, i, standard, rule_ids, shown, lines, at)
-        wid = item.get("id") if isinstance(item.get("id"), str) else f"W{i + 1}"
+        wid = str(item["id"]) if isinstance(item.get("id"), str) else f"W{i + 1}"
         if wid in seen:
             diags.append(Diagnostic("waivers-schema", f"waiver id `{wid}` is used twice (also line {seen[wid]})",
                                     at, hint="give each waiver its own id"))

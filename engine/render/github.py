@@ -46,7 +46,8 @@ def annotation(kind: str, file: str | None, line: int | None, title: str, messag
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
-    lines, left = [], 0
+    lines: list[str] = []
+    left = 0
     for rule in ordered_rules(report):
         if rule["outcome"] not in ("fail", "insufficient_data"):
             continue

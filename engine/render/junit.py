@@ -28,7 +28,7 @@ def _suites(report: dict) -> list[tuple[str, str, list[dict]]]:
     stages = [(s["id"], s["title"]) for s in report["scores"]["stages"]]
     known = {sid for sid, _ in stages}
     by_stage: dict[str, list[dict]] = {sid: [] for sid, _ in stages}
-    general = []
+    general: list[dict] = []
     for rule in report["rules"]:
         first = next((s for s in rule["stages"] if s in known), None)
         (by_stage[first] if first else general).append(rule)

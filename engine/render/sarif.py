@@ -113,7 +113,8 @@ def _result(rule: dict, index: int, finding: dict | None, fp: str, options: Rend
 
 
 def _results(report: dict, options: RenderOptions) -> tuple[list[dict], list[dict]]:
-    results, notes = [], []
+    results: list[dict] = []
+    notes: list[dict] = []
     for index, rule in enumerate(report["rules"]):
         if rule["outcome"] not in ("fail", "insufficient_data", "waived"):
             continue
