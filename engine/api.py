@@ -53,6 +53,23 @@ def load_standard(ref: str | Path) -> Standard:
     return std
 
 
+def scoped(std: Standard, plan_path: str | Path, select=(), ignore=()) -> Standard:
+    """``std`` restricted to the plan's `scope:` claims and the ``select``/``ignore`` selectors; raises NbsError."""
+    from . import scope
+    from .plan.loader import read_scope
+    from .plan.schema import SCOPE_SCHEMA
+
+    claims, where, diags = read_scope(plan_path, SCOPE_SCHEMA)
+    if diags:
+        raise NbsError(diags)
+    selection = scope.Selection(tuple(select), tuple(ignore), tuple((k, tuple(v)) for k, v in claims.items()),
+                                where.file if where else None)
+    std, diags = scope.apply(std, selection)
+    if diags:
+        raise NbsError(diags)
+    return std
+
+
 def lint(ref: str | Path) -> list[Diagnostic]:
     """Every diagnostic of a pack (errors stop checking after the pass that found them)."""
     _, diags = check_pack(ref)

@@ -48,6 +48,8 @@ class Settings:
     quiet: bool
     color: bool
     csv_bom: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
 
 
 def settings(args, config: Config) -> Settings:
@@ -71,7 +73,8 @@ def settings(args, config: Config) -> Settings:
         warn_days=pick("waiver_warning_days", "waiver-warning-days", DEFAULT_WARN_DAYS),
         baseline=path(pick("baseline", "baseline")), source_root=path(pick("source_root", "source-root")),
         sarif_waived=pick("sarif_waived", "sarif-waived", "suppress"), doc_url=pick("doc_url", "doc-url"),
-        quiet=args.quiet, color=color, csv_bom=args.csv_bom)
+        quiet=args.quiet, color=color, csv_bom=args.csv_bom,
+        select=tuple(pick("select", "select", ())), ignore=tuple(pick("ignore", "ignore", ())))
 
 
 def read_report(path: Path) -> dict:
@@ -157,7 +160,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
         return _invalid(plan_ref, name, out, formats, s, e.diagnostics, baseline)
     options = _options(plan_path, s, baseline)
     try:
-        std = api.standard_for(plan_path, s.standard)
+        std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
         plan = api.load_plan(plan_path, std)
         waivers = api.load_waivers(s.waivers, std) if s.waivers else None
         if waivers is not None:

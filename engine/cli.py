@@ -30,6 +30,10 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INVALID)
 
 
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
 def _formats(value: str) -> list[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in FORMATS]
@@ -58,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fail-on", choices=("shall", "should", "never"), default=None,
                    help="exit 1 when shall rules fail or lack data (default), also when should rules fail, or never")
     c.add_argument("--waivers", type=Path, help="YAML file of reviewer waivers")
+    c.add_argument("--select", type=_names, default=None, metavar="SELECTORS",
+                   help="check only these rules: ids (ACC-*), goal levels, categories, stages or strengths, "
+                   "comma-separated, optionally as kind:name (goal:L1)")
+    c.add_argument("--ignore", type=_names, default=None, metavar="SELECTORS",
+                   help="leave these rules out (same selectors as --select)")
     c.add_argument("--csv-bom", action="store_true",
                    help="start CSV reports with a UTF-8 byte-order mark, so Excel shows non-Latin text correctly")
     c.add_argument("--as-of", metavar="DATE", help="the date waivers are judged on (default: the plan's plan.date, "

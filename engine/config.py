@@ -12,6 +12,8 @@ output = "nbscheck-report"
 fail-on = "shall"
 waivers = "review/waivers.yaml"
 waiver-warning-days = 30
+select = ["L1", "L2"]             # scoped checks: rule ids, goals, categories, stages, strengths
+ignore = ["BIO-*"]
 sarif-waived = "suppress"
 ```
 """
@@ -29,6 +31,8 @@ from .diagnostics import Diagnostic, NbsError, Span, did_you_mean
 KEYS: dict[str, tuple[str, tuple | None]] = {
     "standard": ("standard", None),
     "format": ("list", None),
+    "select": ("list", None),
+    "ignore": ("list", None),
     "output": ("path", None),
     "fail-on": ("str", ("shall", "should", "never")),
     "waivers": ("path", None),

@@ -113,6 +113,8 @@ CODES: dict[str, Code] = _register(
     ("table-not-found",        ERROR,   PLAN, "a table the standard requires is not in the plan, or its file is "
                                               "missing"),
     ("table-format",           ERROR,   PLAN, "a table file that cannot be read as its type"),
+    ("unknown-selector",       ERROR,   f"{ARGUMENTS}, {PLAN}",
+     "a --select, --ignore or plan `scope:` entry that names no rule, goal level, category, stage or strength"),
     ("table-encoding",         ERROR,   PLAN, "a text table that does not decode in its declared or detected encoding, "
                                               "or decodes to control or replacement characters"),
     ("table-empty",            ERROR,   PLAN, "a required table has no rows"),

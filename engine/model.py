@@ -419,6 +419,7 @@ class Standard:
     profile: dict | None = None  # {"id", "title", "extends", "changes": [...]}
     warnings: list = field(default_factory=list)
     base_roots: tuple = ()
+    scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
 
     @property
     def version(self) -> str:

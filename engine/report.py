@@ -92,6 +92,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         "rules": rules,
         **({"spatial": _spatial(plan)} if plan.spatial is not None else {}),
         **({"sources": plan.sources} if plan.sources else {}),
+        **({"scope": std.scope} if std.scope is not None else {}),
     }
 
 

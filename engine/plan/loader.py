@@ -136,41 +136,63 @@ def _open_zip(path: Path) -> tuple[zipfile.ZipFile | None, str | None, list[Diag
 _ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error)
 
 
-def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | None]:
-    """The standard a plan names, if any (read before the standard is known), or what stops reading it."""
+def _read_head(path: Path | str) -> tuple[dict | None, dict, str, list[Diagnostic]]:
+    """plan.yaml's data, its lines and its display name, read before the standard is known; or what stops it."""
     path = Path(path)
     if path.suffix.lower() == ".zip" and path.is_file():
         zf, name, diags = _open_zip(path)
         if zf is None:
-            return None, diags, None
+            return None, {}, str(path), diags
         display = f"{path}!{name}"
         try:
             with zf:
                 raw = zf.read(name)
         except _ZIP_ERRORS as e:
-            return None, [Diagnostic("plan-format", f"cannot read {display}: {e}", Span(str(path)))], None
+            return None, {}, display, [Diagnostic("plan-format", f"cannot read {display}: {e}", Span(str(path)))]
     else:
         plan_file, diags = find_plan_file(path)
         if plan_file is None:
-            return None, diags, None
+            return None, {}, str(path), diags
         display = str(plan_file)
         raw = _read_plan_file(plan_file, display)
         if isinstance(raw, Diagnostic):
-            return None, [raw], None
+            return None, {}, display, [raw]
     text = _decode(raw, display)
     if isinstance(text, Diagnostic):
-        return None, [text], None
+        return None, {}, display, [text]
     data, lines, diags = read_document(text, display)
     if diags:
-        return None, diags, None
+        return None, {}, str(path), diags
     if not isinstance(data, dict):
-        return None, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
-                                 Span(display, 1))], None
+        return None, {}, display, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
+                                              Span(display, 1))]
+    return data, lines, display, []
+
+
+def read_claim(path: Path | str) -> tuple[str | None, list[Diagnostic], Span | None]:
+    """The standard a plan names, if any (read before the standard is known), or what stops reading it."""
+    data, lines, display, diags = _read_head(path)
+    if data is None:
+        return None, diags, None
     claim = data.get("standard")
     if claim is not None and not isinstance(claim, str):
         return None, [Diagnostic("plan-schema", "`standard` must be a bundled id or a path",
                                  Span(display, line_of(lines, ["standard"])))], None
     return claim, [], Span(display, line_of(lines, ["standard"]))
+
+
+def read_scope(path: Path | str, schema: dict) -> tuple[dict, Span | None, list[Diagnostic]]:
+    """The plan's `scope:` claims (read before its tables, which they decide), valid against ``schema``."""
+    data, lines, display, diags = _read_head(path)
+    if data is None or "scope" not in data:
+        return {}, None, diags
+    where = Span(display, line_of(lines, ["scope"]))
+    for err in jsonschema.Draft202012Validator(schema).iter_errors(data["scope"]):
+        at = ".".join(["scope", *map(str, err.absolute_path)])
+        return {}, where, [Diagnostic("plan-schema", f"`{at}`: {err.message}",
+                                      Span(display, line_of(lines, ["scope", *err.absolute_path])),
+                                      hint="scope: {goals: [L1], categories: [...], stages: [...], rules: [...]}")]
+    return data["scope"], where, []
 
 
 def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagnostic]]:

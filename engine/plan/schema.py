@@ -5,6 +5,14 @@ from __future__ import annotations
 from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, TEXT, Standard, Type
 from .source import SOURCE_SCHEMA
 
+SCOPE_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "what the plan claims to cover: only the rules of these goal levels, categories, stages or "
+                   "rule ids are checked, and only their data is required",
+    "properties": {k: {"type": "array", "items": {"type": "string"}, "minItems": 1}
+                   for k in ("goals", "categories", "stages", "rules")},
+}
+
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -77,6 +85,7 @@ def plan_schema(std: Standard) -> dict:
                     for name, t in std.tables.items()
                 },
             },
+            "scope": SCOPE_SCHEMA,
             "crs": {"type": "string", "description": "the CRS of geodata files that state none, e.g. EPSG:4326"},
             "working_crs": {"type": "string",
                             "description": "the projected CRS in metres that areas and distances are measured in"},

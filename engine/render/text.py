@@ -102,6 +102,14 @@ def _rule_block(rule: dict, color: bool) -> list[str]:
     return out
 
 
+def _scope_note(scope: dict | None) -> str:
+    """After the verdict of a scoped run: that it covers only the rules in scope."""
+    if scope is None:
+        return ""
+    return (f"  (covers only {scope['rules_in_scope']} rules in scope: {scope['selection']}; "
+            f"{len(scope['rules_out_of_scope'])} out of scope)")
+
+
 def _sources(sources: list[dict]) -> list[str]:
     """One line per table read as published: its encoding and what was mapped."""
     out = []
@@ -134,7 +142,7 @@ def render(report: dict, color: bool = False) -> str:
         repairs = f"; {len(spatial['repairs'])} shapes repaired" if spatial["repairs"] else ""
         lines.append(f"Measured: {spatial['crs']} ({spatial['crs_name']}), {by} CRS; "
                      f"{len(spatial['layers'])} layers{repairs}")
-    lines += ["", f"Verdict:  {_c(label, '1;' + code, color)}"]
+    lines += ["", f"Verdict:  {_c(label, '1;' + code, color)}" + _scope_note(report.get("scope"))]
     c = report["counts"]
     lines.append("Rules:    " + " · ".join(f"{c[k]} {k.replace('_', ' ')}" for k in
                                            ("pass", "fail", "insufficient_data", "not_applicable", "waived")))
