@@ -31,9 +31,11 @@ QUAD_SEGS = 16  # segments per quarter circle of a buffer (as geopandas): 64-gon
 
 def _shapes(x) -> np.ndarray:
     """Geometries as an object array (None where missing)."""
-    if rt.is_series(x):
-        return x.to_numpy(dtype=object)
-    return np.array([x], dtype=object)
+    values = x.to_numpy(dtype=object) if rt.is_series(x) else np.array([x], dtype=object)
+    gone = pd.isna(values)
+    if gone.any():  # NaN or NA where a shape is missing: shapely takes None
+        values = np.where(gone, None, values)
+    return values
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
@@ -83,8 +85,8 @@ def _targets(rows: rt.RowsetValue) -> tuple[np.ndarray, bool]:
     """The shapes of the rows of another table that belong (and whether any of them is missing)."""
     frame = rows.rows()
     col = geometry_column(frame)
-    if col is None:
-        return np.array([], dtype=object), False
+    if col is None:  # the declared geometry column holds no shape at all (left out of the plan)
+        return np.array([], dtype=object), len(frame) > 0
     values = frame[col].to_numpy(dtype=object)
     gone = _missing(values)
     return values[~gone], bool(gone.any())
@@ -280,18 +282,21 @@ def _connected(rows: rt.RowsetValue, d):
 
 
 def _dissolved_vec(r: rt.Rows):
-    values = r.values.astype(object)
+    values = r.values.to_numpy(dtype=object)
     inc = np.ones(len(values), bool) if r.inc is None else r.inc.to_numpy(dtype=bool)
     null = r.nulls(r.missing())
+    take = inc & ~_missing(values)
     if r.keys is None:
-        chosen = values.to_numpy(dtype=object)[inc]
-        if null or pd.isna(chosen).any():
+        if null:
             return None
-        return float(shapely.area(shapely.union_all(chosen))) if len(chosen) else 0.0
-    frame = pd.DataFrame({"g": values.where(pd.Series(inc, index=values.index)), "k": r.keys})
-    areas = frame.groupby("k", sort=True)["g"].agg(
-        lambda s: float(shapely.area(shapely.union_all(s.dropna().to_numpy(dtype=object)))) if s.notna().any() else 0.0)
-    return r.finish(areas.astype("float64"), null)
+        return float(shapely.area(shapely.union_all(values[take]))) if take.any() else 0.0
+    keys = r.keys.to_numpy()
+    groups = np.unique(keys)  # every group with rows, as a grouped sum would give
+    out = np.zeros(len(groups))
+    union = _union_by(np.searchsorted(groups, keys[take]), values[take], len(groups))
+    has = ~_missing(union)
+    out[has] = shapely.area(union[has])
+    return r.finish(pd.Series(out, index=groups), null)
 
 
 def _dissolved_scalar(values: list, total: int | None = None):

@@ -412,3 +412,17 @@ def test_the_map_draws_a_stated_number_of_shapes_and_counts_the_rest():
     assert sum(len(g["shapes"]) for g in big["groups"]) == map_.MAX_SHAPES
     assert sum(c["n"] for c in big["cells"]) == 100_000 - map_.MAX_SHAPES
     assert all(0.25 <= c["opacity"] <= 1 for c in big["cells"])
+
+
+def test_an_optional_geometry_left_out_is_missing_data(tmp_path):
+    pack = tmp_path / "pack.nbs"
+    pack.write_text(PACK.format(crs="27700", kind="polygon", extra="").replace("shape: geometry polygon",
+                                                                               "shape: geometry polygon optional")
+                    .replace("shall p.name is present", "shall area(p.shape) >= 1 ha"), encoding="utf-8")
+    pd.DataFrame({"fid": [1], "name": ["Ash"]}).to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "plan.yaml").write_text("plan: {id: g, title: G}\ntables: {parks: p.csv}\n", encoding="utf-8")
+    std = api.load_standard(pack)
+    report = api.evaluate(std, api.load_plan(tmp_path, std))
+    (rule,) = report.results
+    assert rule.outcome == "insufficient_data" and rule.findings[0].missing == ["parks.shape"]
+    assert "spatial" not in report.data

@@ -253,6 +253,8 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
     frame, problems = _typed(df, display, table, first_line)
     if frame is not None and (applied or (decoded is not None and decoded.chosen_by != "default")):
         frame.attrs["source"] = {"decoded": decoded, "mappings": applied}
+    if frame is not None and shape is not None and geo.LAYER not in df.columns:  # optional, and not given
+        frame[shape.name] = pd.Series(None, index=frame.index, dtype=object)
     if frame is None or geo.LAYER not in df.columns:
         return frame, problems
     crs = layer_crs if layer_crs is not None else (geo.parse_crs(source.crs or plan_crs) if (source.crs or plan_crs)
