@@ -91,6 +91,7 @@ CODES: dict[str, Code] = _register(
     ("scope-mismatch",         ERROR,   RULES, "a per-row or per-group value outside a matching `for each`"),
     ("bad-constraint",         ERROR,   RULES, "a range constraint that does not fit its column"),
     ("bad-severity",           ERROR,   RULES, "a severity other than critical, high, medium, low, info"),
+    ("bad-header",             ERROR,   RULES, "a standard header attribute with a value it cannot take (`repair`)"),
     ("cyclic-definition",      ERROR,   RULES, "a `let` or a category defined in terms of itself"),
     ("no-citation",            WARNING, RULES, "a rule cites no reference"),
     ("unused-param",           WARNING, RULES, "a param nothing reads"),
@@ -124,7 +125,8 @@ CODES: dict[str, Code] = _register(
     ("out-of-range",           ERROR,   PLAN, "a value outside its column's declared range"),
     ("missing-key",            ERROR,   PLAN, "a row without a key"),
     ("duplicate-key",          ERROR,   PLAN, "two rows with the same key"),
-    ("unknown-crs",            ERROR,   PLAN, "a `crs:` that is not a known coordinate reference system"),
+    ("unknown-crs",            ERROR,   f"{RULES}, {PLAN}", "a standard's `crs` or a plan's `crs:` that is not a "
+                                                            "known coordinate reference system"),
     ("plan-crs",               ERROR,   PLAN, "no usable working CRS: not in metres, or not the standard's"),
     ("bad-geometry",           ERROR,   PLAN, "a missing, empty or non-finite shape, or one of the wrong kind"),
     ("invalid-geometry",       ERROR,   PLAN, "an invalid shape (GEOS) the standard does not repair"),

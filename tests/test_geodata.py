@@ -191,8 +191,10 @@ def test_one_projected_crs_of_all_layers_is_the_working_crs(tmp_path):
 
 def test_a_crs_in_feet_is_not_metric(tmp_path):
     _frame(crs="EPSG:2263").to_file(tmp_path / "p.gpkg", driver="GPKG")
-    plan, diags = _load(_package(tmp_path, "p.gpkg", crs="EPSG:2263"))
-    assert diags[0].code == "plan-crs" and "not metres" in diags[0].message
+    plan, diags = _load(_package(tmp_path, "p.gpkg", crs="metric"))  # the layer's own CRS will not do
+    assert diags[0].code == "plan-crs" and "EPSG:2263 (in US survey foot, not metres)" in diags[0].message
+    plan, diags = _load(_package(tmp_path, "p.gpkg", crs="metric", plan_extra="working_crs: EPSG:2263\n"))
+    assert diags[0].code == "plan-crs" and "is in US survey foot, not metres" in diags[0].message
 
 
 def test_an_unknown_crs_is_named(tmp_path):
@@ -426,3 +428,16 @@ def test_an_optional_geometry_left_out_is_missing_data(tmp_path):
     (rule,) = report.results
     assert rule.outcome == "insufficient_data" and rule.findings[0].missing == ["parks.shape"]
     assert "spatial" not in report.data
+
+
+@pytest.mark.parametrize("header,code,text", [
+    ('crs "4326"', "unknown-crs", '`crs "4326"` does not measure in metres (WGS 84)'),
+    ('crs "EPSG:99999"', "unknown-crs", '`crs "EPSG:99999"` is not a known coordinate reference system'),
+    ('crs "27700"\n  repair "fix"', "bad-header", '`repair "fix"`: the only repair is "make_valid"'),
+])
+def test_the_standard_header_says_how_it_measures(tmp_path, header, code, text):
+    pack = tmp_path / "p.nbs"
+    pack.write_text(PACK.format(crs="27700", kind="polygon", extra="").replace('crs "27700"', header),
+                    encoding="utf-8")
+    (d,) = [d for d in api.lint(pack) if d.severity == "error"]
+    assert (d.code, d.message, d.span.line) == (code, text, 3 if code != "bad-header" else 4)

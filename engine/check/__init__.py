@@ -96,9 +96,31 @@ def _literal(t: Typer, lit, want: Type | None, span) -> tuple[Type, object]:
     return Type(kind, unit or U.DIMENSIONLESS), value
 
 
+def _check_header(t: Typer, attrs) -> None:
+    """How the standard measures shapes: `crs "metric"` or a CRS code; `repair "make_valid"`."""
+    for key, value, span in attrs:
+        text = value.strip()
+        if key == "crs" and text.lower() != "metric":
+            import pyproj
+
+            try:
+                crs = pyproj.CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
+            except pyproj.exceptions.CRSError:
+                t.err("unknown-crs", f"`crs \"{value}\"` is not a known coordinate reference system", span,
+                      'write `crs "metric"` (any projected CRS in metres) or an EPSG code such as `crs "27700"`')
+                continue
+            unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+            if not crs.is_projected or unit not in ("metre", "meter"):
+                t.err("unknown-crs", f"`crs \"{value}\"` does not measure in metres ({crs.name})", span,
+                      "areas and distances are measured in a projected CRS in metres")
+        elif key == "repair" and text != "make_valid":
+            t.err("bad-header", f"`repair \"{value}\"`: the only repair is \"make_valid\"", span)
+
+
 def _pass_declarations(st: _State) -> list[Diagnostic]:
     ns, t = st.ns, st.typer
     m = st.model
+    _check_header(t, ns.header.attrs if ns.header is not None else ())
     m["references"] = {k: Reference(k, r.citation, r.url, r.span) for k, r in ns.references.items()}
     m["goals"] = {k: Level(k, g.title, g.doc, i, g.span) for i, (k, g) in enumerate(ns.goals.items())}
     m["stages"] = {k: Level(k, s.title, s.doc, i, s.span) for i, (k, s) in enumerate(ns.stages.items())}

@@ -104,7 +104,8 @@ def format_of(path: Path) -> str | None:
 
 
 def read_layer(path: Path, display: str, table: Table, source: Source, fmt: str):
-    """The attribute frame (rows 1..n, a `fid` column), the geometry series, the display name and diagnostics."""
+    """The attribute frame (rows 1..n, a `fid` column, the shapes in column LAYER, the CRS in ``attrs``), the
+    display name and diagnostics."""
     import pyogrio
 
     layer = None
@@ -121,14 +122,14 @@ def read_layer(path: Path, display: str, table: Table, source: Source, fmt: str)
                     names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
                     layer, problem = _pick_layer(names, table, source, display, fmt)
                     if problem is not None:
-                        return None, None, display, [problem]
+                        return None, display, [problem]
                     if len(names) > 1 or source.layer:
                         display = f"{display} (layer {layer})"
                 gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
                 fids = gdf.index.to_numpy() if fmt == "GeoPackage" else np.arange(1, len(gdf) + 1)
     except Exception as e:  # GDAL reports corrupt, truncated or unreadable files through several types
-        return None, None, display, [Diagnostic("table-format", f"cannot read {fmt} `{path.name}`: {_first_line(e)}",
-                                                Span(display), hint=_format_hint(fmt))]
+        return None, display, [Diagnostic("table-format", f"cannot read {fmt} `{path.name}`: {_first_line(e)}",
+                                          Span(display), hint=_format_hint(fmt))]
     geoms = gdf.geometry
     attrs = pd.DataFrame(gdf.drop(columns=[geoms.name]))
     attrs.index = pd.RangeIndex(1, len(attrs) + 1)
@@ -136,7 +137,7 @@ def read_layer(path: Path, display: str, table: Table, source: Source, fmt: str)
         attrs.insert(0, "fid", fids.astype("int64"))
     attrs[LAYER] = pd.Series(geoms.to_numpy(), index=attrs.index, dtype=object)
     attrs.attrs["crs"] = geoms.crs
-    return attrs, geoms, display, []
+    return attrs, display, []
 
 
 def _pick_layer(names: list[str], table: Table, source: Source, display: str, fmt: str):
@@ -291,8 +292,7 @@ def _keep_kind(g, kind: str):
     parts = [p for p in getattr(g, "geoms", []) if _FAMILY.get(p.geom_type) == kind]
     if not parts:
         return g
-    merged = shapely.union_all(parts)
-    return merged
+    return shapely.union_all(parts)
 
 
 def _plain_key(v):

@@ -191,7 +191,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
     try:
         fmt = geo.format_of(path)
         if fmt is not None:
-            df, _, display, problems = geo.read_layer(path, display, table, source, fmt)
+            df, display, problems = geo.read_layer(path, display, table, source, fmt)
             if problems:
                 return None, problems
         else:
