@@ -17,7 +17,7 @@ import pandas as pd
 from . import format as F
 from . import model as C
 from .compile import runtime as rt
-from .compile.compiler import CompiledRule, Compiler, Env
+from .compile.compiler import CompiledRule, Compiler, Env, Part
 from .diagnostics import WARNING, Diagnostic, Span
 from .model import Ref, Rule, Standard
 from .plan import Plan
@@ -128,6 +128,12 @@ def _waiver_index(waivers: list[dict]) -> dict[str, list[dict]]:
     for w in waivers:
         out.setdefault(w["rule"], []).append(w)
     return out
+
+
+def _shown(part: Part, v: Any, threshold: Any) -> str:
+    """One interpolated value: told apart from its threshold, with a param's unit."""
+    text = F.apart(v, threshold)[0] if threshold is not None else F.value(v)
+    return F.quantity(v, part.unit, text) if part.unit else text
 
 
 def _row_columns(refs) -> list[str]:
@@ -411,7 +417,10 @@ class RuleEvaluation:
         passed = value.fillna(False).astype(bool)
         unknown = value.isna()
         counts[PASS] += int(passed.sum())
-        rendered = [p if isinstance(p, str) else self._as_groups(p(genv), groups) for p in self.cr.message or ()]
+        rendered = [p if isinstance(p, str) else
+                    (p, self._as_groups(p.value(genv), groups),
+                     None if p.threshold is None else self._as_groups(p.threshold(genv), groups))
+                    for p in self.cr.message or ()]
         undecided = set()  # groups a row of unknown scope might belong to
         scope_note = ""
         if self.unscoped is not None:
@@ -447,7 +456,8 @@ class RuleEvaluation:
                                         self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:
                 counts[FAIL] += 1
-                msg = ("".join(p if isinstance(p, str) else F.value(p.loc[g]) for p in rendered)
+                msg = ("".join(p if isinstance(p, str) else
+                               _shown(p[0], p[1].loc[g], None if p[2] is None else p[2].loc[g]) for p in rendered)
                        if self.cr.message is not None else self.default_message(f"{by} {F.value(label)}"))
                 findings.append(Finding(FAIL, table, label, None, msg, vals, []))
         return {"groups": int(len(groups)), "group_by": by}
@@ -477,15 +487,26 @@ class RuleEvaluation:
         for p in self.cr.message:
             if isinstance(p, str):
                 parts.append([p] * n)
+                continue
+            v = p.value(env)
+            t = p.threshold(env) if p.threshold is not None else None
+            if rt.is_series(v) and t is not None:
+                texts = F.apart_list(v, t)
+            elif rt.is_series(v):
+                texts = F.value_list(v)
+            elif rt.is_series(t):
+                texts = F.apart_list(pd.Series([v] * n, index=t.index), t)
             else:
-                v = p(env)
-                parts.append(F.value_list(v) if rt.is_series(v) else [F.value(v)] * n)
+                texts = [_shown(p, v, t)] * n
+            parts.append([F.quantity(v, p.unit, x) for x in texts] if p.unit else texts)
         return ["".join(row) for row in zip(*parts)] if parts else [""] * n
 
     def message(self, env: Env) -> str:
         if self.cr.message is None:
             return self.default_message(None)
-        return "".join(p if isinstance(p, str) else F.value(p(env)) for p in self.cr.message)
+        return "".join(p if isinstance(p, str) else
+                       _shown(p, p.value(env), p.threshold(env) if p.threshold is not None else None)
+                       for p in self.cr.message)
 
     def default_message(self, subject: str | None) -> str:
         text = self.ctx.std.source_text(self.rule.assertion.span)

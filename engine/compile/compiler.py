@@ -59,6 +59,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Part:
+    """An interpolated part of a message: its value; the threshold it is compared with in the assertion, in
+    the part's unit (so a failing value is shown with the digits that tell it from the threshold); the
+    unit a param is shown with."""
+
+    value: Fn
+    threshold: Fn | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     """A checked rule with every expression compiled."""
 
@@ -67,7 +78,7 @@ class CompiledRule:
     where: Fn | None  # the `for each` filter
     lets: tuple[tuple[str, Fn], ...]
     assertion: Fn
-    message: tuple[str | Fn, ...] | None
+    message: tuple[str | Part, ...] | None
     checks: tuple[Check, ...]
 
 
@@ -95,8 +106,37 @@ class Compiler:
             rule, self.expr(rule.when) if rule.when is not None else None,
             self.expr(fe.where) if fe is not None and fe.where is not None else None,
             tuple((x.name, self.expr(x.expr)) for x in rule.lets), self.expr(rule.assertion),
-            None if rule.message is None else tuple(p if isinstance(p, str) else self.expr(p) for p in rule.message),
+            None if rule.message is None else self._message(rule.message, rule.assertion),
             tuple(self._checks(rule.assertion)))
+
+    def _message(self, parts: tuple, assertion: C.Expr) -> tuple[str | Part, ...]:
+        """The message's parts; each value that is one side of a comparison of the assertion (written the
+        same way) is paired with the other side."""
+        def text(n: C.Expr) -> str:
+            return "".join(self.std.source_text(n.span).split())
+
+        sides: dict[str, Fn] = {}
+        for chk in self._checks(assertion):
+            if not isinstance(chk.node, C.Compare):
+                continue
+            left, right = chk.node.left, chk.node.right
+            sides.setdefault(text(left), chk.right[0])
+            inner, factor = (right.operand, right.factor) if isinstance(right, C.Scale) else (right, 1.0)
+            lf = chk.left
+            back = lf if factor == 1.0 else (lambda env, lf=lf, f=factor: rt.scale(lf(env), 1 / f))
+            sides.setdefault(text(inner), back)  # the left side in the right side's own unit
+        out: list[str | Part] = []
+        for i, p in enumerate(parts):
+            if isinstance(p, str):
+                out.append(p)
+                continue
+            unit = ""
+            if isinstance(p, C.ParamRef) and p.type.unit is not None and p.type.unit.name:
+                after = parts[i + 1] if i + 1 < len(parts) and isinstance(parts[i + 1], str) else ""
+                if not after.lstrip().startswith(p.type.unit.name):  # the author wrote no unit after it
+                    unit = p.type.unit.name
+            out.append(Part(self.expr(p), sides.get(text(p)), unit))
+        return tuple(out)
 
     def _checks(self, node: C.Expr):
         """The comparisons under the top-level `and`/`or`/`not` of a condition."""

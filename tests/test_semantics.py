@@ -1,0 +1,70 @@
+"""Semantics that must not mislead: numbers at thresholds, units, vacuous passes, missing data, counts and
+locations. Every expected figure is worked out by hand in the comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from casekit import write_plan
+
+from engine import api
+from engine.render import FORMATS
+
+HEAD = 'standard t "T" { version "1" }\ngoal G "G"\nstage S "S"\n'
+
+
+def run(tmp_path: Path, rules: str, plan: dict):
+    pack = tmp_path / "pack.nbs"
+    pack.write_text(HEAD + rules, encoding="utf-8")
+    std = api.load_standard(pack)
+    return api.evaluate(std, api.load_plan(write_plan(tmp_path / "plan", plan), std))
+
+
+def rule(report, rule_id: str) -> dict:
+    return next(r for r in report.data["rules"] if r["id"] == rule_id)
+
+
+# ---- numbers at thresholds -------------------------------------------------------------------
+
+THRESHOLDS = '''table districts "D" key id { id: text
+  canopy_pct: number [%] }
+table paths "P" key id { id: text
+  len_m: number [m] }
+field ratio: number at "site.ratio"
+param min_canopy = 30 %
+param max_len = 300 m
+rule CAN "Canopy" { goal G stage S for each d in districts shall d.canopy_pct >= min_canopy
+  else "{d.id}: canopy {d.canopy_pct} %, below {min_canopy}" }
+rule LEN "Length" { goal G stage S shall sum(paths.len_m) <= max_len
+  else "paths total {sum(paths.len_m)} m, above {max_len}" }
+rule RAT "Ratio" { goal G stage S shall ratio >= 0.45 }
+'''
+THRESHOLD_PLAN = {"site": {"ratio": 0.4499996},
+                  "tables": {"districts": [{"id": "A", "canopy_pct": 29.996}, {"id": "B", "canopy_pct": 45}],
+                             "paths": [{"id": "p1", "len_m": 200.004}, {"id": "p2", "len_m": 100}]}}
+
+
+def test_a_failing_value_never_reads_equal_to_its_threshold(tmp_path):
+    report = run(tmp_path, THRESHOLDS, THRESHOLD_PLAN)
+    # 29.996 < 30: four significant digits would print "30"; five tell it apart. The param shows its unit.
+    can = rule(report, "CAN")
+    assert can["outcome"] == "fail" and can["findings"][0]["message"] == "A: canopy 29.996 %, below 30 %"
+    # 200.004 + 100 = 300.004 m > 300 m: two decimals would print "300"
+    assert rule(report, "LEN")["message"] == "paths total 300.004 m, above 300 m"
+    # 0.4499996 < 0.45 (by 4e-7, far beyond the 1e-9 relative tolerance): JSON keeps the difference
+    rat = rule(report, "RAT")
+    check = rat["evidence"]["checks"][0]
+    assert rat["outcome"] == "fail" and check["actual"] == 0.4499996 and check["required"] == 0.45
+    outputs = {name: FORMATS[name](report.data) for name in ("text", "md", "html", "sarif")}
+    for name, out in outputs.items():
+        assert "0.4499996" in out, name
+        assert "actual 0.45," not in out, name
+
+
+def test_explain_tells_the_value_from_the_threshold(tmp_path):
+    from engine.authoring.explain import explain_result
+
+    report = run(tmp_path, THRESHOLDS, THRESHOLD_PLAN)
+    lines = explain_result(report.standard, report.standard.rule("RAT"), rule(report, "RAT"), "p")
+    assert any("actual 0.4499996, required >= 0.45" in line for line in lines), lines
