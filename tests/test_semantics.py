@@ -68,3 +68,16 @@ def test_explain_tells_the_value_from_the_threshold(tmp_path):
     report = run(tmp_path, THRESHOLDS, THRESHOLD_PLAN)
     lines = explain_result(report.standard, report.standard.rule("RAT"), rule(report, "RAT"), "p")
     assert any("actual 0.4499996, required >= 0.45" in line for line in lines), lines
+
+
+# ---- text report locations ---------------------------------------------------------------------
+
+
+def test_the_text_report_locates_plan_level_findings_and_single_rows(tmp_path):
+    report = run(tmp_path, THRESHOLDS, THRESHOLD_PLAN)
+    text = FORMATS["text"](report.data)
+    # plan.yaml is written as `site:` (line 1) then `  ratio: 0.4499996` (line 2)
+    assert rule(report, "RAT")["location"] == {"file": "plan.yaml", "line": 2}
+    assert "      plan.yaml:2  Ratio — `ratio >= 0.45` does not hold" in text
+    # CAN fails on one row only: its line names the row's file (a JSON table has rows, not lines)
+    assert "      districts.json  A: canopy 29.996 %, below 30 %" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._common import evidence_lines
+from ._common import evidence_lines, where
 
 _VERDICT = {
     "non_compliant": ("NON-COMPLIANT", "31"),
@@ -80,6 +80,14 @@ def _findings(fs: list[dict]) -> list[str]:
     return out
 
 
+def _place(rule: dict) -> str:
+    """``file:line  `` where a rule's one finding, or a plan-level rule's data, is; empty when unknown."""
+    issues = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data", "waived")]
+    loc = issues[0]["location"] if len(issues) == 1 else rule.get("location") or {}
+    text = where(loc)
+    return f"{text}  " if text else ""
+
+
 def _rule_block(rule: dict, color: bool) -> list[str]:
     mark = _MARK[rule["outcome"]]
     code = "31" if rule["outcome"] == "fail" else "33"
@@ -89,7 +97,7 @@ def _rule_block(rule: dict, color: bool) -> list[str]:
     if listed:
         out.append(f"      {_tally(rule)}")
     elif rule["message"]:
-        out.append(f"      {rule['message']}")
+        out.append(f"      {_place(rule)}{rule['message']}")
     if rule.get("waiver"):
         w = rule["waiver"]
         by = f" by {w['by']}" if w.get("by") else ""
