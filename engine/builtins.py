@@ -129,6 +129,7 @@ class Builtin:
     variadic: int = 0  # extra arguments beyond params, each like the last param
     optional: int = 0  # trailing params that may be left out
     same_unit: bool = False  # the compiler converts every argument into the result's unit
+    counts_rows: bool = False  # over no rows its value still means something (a count of 0), see evaluate
     examples: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -409,7 +410,7 @@ _ENTRIES: tuple[Builtin, ...] = (
             _of("the largest of"), "largest value of a column (no value when no row is in scope)",
             examples=("max(objects.slope_pct)",)),
     Builtin("count", AGGREGATE, (Arg("rows", ("any", "rowset")),), _count_type, _vec_count, _scalar_count,
-            _of("the number of"), "number of rows of a table, category or group (0 when none)",
+            _of("the number of"), "number of rows of a table, category or group (0 when none)", counts_rows=True,
             examples=("count(wetland)", "count(objects where objects.condition == \"poor\")")),
     Builtin("share", AGGREGATE, (Arg("rows or condition", ("bool", "rowset")),), _share_type, _vec_share,
             _scalar_share, _of("the share of"),

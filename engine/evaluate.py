@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import builtins as B
 from . import format as F
 from . import model as C
 from .compile import runtime as rt
@@ -52,6 +53,14 @@ class Context:
                 m = pd.Series(m if m is not None else pd.NA, index=df.index, dtype="boolean")
             self._masks[rowset] = m
         return self._masks[rowset]
+
+    def is_empty(self, rowset: str) -> bool:
+        """The plan has no row of this table or category (no row whose membership is unknown either)."""
+        frame = self.table_frame(rowset)
+        if len(frame) == 0:
+            return True
+        m = self.mask(rowset)
+        return m is not None and not bool(m.fillna(True).astype(bool).any())
 
     def table_of(self, rowset: str) -> str:
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
@@ -187,6 +196,11 @@ class RuleEvaluation:
 
     # plan-level -----------------------------------------------------------------
     def run_plan(self, env: Env, evidence: dict) -> RuleResult:
+        absent = self.absent_rowsets()
+        if absent:
+            names = " or ".join(f"`{r}`" for r in absent)
+            return self.result(NOT_APPLICABLE, f"not applicable: the plan has no rows of {names}",
+                               evidence=evidence)
         for name, fn in self.cr.lets:
             env.lets[name] = fn(env)
         value = self.cr.assertion(env)
@@ -221,6 +235,33 @@ class RuleEvaluation:
             entry["unit"] = unit
             out.append(entry)
         return out
+
+    def absent_rowsets(self) -> list[str]:
+        """The tables and categories a plan-level rule totals over, when the plan has no row of any of them.
+
+        A rule about objects the plan does not contain is not applicable: `sum(wetland.area_ha) >= ...`
+        over no wetland would compare 0 (or no value) and pass or fail vacuously. A rule that counts rows
+        (`count(wetland) >= 1`) still decides: a count of none is the answer it asks for.
+        """
+        rowsets: set[str] = set()
+        stack = list(self.deciding())
+        seen: set[str] = set()
+        while stack:
+            for n in C.walk(stack.pop()):
+                if isinstance(n, C.LetRef) and n.top and n.name not in seen:
+                    seen.add(n.name)
+                    stack.append(self.ctx.std.lets[n.name])
+                if not isinstance(n, C.Call) or n.join is not None or n.shape != C.SCALAR:
+                    continue
+                b = B.resolve(n.func, len(n.args))
+                if b is None or b.kind != B.AGGREGATE:
+                    continue
+                if b.counts_rows or n.args[0].rowset is None:
+                    return []
+                rowsets.add(n.args[0].rowset)
+        if not rowsets or any(not self.ctx.is_empty(r) for r in rowsets):
+            return []
+        return sorted(rowsets)
 
     def deciding(self) -> list[C.Expr]:
         """The expressions that decide the rule: its lets and its assertion."""

@@ -81,3 +81,38 @@ def test_the_text_report_locates_plan_level_findings_and_single_rows(tmp_path):
     assert "      plan.yaml:2  Ratio — `ratio >= 0.45` does not hold" in text
     # CAN fails on one row only: its line names the row's file (a JSON table has rows, not lines)
     assert "      districts.json  A: canopy 29.996 %, below 30 %" in text
+
+
+# ---- vacuous passes ----------------------------------------------------------------------------
+
+ABSENT = '''table objects "O" key id { id: text
+  kind: enum(park, mountain, wetland)
+  area_ha: number [ha]
+  baseline_ha: number [ha] optional }
+category mountain "Mountains" = objects where kind == "mountain"
+category wetland "Wetlands" = objects where kind == "wetland"
+rule MTN "No loss of mountain area" { goal G category mountain stage S
+  shall sum(mountain.area_ha) >= sum(mountain.baseline_ha) }
+rule CNT "The plan restores a wetland" { goal G category wetland stage S shall count(wetland) >= 1 }
+rule MAXW "No huge wetland" { goal G category wetland stage S shall max(wetland.area_ha) <= 10 ha }
+rule MIXED "Largest wetland" { goal G stage S shall max(objects.area_ha where objects.kind == "wetland") <= 10 ha }
+'''
+
+
+def test_rules_about_absent_objects_are_not_applicable(tmp_path):
+    report = run(tmp_path, ABSENT, {"tables": {"objects": [{"id": "a", "kind": "park", "area_ha": 2.0}]}})
+    # no mountain: 0 >= 0 would pass; the rule is about nothing in this plan
+    mtn = rule(report, "MTN")
+    assert mtn["outcome"] == "not_applicable" and mtn["message"] == "not applicable: the plan has no rows of `mountain`"
+    # a count of none is what CNT asks about: 0 >= 1 fails
+    assert rule(report, "CNT")["outcome"] == "fail"
+    # max over no wetland row: the rule totals only over wetlands, so it is not applicable either
+    assert rule(report, "MAXW")["outcome"] == "not_applicable"
+    # over a table that has rows, a filter that keeps none leaves max without a value: insufficient data
+    assert rule(report, "MIXED")["outcome"] == "insufficient_data"
+    cats = {c["id"]: c for c in report.data["scores"]["categories"]}
+    # mountain: MTN is not applicable, so no rule applies and there is no score (not 100 %)
+    assert cats["mountain"] == {"id": "mountain", "title": "Mountains", "passed": 0, "applicable": 0, "score": None}
+    # wetland: CNT failed (0 of 1); MAXW does not count
+    assert (cats["wetland"]["passed"], cats["wetland"]["applicable"]) == (0, 1)
+    assert "  no rule applies: mountain Mountains\n" in FORMATS["text"](report.data)

@@ -157,7 +157,11 @@ def render(report: dict, color: bool = False) -> str:
     lines.append("")
     for title, key in (("Scores by goal level", "goals"), ("Scores by process stage", "stages"),
                        ("Scores by restoration object category", "categories")):
-        block = _scores(title, [r for r in report["scores"][key] if r["applicable"] or key != "categories"])
+        rows = report["scores"][key]
+        block = _scores(title, [r for r in rows if r["applicable"] or key != "categories"])
+        idle = [f"{r['id']} {r['title']}" for r in rows if not r["applicable"] and key == "categories"]
+        if idle:  # no score, not 100 %: nothing in the plan for their rules to judge
+            block = (block or [title]) + [f"  no rule applies: {', '.join(idle)}"]
         if block:
             lines += block + [""]
     groups = (
