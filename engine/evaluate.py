@@ -335,6 +335,9 @@ class RuleEvaluation:
                 waivers = {tuple(sorted(f.waiver.items())) for f in findings if f.outcome == WAIVED}
                 waiver = first.waiver if len(waivers) == 1 else None
         evidence.update(result)
+        # what was checked is what got an outcome: rows (or groups) in scope, and those whose scope is unknown;
+        # rows a category or `where` leaves out are neither counted nor shown
+        evidence["groups" if fe.by else "rows"] = sum(counts.values())
         missing = sorted({m for f in findings if f.outcome == INSUFFICIENT for m in f.missing})
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                            findings=findings, missing=missing, waiver=waiver)

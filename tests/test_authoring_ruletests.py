@@ -139,6 +139,7 @@ def test_min_coverage_fails_below_the_share(tmp_path, capsys):
 
 
 def test_whole_plan_inline_gets_default_metadata(tmp_path, capsys):
+    # the one object is a forest: WET-001 (no net loss of wetland) has no wetland to judge
     f = _write(tmp_path, """tests:
   - name: inline plan
     standard: PACK
@@ -146,7 +147,7 @@ def test_whole_plan_inline_gets_default_metadata(tmp_path, capsys):
       implementation: {maintenance_years: 4}
       tables:
         objects: [{id: F-1, district: D01, category: forest, area_ha: 1.0, baseline_area_ha: 1.0}]
-    expect: {IMP-001: pass, WET-001: pass, OBJ-001: fail}
+    expect: {IMP-001: pass, WET-001: not_applicable, OBJ-001: fail}
 """)
     assert main(["test", str(f)]) == 0
 

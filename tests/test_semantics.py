@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from casekit import write_plan
 
 from engine import api
@@ -116,3 +115,27 @@ def test_rules_about_absent_objects_are_not_applicable(tmp_path):
     # wetland: CNT failed (0 of 1); MAXW does not count
     assert (cats["wetland"]["passed"], cats["wetland"]["applicable"]) == (0, 1)
     assert "  no rule applies: mountain Mountains\n" in FORMATS["text"](report.data)
+
+
+# ---- counts that agree -------------------------------------------------------------------------
+
+SCOPED = '''table objects "O" key id { id: text
+  kind: enum(park, wetland) optional
+  area_ha: number [ha] }
+rule WET "Wetlands are large" { goal G stage S for each o in objects where o.kind == "wetland"
+  shall o.area_ha >= 1 ha }
+'''
+
+
+def test_rows_left_out_by_where_are_not_counted_and_counts_agree(tmp_path):
+    rows = [{"id": "w1", "kind": "wetland", "area_ha": 2.0}, {"id": "w2", "kind": "wetland", "area_ha": 0.5},
+            {"id": "p1", "kind": "park", "area_ha": 0.1}, {"id": "p2", "kind": "park", "area_ha": 0.2},
+            {"id": "u1", "kind": None, "area_ha": 0.3}]
+    wet = rule(run(tmp_path, SCOPED, {"tables": {"objects": rows}}), "WET")
+    # w1 passes (2 >= 1), w2 fails (0.5 < 1), u1 may or may not be a wetland: lacks data; p1, p2 are left out
+    assert wet["counts"] == {"pass": 1, "fail": 1, "insufficient_data": 1}
+    assert wet["evidence"]["rows"] == 3 == sum(wet["counts"].values())
+    assert sorted(f["key"] for f in wet["findings"]) == ["u1", "w2"]
+    from engine.render.html import _scope_text
+
+    assert _scope_text(wet) == "3 rows checked: 1 fail, 1 insufficient data, 1 pass"

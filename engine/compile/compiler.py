@@ -23,6 +23,7 @@ from ..model import BOOL, GROUP, ROW, ROWSET, Standard
 from . import runtime as rt
 
 Fn = Callable[["Env"], Any]
+_ENDS = ",.;:!?)]}，。；：！？）、"  # punctuation after a value that shows its author wrote no unit there
 
 
 class Env:
@@ -132,8 +133,8 @@ class Compiler:
                 continue
             unit = ""
             if isinstance(p, C.ParamRef) and p.type.unit is not None and p.type.unit.name:
-                after = parts[i + 1] if i + 1 < len(parts) and isinstance(parts[i + 1], str) else ""
-                if not after.lstrip().startswith(p.type.unit.name):  # the author wrote no unit after it
+                after = (parts[i + 1] if i + 1 < len(parts) and isinstance(parts[i + 1], str) else "").lstrip()
+                if not after or after[0] in _ENDS:  # the sentence goes on without a unit after the value
                     unit = p.type.unit.name
             out.append(Part(self.expr(p), sides.get(text(p)), unit))
         return tuple(out)
