@@ -271,6 +271,8 @@ class Compiler:
                 member = env.ctx.mask(rowset)
             values = values_fn(sub) if values_fn is not None else None
             where = where_fn(sub) if where_fn is not None else None
+            if where_fn is not None and not rt.is_series(where) and rt.is_null(where):
+                where = pd.NA  # a filter that is unknown for every row, not an absent one
             if values is not None and not rt.is_series(values):
                 values = pd.Series(values, index=sub.elem.index)
             out = rt.aggregate(func, values, where, sub.elem_keys, member=member, index=sub.elem.index)
@@ -307,8 +309,10 @@ class Compiler:
                 nokey = len(labels)
                 keys = pd.Series(np.where(codes < 0, nokey, codes), index=df.index)
                 where = None
-                for fn in rest_fns:
-                    where = fn(sub) if where is None else rt.and_(where, fn(sub))
+                for i, fn in enumerate(rest_fns):
+                    where = fn(sub) if i == 0 else rt.and_(where, fn(sub))
+                if rest_fns and not rt.is_series(where) and rt.is_null(where):
+                    where = pd.NA  # a filter that is unknown for every row, not an absent one
                 values = values_fn(sub) if values_fn is not None else None
                 if values is not None and not rt.is_series(values):
                     values = pd.Series(values, index=df.index)

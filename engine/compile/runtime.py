@@ -273,13 +273,15 @@ def aggregate(reducer, values, where, keys, member=None, index=None):
     """One aggregate over element rows: ``reducer`` (a built-in's vectorised implementation) applied
     to the rows included.
 
-    ``where`` is the filter (nullable bool Series, scalar or None); ``member`` says which rows belong
+    ``where`` is the filter (nullable bool Series, a plan-level True, False or ``pd.NA`` for unknown, or
+    None for no filter); ``member`` says which rows belong
     to the category aggregated (None: all). A row whose membership or filter is unknown makes the
     aggregate unknown (unless the reducer is decided without it, as ``any`` by a true row).
     """
     index = values.index if is_series(values) else index
-    if where is not None and not is_series(where):
-        where = None if where is True else pd.Series(pd.NA if where is None else False, index=index, dtype="boolean")
+    if where is not None and not is_series(where):  # a plan-level filter: every row or none, or unknown (pd.NA)
+        where = None if where is True else pd.Series(pd.NA if is_null(where) else False, index=index,
+                                                     dtype="boolean")
     include = where if member is None else (member if where is None else and_(member, where))
     inc = None if include is None else include.fillna(False).astype(bool)
     unknown = None if include is None else include.isna()
