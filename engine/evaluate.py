@@ -106,7 +106,9 @@ def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagn
         span = Span(w.get("_file", "waivers"), w.get("_line", 0))
         rule = std.rule(w["rule"])
         keys = w.get("keys")
-        if rule.disabled is not None:
+        if rule is None:
+            text = f"{w['rule']} is out of scope in this run; the waiver has no effect"
+        elif rule.disabled is not None:
             text = f"{rule.id} is disabled by the profile; the waiver has no effect"
         elif keys is not None and rule.scope == "plan":
             text = f"{rule.id} is a plan-level rule: waive it without `keys`"

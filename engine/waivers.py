@@ -228,6 +228,7 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
     """Every waiver of a list, and every problem with any of them."""
     validator = jsonschema.Draft202012Validator(ITEM_SCHEMA)
     rule_ids = [r.id for r in standard.rules]
+    rule_ids += [o["rule"] for o in (standard.scope or {}).get("rules_out_of_scope", [])]  # waived, but not run
     out: list[Waiver] = []
     seen: dict[str, int] = {}
     diags: list[Diagnostic] = []

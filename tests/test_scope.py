@@ -100,3 +100,10 @@ def test_a_bad_plan_scope_is_located(partial, capsys):
     assert main(["check", str(partial)]) == 2
     err = capsys.readouterr().err
     assert f"plan.yaml:{lines + 1}: plan-schema: `scope`" in err and "goal" in err
+
+
+def test_a_waiver_for_a_rule_out_of_scope_is_a_warning_not_an_error(tmp_path, capsys):
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text('waivers:\n  - rule: BIO-001\n    keys: [RS-007]\n    reason: "approved"\n', encoding="utf-8")
+    assert main(["check", str(ROOT / "examples/riverside"), "--select", "WET-001", "--waivers", str(waivers)]) == 0
+    assert "waiver-unused: warning: BIO-001 is out of scope in this run" in capsys.readouterr().err

@@ -269,7 +269,6 @@ def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line:
     if src.row_number is not None:
         df = df.assign(**{src.row_number: pd.Series(range(1, len(df) + 1), index=df.index, dtype="int64")})
         applied.append({"kind": "row_number", "column": src.row_number})
-    problems: list[Diagnostic] = []
     if src.missing:
         for col in [c for c in df.columns if c in table.columns]:
             s = df[col]
@@ -311,7 +310,7 @@ def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line:
         applied.append({"kind": "unit", "column": col, "from": unit.name or unit_name, "to": declared.name,
                         "factor": round(factor, 12)})
     df.attrs = attrs
-    return df, applied, problems
+    return df, applied, []
 
 
 def _money(s: pd.Series) -> pd.Series:
