@@ -128,6 +128,8 @@ class WaiverSet:
             if self.status(w) == "expired":
                 continue
             for rid in w.rules(std):
+                if std.rule(rid) is None:  # left out of this run (--select, --ignore, the plan's scope)
+                    continue
                 out.append({"rule": rid, "keys": list(w.keys) if w.keys else None, **w.reported(),
                             "_file": w.file, "_line": w.line})
         return out
@@ -149,6 +151,7 @@ class WaiverSet:
             if not rule["findings"] and rule.get("waiver") and rule["waiver"].get("id") in covers:
                 covers[rule["waiver"]["id"]] += 1
         broad = {w.line for w in self.waivers if not w.rule}
+        left_out = {o["rule"]: o["reason"] for o in out_of_scope(std)}
         notes = [n for n in evaluator_notes if not (n.code == "waiver-unused" and n.span.line in broad)]
         listed = []
         for w in self.waivers:
@@ -163,6 +166,9 @@ class WaiverSet:
                 left = w.days_left(self.as_of)
                 notes.append(Diagnostic("waiver-expiring", f"{w.id} ({w.scope}) expires on {ends}, "
                                         f"in {left} day{'s' if left != 1 else ''}", span, severity=WARNING))
+            elif w.rule and w.rule in left_out:
+                notes.append(Diagnostic("waiver-unused", f"{w.rule} is out of scope in this run ({left_out[w.rule]}); "
+                                        f"waiver {w.id} has no effect", span, severity=WARNING))
             elif not w.rule and covers[w.id] == 0:
                 notes.append(Diagnostic("waiver-unused", f"{w.id} ({w.scope}): no failing or incomplete rule in scope",
                                         span, severity=WARNING))
@@ -227,8 +233,8 @@ def waivers_from_dicts(items: list[dict], standard: Standard, where: str = "waiv
 def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> tuple[list[Waiver], list[Diagnostic]]:
     """Every waiver of a list, and every problem with any of them."""
     validator = jsonschema.Draft202012Validator(ITEM_SCHEMA)
-    rule_ids = [r.id for r in standard.rules]
-    rule_ids += [o["rule"] for o in (standard.scope or {}).get("rules_out_of_scope", [])]  # waived, but not run
+    # a rule left out by --select, --ignore or the plan's scope is known: its waiver is unused, not wrong
+    rule_ids = [r.id for r in standard.rules] + [o["rule"] for o in out_of_scope(standard)]
     out: list[Waiver] = []
     seen: dict[str, int] = {}
     diags: list[Diagnostic] = []
@@ -254,6 +260,11 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
                               reference=item.get("reference"), expires=_date(item.get("expires")),
                               file=shown, line=at.line))
     return out, diags
+
+
+def out_of_scope(standard: Standard) -> list[dict]:
+    """The rules the run left out (``{"rule", "title", "reason"}``), if it was scoped."""
+    return list((getattr(standard, "scope", None) or {}).get("rules_out_of_scope", []))
 
 
 def _check_item(item: dict, i: int, std: Standard, rule_ids: list[str], shown: str, lines, at: Span) -> list:

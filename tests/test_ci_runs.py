@@ -90,6 +90,16 @@ def test_config_file_sets_defaults_and_the_command_line_wins(tmp_path, monkeypat
     report = json.loads((project / "out/report.json").read_text(encoding="utf-8"))
     assert report["counts"]["waived"] == 1 and (project / "out/report.junit.xml").is_file()
     assert main(["check", "..", "-q", "--fail-on", "shall"]) == 0
+    # ignore from the config: BIO-001 (waived above) leaves the report; ACC-002 and CAN-001 still fail
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    (project / "pyproject.toml").write_text(text + 'ignore = ["BIO-001"]\n', encoding="utf-8")
+    assert main(["check", "..", "-q"]) == 1
+    assert ("waiver-unused: warning: BIO-001 is out of scope in this run (ignored by --ignore BIO-001); waiver W1 "
+            "has no effect") in capsys.readouterr().err
+    report = json.loads((project / "out/report.json").read_text(encoding="utf-8"))
+    assert "BIO-001" not in {r["id"] for r in report["rules"]}
+    assert [(w["id"], w["status"]) for w in report["waivers"]] == [("W1", "unused")]
+    assert sorted(r["id"] for r in report["rules"] if r["outcome"] == "fail") == ["ACC-002", "CAN-001"]
     (project / "nbscheck.toml").write_text('fail_on = "should"\nformat = "yaml"\n', encoding="utf-8")
     monkeypatch.chdir(project)
     assert main(["check", "plans/riverside", "-q"]) == 2
