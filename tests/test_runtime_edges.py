@@ -159,6 +159,8 @@ def test_text_and_enum_comparisons():
     # the same enum declared in another order compares by the column's order
     other = pd.Series(pd.Categorical(["good", "poor", "poor"], categories=levels[::-1], ordered=True))
     assert cells(rt.compare("==", cond, other)) == [False, False, None]
+    same = pd.Series(pd.Categorical(["poor", "good", "good"], categories=levels[::-1], ordered=True))
+    assert cells(rt.compare("==", cond, same)) == [True, True, None]
 
 
 def test_booleans_are_not_compared_with_tolerance():
@@ -234,7 +236,8 @@ def test_lookup_of_plain_values():
 
 def test_lookup_of_columns():
     cats = pd.Series(pd.Categorical(["w", "p", None, "x"], categories=["w", "p", "x"]))
-    assert cells(rt.lookup(cats, {"w": 1.0, "p": 0.4}, None)) == [1.0, 0.4, None, None]
+    numbers = rt.lookup(cats, {"w": 1.0, "p": 0.4}, None)
+    assert cells(numbers) == [1.0, 0.4, None, None] and numbers.dtype == "float64"  # numbers stay a float column
     assert cells(rt.lookup(cats, {"w": "wet", "p": "park"}, "other")) == ["wet", "park", None, "other"]
     floats = s(2.0, 3.0, None)
     assert cells(rt.lookup(floats, {"2": 0.5}, 0.1)) == [0.5, 0.1, None]
@@ -280,3 +283,21 @@ def test_aggregates_over_integer_columns_with_a_filter():
 def test_an_empty_selection_of_a_float_column_is_nan_free_where_excluded():
     v = s(1.0, np.nan, 3.0)
     assert agg("sum", v, s(True, False, True, dtype="boolean")) == 4.0  # the missing row is filtered out
+
+
+def test_an_integer_against_a_float_is_compared_with_tolerance():
+    assert rt.compare("==", 1, 1.0 + 1e-12) is True and rt.compare(">", 1.0 + 1e-12, 1) is False
+    assert cells(rt.compare("==", s(5.0 - 1e-12), 5)) == [True]  # a float column, an integer value
+    assert cells(rt.compare("<", 5, s(5.0 + 1e-12))) == [False]
+
+
+def test_column_results_keep_the_rows_index():
+    col = pd.Series([1.0, 3.0], index=[10, 20])
+    for out in (rt.compare("<", col, 2.0), rt.compare("<", 2.0, col), rt.compare("<", col, col)):
+        assert list(out.index) == [10, 20]
+    assert rt.compare("<", col, 2.0).tolist() == [True, False] and rt.compare("<", 2.0, col).tolist() == [False, True]
+
+
+def test_arithmetic_with_the_value_on_the_left():
+    assert cells(rt.arith("-", 10.0, s(4.0, None))) == [6.0, None]  # 10 - 4
+    assert cells(rt.arith("/", 6.0, s(0.0, 3.0))) == [None, 2.0]  # 6 / 0 is missing, 6 / 3
