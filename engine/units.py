@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # base dimensions: length, temperature, time, mass, and one per currency
-_BASES = ("L", "K", "T", "M", "CNY", "EUR", "USD", "GBP")
+# degC is a base of its own: a reading in degC converts to kelvin with an offset (30 degC = 303.15 K) but a
+# difference without one (2.5 degC warmer = 2.5 K warmer), and a rule's value does not say which it is; so
+# the two never mix, and a rule writes both sides in one of them
+_BASES = ("L", "K", "T", "M", "CNY", "EUR", "USD", "GBP", "C")
 
 _DEFS: dict[str, tuple[dict[str, int], float]] = {
     "1": ({}, 1.0),
@@ -30,7 +33,7 @@ _DEFS: dict[str, tuple[dict[str, int], float]] = {
     "km2": ({"L": 2}, 1e6),
     "acre": ({"L": 2}, 4046.8564224),
     "m3": ({"L": 3}, 1.0),
-    "degC": ({"K": 1}, 1.0),
+    "degC": ({"C": 1}, 1.0),
     "K": ({"K": 1}, 1.0),
     "days": ({"T": 1}, 1 / 365.25),
     "months": ({"T": 1}, 1 / 12),
@@ -68,7 +71,7 @@ class Unit:
     def dimension_name(self) -> str:
         if self.dimensionless:
             return "dimensionless"
-        names = {"L": "length", "K": "temperature", "T": "time", "M": "mass"}
+        names = {"L": "length", "K": "temperature in K", "T": "time", "M": "mass", "C": "temperature in degC"}
         parts = []
         for base, power in zip(_BASES, self.dims):
             if power:

@@ -139,3 +139,34 @@ def test_rows_left_out_by_where_are_not_counted_and_counts_agree(tmp_path):
     from engine.render.html import _scope_text
 
     assert _scope_text(wet) == "3 rows checked: 1 fail, 1 insufficient data, 1 pass"
+
+
+# ---- units -------------------------------------------------------------------------------------
+
+
+def lint(tmp_path: Path, rules: str) -> list:
+    pack = tmp_path / "lint.nbs"
+    pack.write_text(HEAD + rules, encoding="utf-8")
+    return [d for d in api.lint(pack) if d.severity == "error"]
+
+
+def test_degrees_celsius_and_kelvin_never_mix(tmp_path):
+    # 30 degC is 303.15 K, so `30 degC < 300 K` is false; converting by factor alone made it true
+    diags = lint(tmp_path, 'rule T "T" { goal G stage S shall 30 degC < 300 K }\n')
+    assert [d.code for d in diags] == ["unit-mismatch"]
+    assert "temperature in degC" in diags[0].message and "temperature in K" in diags[0].message
+    # a difference in degC stays a difference in degC: one unit on both sides is fine
+    assert lint(tmp_path, 'rule T "T" { goal G stage S shall 2.5 degC <= 3 degC }\n') == []
+
+
+def test_a_param_without_unit_against_a_percentage_is_an_error_with_a_hint(tmp_path):
+    rules = '''table districts "D" key id { id: text
+  canopy_pct: number [%] }
+param min_canopy = 30
+rule CAN "Canopy" { goal G stage S for each d in districts shall d.canopy_pct >= min_canopy }
+'''
+    diags = lint(tmp_path, rules)
+    # before: 30 was read as the ratio 30 = 3000 %, so a district at 45 % failed "45 %, below 30"
+    assert [d.code for d in diags] == ["unit-mismatch"]
+    assert diags[0].message == "param `min_canopy` has no unit but is compared with a percentage"
+    assert "`param min_canopy = 30 %`" in diags[0].hint and "lint.nbs:6" in diags[0].hint

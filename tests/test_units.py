@@ -30,7 +30,7 @@ def test_unknown_unit_raises():
 
 def test_dimension_names():
     assert U.parse_unit("ha").dimension_name() == "area"
-    assert U.parse_unit("degC").dimension_name() == "temperature"
+    assert U.parse_unit("degC").dimension_name() == "temperature in degC"  # kept apart from kelvin: see units.py
     assert U.parse_unit("%").dimension_name() == "dimensionless"
 
 

@@ -314,6 +314,14 @@ class Typer:
 
     def comparable(self, node, op: str, a: C.Expr, b: C.Expr, a_node, b_node) -> bool:
         ta, tb = a.type, b.type
+        for x, other in ((a, b), (b, a)):  # a param written without a unit against a percentage: 30 or 0.3?
+            decl = self.ns.params.get(x.name) if isinstance(x, C.ParamRef) else None
+            if decl is not None and isinstance(decl.value, ast.Num) and decl.value.unit is None \
+                    and other.type.unit is not None and other.type.unit.name == "%":
+                self.err("unit-mismatch", f"param `{x.name}` has no unit but is compared with a percentage",
+                         node.span, f"say which it is where it is declared ({decl.span}): "
+                         f"`param {x.name} = {decl.value.text} %`, or `{decl.value.text} ratio` for a ratio")
+                return False
         if ta.numeric and tb.numeric:
             if ta.unit is not None and tb.unit is not None and not U.same_dimension(ta.unit, tb.unit):
                 self.err("unit-mismatch", f"cannot compare {ta.unit.dimension_name()} ({ta.unit.name or 'no unit'}) "
