@@ -14,6 +14,7 @@ HEAD = 'standard t "T" { version "1" }\ngoal G "G"\nstage S "S"\n'
 
 
 def run(tmp_path: Path, rules: str, plan: dict):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     pack = tmp_path / "pack.nbs"
     pack.write_text(HEAD + rules, encoding="utf-8")
     std = api.load_standard(pack)
@@ -170,3 +171,25 @@ rule CAN "Canopy" { goal G stage S for each d in districts shall d.canopy_pct >=
     assert [d.code for d in diags] == ["unit-mismatch"]
     assert diags[0].message == "param `min_canopy` has no unit but is compared with a percentage"
     assert "`param min_canopy = 30 %`" in diags[0].hint and "lint.nbs:6" in diags[0].hint
+
+
+# ---- missing data is not zero ------------------------------------------------------------------
+
+SHARES = '''table objects "O" key id { id: text
+  area_ha: number [ha]
+  native_pct: number [%] optional }
+rule NAT "Native planting" { goal G stage S
+  let native = sum(objects.area_ha * objects.native_pct where objects.native_pct is present) / sum(objects.area_ha)
+  shall native >= 10 % else "native planting is {native}, below 10 %" }
+'''
+
+
+def test_an_empty_column_filtered_by_presence_lacks_data_instead_of_counting_as_zero(tmp_path):
+    empty = [{"id": "a", "area_ha": 1.0, "native_pct": None}, {"id": "b", "area_ha": 3.0, "native_pct": None}]
+    nat = rule(run(tmp_path / "empty", SHARES, {"tables": {"objects": empty}}), "NAT")
+    # before: the filter kept no row, 0 / 4 ha = 0 % < 10 % failed silently
+    assert nat["outcome"] == "insufficient_data"
+    assert nat["missing"] == ["objects.native_pct (2 of 2 rows empty)"]
+    # with one share given the filter decides as written: (1 ha × 40 %) / 4 ha = 10 % >= 10 % passes
+    some = [{"id": "a", "area_ha": 1.0, "native_pct": 40.0}, {"id": "b", "area_ha": 3.0, "native_pct": None}]
+    assert rule(run(tmp_path / "some", SHARES, {"tables": {"objects": some}}), "NAT")["outcome"] == "pass"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import builtins as B
 from .. import model as C
-from ..model import BOOL, GROUP, ROW, ROWSET, Standard
+from ..model import BOOL, ELEM, GROUP, ROW, ROWSET, Standard
 from . import runtime as rt
 
 Fn = Callable[["Env"], Any]
@@ -258,6 +258,10 @@ class Compiler:
         values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
         where_fn = self.expr(node.where) if node.where is not None else None
         key = ("aggregate", id(node))
+        # columns the filter keeps only when present (`where t.share is present`): when every row in scope
+        # lacks them the total is not zero but unknown, and the rule lacks data (those cells are named)
+        needed = sorted({n.operand.column for n in C.walk(node.where) if isinstance(n, C.Presence) and n.present
+                         and isinstance(n.operand, C.ColumnRef) and n.operand.shape == ELEM}) if node.where else []
 
         def run(env: Env):
             if grouped:
@@ -269,6 +273,9 @@ class Compiler:
                     return cache[key]
                 sub = env.child(elem=env.ctx.table_frame(rowset), elem_keys=None)
                 member = env.ctx.mask(rowset)
+                if needed and _all_empty(sub.elem, member, needed):
+                    env.ctx.cache[key] = None
+                    return None
             values = values_fn(sub) if values_fn is not None else None
             where = where_fn(sub) if where_fn is not None else None
             if where_fn is not None and not rt.is_series(where) and rt.is_null(where):
@@ -349,6 +356,14 @@ class Compiler:
             return pd.to_numeric(result, errors="coerce").astype("float64")
 
         return run
+
+
+def _all_empty(frame: pd.DataFrame, member, columns: list[str]) -> bool:
+    """Some row is in scope and, in every such row, one of ``columns`` is empty."""
+    inside = np.ones(len(frame), dtype=bool) if member is None else member.fillna(False).to_numpy(dtype=bool)
+    if not inside.any():
+        return False
+    return any(bool(frame[c].isna().to_numpy()[inside].all()) for c in columns)
 
 
 _DISPATCH: dict[type, Callable[[Compiler, Any], Fn]] = {
