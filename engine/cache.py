@@ -57,15 +57,19 @@ def enabled() -> bool:
 def _candidates() -> list[Path]:
     if os.environ.get(ENV_DIR):
         return [Path(os.environ[ENV_DIR])]
-    home = Path.home()
+    uid = os.getuid() if hasattr(os, "getuid") else "user"  # Windows: the temporary folder is per user
+    found = [Path(tempfile.gettempdir()) / f"nbscheck-{uid}"]
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no home folder (a service account, an empty environment)
+        return found
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / "nbscheck" / "Cache"
     elif sys.platform == "darwin":
         base = home / "Library" / "Caches" / "nbscheck"
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "nbscheck"
-    uid = os.getuid() if hasattr(os, "getuid") else "user"  # Windows: the temporary folder is per user
-    return [base, Path(tempfile.gettempdir()) / f"nbscheck-{uid}"]
+    return [base, *found]
 
 
 def _private(st: os.stat_result) -> bool:
@@ -83,7 +87,7 @@ def folder() -> Path | None:
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             st = path.stat()
-        except (OSError, RuntimeError):  # RuntimeError: no home folder to expand
+        except OSError:
             continue
         if stat.S_ISDIR(st.st_mode) and _private(st) and os.access(path, os.W_OK):
             return path

@@ -124,3 +124,14 @@ def test_the_grammar_and_a_pack_are_cached_across_runs(cache_dir):
     assert cold.stdout == warm.stdout and "no errors" in warm.stdout
     assert entries.count("grammar") == 1 and entries.count("ast") >= 5  # the NbS pack has a file per theme
     assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir()) == entries  # nothing new when warm
+
+
+def test_without_a_home_folder_the_temporary_folder_serves(monkeypatch, tmp_path):
+    monkeypatch.delenv(cache.ENV_DIR, raising=False)
+    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    monkeypatch.setattr(cache.tempfile, "gettempdir", lambda: str(tmp_path))
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(cache.Path, "home", staticmethod(no_home))
+    assert cache.folder() == tmp_path / f"nbscheck-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
