@@ -16,7 +16,7 @@ from dataclasses import dataclass
 # degC is a base of its own: a reading in degC converts to kelvin with an offset (30 degC = 303.15 K) but a
 # difference without one (2.5 degC warmer = 2.5 K warmer), and a rule's value does not say which it is; so
 # the two never mix, and a rule writes both sides in one of them
-_BASES = ("L", "K", "T", "M", "CNY", "EUR", "USD", "GBP", "C")
+_BASES = ("L", "K", "T", "M", "CNY", "EUR", "USD", "GBP", "C", "persons", "trees", "species")
 
 _DEFS: dict[str, tuple[dict[str, int], float]] = {
     "1": ({}, 1.0),
@@ -44,9 +44,10 @@ _DEFS: dict[str, tuple[dict[str, int], float]] = {
     "EUR": ({"EUR": 1}, 1.0),
     "USD": ({"USD": 1}, 1.0),
     "GBP": ({"GBP": 1}, 1.0),
-    "persons": ({}, 1.0),
-    "trees": ({}, 1.0),
-    "species": ({}, 1.0),
+    # counts of things are dimensions of their own: 30 trees is not 30 %, nor 30 persons
+    "persons": ({"persons": 1}, 1.0),
+    "trees": ({"trees": 1}, 1.0),
+    "species": ({"species": 1}, 1.0),
 }
 _ALIASES = {"year": "years", "day": "days", "month": "months", "person": "persons",
             "hectare": "ha", "hectares": "ha", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
@@ -71,17 +72,19 @@ class Unit:
     def dimension_name(self) -> str:
         if self.dimensionless:
             return "dimensionless"
-        names = {"L": "length", "K": "temperature in K", "T": "time", "M": "mass", "C": "temperature in degC"}
-        parts = []
+        names = {"L": "length", "K": "temperature in K", "T": "time", "M": "mass", "C": "temperature in degC",
+                 "persons": "a count of persons", "trees": "a count of trees", "species": "a count of species"}
+        per = {"persons": "person", "trees": "tree", "species": "species"}
+        parts, each = [], []
         for base, power in zip(_BASES, self.dims):
-            if power:
+            if power == -1 and base in per:  # m2/persons: area per person
+                each.append(per[base])
+            elif power:
                 label = names.get(base, f"{base} money")
                 parts.append(label if power == 1 else f"{label}^{power}")
-        if parts == ["length^2"]:
-            return "area"
-        if parts == ["length^3"]:
-            return "volume"
-        return " × ".join(parts)
+        joined = " × ".join(parts)
+        text = {"length^2": "area", "length^3": "volume"}.get(joined, joined or "a number")
+        return text + "".join(f" per {x}" for x in each)
 
     def __str__(self) -> str:
         return self.name

@@ -193,3 +193,16 @@ def test_an_empty_column_filtered_by_presence_lacks_data_instead_of_counting_as_
     # with one share given the filter decides as written: (1 ha × 40 %) / 4 ha = 10 % >= 10 % passes
     some = [{"id": "a", "area_ha": 1.0, "native_pct": 40.0}, {"id": "b", "area_ha": 3.0, "native_pct": None}]
     assert rule(run(tmp_path / "some", SHARES, {"tables": {"objects": some}}), "NAT")["outcome"] == "pass"
+
+
+def test_counts_of_things_are_not_percentages(tmp_path):
+    rules = '''table districts "D" key id { id: text
+  street_trees: number [trees]
+  residents: number [persons]
+  area_m2: number [m2] }
+rule T "T" { goal G stage S for each d in districts shall d.street_trees >= 30 % }
+'''
+    diags = lint(tmp_path, rules)
+    assert [d.code for d in diags] == ["unit-mismatch"] and "a count of trees" in diags[0].message
+    ok = rules.replace("d.street_trees >= 30 %", "d.residents >= 100 persons and d.street_trees >= 3 trees")
+    assert lint(tmp_path, ok) == []

@@ -20,7 +20,7 @@ def test_products_and_quotients_name_known_units():
     m = U.parse_unit("m")
     assert U.multiply(m, m).name == "m2"
     assert U.divide(U.parse_unit("ha"), U.parse_unit("ha")).dimensionless
-    assert U.divide(U.parse_unit("m2"), U.parse_unit("persons")).dimension_name() == "area"
+    assert U.divide(U.parse_unit("m2"), U.parse_unit("persons")).dimension_name() == "area per person"
 
 
 def test_unknown_unit_raises():
