@@ -27,3 +27,8 @@ def test_pack_lints_clean_under_strict(pack: Path):
 def test_pack_has_a_readme(pack: Path):
     readme = pack / "README.md"
     assert readme.is_file(), f"{pack.name} has no README.md naming its instrument, edition and clauses"
+
+
+def test_bundled_rule_files_are_formatted(capsys):
+    # The README's pre-commit hook runs `nbscheck fmt --check`; the bundled packs must pass it themselves.
+    assert main(["fmt", "--check", *(str(p) for p in PACKS)]) == 0, capsys.readouterr().out
