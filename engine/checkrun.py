@@ -66,6 +66,8 @@ def settings(args, config: Config) -> Settings:
                                        Span(str(config.file)), hint=f"formats: {', '.join(FORMATS)}")])
         formats = list(dict.fromkeys(config.get("format")))
     path = lambda v: Path(v) if v is not None else None  # noqa: E731
+    if args.as_of:  # a bad date is an error even when no waivers are given to judge
+        resolve_as_of(args.as_of, {})
     color = args.color == "always" or (args.color == "auto" and text_render.use_color())
     return Settings(
         standard=pick("standard", "standard"), formats=formats, output=path(pick("output", "output")),

@@ -75,6 +75,14 @@ def test_as_of_and_warning_days_are_options(tmp_path):
     assert {r["id"]: r["outcome"] for r in later["rules"]}["BIO-001"] == "fail"
 
 
+def test_a_bad_as_of_date_is_an_error_with_or_without_waivers(tmp_path, capsys):
+    (tmp_path / "waivers.yaml").write_text(WAIVERS, encoding="utf-8")
+    for extra in ([], ["--waivers", str(tmp_path / "waivers.yaml")]):
+        assert main(["check", "riverside", "--as-of", "31/12/2026", "-q", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "bad-argument" in err and "`31/12/2026` is not a date" in err
+
+
 def test_the_same_inputs_give_the_same_bytes(tmp_path):
     for run in ("a", "b"):
         (tmp_path / run).mkdir()
