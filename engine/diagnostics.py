@@ -17,6 +17,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .textsafe import inert
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -188,20 +190,22 @@ class Diagnostic:
         return (self.span.file, self.span.line, self.span.column, self.code, self.message)
 
     def format(self, *, show_source: bool = True) -> str:
-        """``file:line:col: code: message`` then the source line, a caret and a hint."""
-        head = f"{self.span}: {self.code}: {self.message}"
+        """``file:line:col: code: message`` then the source line, a caret and a hint (control characters shown
+        as escapes, see :mod:`engine.textsafe`)."""
+        message = inert(self.message, keep_newlines=True)
+        head = f"{inert(str(self.span))}: {self.code}: {message}"
         if self.severity == WARNING:
-            head = f"{self.span}: {self.code}: warning: {self.message}"
+            head = f"{inert(str(self.span))}: {self.code}: warning: {message}"
         lines = [head]
         if show_source and self.source_line is not None and self.span.column:
-            text = self.source_line.rstrip("\n")
+            text = inert(self.source_line.rstrip("\n"))
             lines.append(f"    {text}")
             width = 1
             if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
                 width = self.span.end_column - self.span.column
             lines.append("    " + _caret_pad(text, self.span.column - 1) + "^" * width)
         if self.hint:
-            lines.append(f"    hint: {self.hint}")
+            lines.append(f"    hint: {inert(self.hint, keep_newlines=True)}")
         return "\n".join(lines)
 
 

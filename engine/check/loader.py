@@ -121,7 +121,7 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
                     queue.append(target)
     headers = [i for m in src.modules for i in m.items if isinstance(i, ast.Header)]
     for h in headers:
-        if h.kind == "profile" and h.extends:
+        if h.kind == "profile" and h.extends is not None:
             base_path = _base_pack(h.extends, root, within)
             if base_path is None or base_path.resolve() in _seen | {root.resolve()}:
                 where = f"a bundled standard id or a pack inside {within}" if within is not None \

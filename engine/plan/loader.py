@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -252,8 +253,9 @@ def _load(path: Path, std: Standard, display_root: str | None):
     if not isinstance(data, dict):
         return None, [Diagnostic("plan-schema", "the plan file must be a mapping of keys to values",
                                  Span(pdisp, 1))]
-    diags = _validate(data, lines, std, pdisp)
-    if diags:
+    # every independent problem at once: the schema's, non-finite numbers, each table's, then broken links
+    diags = _validate(data, lines, std, pdisp) + _non_finite(data, std, lines, pdisp)
+    if diags and not isinstance(data.get("tables"), dict):
         return None, diags
     hasher = hashlib.sha256()
     hasher.update(b"plan\0" + raw)
@@ -262,6 +264,8 @@ def _load(path: Path, std: Standard, display_root: str | None):
     for name, table in std.tables.items():
         if table.optional and name not in data["tables"]:
             tables[name], table_files[name], first_lines[name] = empty_table(table), None, None
+            continue
+        if not isinstance(data["tables"].get(name), str | dict):  # reported by the schema
             continue
         source = mapping.Source.of(data["tables"][name])
         rel = source.file
@@ -304,9 +308,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
             with target.open("rb") as fh:  # streamed: a large table is not held twice in memory
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     hasher.update(chunk)
-    if diags:
-        return None, diags
-    diags = _check_references(std, tables, table_files, first_lines, show, root)
+    diags += _check_references(std, tables, table_files, first_lines, show, root)
     if diags:
         return None, diags
     spatial, diags = geo.finish(layers, std, data, pdisp, lambda path: line_of(lines, path))
@@ -343,7 +345,7 @@ def _check_references(std: Standard, tables, table_files, first_lines, show, roo
     out = []
     for name, table in std.tables.items():
         for col in table.columns.values():
-            if col.references is None:
+            if col.references is None or name not in tables or col.references not in tables:
                 continue
             target = std.tables[col.references]
             keys = tables[col.references][target.key]
@@ -390,6 +392,29 @@ def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagno
         message = _schema_message(err)
         out.append(Diagnostic("plan-schema", f"`{where}`: {message}", Span(pdisp, line_of(lines, path)),
                               hint=_field_hint(std, where)))
+    return out
+
+
+def _non_finite(data: dict, std: Standard, lines: dict, pdisp: str) -> list[Diagnostic]:
+    """Numeric fields holding `.nan`, `.inf` or a number too large for a float (JSON Schema accepts them)."""
+    out = []
+    for f in std.fields.values():
+        if f.type.kind not in (NUMBER, INTEGER):
+            continue
+        node: Any = data
+        for part in f.path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, bool) or not isinstance(node, int | float):
+            continue
+        try:
+            finite = math.isfinite(float(node))
+        except OverflowError:
+            finite = False
+        if not finite:
+            shown = node if isinstance(node, float) else f"a number of {len(str(abs(node)))} digits"
+            out.append(Diagnostic("plan-schema", f"`{f.path}`: {shown} is not a finite number",
+                                  Span(pdisp, line_of(lines, f.path.split("."))),
+                                  hint="write a plain number; leave the value out (or null) for missing data"))
     return out
 
 

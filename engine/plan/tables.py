@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -27,6 +28,9 @@ from .source import Source
 from .yamlread import read_document
 
 MAX_ROWS_SHOWN = 5
+# a number in a table cell: ASCII digits only (no `_`, `0x`, full-width or other scripts' digits); inf and nan are
+# recognised so that they can be refused by name
+_NUMBER = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.I)
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
@@ -40,10 +44,13 @@ def _read_csv(data: bytes, display: str, table: Table, text_cols: list[str]) -> 
     name the row and column of each bad value. Only an empty cell is missing: "NA" or "None" are text.
     """
     header = [h.strip() for h in next(csv.reader(_lines(data)), [])]
+    if len(header) > LIMITS["table_columns"]:  # before any parser sees it: 10^5 columns take minutes
+        return Diagnostic("table-format", f"the header has {len(header)} columns; the limit is "
+                          f"{LIMITS['table_columns']}", Span(display, 1),
+                          hint="see \"Limits and safety\" in the README")
     if len(set(header)) != len(header):
         return _csv_structure(data, display)
-    declared = {c.name: ("float64" if c.type.kind in (NUMBER, INTEGER) else str)
-                for c in table.columns.values() if c.name in header}
+    declared = {c.name: str for c in table.columns.values() if c.name in header}  # numbers are checked as text
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -303,7 +310,7 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
         series, problems = _convert(df[col.name], col, display, first_line)
         diags += problems
         out[col.name] = series
-    if diags:
+    if table.key not in out:  # keys are checked with the other columns' problems, when there is a key column
         return None, diags
     frame = pd.DataFrame(out, index=df.index)
     key = frame[table.key]
@@ -350,24 +357,30 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
         s = s.where(given)
     elif s.dtype == object:  # JSON and XLSX cells of mixed types: strip only the text ones
         s = s.map(lambda v: v.strip() if isinstance(v, str) else v)
-        given = given & (s != "")
+        given = (given | s.map(lambda v: isinstance(v, float))) & (s != "")  # a JSON NaN is a value, not a gap
         s = s.where(given)
     diags: list[Diagnostic] = []
     if t.kind in (NUMBER, INTEGER):
         if s.dtype == bool:
             s = s.astype("float64")
-        num = pd.to_numeric(s, errors="coerce").astype("float64")
-        bad = num.isna() & given
+        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+            plain = s.str.fullmatch(_NUMBER).fillna(True).astype(bool)
+        elif s.dtype == object:
+            plain = s.map(lambda v: bool(_NUMBER.fullmatch(v)) if isinstance(v, str) else not isinstance(v, bool))
+        else:
+            plain = pd.Series(True, index=s.index)
+        num = pd.to_numeric(s.where(plain), errors="coerce").astype("float64")
+        bad = given & ~plain
         if bad.any():
             diags += _rows_problem("bad-value", display, first_line, col.name, s.index[bad], s[bad].tolist(),
-                                   "is not a number", "write plain numbers, with `.` for decimals")
-            return num, diags
-        infinite = np.isinf(num.to_numpy())
+                                   "is not a number", "write plain numbers: digits 0-9, `.` for decimals, no "
+                                   "`_`, `0x` or other separators")
+        infinite = given & plain & ~np.isfinite(num)
         if infinite.any():
             rows = s.index[infinite]
             diags += _rows_problem("bad-value", display, first_line, col.name, rows, s[rows].tolist(),
-                                   "is not a finite number")
-            return num, diags
+                                   "is not a finite number", "leave the cell empty for missing data")
+        num = num.where(np.isfinite(num))
         if t.kind == INTEGER:
             frac = num.notna() & (num % 1 != 0)
             if frac.any():

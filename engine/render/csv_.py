@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
+from ..textsafe import inert
 from ._common import ISSUES, ordered_rules, values_json
 
 FILENAME = "report.csv"
@@ -24,8 +26,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def defuse(cell) -> str:
     """Text as a cell no spreadsheet will evaluate; numbers stay numbers.
 
-    >>> defuse("=HYPERLINK(1)"), defuse(-3), defuse("-3 ha"), defuse("D01")
-    ("'=HYPERLINK(1)", '-3', "'-3 ha", 'D01')
+    >>> defuse("=HYPERLINK(1)"), defuse(-3), defuse("-3 ha"), defuse("D01"), defuse("＝1+1")
+    ("'=HYPERLINK(1)", '-3', "'-3 ha", 'D01', "'＝1+1")
     """
     if cell is None:
         return ""
@@ -33,8 +35,9 @@ def defuse(cell) -> str:
         return "true" if cell else "false"
     if isinstance(cell, int | float):
         return repr(cell) if isinstance(cell, float) else str(cell)
-    text = str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    text = inert(str(cell), keep_newlines=True)
+    first = unicodedata.normalize("NFKC", text.lstrip(" ")[:1])  # fullwidth ＝＋－＠ and small ﹦﹢﹣﹫ too
+    return "'" + text if text.startswith(_FORMULA_START) or (first and first in "=+-@") else text
 
 
 def rows(report: dict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ..textsafe import inert
 from ._common import OUTCOME_LABEL, VERDICT_LABEL, VERDICT_MEANING, evidence_lines, issue_findings, ordered_rules
 from .csv_ import FILENAME as CSV_FILE
 
@@ -16,6 +17,7 @@ MAX_OBJECTS = 3  # failing objects named per rule
 MAX_RULES = 40  # rules listed per section
 MAX_CELL = 300  # characters of plan text per table cell
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what can start markup inside a line
+_LINKISH = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=\w)", re.I)  # where an autolink or mention starts
 _ICON = {"fail": "❌", "insufficient_data": "❔", "waived": "➖", "pass": "✅", "not_applicable": "⚪"}
 
 
@@ -24,12 +26,16 @@ def escape(text) -> str:
 
     >>> escape("<b>a|b</b>")
     '&lt;b&gt;a\\\\|b&lt;/b&gt;'
+    >>> escape("see https://x.example @alice")
+    'see https:&#8203;//x.example @&#8203;alice'
     """
-    text = " ".join(str(text).split())
+    text = inert(" ".join(str(text).split()))
     if len(text) > MAX_CELL:
         text = text[: MAX_CELL - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _SPECIAL.sub(r"\\\1", text)
+    text = _SPECIAL.sub(r"\\\1", text)
+    # no autolinks, remote images or notifications: a zero-width space breaks `://`, `www.` and `@name`
+    return _LINKISH.sub("&#8203;", text)
 
 
 def _detail(rule: dict) -> str:

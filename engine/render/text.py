@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..textsafe import inert_data
 from ._common import evidence_lines, where
 
 _VERDICT = {
@@ -133,6 +134,7 @@ def _sources(sources: list[dict]) -> list[str]:
 
 
 def render(report: dict, color: bool = False) -> str:
+    report = inert_data(report)  # plan text reaches a terminal: no control or bidi characters from it
     std, plan = report["standard"], report["plan"]
     label, code = _VERDICT[report["verdict"]]
     lines = [

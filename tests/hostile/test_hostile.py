@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import generators
 import pytest
 import yaml
 
@@ -69,12 +70,15 @@ def build(case: dict, root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         os.mkfifo(path)
+    if case.get("generate"):
+        gen = case["generate"]
+        getattr(generators, gen["name"])(plan, **gen.get("args", {}))
     return plan
 
 
 def test_the_corpus_covers_every_class_of_the_threat_list():
     classes = {c["class"] for c in CASES}
-    assert classes >= {"host-file"}
+    assert classes >= {"host-file", "internal-error", "silent-acceptance", "hang", "memory", "inert-text"}
     assert len({c["name"] for c in CASES}) == len(CASES)
 
 
