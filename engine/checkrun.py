@@ -20,7 +20,7 @@ from .config import Config
 from .diagnostics import Diagnostic, NbsError, Span, format_all
 from .plan.loader import resolve_plan
 from .progress import Progress
-from .render import FORMATS, problems, write_atomic, write_reports
+from .render import FORMATS, problems, write_reports, write_set
 from .render import text as text_render
 from .render.options import RenderOptions
 from .resources import data_dir
@@ -202,8 +202,7 @@ def _invalid(plan: str, name: str, out: Path | None, formats: list[str], s: Sett
     if out:
         options = options or RenderOptions(fail_on=s.fail_on, source_root=str(gate.source_root(plan, s.source_root)))
         rendered = [(out / FORMATS[f].filename, problems.render(f, diags, options)) for f in formats]
-        for path, content in rendered:
-            write_atomic(path, content)
+        for path in write_set(out, rendered):
             if not s.quiet:
                 print(f"wrote {path} (the input diagnostics: no verdict)", file=sys.stderr)
     elif "github" in formats:

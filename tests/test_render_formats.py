@@ -85,7 +85,8 @@ def test_cli_writes_all_formats_at_once_and_byte_identically(tmp_path):
         code = main(["check", str(plan), "-f", "html,md,junit,sarif,csv,json", "-o", str(tmp_path / out)])
         assert code == 1
     written = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert written == sorted(FORMATS[f].filename for f in ["html", "md", "junit", "sarif", "csv", "json"])
+    assert written == sorted([*(FORMATS[f].filename for f in ["html", "md", "junit", "sarif", "csv", "json"]),
+                              "report.manifest.json"])  # the manifest names the set, written last
     for name in written:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 

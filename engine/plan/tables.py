@@ -28,6 +28,9 @@ from .source import Source
 from .yamlread import read_document
 
 MAX_ROWS_SHOWN = 5
+# whole cells that pyarrow's float parser accepts but a plan may not hold: nan, inf, 1_000, 0x10
+_LENIENT = re.compile(rb"(?im)(?:^|,)[ \t\"]*[-+]?(?:nan|inf|infinity|[0-9][0-9_]*_[0-9]+|0x[0-9a-f]+)"
+                      rb"[ \t\"]*(?:,|\r?$)")
 # a number in a table cell: ASCII digits only (no `_`, `0x`, full-width or other scripts' digits); inf and nan are
 # recognised so that they can be refused by name
 _NUMBER = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)", re.I)
@@ -50,8 +53,13 @@ def _read_csv(data: bytes, display: str, table: Table, text_cols: list[str]) -> 
                           hint="see \"Limits and safety\" in the README")
     if len(set(header)) != len(header):
         return _csv_structure(data, display)
-    declared = {c.name: str for c in table.columns.values() if c.name in header}  # numbers are checked as text
+    declared = {c.name: ("float64" if c.type.kind in (NUMBER, INTEGER) else str)
+                for c in table.columns.values() if c.name in header}
+    if _LENIENT.search(data):  # a cell pyarrow would read as a number but nbscheck refuses: the careful path
+        declared = {}
     try:
+        if not declared:
+            raise ValueError("read by the careful path")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pd.read_csv(io.BytesIO(data), engine="pyarrow", dtype=declared, keep_default_na=False,
@@ -63,7 +71,8 @@ def _read_csv(data: bytes, display: str, table: Table, text_cols: list[str]) -> 
         return problem
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(io.BytesIO(data), dtype={c: str for c in text_cols}, keep_default_na=False,
+        return pd.read_csv(io.BytesIO(data), dtype=str if not declared else {c: str for c in text_cols},
+                           keep_default_na=False,
                            na_values=[""], skipinitialspace=True, encoding="utf-8-sig", index_col=False)
 
 
@@ -357,7 +366,7 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
         s = s.where(given)
     elif s.dtype == object:  # JSON and XLSX cells of mixed types: strip only the text ones
         s = s.map(lambda v: v.strip() if isinstance(v, str) else v)
-        given = (given | s.map(lambda v: isinstance(v, float))) & (s != "")  # a JSON NaN is a value, not a gap
+        given = given & (s != "")
         s = s.where(given)
     diags: list[Diagnostic] = []
     if t.kind in (NUMBER, INTEGER):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import json
 import os
+import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..inputs import size_text
 from . import csv_, geojson, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
 from .options import DEFAULT, RenderOptions
 
@@ -64,9 +72,87 @@ def _umask() -> int:
     return mask
 
 
+MANIFEST = "report.manifest.json"
+
+
 def write_reports(report: dict, formats: list[str], out_dir: Path, options: RenderOptions = DEFAULT) -> list[Path]:
-    """Render every format first, then write them; a failed render writes nothing."""
-    rendered = [(out_dir / FORMATS[f].filename, FORMATS[f](report, options)) for f in formats]
-    for path, content in rendered:
-        write_atomic(path, content)
-    return [p for p, _ in rendered]
+    """Render every format first, then write them as one set (:func:`write_set`); a failed render writes nothing."""
+    return write_set(out_dir, [(out_dir / FORMATS[f].filename, FORMATS[f](report, options)) for f in formats])
+
+
+def write_set(out_dir: Path, files: list[tuple[Path, str]]) -> list[Path]:
+    """Write a set of report files into ``out_dir`` all or nothing.
+
+    Every file is first written and flushed into a fresh staging folder inside ``out_dir`` (the same file
+    system, so renames are atomic). Only when the whole set is on disk are the files renamed into place,
+    the files of the previous set that this one does not replace are removed, and ``report.manifest.json``
+    is written last: it names the run and the sha256 of each file, so a reader can tell a complete set from
+    one being replaced. On any failure, SIGTERM or SIGINT the staging folder is removed and the previous
+    set is left as it was; a full disk names the file and the space the set needs.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".nbscheck-staging-", dir=out_dir))
+    done: list[Path] = []
+    try:
+        with _signals_raise():
+            for path, content in files:
+                _write_staged(staging / path.name, content, files, out_dir)
+            previous = _previous_set(out_dir)
+            digests = {}
+            for path, _ in files:
+                digests[path.name] = hashlib.sha256((staging / path.name).read_bytes()).hexdigest()
+                os.replace(staging / path.name, path)
+                done.append(path)
+            for name in previous - set(digests):
+                (out_dir / name).unlink(missing_ok=True)
+            run = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
+            manifest = {"tool": "nbscheck", "run": run, "files": digests}
+            write_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return done
+
+
+def _write_staged(path: Path, content: str, files: list[tuple[Path, str]], out_dir: Path) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(path, 0o666 & ~_umask())
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+        need = sum(len(c.encode("utf-8")) for _, c in files)
+        free = shutil.disk_usage(out_dir).free
+        raise OSError(errno.ENOSPC, f"no space left on the device writing {path.name}: the report set needs "
+                      f"{size_text(need)}, {size_text(free)} is free; the previous reports are left as they were",
+                      str(out_dir / path.name)) from None
+
+
+def _previous_set(out_dir: Path) -> set[str]:
+    """The files the last set written here listed in its manifest (they are nbscheck's to replace)."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        names = set(data.get("files", {})) if isinstance(data, dict) else set()
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {n for n in names if isinstance(n, str) and n == Path(n).name and n.startswith("report")}
+
+
+@contextmanager
+def _signals_raise():
+    """SIGTERM raises SystemExit while a set is written, so the staging folder is cleaned up (SIGINT already
+    raises KeyboardInterrupt); outside the main thread signals cannot be caught and nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
