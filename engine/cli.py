@@ -181,7 +181,9 @@ def cmd_lint(args) -> int:
         return EXIT_INVALID
     if diags:
         _print_diags(diags, sys.stdout)
-    if errors or (args.strict and warnings):
+    if args.strict:  # --strict makes every warning an error, and the summary counts them so
+        errors, warnings = errors + warnings, []
+    if errors:
         print(f"{len(errors)} error(s), {len(warnings)} warning(s)", file=sys.stderr)
         return EXIT_FAIL
     std = api.load_standard(args.rules)

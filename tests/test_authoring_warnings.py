@@ -127,3 +127,5 @@ def test_lint_prints_warnings_and_strict_makes_them_errors(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "no-citation: warning: rule R-1 cites no reference" in out
     assert main(["lint", "--strict", str(f)]) == 1
+    # one warning, promoted by --strict: the summary counts it as the error it now is
+    assert "1 error(s), 0 warning(s)" in capsys.readouterr().err

@@ -24,3 +24,13 @@ def test_architecture_names_every_module():
         if f"`{rel}`" not in text and not (folder and f"| `{folder}` |" in text):
             missing.append(rel)
     assert not missing, f"ARCHITECTURE.md's table of modules lacks {missing}: add a line for each (what it owns)"
+
+
+def test_readme_gives_lint_the_exit_codes_it_has():
+    # lint exits 1 for findings (warnings too under --strict) and 2 only for a pack it cannot read,
+    # as the exit-code table says; no other sentence of the README may say --strict exits 2
+    import re
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert not re.findall(r"--strict` makes them errors \(exit 2\)|Errors stop the command \(exit 2\)", text)
+    assert "exit 1 for errors (and for warnings under `--strict`)" in text
