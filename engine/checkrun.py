@@ -134,6 +134,8 @@ def run(args, s: Settings) -> int:
         raise NbsError([Diagnostic("bad-argument", f"{len(plans)} plans with --format {','.join(formats)}: give -o DIR "
                                    "(one folder per plan), or use text or github on standard output",
                                    Span("--format"))])
+    if s.output:
+        _check_output_folder(s.output)
     baseline = read_report(s.baseline) if s.baseline else None
     outcomes = []
     with Progress(len(plans), enabled=not s.quiet) as progress:
@@ -145,6 +147,16 @@ def run(args, s: Settings) -> int:
     if len(plans) > 1 and not s.quiet:
         _summary(outcomes, s)
     return max(o.code for o in outcomes)
+
+
+def _check_output_folder(out: Path) -> None:
+    """``-o`` names a folder: refuse a path that is, or lies under, an existing file (raises NbsError)."""
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        what = "is a file" if existing == out else f"lies under {existing}, which is a file"
+        raise NbsError([Diagnostic("bad-argument", f"-o {out}: {what}", Span("--output"),
+                                   hint="-o names a folder, which nbscheck creates and writes the reports into "
+                                        "(report.json, report.html, ...)")])
 
 
 def _options(plan: str, s: Settings, baseline: dict | None) -> RenderOptions:

@@ -132,8 +132,11 @@ def test_version_and_help(capsys):
 def test_unwritable_output_is_an_input_error(plan_dir, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["check", str(plan_dir), "-o", str(blocker / "out")]) == 2
-    assert "nbscheck: error:" in capsys.readouterr().err
+    for out, what in ((blocker, "is a file"), (blocker / "out", f"lies under {blocker}, which is a file")):
+        assert main(["check", str(plan_dir), "-o", str(out), "-f", "json"]) == 2
+        err = capsys.readouterr().err
+        assert f"bad-argument: -o {out}: {what}" in err and "hint: -o names a folder" in err
+    assert blocker.read_text() == "x"  # nothing the user gave is modified
 
 
 def test_a_bug_is_reported_without_a_traceback(plan_dir, capsys, monkeypatch):
