@@ -276,7 +276,8 @@ def _report_of(ref: str, standard: str | None) -> dict:
 
     path = resolve_plan(ref)
     ref = str(path)
-    if path.suffix.lower() == ".json" and path.is_file() and path.name != "plan.json":
+    # a file that cannot be a plan (a .json other than plan.json, a .sarif, ...) is read as a saved report
+    if path.is_file() and path.name != "plan.json" and path.suffix.lower() not in (".yaml", ".yml", ".zip"):
         return checkrun.read_report(path)
     std = api.standard_for(ref, standard)
     return api.evaluate(std, api.load_plan(ref, std)).data

@@ -62,6 +62,13 @@ def test_cli_diff_rejects_other_json(tmp_path, capsys):
     (tmp_path / "x.json").write_text("[1, 2]")
     assert main(["diff", str(tmp_path / "x.json"), str(tmp_path / "x.json")]) == 2
     assert "not an nbscheck JSON report" in capsys.readouterr().err
+    # a SARIF log (JSON, but not a report) and a CSV are not plans either: a report-format error, not plan-format
+    (tmp_path / "report.sarif").write_text('{"version": "2.1.0", "runs": []}')
+    (tmp_path / "rules.csv").write_text("id,outcome\n")
+    for other in ("report.sarif", "rules.csv"):
+        assert main(["diff", str(tmp_path / other), str(tmp_path / other)]) == 2
+        err = capsys.readouterr().err
+        assert f"{other}: report-format" in err and "plan-format" not in err
 
 
 def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
