@@ -63,6 +63,16 @@ def test_an_unknown_rule_gets_a_hint(capsys):
     assert "did you mean `WET-001`?" in capsys.readouterr().err
 
 
+def test_a_rule_no_bundled_standard_has_is_named_without_a_far_fetched_hint(capsys):
+    assert main(["explain", "NOPE-001"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown-rule: no bundled standard has a rule `NOPE-001`" in err
+    # ZON-001 shares only "O" and "-001" with NOPE-001: no did-you-mean, and no installed path as the location
+    assert "did you mean" not in err and "rules/" not in err and "site-packages" not in err
+    assert main(["explain", "WET-01"]) == 2
+    assert "did you mean `WET-001`?" in capsys.readouterr().err
+
+
 def test_a_bundled_rule_is_found_without_naming_the_standard(capsys):
     code, out = _explain(capsys, "WET-001")
     assert code == 0 and out.startswith("WET-001 ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..diagnostics import format_all
+from ..diagnostics import Diagnostic, NbsError, Span, format_all
 from . import coverage as cov
 from .ruletests import FAILED, run_paths
 
@@ -144,14 +144,20 @@ def explain_rule(rule_id: str, standard: str | None = None, plan: str | None = N
     """``nbscheck explain``: the rule's source and meaning, and with a plan, why it ended as it did."""
     from .. import api
     from ..check.loader import bundled_packs
-    from .explain import describe_rule, explain_result, find_rule
+    from .explain import describe_rule, explain_result, find_rule, rule_hint
 
     if plan is not None:
         std = api.standard_for(plan, standard)
     else:
         if standard is None:
-            holders = [sid for sid, path in sorted(bundled_packs().items()) if _has_rule(path, rule_id)]
-            standard = holders[0] if holders else "nbs_urban_restoration"
+            ids = {sid: _rule_ids(path) for sid, path in sorted(bundled_packs().items())}
+            holders = [sid for sid, rules in ids.items() if rule_id in rules]
+            if not holders:
+                hint = rule_hint(rule_id, [r for rules in ids.values() for r in rules]) \
+                    or "`nbscheck standards` lists the bundled standards; give a pack with --standard PATH"
+                raise NbsError([Diagnostic("unknown-rule", f"no bundled standard has a rule `{rule_id}`",
+                                           Span("RULE_ID"), hint=hint)])
+            standard = holders[0]
         std = api.load_standard(standard)
     rule = find_rule(std, rule_id)
     lines = describe_rule(std, rule)
@@ -167,8 +173,9 @@ def explain_rule(rule_id: str, standard: str | None = None, plan: str | None = N
     return EXIT_OK
 
 
-def _has_rule(pack, rule_id: str) -> bool:
+def _rule_ids(pack) -> set[str]:
+    """The ids of the rules a pack's files declare (read without loading the pack)."""
     import re
 
-    pattern = re.compile(rf"^\s*rule\s+{re.escape(rule_id)}\s", re.M)
-    return any(pattern.search(f.read_text(encoding="utf-8", errors="replace")) for f in pack.rglob("*.nbs"))
+    pattern = re.compile(r"^\s*rule\s+(\S+)\s", re.M)
+    return {m for f in pack.rglob("*.nbs") for m in pattern.findall(f.read_text(encoding="utf-8", errors="replace"))}

@@ -6,19 +6,31 @@ findings), so it says exactly what ``check`` would report.
 
 from __future__ import annotations
 
+import difflib
+
 from .. import format as F
-from ..diagnostics import Diagnostic, NbsError, Span, did_you_mean
+from ..diagnostics import Diagnostic, NbsError, Span
 from ..model import Rule, Standard
 from .words import rule_in_words
 
 MAX_ROWS = 10
 
 
+def rule_hint(rule_id: str, known: list[str]) -> str | None:
+    """A did-you-mean for a mistyped rule id. Ids share their `-NNN` tails, so only a close match is named.
+
+    >>> rule_hint("WET-01", ["WET-001", "ZON-001"]), rule_hint("NOPE-001", ["WET-001", "ZON-001"])
+    ('did you mean `WET-001`?', None)
+    """
+    close = difflib.get_close_matches(rule_id.upper(), sorted(set(known)), n=1, cutoff=0.8)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
 def find_rule(std: Standard, rule_id: str) -> Rule:
     rule = std.rule(rule_id)
     if rule is None:
-        raise NbsError([Diagnostic("unknown-rule", f"{std.id} has no rule `{rule_id}`", Span(std.root),
-                                   hint=did_you_mean(rule_id, [r.id for r in std.rules]))])
+        raise NbsError([Diagnostic("unknown-rule", f"{std.id} has no rule `{rule_id}`", Span("RULE_ID"),
+                                   hint=rule_hint(rule_id, [r.id for r in std.rules]))])
     return rule
 
 
