@@ -32,23 +32,19 @@ SCOPES = ("rule", "goal", "category")
 # What a finding's waiver carries into the report (the evaluator copies these keys).
 REPORTED = ("id", "reason", "by", "approved", "reference", "expires")
 
-ITEM_SCHEMA = {
-    "type": "object",
-    "required": ["reason"],
-    "properties": {
-        "id": {"type": "string", "minLength": 1},
-        "rule": {"type": "string"},
-        "goal": {"type": "string"},
-        "category": {"type": "string"},
-        "keys": {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
-        "reason": {"type": "string", "minLength": 3},
-        "by": {"type": "string"},
-        "approved": {"type": "string"},
-        "reference": {"type": "string"},
-        "expires": {"type": "string"},
-    },
-    "additionalProperties": False,
+FIELDS: dict[str, dict] = {
+    "id": {"type": "string", "minLength": 1},
+    "rule": {"type": "string"},
+    "goal": {"type": "string"},
+    "category": {"type": "string"},
+    "keys": {"type": "array", "minItems": 1, "items": {"type": ["string", "number"]}},
+    "reason": {"type": "string", "minLength": 3},
+    "by": {"type": "string"},
+    "approved": {"type": "string"},
+    "reference": {"type": "string"},
+    "expires": {"type": "string"},
 }
+ITEM_SCHEMA = {"type": "object", "required": ["reason"], "properties": FIELDS, "additionalProperties": False}
 FIELDS_HINT = "each waiver: one of rule (with optional keys), goal or category; reason; optionally id, by, " \
               "approved, reference, expires (YYYY-MM-DD)"
 
@@ -242,8 +238,7 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
         at = Span(shown, line_of(lines, ["waivers", i]))
         before = len(diags)
         for err in validator.iter_errors(item):
-            where = ".".join(map(str, ["waivers", i, *err.absolute_path]))
-            diags.append(Diagnostic("waivers-schema", f"`{where}`: {err.message}",
+            diags.append(Diagnostic("waivers-schema", f"waiver W{i + 1}: {_schema_problem(err)}",
                                     Span(shown, line_of(lines, ["waivers", i, *err.absolute_path])), hint=FIELDS_HINT))
         if not isinstance(item, dict):
             continue
@@ -262,6 +257,38 @@ def parse_waivers(items: list, standard: Standard, shown: str, lines: dict) -> t
     return out, diags
 
 
+def _schema_problem(err) -> str:
+    """What is wrong with one waiver, in the words of the file (not of the schema).
+
+    >>> v = jsonschema.Draft202012Validator(ITEM_SCHEMA)
+    >>> for e in sorted(map(_schema_problem, v.iter_errors({"rule": 1, "reason": "x", "keys": [], "colour": 0}))):
+    ...     print(e)
+    `keys` is empty: list at least one key
+    `rule` should be text, not `1`
+    reason is too short: give at least 3 characters
+    unknown field `colour`
+    """
+    field = ".".join(map(str, err.absolute_path))
+    v, want = err.validator, err.validator_value
+    if v == "required":
+        missing = [f for f in want if isinstance(err.instance, dict) and f not in err.instance]
+        return f"{', '.join(missing) or 'a field'} is missing"
+    if v == "additionalProperties":
+        extra = sorted(set(err.instance) - set(FIELDS)) if isinstance(err.instance, dict) else []
+        return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(f'`{k}`' for k in extra)}"
+    if v == "minLength":
+        return f"{field} is too short: give at least {want} character{'s' if want != 1 else ''}"
+    if v == "minItems":
+        return f"`{field}` is empty: list at least one key"
+    if v == "type":
+        kinds = {"string": "text", "number": "a number", "array": "a list", "object": "a mapping"}
+        wanted = " or ".join(kinds.get(str(t), str(t)) for t in (want if isinstance(want, list) else [want]))
+        if not field:
+            return f"a waiver is a mapping of fields, not `{err.instance}`"
+        return f"`{field}` should be {wanted}, not `{err.instance}`"
+    return f"`{field}`: {err.message}" if field else err.message
+
+
 def out_of_scope(standard: Standard) -> list[dict]:
     """The rules the run left out (``{"rule", "title", "reason"}``), if it was scoped."""
     return list((getattr(standard, "scope", None) or {}).get("rules_out_of_scope", []))
@@ -272,10 +299,10 @@ def _check_item(item: dict, i: int, std: Standard, rule_ids: list[str], shown: s
     given = [s for s in SCOPES if s in item]
     if len(given) != 1:
         what = "none of" if not given else "more than one of"
-        diags.append(Diagnostic("waivers-schema", f"waiver {i + 1} names {what} rule, goal, category", at,
+        diags.append(Diagnostic("waivers-schema", f"waiver W{i + 1} names {what} rule, goal, category", at,
                                 hint="a waiver covers one rule (optionally some keys), one goal or one category"))
     if "keys" in item and "rule" not in item:
-        diags.append(Diagnostic("waivers-schema", f"waiver {i + 1}: `keys` narrow a `rule`, not a goal or category",
+        diags.append(Diagnostic("waivers-schema", f"waiver W{i + 1}: `keys` narrow a `rule`, not a goal or category",
                                 Span(shown, line_of(lines, ["waivers", i, "keys"]))))
     for scope, known, code in (("rule", rule_ids, "unknown-rule"), ("goal", list(std.goals), "unknown-goal"),
                                ("category", list(std.categories), "unknown-category")):

@@ -118,15 +118,18 @@ waivers:
   - {category: wetland, keys: [W-1], reason: keys on a category}
   - {rule: ACC-002}
   - {rule: ACC-002, reason: ok, color: red}
+  - {rule: ACC-002, reason: x}
 """
     code, _ = check(tmp_path, body)
     err = capsys.readouterr().err
     assert code == 2
     expected = ["waivers.yaml:2: unknown-rule", "waivers.yaml:3: unknown-goal", "waivers.yaml:4: waivers-schema: "
-                "`expires`: `next year` is not a date", "waivers.yaml:5: waivers-schema: waiver 4 names more than one",
-                "waivers.yaml:6: waivers-schema: waiver 5: `keys` narrow a `rule`",
-                "waivers.yaml:7: waivers-schema: `waivers.5`: 'reason' is a required property",
-                "waivers.yaml:8: waivers-schema: `waivers.6`: Additional properties"]
+                "`expires`: `next year` is not a date", "waivers.yaml:5: waivers-schema: waiver W4 names more than one",
+                "waivers.yaml:6: waivers-schema: waiver W5: `keys` narrow a `rule`",
+                "waivers.yaml:7: waivers-schema: waiver W6: reason is missing",
+                "waivers.yaml:8: waivers-schema: waiver W7: unknown field `color`",
+                "waivers.yaml:9: waivers-schema: waiver W8: reason is too short: give at least 3 characters"]
     for e in expected:
         assert e in err, e
+    assert "waivers.5" not in err and "'reason'" not in err  # the schema's own words stay inside
     assert "hint: did you mean `BIO-001`?" in err  # a letter O for a zero
