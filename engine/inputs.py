@@ -37,8 +37,6 @@ LIMITS: dict[str, int] = {
     "zip_entries": 10_000,  # entries of a zipped plan (or of an XLSX workbook)
     "zip_bytes": 4 * GiB,  # extracted size of a zipped plan
     "zip_ratio": 200,  # extracted size / compressed size, for an entry over 1 MiB
-    "message_interpolations": 200,  # `{...}` in one message template
-    "waivers": 10_000,
 }
 
 _KIND = {
