@@ -502,8 +502,9 @@ class RuleEvaluation:
                                         self.insufficient_text(missing, f"{by} {label}"), vals, missing))
             else:
                 counts[FAIL] += 1
-                msg = ("".join(p if isinstance(p, str) else
-                               _shown(p[0], p[1].loc[g], None if p[2] is None else p[2].loc[g]) for p in rendered)
+                msg = (F.one_in_singular("".join(p if isinstance(p, str) else
+                                                 _shown(p[0], p[1].loc[g], None if p[2] is None else p[2].loc[g])
+                                                 for p in rendered))
                        if self.cr.message is not None else self.default_message(f"{by} {F.value(label)}"))
                 findings.append(Finding(FAIL, table, label, None, msg, vals, []))
         return {"groups": int(len(groups)), "group_by": by}
@@ -545,14 +546,14 @@ class RuleEvaluation:
             else:
                 texts = [_shown(p, v, t)] * n
             parts.append([F.quantity(v, p.unit, x) for x in texts] if p.unit else texts)
-        return ["".join(row) for row in zip(*parts)] if parts else [""] * n
+        return [F.one_in_singular("".join(row)) for row in zip(*parts)] if parts else [""] * n
 
     def message(self, env: Env) -> str:
         if self.cr.message is None:
             return self.default_message(None)
-        return "".join(p if isinstance(p, str) else
-                       _shown(p, p.value(env), p.threshold(env) if p.threshold is not None else None)
-                       for p in self.cr.message)
+        return F.one_in_singular("".join(p if isinstance(p, str) else
+                                         _shown(p, p.value(env), p.threshold(env) if p.threshold is not None else None)
+                                         for p in self.cr.message))
 
     def default_message(self, subject: str | None) -> str:
         text = self.ctx.std.source_text(self.rule.assertion.span)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported by the functions over columns only: renderers load this module cheaply
@@ -145,6 +146,27 @@ def quantity(v: Any, unit: Any = None, text: str | None = None) -> str:
     name = getattr(unit, "name", unit) or ""
     shown = value(v) if text is None else text
     return f"{shown} {name}" if name and not _is_missing(v) else shown
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` things, in the plural unless there is one (``1 rule``, ``2 rules``, ``0 rules``).
+
+    >>> count(1, "column renamed", "columns renamed"), count(3, "rule")
+    ('1 column renamed', '3 rules')
+    """
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+_ONE_UNIT = re.compile(r"(?<![\d.,])1 (year|day|month|person|tree)s\b")
+
+
+def one_in_singular(text: str) -> str:
+    """A message's ``1 years`` (the value one before a counted unit's plural) as ``1 year``.
+
+    >>> one_in_singular("maintenance is committed for 1 years; the standard asks for 3 years, not 0.1 years")
+    'maintenance is committed for 1 year; the standard asks for 3 years, not 0.1 years'
+    """
+    return _ONE_UNIT.sub(r"1 \1", text)
 
 
 def value_list(s: pd.Series) -> list[str]:

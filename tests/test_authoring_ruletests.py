@@ -47,7 +47,7 @@ def test_a_wrong_expectation_fails_and_says_what_differed(tmp_path, capsys):
 """)
     assert main(["test", str(f)]) == 1
     out = capsys.readouterr().out
-    assert "IMP-001: expected pass, got fail — maintenance is committed for 1 years" in out
+    assert "IMP-001: expected pass, got fail — maintenance is committed for 1 year" in out
     assert out.rstrip().endswith("0 passed, 1 failed")
 
 

@@ -56,7 +56,7 @@ def test_select_requires_only_what_the_selected_rules_read(partial, capsys):
 
 def test_the_verdict_says_it_covers_only_the_scope(partial, capsys):
     main(["check", str(partial), "--select", "WET-001", "--fail-on", "never"])
-    assert f"Verdict:  COMPLIANT  (covers only 1 rules in scope: --select WET-001; {_nbs_rules() - 1} out of scope)" \
+    assert f"Verdict:  COMPLIANT  (covers only 1 rule in scope: --select WET-001; {_nbs_rules() - 1} out of scope)" \
         in capsys.readouterr().out
 
 

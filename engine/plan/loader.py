@@ -444,8 +444,7 @@ def _kind(value) -> str:
 def _field_hint(std: Standard, path: str) -> str | None:
     for f in std.fields.values():
         if f.path == path:
-            unit = f" in {f.type.unit.name}" if f.type.numeric and f.type.unit and f.type.unit.name else ""
-            return f"{f.doc or f.name}: {f.type.describe()}{unit}"
+            return f"{f.doc or f.name}: {f.type.describe()}"  # the type names its unit: `number [ha]`
     return None
 
 

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import math
+import re
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ TEMPLATE = "report.html.j2"
 def environment() -> jinja2.Environment:
     import jinja2  # here, not at the top: `nbscheck --help` lists the formats without loading Jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("reports") / "html"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -54,6 +55,21 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["code_spans"] = code_spans
+    return env
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(text: object) -> Markup:
+    """Text with its Markdown `code` spans as <code>, everything escaped (messages write names in backticks).
+
+    >>> str(code_spans("`site.area_ha`: expected number, found `<b>`"))
+    '<code>site.area_ha</code>: expected number, found <code>&lt;b&gt;</code>'
+    """
+    escaped = str(Markup.escape("" if text is None else str(text)))
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", escaped))
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .. import format as F
 from ..textsafe import inert_data
 from ._common import evidence_lines, where
 
@@ -115,7 +116,7 @@ def _scope_note(scope: dict | None) -> str:
     """After the verdict of a scoped run: that it covers only the rules in scope."""
     if scope is None:
         return ""
-    return (f"  (covers only {scope['rules_in_scope']} rules in scope: {scope['selection']}; "
+    return (f"  (covers only {F.count(scope['rules_in_scope'], 'rule')} in scope: {scope['selection']}; "
             f"{len(scope['rules_out_of_scope'])} out of scope)")
 
 
@@ -124,11 +125,15 @@ def _sources(sources: list[dict]) -> list[str]:
     out = []
     for s in sources:
         parts = [f"{s['encoding']} ({s['encoding_chosen_by']})"] if s["encoding"] else []
-        kinds = [m["kind"] for m in s["mappings"]]
-        parts += [f"{kinds.count(k)} {label}" for k, label in (("column", "columns renamed"), ("unit", "units "
-                  "converted"), ("values", "value maps"), ("missing", "columns with missing-value marks"),
-                  ("row_number", "row-number key")) if k in kinds]
-        parts += [f"{m['column']} {m['from']} → {m['to']}" for m in s["mappings"] if m["kind"] == "unit"]
+        # a unit given as the one declared (`cost: USD` to read `$1,200`) converts nothing: not listed
+        mappings = [m for m in s["mappings"] if m["kind"] != "unit" or m["factor"] != 1 or m["from"] != m["to"]]
+        kinds = [m["kind"] for m in mappings]
+        parts += [F.count(kinds.count(k), *labels) for k, labels in (
+            ("column", ("column renamed", "columns renamed")), ("unit", ("unit converted", "units converted")),
+            ("values", ("value map", "value maps")),
+            ("missing", ("column with missing-value marks", "columns with missing-value marks")),
+            ("row_number", ("row-number key", "row-number keys"))) if k in kinds]
+        parts += [f"{m['column']} {m['from']} → {m['to']}" for m in mappings if m["kind"] == "unit"]
         out.append(f"{'Sources:' if not out else '':10}{s['table']} ({s['file']}): {', '.join(parts)}")
     return out
 

@@ -1,0 +1,62 @@
+"""Counts read as English: one rule, one year, one column renamed; and only real unit conversions are listed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def riverside(tmp_path) -> Path:
+    return Path(shutil.copytree(EXAMPLES / "riverside", tmp_path / "riverside"))
+
+
+def test_one_year_of_maintenance_is_one_year(riverside, tmp_path, capsys):
+    plan = riverside / "plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("maintenance_years: 5", "maintenance_years: 1"),
+                    encoding="utf-8")
+    main(["check", str(riverside), "-f", "json", "-o", str(tmp_path / "out"), "-q"])
+    rules = {r["id"]: r for r in json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["rules"]}
+    assert "maintenance is committed for 1 year; the standard asks for 3" in rules["IMP-002"]["message"]
+
+
+def test_a_scope_of_one_rule_says_one_rule(capsys):
+    main(["check", "riverside", "--select", "WET-001", "--fail-on", "never"])
+    assert "(covers only 1 rule in scope: --select WET-001;" in capsys.readouterr().out
+
+
+def test_sources_list_only_real_unit_conversions(capsys):
+    plan = yaml.safe_load((EXAMPLES / "tampa-bay" / "plan.yaml").read_text(encoding="utf-8"))
+    units = plan["tables"]["projects"]["units"]
+    main(["check", "tampa-bay", "--fail-on", "never"])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Sources:"))
+    # plan.yaml gives acre, mi, ft and USD; cost is declared in USD, so three columns are converted
+    assert sorted(units.values()) == ["USD", "acre", "ft", "mi"]
+    assert "3 units converted" in line and "cost USD → USD" not in line and "area_ha acre → ha" in line
+    assert "1 row-number key" in line
+
+
+def test_a_plan_schema_hint_names_the_unit_once(riverside, capsys):
+    plan = riverside / "plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("area_ha: 3109.2", "area_ha: lots"), encoding="utf-8")
+    assert main(["check", str(riverside)]) == 2
+    err = capsys.readouterr().err
+    assert "number [ha]" in err and "number [ha] in ha" not in err
+
+
+def test_the_html_page_for_invalid_input_shows_code_not_backticks(riverside, tmp_path):
+    plan = riverside / "plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("area_ha: 3109.2", "area_ha: <b>lots</b>"),
+                    encoding="utf-8")
+    assert main(["check", str(riverside), "-f", "html", "-o", str(tmp_path / "out"), "-q"]) == 2
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<code>site.area_ha</code>: expected number" in page and "`site.area_ha`" not in page
+    assert "<b>lots</b>" not in page and "&lt;b&gt;lots&lt;/b&gt;" in page  # the plan's text stays inert
