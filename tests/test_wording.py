@@ -60,3 +60,23 @@ def test_the_html_page_for_invalid_input_shows_code_not_backticks(riverside, tmp
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "<code>site.area_ha</code>: expected number" in page and "`site.area_ha`" not in page
     assert "<b>lots</b>" not in page and "&lt;b&gt;lots&lt;/b&gt;" in page  # the plan's text stays inert
+
+
+def test_the_html_charts_leave_room_for_their_labels(tmp_path):
+    import re
+
+    assert main(["check", "trafford", "-f", "html", "-o", str(tmp_path / "out"), "-q", "--fail-on", "never"]) == 0
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    svg = re.search(r'<svg class="radar" viewBox="([-\d.]+) 0 ([\d.]+) [\d.]+".*?</svg>', page, re.S)
+    left, width = float(svg.group(1)), float(svg.group(2))
+    for x, anchor, ident, pct in re.findall(r'<text class="axis-label" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">'
+                                            r'<tspan class="axis-id">(\w+)</tspan> ([^<]+)</text>', svg.group(0)):
+        # a 12 px label is at least 6 px a character: "PROVISION 50%" from x=276 needs 354 px, past the old 320
+        need = 6 * len(f"{ident} {pct}")
+        lo, hi = {"start": (float(x), float(x) + need), "end": (float(x) - need, float(x)),
+                  "middle": (float(x) - need / 2, float(x) + need / 2)}[anchor]
+        assert left <= lo and hi <= left + width, (ident, lo, hi, left, width)
+    # the stage's title is wrapped beside its bar, not cut at 26 characters
+    bars = page[page.index('aria-label="Bar chart of scores by stages"'):]
+    bars = bars[:bars.index("</svg>")]
+    assert "Survey of the existing" in bars and "green infrastructure" in bars and "…" not in bars

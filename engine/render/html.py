@@ -108,15 +108,20 @@ def radar(rows: list[dict], size: int = 320, radius: float = 100) -> dict | None
         return " ".join(f"{x},{y}" for x, y in (point(i, r_of(i)) for i in range(len(rows))))
 
     axes = []
+    left, right = 0.0, float(size)  # the horizontal extent of the drawing, labels included
     for i, row in enumerate(rows):
         x, y = point(i, radius)
         lx, ly = point(i, radius + 22)
         anchor = "middle" if abs(lx - c) < 8 else "start" if lx > c else "end"
         px, py = point(i, radius * (row["score"] or 0))
+        # the label's width, at about 0.62 em a character of the 12 px label font (bold ids are the widest)
+        width = len(f"{row['id']} {'n/a' if row['pct'] is None else str(row['pct']) + '%'}") * 7.5
+        start = lx - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        left, right = min(left, start - 4), max(right, start + width + 4)
         axes.append({"id": row["id"], "title": row["title"], "pct": row["pct"], "x": x, "y": y, "lx": lx,
                      "ly": round(ly + 4, 1), "anchor": anchor, "px": px, "py": py})
     return {
-        "size": size, "c": c,
+        "size": size, "c": c, "viewbox": f"{math.floor(left)} 0 {math.ceil(right) - math.floor(left)} {size}",
         "rings": [{"points": poly(lambda _i, f=f: radius * f), "label": f"{round(f * 100)}%",
                    "ly": round(c - radius * f + 3, 1)} for f in (0.25, 0.5, 0.75, 1.0)],
         "shape": poly(lambda i: radius * (rows[i]["score"] or 0)),
