@@ -10,9 +10,14 @@ same in messages, evidence, text, HTML, Markdown, CSV, SARIF and ``explain``.
   as equality).
 - A value shown next to the threshold it failed never reads equal to it: :func:`apart` adds the
   fewest digits that tell them apart (29.996 against 30 shows as ``29.996``, not ``30``).
+- A shape is never shown as its coordinates: JSON carries a summary (:func:`shape_summary`: its
+  kind, parts, and area or length in the working CRS's metres) and text reads
+  ``multipolygon (3 parts), 12.8 ha``; the shape itself travels once, as the finding's ``geometry``.
 
 >>> number(5.4987), number(140.714), number(30.0), value(None), value(True)
 ('5.499', '140.71', '30', '(missing)', 'yes')
+>>> value({"geometry": "multipolygon", "parts": 3, "area_m2": 128_000.0}), value({"geometry": "point"})
+('multipolygon (3 parts), 12.8 ha', 'point')
 >>> apart(29.996, 30.0), apart(300.004, 300.0), apart(45.0, 30.0)
 (('29.996', '30'), ('300.004', '300'), ('45', '30'))
 """
@@ -43,10 +48,54 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool) or type(v).__name__ in ("bool", "bool_")  # numpy names its bool `bool` or `bool_`
 
 
+def _is_shape(v: Any) -> bool:
+    return type(v).__module__.startswith("shapely")
+
+
+def shape_summary(geom: Any) -> dict:
+    """What JSON carries for a shape: ``{"geometry": "polygon", "area_m2": 24100.5}``; a multi-part
+    shape adds ``parts``, a line gives ``length_m`` (measured in the working CRS, whose unit is the
+    metre), a point neither."""
+    kind = geom.geom_type.lower()
+    out: dict[str, Any] = {"geometry": "empty" if geom.is_empty else kind}
+    if geom.is_empty:
+        return out
+    if kind.startswith("multi") or kind == "geometrycollection":
+        out["parts"] = len(geom.geoms)
+    if geom.area > 0:
+        out["area_m2"] = plain(round(geom.area, 2))
+    elif geom.length > 0:
+        out["length_m"] = plain(round(geom.length, 2))
+    return out
+
+
+def _is_summary(v: Any) -> bool:
+    return isinstance(v, dict) and isinstance(v.get("geometry"), str)
+
+
+def shape_text(s: dict) -> str:
+    """A shape's summary as text: ``polygon, 2.41 ha``, ``multipolygon (3 parts), 12.8 ha``,
+    ``line, 1.2 km``, ``point``; an area below a hectare in m², a length below a kilometre in m."""
+    kind = {"linestring": "line", "multilinestring": "multiline", "geometrycollection": "collection"}.get(
+        s["geometry"], s["geometry"])
+    n = s.get("parts")
+    text = kind if n is None else f"{kind} ({n} part{'' if n == 1 else 's'})"
+    if s.get("area_m2") is not None:
+        a = float(s["area_m2"])
+        return f"{text}, {number(a / 10_000)} ha" if a >= 10_000 else f"{text}, {number(a)} m²"
+    if s.get("length_m") is not None:
+        d = float(s["length_m"])
+        return f"{text}, {number(d / 1000)} km" if d >= 1000 else f"{text}, {number(d)} m"
+    return text
+
+
 def plain(v: Any) -> Any:
-    """A JSON-ready copy of a value: numbers to 12 significant digits, NaN as None, dates as ISO text."""
+    """A JSON-ready copy of a value: numbers to 12 significant digits, NaN as None, dates as ISO text,
+    a shape as its :func:`shape_summary`."""
     if _is_missing(v):
         return None
+    if _is_shape(v):
+        return shape_summary(v)
     if _is_bool(v):
         return bool(v)
     if isinstance(v, numbers.Integral):
@@ -138,6 +187,10 @@ def value(v: Any, given: bool = False) -> str:
         return v.strftime("%Y-%m-%d")
     if isinstance(v, list):
         return " and ".join(value(x, given) for x in v)
+    if _is_shape(v):
+        v = shape_summary(v)
+    if _is_summary(v):
+        return shape_text(v)
     return str(v)
 
 

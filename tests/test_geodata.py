@@ -441,3 +441,25 @@ def test_the_standard_header_says_how_it_measures(tmp_path, header, code, text):
                     encoding="utf-8")
     (d,) = [d for d in api.lint(pack) if d.severity == "error"]
     assert (d.code, d.message, d.span.line) == (code, text, 3 if code != "bad-header" else 4)
+
+
+@pytest.mark.parametrize(("shape", "summary", "text"), [
+    # 100 m × 100 m = 10,000 m² = 1 ha
+    (shapely.box(0, 0, 100, 100), {"geometry": "polygon", "area_m2": 10_000}, "polygon, 1 ha"),
+    # 30 m × 15 m = 450 m²: below a hectare, in m²
+    (shapely.box(0, 0, 30, 15), {"geometry": "polygon", "area_m2": 450}, "polygon, 450 m²"),
+    # three 200 m squares: 3 × 40,000 m² = 12 ha
+    (shapely.MultiPolygon([shapely.box(i * 500, 0, i * 500 + 200, 200) for i in range(3)]),
+     {"geometry": "multipolygon", "parts": 3, "area_m2": 120_000}, "multipolygon (3 parts), 12 ha"),
+    # 3-4-5 triangle legs: 900 m + 300 m = 1.2 km
+    (shapely.LineString([(0, 0), (900, 0), (900, 300)]), {"geometry": "linestring", "length_m": 1200}, "line, 1.2 km"),
+    (shapely.LineString([(0, 0), (30, 40)]), {"geometry": "linestring", "length_m": 50}, "line, 50 m"),
+    (shapely.Point(1, 2), {"geometry": "point"}, "point"),
+    (shapely.MultiPoint([(0, 0), (1, 1)]), {"geometry": "multipoint", "parts": 2}, "multipoint (2 parts)"),
+    (shapely.Polygon(), {"geometry": "empty"}, "empty"),
+])
+def test_a_shape_value_is_summarised_never_written_out(shape, summary, text):
+    from engine import format as F
+
+    assert F.plain(shape) == summary
+    assert F.value(shape) == F.value(summary) == text

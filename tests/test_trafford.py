@@ -7,6 +7,9 @@ are then compared with the README's table and with nbscheck's report of the same
 
 from __future__ import annotations
 
+import csv
+import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +17,7 @@ import pandas as pd
 import pytest
 
 from engine import api
+from engine.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "trafford"
 LAYERS = EXAMPLE / "layers"
@@ -117,3 +121,73 @@ def test_findings_carry_their_district_and_the_report_its_crs(report):
 
     # the same shape, back in degrees after the round trip through British National Grid (1e-7° rounding)
     assert shape(first["geometry"]).symmetric_difference(published).area < 1e-5 * published.area
+
+
+ALL_FORMATS = "html,json,csv,junit,sarif,geojson,text,md,github,gitlab"
+WKT = re.compile(r"\b(MULTI)?(POLYGON|LINESTRING|POINT|GEOMETRYCOLLECTION) ?(Z )?\(")
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("trafford-reports")
+    assert main(["check", str(EXAMPLE), "-f", ALL_FORMATS, "-o", str(out), "--quiet"]) == 1
+    return out
+
+
+def test_no_output_dumps_a_shape_as_text(written):
+    files = sorted(p for p in written.iterdir() if p.is_file())
+    assert len(files) >= 10
+    for p in files:
+        assert not WKT.search(p.read_text(encoding="utf-8")), p.name
+    # before: report.json 10.5 MB, report.html 2.3 MB, report.csv 1.9 MB, report.junit.xml 1.9 MB,
+    # report.sarif 2.0 MB, report.geojson 3.5 MB (each finding's WKT in its values)
+    limits = {"report.json": 2_500_000, "report.html": 600_000, "report.csv": 60_000, "report.junit.xml": 60_000,
+              "report.sarif": 250_000, "report.geojson": 1_800_000}
+    assert {n: (written / n).stat().st_size <= lim for n, lim in limits.items()} == dict.fromkeys(limits, True)
+    rows = list(csv.reader((written / "report.csv").open(encoding="utf-8")))
+    assert max(len(cell) for row in rows for cell in row) < 400
+    cells = re.findall(r'<td class="val[^"]*">(.*?)</td>', (written / "report.html").read_text(encoding="utf-8"))
+    assert cells and max(len(re.sub(r"<[^>]+>", "", c)) for c in cells) < 60
+
+
+def test_a_shape_value_is_its_kind_and_area(written):
+    districts = _read("polling_districts_electors_2027").set_index("PD_ID")
+    report = json.loads((written / "report.json").read_text(encoding="utf-8"))
+    gi2 = next(r for r in report["rules"] if r["id"] == "GI-002")
+    first = gi2["findings"][0]
+    shape = districts.geometry[first["key"]]
+    # the district's own area, measured by geopandas in British National Grid, in m² and in ha
+    assert first["values"]["shape"] == {"geometry": shape.geom_type.lower(), "parts": len(shape.geoms),
+                                        "area_m2": pytest.approx(shape.area, abs=0.01)}
+    ha = f"{shape.area / 10_000:.2f}".rstrip("0").rstrip(".")  # above 100: two decimals
+    parts = f"{len(shape.geoms)} part{'' if len(shape.geoms) == 1 else 's'}"
+    text = f"multipolygon ({parts}), {ha} ha"
+    html = (written / "report.html").read_text(encoding="utf-8")
+    assert f'<a href="#map-GI-002-1" title="Show on the map">{text}</a>' in html
+    assert 'id="map-GI-002-1"' in html  # the link's target: the district drawn on the map
+    row = next(r for r in csv.DictReader((written / "report.csv").open(encoding="utf-8"))
+               if r["rule_id"] == "GI-002" and r["key"] == first["key"])
+    assert json.loads(row["values"])["shape"] == text
+    feature = next(f for f in json.loads((written / "report.geojson").read_text(encoding="utf-8"))["features"]
+                   if f["properties"]["rule_id"] == "GI-002" and f["properties"]["key"] == first["key"])
+    assert feature["properties"]["value_shape"] == text and feature["geometry"] == first["geometry"]
+    assert all(not isinstance(v, dict | list) for v in feature["properties"].values())
+    junit = (written / "report.junit.xml").read_text(encoding="utf-8")
+    assert f"shape = {text}" in junit
+
+
+def test_the_json_report_writes_each_shape_once_on_one_line(written):
+    text = (written / "report.json").read_text(encoding="utf-8")
+    report = json.loads(text)
+    findings = [f for r in report["rules"] for f in r["findings"] if f.get("geometry")]
+    assert findings and text.count('"geometry": {"type":') == len(findings)
+    assert text.count('"outline": {"type":') == sum(bool(lay["outline"]) for lay in report["spatial"]["layers"])
+    assert all(isinstance(v, dict) and "coordinates" not in v for f in findings for v in f["values"].values()
+               if isinstance(v, dict))
+
+
+def test_the_reports_are_byte_identical_on_a_second_run(written, tmp_path):
+    assert main(["check", str(EXAMPLE), "-f", ALL_FORMATS, "-o", str(tmp_path), "--quiet"]) == 1
+    names = sorted(p.name for p in written.iterdir() if p.is_file() and p.name != "report.manifest.json")
+    assert names == sorted(p.name for p in tmp_path.iterdir() if p.is_file() and p.name != "report.manifest.json")
+    assert [n for n in names if (written / n).read_bytes() != (tmp_path / n).read_bytes()] == []

@@ -88,8 +88,15 @@ def values_text(values: dict) -> str:
 
 
 def values_json(values: dict) -> str:
-    """The values of a row as compact JSON (what CSV and machine readers get)."""
+    """The values of a row as compact JSON (what CSV and machine readers get); a shape as its summary
+    text (``polygon, 2.41 ha``)."""
+    values = {k: F.value(v) if isinstance(v, dict) else v for k, v in values.items()}
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def map_object_id(rule_id: str, index: int) -> str:
+    """The HTML map's anchor for a finding's shape: its rule and its place among the rule's findings."""
+    return f"map-{rule_id}-{index + 1}"
 
 
 def where(location: dict) -> str:

@@ -4,13 +4,15 @@ A FeatureCollection (RFC 7946: WGS84 longitude, latitude) with one feature per r
 that did not pass, most serious rule first. Each feature's properties are flat, so a GIS shows
 them as columns and can style by outcome: the rule, its title, strength and severity, the
 outcome, the table and key, the message, the waiver's reason, and every value read (prefixed
-``value_``). A plan without layers gives an empty collection.
+``value_``; a shape value as its summary text, ``polygon, 2.41 ha``: the feature's geometry is the
+shape itself). A plan without layers gives an empty collection.
 """
 
 from __future__ import annotations
 
 import json
 
+from .. import format as F
 from ._common import issue_findings, ordered_rules
 
 FILENAME = "report.geojson"
@@ -25,7 +27,7 @@ def features(report: dict) -> list[dict]:
             props = {"rule_id": rule["id"], "title": rule["title"], "strength": rule["strength"],
                      "severity": rule["severity"], "outcome": f["outcome"], "table": f["table"], "key": f["key"],
                      "message": f["message"], "waiver": (f.get("waiver") or {}).get("reason")}
-            props.update({f"value_{k}": v for k, v in f["values"].items()})
+            props.update({f"value_{k}": F.value(v) if isinstance(v, dict) else v for k, v in f["values"].items()})
             out.append({"type": "Feature", "properties": props, "geometry": f["geometry"]})
     return out
 

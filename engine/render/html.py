@@ -27,6 +27,7 @@ from ._common import (
     VERDICT_MEANING,
     actual_text,
     issue_findings,
+    map_object_id,
     ordered_rules,
     required_text,
     value_text,
@@ -129,13 +130,17 @@ def radar(rows: list[dict], size: int = 320, radius: float = 100) -> dict | None
     }
 
 
-def _finding(f: dict, columns: list[str]) -> dict:
+def _finding(f: dict, columns: list[str], on_map: str | None) -> dict:
+    """A row of a rule card's table; a shape value links to the object on the map (``on_map``) when the
+    map draws it."""
     values = f["values"]
     return {
         "outcome": f["outcome"], "label": OUTCOME_LABEL[f["outcome"]], "table": f["table"],
         "key": value_text(f["key"]), "where": where(f["location"]) or f["table"], "message": f["message"],
         "cells": [{"text": value_text(values[c]) if c in values else "", "num": _is_number(values.get(c)),
-                   "missing": c in values and (values[c] is None or c in f["missing"])} for c in columns],
+                   "missing": c in values and (values[c] is None or c in f["missing"]),
+                   "href": f"#{on_map}" if on_map and isinstance(values.get(c), dict) else None}
+                  for c in columns],
         "waiver": _waiver(f["waiver"]),
     }
 
@@ -149,7 +154,7 @@ def _waiver(w: dict | None) -> dict | None:
                                    "reference": w.get("reference", "")}
 
 
-def _rule(rule: dict) -> dict:
+def _rule(rule: dict, on_map: set[str]) -> dict:
     findings = issue_findings(rule)
     shown = findings[:MAX_ROWS]
     columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
@@ -167,7 +172,8 @@ def _rule(rule: dict) -> dict:
         "where": where(rule["location"]),
         "waiver": _waiver(rule["waiver"]),
         "columns": [{"name": c, "num": n} for c, n in zip(columns, numeric, strict=True)],
-        "shown": [_finding(f, columns) for f in shown],
+        "shown": [_finding(f, columns, oid if (oid := map_object_id(rule["id"], i)) in on_map else None)
+                  for i, f in enumerate(shown)],
         "total": len(findings),
     }
 
@@ -241,6 +247,7 @@ def view(report: dict) -> dict:
     from . import map_  # here: shapely loads only for a report with layers to draw
 
     the_map = map_.view(report) if report.get("spatial") else None
+    on_map = {s["id"] for g in the_map["groups"] for s in g["shapes"]} if the_map else set()
     return {
         "map": the_map, "map_rules": {g["id"] for g in the_map["groups"]} if the_map else set(),
         "tool": report["tool"], "report_version": report["report_version"],
@@ -252,7 +259,7 @@ def view(report: dict) -> dict:
         "total_rules": len(rules),
         "scores": scores,
         "radar": radar(scores["goals"]),
-        "rules": [_rule(r) for r in rules],
+        "rules": [_rule(r, on_map) for r in rules],
         "first": first[:MAX_FIRST], "first_more": max(0, len(first) - MAX_FIRST),
         "index": index, "index_json": _index_json(index), "max_index": MAX_INDEX,
         "waivers": _waiver_rows(report), "waivers_as_of": report.get("waivers_as_of"),

@@ -5,9 +5,10 @@ Shapes come from the report alone (``spatial.layers[].outline`` for the backdrop
 the map's middle latitude (exact enough at the scale of a city) and simplified to half a pixel.
 
 A map stays readable at any size by a stated rule: the first ``MAX_SHAPES`` findings (most serious
-rules first, in the report's order) are drawn one by one, each a link to its rule card; the others
-are counted in ``CELL``-pixel grid squares, shaded by how many objects each holds and coloured by the
-most serious outcome among them.
+rules first, in the report's order) are drawn one by one, each a link to its rule card and the target
+of the shape values in that card's table (``_common.map_object_id``); the others are counted in
+``CELL``-pixel grid squares, shaded by how many objects each holds and coloured by the most serious
+outcome among them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape as from_geojson
 
-from ._common import OUTCOME_LABEL, issue_findings, ordered_rules
+from ._common import OUTCOME_LABEL, issue_findings, map_object_id, ordered_rules
 
 WIDTH = 1000  # the map's width in SVG units (pixels at full size)
 MAX_SHAPES = 5000  # findings drawn one by one; the rest are counted in grid cells
@@ -81,9 +82,9 @@ def view(report: dict) -> dict | None:
         return None
     drawn = []
     for rule in ordered_rules(report):
-        for f in issue_findings(rule):
+        for i, f in enumerate(issue_findings(rule)):
             if f.get("geometry"):
-                drawn.append((rule, f, from_geojson(f["geometry"])))
+                drawn.append((rule, (i, f), from_geojson(f["geometry"])))
     layers = [(lay, from_geojson(lay["outline"])) for lay in spatial["layers"] if lay.get("outline")]
     shapes = [g for _, g in layers] + [g for _, _, g in drawn]
     if not shapes:
@@ -97,10 +98,10 @@ def view(report: dict) -> dict | None:
                          "under": shapely.area(shape) > 0.2 * extent, "area": shapely.area(shape)})
     backdrop.sort(key=lambda b: -b["area"])  # large layers first: small ones stay visible on top
     groups: dict[str, dict] = {}
-    for rule, f, g in drawn[:MAX_SHAPES]:
+    for rule, (i, f), g in drawn[:MAX_SHAPES]:
         grp = groups.setdefault(rule["id"], {"id": rule["id"], "title": rule["title"], "outcome": rule["outcome"],
                                              "shapes": []})
-        grp["shapes"].append({"d": path(_simple(proj(g))), "outcome": f["outcome"],
+        grp["shapes"].append({"id": map_object_id(rule["id"], i), "d": path(_simple(proj(g))), "outcome": f["outcome"],
                               "title": f"{rule['id']} · {OUTCOME_LABEL[f['outcome']]} · {f['table']}/{f['key']}: "
                                        f"{f['message']}"})
     cells = _cells(proj, drawn[MAX_SHAPES:])
@@ -120,7 +121,7 @@ def _cells(proj: _Projection, rest: list) -> list[dict]:
     xy = shapely.get_coordinates(points)
     cx, cy = (xy[:, 0] // CELL).astype(int), (xy[:, 1] // CELL).astype(int)
     found: dict[tuple[int, int], list] = {}
-    for x, y, (_, f, _) in zip(cx.tolist(), cy.tolist(), rest):
+    for x, y, (_, (_, f), _) in zip(cx.tolist(), cy.tolist(), rest):
         cell = found.setdefault((x, y), [0, "waived"])
         cell[0] += 1
         if _SEVERITY[f["outcome"]] < _SEVERITY[cell[1]]:
