@@ -34,6 +34,7 @@ LIMITS: dict[str, int] = {
     "json_table_bytes": 512 * MiB,  # a JSON table is parsed whole in memory
     "xlsx_table_bytes": 64 * MiB,  # compressed; its XML is bounded by the zip limits below
     "table_columns": 10_000,
+    "message_interpolations": 200,  # `{...}` parts in one rule message
     "zip_entries": 10_000,  # entries of a zipped plan (or of an XLSX workbook)
     "zip_bytes": 4 * GiB,  # extracted size of a zipped plan
     "zip_ratio": 200,  # extracted size / compressed size, for an entry over 1 MiB

@@ -10,6 +10,7 @@ explicit (:class:`Scale`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -25,6 +26,12 @@ INVALID = "error"  # the type of an expression the checker refused
 
 # shapes: one value for the plan, one per row or per group of the rule, one per element row of an aggregate
 SCALAR, ROW, GROUP, ELEM = "scalar", "row", "group", "elem"
+
+
+@functools.lru_cache(maxsize=64)
+def _lines(text: str) -> tuple[str, ...]:
+    """A rule file's lines, split once however many spans are read from it."""
+    return tuple(text.splitlines())
 
 
 @dataclass(frozen=True)
@@ -443,7 +450,7 @@ class Standard:
         text = self.files.get(span.file)
         if text is None or not span.line:
             return ""
-        lines = text.splitlines()
+        lines = _lines(text)
         if span.line == span.end_line:
             return lines[span.line - 1][span.column - 1: span.end_column - 1]
         first = lines[span.line - 1][span.column - 1:]

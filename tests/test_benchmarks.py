@@ -111,3 +111,11 @@ def test_startup_figures_are_printed_as_ratios_to_importing_pandas(capsys):
         line = next(x for x in out.splitlines() if x.startswith(name))
         wall = times[name]["wall"][0] / times["import pandas"]["wall"][0]  # the ratio, recomputed here
         assert f"{wall:6.2f}x" in line and ("met" in line or "MISSED" in line)
+
+
+def test_the_fuzz_entry_point_runs_rounds_until_its_time_is_up(capsys):
+    from benchmarks.fuzz import main
+
+    assert main(["--minutes", "0.001", "--examples", "2"]) == 0  # one round starts before the time is up
+    out = capsys.readouterr().out
+    assert "round 1 (seed 1): 2 examples per target" in out and "1 rounds, 2 examples per target, no failure" in out

@@ -88,3 +88,36 @@ def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):
     assert child.wait(timeout=30) == 128 + signal.SIGTERM
     time.sleep(0.1)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(tmp_path):
+    before = _old_set(tmp_path)
+    script = (
+        "import time\n"
+        "from pathlib import Path\n"
+        "from engine import render\n"
+        "slow = render._write_staged\n"
+        "def staged(*a):\n"
+        "    slow(*a)\n"
+        "    print('staged', flush=True)\n"
+        "    time.sleep(30)\n"
+        "render._write_staged = staged\n"
+        f"out = Path({str(tmp_path)!r})\n"
+        "render.write_set(out, [(out / 'report.json', '{}'), (out / 'report.html', 'new')])\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.stdout.readline().strip() == b"staged"
+    child.kill()  # SIGKILL: no handler runs, the staging folder stays behind
+    child.wait(timeout=30)
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".nbscheck-staging-")]
+    assert len(left) == 1 and {p.name: p.read_bytes() for p in tmp_path.iterdir() if p not in left} == before
+    write_set(tmp_path, [(tmp_path / "report.json", '{"new": 1}\n')])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", MANIFEST]
+
+
+def test_the_staging_folder_of_a_run_still_writing_is_left_alone(tmp_path):
+    live = tmp_path / f".nbscheck-staging-{os.getppid()}-abc"  # the parent process is running
+    live.mkdir()
+    write_set(tmp_path, [(tmp_path / "report.json", "{}\n")])
+    assert live.is_dir()

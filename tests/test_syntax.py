@@ -99,3 +99,25 @@ def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path):
 def test_absurd_nesting_is_a_diagnostic():
     _, diags = parse_text('rule R "t" { shall ' + "1 + " * 3000 + "1 > 0 }", "deep.nbs")
     assert diags[0].code == "rule-syntax" and "nested too deeply" in diags[0].message
+
+
+def _rule_with_interpolations(n: int) -> str:
+    return 'rule R-1 "R" {\n  shall x > 0\n  else "' + "{x} " * n + '"\n}\n'
+
+
+def test_a_message_holds_at_most_200_interpolations():
+    module, diags = parse_text(_rule_with_interpolations(200), "r.nbs")
+    assert not diags and len(module.items[0].message.parts) == 400  # 200 expressions, each followed by " "
+    module, diags = parse_text(_rule_with_interpolations(201), "r.nbs")
+    assert module is None and diags[0].code == "rule-syntax"
+    # the 201st `{` is at column 4 * 200 + 4 of line 3 (`  else "` is 8 characters, each "{x} " is 4)
+    assert (diags[0].span.line, diags[0].span.column) == (3, 8 + 4 * 200 + 1)
+    assert "more than 200" in diags[0].message and "Limits and safety" in diags[0].hint
+
+
+def test_interpolations_on_later_lines_keep_their_line():
+    text = 'rule R-1 "R" {\n  shall x > 0\n  else """a\nb {x}\nc\nd {y}"""\n}\n'
+    module, diags = parse_text(text, "r.nbs")
+    assert not diags
+    exprs = [p for p in module.items[0].message.parts if not isinstance(p, str)]
+    assert [(e.span.line, e.span.column) for e in exprs] == [(4, 4), (6, 4)]

@@ -91,7 +91,8 @@ def write_set(out_dir: Path, files: list[tuple[Path, str]]) -> list[Path]:
     set is left as it was; a full disk names the file and the space the set needs.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".nbscheck-staging-", dir=out_dir))
+    _remove_abandoned_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     done: list[Path] = []
     try:
         with _signals_raise():
@@ -111,6 +112,32 @@ def write_set(out_dir: Path, files: list[tuple[Path, str]]) -> list[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return done
+
+
+STAGING_PREFIX = ".nbscheck-staging-"
+
+
+def _remove_abandoned_staging(out_dir: Path) -> None:
+    """Remove the staging folders of runs that were killed outright (SIGKILL, a power cut) before they could
+    clean up. A folder is named after the process that made it; one whose process is still running (another
+    run writing into the same folder) is left alone."""
+    for folder in out_dir.glob(f"{STAGING_PREFIX}*"):
+        pid_text = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not folder.is_dir() or folder.is_symlink() or not pid_text.isdigit():
+            continue
+        if int(pid_text) != os.getpid() and _running(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user
+        return True
+    return True
 
 
 def _write_staged(path: Path, content: str, files: list[tuple[Path, str]], out_dir: Path) -> None:

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .. import cache
 from ..diagnostics import Diagnostic, Span
+from ..inputs import LIMITS
 from ..resources import data_dir
 from . import ast
 
@@ -535,6 +536,9 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
     buf = []
     i = 0
     base_line, base_col = tok.line, tok.column + quote
+    limit = LIMITS["message_interpolations"]
+    interpolations = 0
+    newlines_before, counted_to = 0, 0  # newlines in text[:counted_to], counted once as the scan moves on
     while i < len(text):
         ch = text[i]
         if ch == "{" and text.startswith("{{", i):
@@ -550,9 +554,17 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
             if buf:
                 parts.append("".join(buf))
                 buf = []
+            interpolations += 1
+            if interpolations > limit:
+                raise TemplateError(Span(filename, base_line, base_col + i),
+                                    f"the message has more than {limit} `{{...}}` interpolations",
+                                    hint=f"a message holds at most {limit} interpolations (see \"Limits and safety\" "
+                                    "in the README); name the values once, or show them as evidence with `let`")
             src = text[i + 1:close]
-            line = base_line + text.count("\n", 0, i)
-            col = (base_col + i + 1) if line == base_line else (i - text.rfind("\n", 0, i))
+            newlines_before += text.count("\n", counted_to, i)
+            counted_to = i
+            line = base_line + newlines_before
+            col = (base_col + i + 1) if line == base_line else (i - text.rfind("\n", 0, i) + 1)
             parts.append(parse_expression(src, filename, line - 1, col - 1))
             i = close + 1
         else:
@@ -564,10 +576,11 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
 
 
 class TemplateError(Exception):
-    def __init__(self, span: Span, message: str):
+    def __init__(self, span: Span, message: str, hint: str | None = None):
         super().__init__(message)
         self.span = span
         self.message = message
+        self.hint = hint
 
 
 def parse_expression(text: str, filename: str = "<expr>", line_offset: int = 0, col_offset: int = 0) -> ast.Expr:
@@ -610,7 +623,8 @@ def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None
             span = e.orig_exc.span
             src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
             return None, [Diagnostic("rule-syntax", e.orig_exc.message, span, source_line=src,
-                                     hint="write `{name}` or `{expression}`; `{{` for a literal brace")]
+                                     hint=e.orig_exc.hint
+                                     or "write `{name}` or `{expression}`; `{{` for a literal brace")]
         raise
     return ast.Module(filename, tuple(items), tuple(comments)), []
 
