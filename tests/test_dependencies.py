@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _imported_top_level_modules() -> dict[str, str]:
+def _imported_top_level_modules(*folders: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "engine").rglob("*.py")):
+    for path in sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py")):
         if "_data" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
@@ -38,15 +38,35 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def test_every_third_party_import_is_a_declared_dependency():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = {_normalise(re.split(r"[\[<>=!~; ]", dep, maxsplit=1)[0]) for dep in project["dependencies"]}
+def _declared(*requirements: list[str]) -> set[str]:
+    return {_normalise(re.split(r"[\[<>=!~; ]", dep, maxsplit=1)[0]) for reqs in requirements for dep in reqs}
+
+
+# our own packages, and the test modules that import each other (pytest puts their folders on the path)
+LOCAL = {"engine", "benchmarks", "tests"} | {p.stem for p in (ROOT / "tests").rglob("*.py")}
+
+
+def _undeclared(modules: dict[str, str], declared: set[str]) -> list[str]:
     dists = packages_distributions()
     missing = []
-    for module, where in _imported_top_level_modules().items():
-        if module == "engine" or module in sys.stdlib_module_names:
+    for module, where in modules.items():
+        if module in LOCAL or module in sys.stdlib_module_names:
             continue
         owners = {_normalise(d) for d in dists.get(module, [module])}
         if not owners & declared:
             missing.append(f"{where} imports {module} (distribution {', '.join(sorted(owners))})")
+    return missing
+
+
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    missing = _undeclared(_imported_top_level_modules("engine"), _declared(PROJECT["dependencies"]))
     assert not missing, "add these to [project] dependencies in pyproject.toml:\n" + "\n".join(missing)
+
+
+def test_every_module_the_tests_and_benchmarks_import_is_installed_by_the_test_extra():
+    declared = _declared(PROJECT["dependencies"], PROJECT["optional-dependencies"]["test"])
+    missing = _undeclared(_imported_top_level_modules("tests", "benchmarks"), declared)
+    assert not missing, "add these to the `test` extra in pyproject.toml:\n" + "\n".join(missing)
