@@ -24,6 +24,27 @@ def _old_set(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in out.iterdir()}
 
 
+def _writer_paused_after_staging(out: Path) -> subprocess.Popen:
+    """A child process writing a new set into ``out`` that stops, once its first file is staged, for 30 s."""
+    script = (
+        "import time\n"
+        "from pathlib import Path\n"
+        "from engine import render\n"
+        "slow = render._write_staged\n"
+        "def staged(*a):\n"
+        "    slow(*a)\n"
+        "    print('staged', flush=True)\n"
+        "    time.sleep(30)\n"
+        "render._write_staged = staged\n"
+        f"out = Path({str(out)!r})\n"
+        "render.write_set(out, [(out / 'report.json', '{}'), (out / 'report.html', 'new')])\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.stdout is not None and child.stdout.readline().strip() == b"staged"
+    return child
+
+
 def test_a_set_is_written_with_a_manifest_and_replaces_the_previous_set(tmp_path):
     _old_set(tmp_path)
     write_set(tmp_path, [(tmp_path / "report.json", '{"new": 1}\n')])
@@ -67,22 +88,7 @@ def test_the_cli_reports_a_full_disk_as_an_input_problem(tmp_path, monkeypatch, 
 
 def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):
     before = _old_set(tmp_path)
-    script = (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from engine import render\n"
-        "slow = render._write_staged\n"
-        "def staged(*a):\n"
-        "    slow(*a)\n"
-        "    print('staged', flush=True)\n"
-        "    time.sleep(30)\n"
-        "render._write_staged = staged\n"
-        f"out = Path({str(tmp_path)!r})\n"
-        "render.write_set(out, [(out / 'report.json', '{}'), (out / 'report.html', 'new')])\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert child.stdout.readline().strip() == b"staged"
+    child = _writer_paused_after_staging(tmp_path)
     assert any(p.name.startswith(".nbscheck-staging-") for p in tmp_path.iterdir())
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=30) == 128 + signal.SIGTERM
@@ -92,22 +98,7 @@ def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):
 
 def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(tmp_path):
     before = _old_set(tmp_path)
-    script = (
-        "import time\n"
-        "from pathlib import Path\n"
-        "from engine import render\n"
-        "slow = render._write_staged\n"
-        "def staged(*a):\n"
-        "    slow(*a)\n"
-        "    print('staged', flush=True)\n"
-        "    time.sleep(30)\n"
-        "render._write_staged = staged\n"
-        f"out = Path({str(tmp_path)!r})\n"
-        "render.write_set(out, [(out / 'report.json', '{}'), (out / 'report.html', 'new')])\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert child.stdout.readline().strip() == b"staged"
+    child = _writer_paused_after_staging(tmp_path)
     child.kill()  # SIGKILL: no handler runs, the staging folder stays behind
     child.wait(timeout=30)
     left = [p for p in tmp_path.iterdir() if p.name.startswith(".nbscheck-staging-")]
