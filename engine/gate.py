@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .render.options import fails_check, finding_fingerprints
+from .render.options import fails_check, finding_fingerprints, open_findings
 
 
 def git_toplevel(folder: Path) -> Path | None:
@@ -63,12 +63,5 @@ def fingerprints(report: dict) -> set[str]:
 def new_failures(report: dict, baseline: dict, fail_on: str) -> list[tuple[dict, dict | None]]:
     """(rule, finding) pairs that fail the check at ``fail_on`` and are not in ``baseline``."""
     known = fingerprints(baseline)
-    out = []
-    for rule in report["rules"]:
-        if rule["outcome"] not in ("fail", "insufficient_data"):
-            continue
-        for fp, f in finding_fingerprints(rule):
-            src = f or rule
-            if fails_check(rule["strength"], src["outcome"], fail_on) and fp not in known:
-                out.append((rule, f))
-    return out
+    return [(rule, f) for rule, fp, f in open_findings(report["rules"])
+            if fails_check(rule["strength"], (f or rule)["outcome"], fail_on) and fp not in known]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from ._common import value_text
-from .options import DEFAULT, RenderOptions, fails_check, finding_fingerprints
+from .options import DEFAULT, RenderOptions, fails_check, open_findings
 
 SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor", "info": "info"}
 RANK = ("info", "minor", "major", "critical", "blocker")
@@ -28,22 +28,19 @@ def _severity(rule: dict, outcome: str, fail_on: str) -> str:
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
     issues = []
-    for rule in report["rules"]:
-        if rule["outcome"] not in ("fail", "insufficient_data"):
+    for rule, fp, f in open_findings(report["rules"]):
+        src = f or rule
+        if src["outcome"] == "waived":
             continue
-        for fp, f in finding_fingerprints(rule):
-            src = f or rule
-            if src["outcome"] == "waived":
-                continue
-            loc = src["location"]
-            obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
-            issues.append({
-                "description": f"{rule['id']} {obj}{src['message'] or rule['title']}",
-                "check_name": rule["id"],
-                "fingerprint": fp,
-                "severity": _severity(rule, src["outcome"], options.fail_on),
-                "categories": ["Compliance"],
-                "location": {"path": options.source_prefix + (loc.get("file") or ""),
-                             "lines": {"begin": loc.get("line") or 1}},
-            })
+        loc = src["location"]
+        obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
+        issues.append({
+            "description": f"{rule['id']} {obj}{src['message'] or rule['title']}",
+            "check_name": rule["id"],
+            "fingerprint": fp,
+            "severity": _severity(rule, src["outcome"], options.fail_on),
+            "categories": ["Compliance"],
+            "location": {"path": options.source_prefix + (loc.get("file") or ""),
+                         "lines": {"begin": loc.get("line") or 1}},
+        })
     return json.dumps(issues, ensure_ascii=False, indent=2, allow_nan=False) + "\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def finding_fingerprints(rule: dict) -> list[tuple[str, dict | None]]:
     if not findings:
         return [(fingerprint(rule["id"]), None)]
     return [(fingerprint(rule["id"], f["table"], f["key"]), f) for f in findings]
+
+
+def open_findings(rules: list[dict]) -> Iterator[tuple[dict, str, dict | None]]:
+    """(rule, fingerprint, finding) for every object of a rule that failed or lacks data, waived ones included."""
+    for rule in rules:
+        if rule["outcome"] in FAILING:
+            for fp, f in finding_fingerprints(rule):
+                yield rule, fp, f
 
 
 def relative_to_root(file: str, root: Path) -> str:
