@@ -49,6 +49,7 @@ implementations disagree.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -181,11 +182,20 @@ def _bool_type(call: Call) -> Type:
     return Type(BOOL)
 
 
+ROUNDING = {"half-even": decimal.ROUND_HALF_EVEN, "half-up": decimal.ROUND_HALF_UP, "up": decimal.ROUND_UP,
+            "down": decimal.ROUND_DOWN}
+MAX_DECIMALS = 15
+
+
 def _round_type(call: Call) -> Type:
     if len(call.args) > 1:
         digits = call.literals[1]
-        if call.args[1].kind != INTEGER or not isinstance(digits, float | int) or digits != int(digits):
-            raise call.fail("round(x, N) takes a whole number of decimals", arg=1)
+        if call.args[1].kind != INTEGER or not isinstance(digits, float | int) or digits != int(digits) \
+                or not 0 <= digits <= MAX_DECIMALS:
+            raise call.fail(f"round(x, N) takes a whole number of decimals from 0 to {MAX_DECIMALS}", arg=1)
+    if len(call.args) > 2 and call.literals[2] not in ROUNDING:
+        raise call.fail(f"`{call.literals[2]}` is not a rounding mode", arg=2,
+                        hint=f"the modes are {', '.join(ROUNDING)}")
     return call.args[0]
 
 
@@ -313,12 +323,40 @@ def _abs_scalar(x):
     return None if rt.is_null(x) else abs(x)
 
 
-def _round_vec(x, digits=0):
-    return x.round(int(digits))
+def _round_vec(x, digits=0, mode="half-even"):
+    """Round as the decimal each float is written as (0.445 is a tie, though its binary value is below it),
+    on whole columns.
+
+    ``base`` is the number of steps of 10^-N at or below ``|x|``, found exactly: ``k / 10^N`` is the double
+    nearest the decimal k·10^-N, so comparing ``|x|`` with it compares the decimals that round-trip."""
+    p = 10.0 ** int(digits)
+    v = x.to_numpy(dtype="float64")
+    a = np.abs(v)
+    with np.errstate(invalid="ignore", over="ignore"):
+        base = np.floor(a * p)
+        base = np.where(a < base / p, base - 1, base)
+        base = np.where(a >= (base + 1) / p, base + 1, base)
+        tie = (base + 0.5) / p
+        if mode == "down":
+            steps = base
+        elif mode == "up":
+            steps = base + (a > base / p)
+        elif mode == "half-up":
+            steps = base + (a >= tie)
+        else:
+            steps = base + ((a > tie) | ((a == tie) & (base % 2 == 1)))
+        out = np.copysign(steps / p, v)
+    exact = ~np.isfinite(v) | (a * p >= 2.0 ** 52)  # no digits left to round at this magnitude
+    return pd.Series(np.where(exact, v, out), index=x.index)
 
 
-def _round_scalar(x, digits=0):
-    return None if rt.is_null(x) else float(np.round(x, int(digits)))  # as pandas rounds: 0.95 -> 1.0
+def _round_scalar(x, digits=0, mode="half-even"):
+    if rt.is_null(x):
+        return None
+    if not math.isfinite(x) or abs(x) * 10.0 ** int(digits) >= 2.0 ** 52:
+        return float(x)
+    step = decimal.Decimal(1).scaleb(-int(digits))
+    return float(decimal.Decimal(repr(float(x))).quantize(step, rounding=ROUNDING[mode]))
 
 
 def _year_vec(x):
@@ -432,10 +470,13 @@ _ENTRIES: tuple[Builtin, ...] = (
             examples=("max(o.area_ha, 0 ha)",)),
     Builtin("abs", SCALAR, (Arg("x", NUMERIC),), _same_type, _abs_vec, _abs_scalar,
             lambda a, w: f"the absolute value of {a[0]}", "absolute value", examples=("abs(o.change_pct)",)),
-    Builtin("round", SCALAR, (Arg("x", NUMERIC), Arg("decimals", ("integer",), literal=True)), _round_type,
-            _round_vec, _round_scalar,
-            lambda a, w: f"{a[0]} rounded to {a[1] if len(a) > 1 else '0'} decimals",
-            "round to N decimals (default 0)", optional=1, examples=("round(o.area_ha, 1)",)),
+    Builtin("round", SCALAR, (Arg("x", NUMERIC), Arg("decimals", ("integer",), literal=True),
+                              Arg("mode", ("text",), literal=True)), _round_type, _round_vec, _round_scalar,
+            lambda a, w: f"{a[0]} rounded to {a[1] if len(a) > 1 else '0'} decimals"
+                         + (f" ({a[2]})" if len(a) > 2 else ""),
+            "round to N decimals (default 0) as the number is written in decimals; the mode is \"half-even\" "
+            "(the default), \"half-up\", \"up\" (away from zero) or \"down\" (toward zero)", optional=2,
+            examples=("round(o.area_ha, 1)", "round(baf, 2, \"half-up\")")),
     Builtin("coalesce", SCALAR, (Arg("value", ("any",)), Arg("fallback", ("any",))), _unify_type,
             _coalesce_vec, _coalesce_scalar, lambda a, w: f"the first present of {', '.join(a)}",
             "the first argument that is present", variadic=6, same_unit=True,

@@ -221,6 +221,25 @@ class LookupCall(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class If(Expr):
+    """``if cond then a else b``, row by row; ``other`` already in ``then``'s unit. An unknown
+    condition gives no value."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class Link(Expr):
+    """``o.district->population``: the column of ``table`` in the row whose key ``operand`` holds."""
+
+    operand: Expr
+    table: str
+    column: str
+
+
+@dataclass(frozen=True, eq=False)
 class Join:
     """A correlated aggregate's match: ``rowset.column == <the current row's value>``, and the rest
     of its filter."""
@@ -309,6 +328,22 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A range of keys of a band lookup, in the key's unit; None: unbounded."""
+
+    low: float | None
+    high: float | None
+    low_closed: bool
+    high_closed: bool
+    value: Any
+
+    def label(self) -> str:
+        lo = "" if self.low is None else f"{self.low:g}"
+        hi = "" if self.high is None else f"{self.high:g}"
+        return f"{'[' if self.low_closed else '('}{lo}, {hi}{']' if self.high_closed else ')'}"
+
+
+@dataclass(frozen=True)
 class Lookup:
     name: str
     key_type: Type
@@ -317,6 +352,7 @@ class Lookup:
     default: Any
     doc: str | None
     span: Span
+    bands: tuple[Band, ...] = ()  # a lookup by numeric ranges; then ``entries`` is empty
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,8 @@ def needs(std: Standard, rules: list[Rule]) -> tuple[dict[str, set[str]], set[st
                 elif ref.kind == "elem" and table_of(ref.rowset):
                     use_rowset(ref.rowset)
                     tables[table_of(ref.rowset)].add(ref.name)
+                elif ref.kind == "link":  # a linked table's column, read through `->`
+                    tables.setdefault(ref.rowset, set()).add(ref.name)
 
     for rule in rules:
         fe = rule.for_each

@@ -4,6 +4,7 @@ is usable from a rule without touching any other file."""
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def test_the_readme_names_every_function():
 def test_overloads_are_chosen_by_the_number_of_arguments():
     assert B.resolve("max", 1).kind == B.AGGREGATE and B.resolve("max", 3).kind == B.SCALAR
     assert B.resolve("nosuch", 1) is None
-    assert B.arity("round") == "1 to 2" and B.arity("min") == "1 or 2 to 8"
+    assert B.arity("round") == "1 to 3" and B.arity("min") == "1 or 2 to 8"
 
 
 # ---- the vectorised and the scalar implementation agree ----------------------------------
@@ -109,6 +110,31 @@ def test_scalar_functions_agree(xs, ys):
         vec = B.apply(b, args).tolist()
         for i in range(n):
             assert _same(vec[i], B.apply(b, scalar_args(i))), (name, i, xs[i], ys[i])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.decimals(min_value=-10**6, max_value=10**6, places=3, allow_nan=False),
+                          st.floats(min_value=-1e9, max_value=1e9)), min_size=1, max_size=20),
+       st.integers(0, 4), st.sampled_from(sorted(B.ROUNDING)))
+def test_rounding_follows_the_written_decimals_in_both_scopes(xs, digits, mode):
+    """Each value is rounded as the shortest decimal that reads back as it (0.445 is a tie); the reference is
+    Python's decimal module on repr(), not the engine's code."""
+    xs = [float(x) for x in xs]
+    want = [float(decimal.Decimal(repr(x)).quantize(decimal.Decimal(1).scaleb(-digits),
+                                                    rounding=B.ROUNDING[mode])) for x in xs]
+    b = B.resolve("round", 3)
+    assert B.apply(b, (pd.Series(xs), digits, mode)).tolist() == want
+    assert [B.apply(b, (x, digits, mode)) for x in xs] == want
+
+
+def test_rounding_of_the_published_ties():
+    b = B.resolve("round", 3)
+    xs = pd.Series([0.445, 2.675, 1.005, 0.125, -0.445])
+    assert B.apply(b, (xs, 2, "half-up")).tolist() == [0.45, 2.68, 1.01, 0.13, -0.45]
+    assert B.apply(b, (xs, 2, "half-even")).tolist() == [0.44, 2.68, 1.0, 0.12, -0.44]
+    assert B.apply(b, (xs, 2, "up")).tolist() == [0.45, 2.68, 1.01, 0.13, -0.45]
+    assert B.apply(b, (xs, 2, "down")).tolist() == [0.44, 2.67, 1.0, 0.12, -0.44]
+    assert B.apply(b, (0.445, 2, "half-up")) == 0.45 and B.apply(b, (0.445, 2)) == 0.44
 
 
 def test_dates_agree():

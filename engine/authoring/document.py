@@ -83,7 +83,8 @@ def standard_document(std: Standard) -> dict:
         "params": [{"name": p.name, "value": _num(p.value), "default": _num(p.default), "changed": p.set_by is not None,
                     "unit": _type(p.type)["unit"], "doc": p.doc or ""} for p in std.params.values()],
         "lookups": [{"name": lk.name, "key": lk.key_type.describe(), "value": _type(lk.value_type)["describe"],
-                     "entries": [{"key": k, "value": _num(v)} for k, v in lk.entries.items()],
+                     "entries": [{"key": k, "value": _num(v)} for k, v in lk.entries.items()]
+                     + [{"key": b.label(), "value": _num(b.value)} for b in lk.bands],
                      "default": "" if lk.default is None else _num(lk.default), "doc": lk.doc or ""}
                     for lk in std.lookups.values()],
         "rules": rules,

@@ -201,12 +201,14 @@ def _decl_lines(i: int, item) -> list[_Line]:
         return [_Line(0, f"param {item.name} = {P.literal(item.value)}{doc}", key)]
     if isinstance(item, ast.LookupDecl):
         unit = f" [{item.unit}]" if item.unit else ""
-        after = f" -> {P.type_ref(item.value_type)}{unit} {{"
+        key_unit = f" [{item.key_unit}]" if item.key_unit else ""
+        after = f"{key_unit} -> {P.type_ref(item.value_type)}{unit} {{"
         head_texts = _wrap_enum(f"lookup {item.name}: ", item.key_type, after, 0)
         close = "}" + (f" default {P.literal(item.default)}" if item.default is not None else "")
         close += f" {P.quote(item.doc)}" if item.doc is not None else ""
         lines = [_Line(0, t, key if n == 0 else None) for n, t in enumerate(head_texts)]
-        lines += [_Line(1, f"{P.name_or_string(k)}: {P.literal(v)},", ("entry", i, j))
+        lines += [_Line(1, f"{k.text() if isinstance(k, ast.Band) else P.name_or_string(k)}: {P.literal(v)},",
+                        ("entry", i, j))
                   for j, (k, v) in enumerate(item.entries)]
         return [*lines, _Line(0, close, ("close", i))]
     if isinstance(item, ast.LetDecl):

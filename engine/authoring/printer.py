@@ -13,12 +13,12 @@ import re
 from ..syntax import ast
 
 # binding strength, loosest first; a child printed below the level its position needs gets parentheses
-OR, AND, NOT, CMP, SUM, PRODUCT, NEG, POSTFIX, ATOM = range(1, 10)
+IF, OR, AND, NOT, CMP, SUM, PRODUCT, NEG, POSTFIX, ATOM = range(1, 11)
 
 KEYWORDS = frozenset("""standard profile extends import reference url goal stage category parent where doc table
 key optional number integer text bool date enum param lookup default let set disable because override rule
 severity cite when for each in by shall should may else rationale or and not between is present missing true
-false as""".split())
+false as if then""".split())
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -72,6 +72,8 @@ def type_ref(t: ast.TypeRef, unit: str | None = None) -> str:
 
 
 def _level(node) -> int:
+    if isinstance(node, ast.If):
+        return IF
     if isinstance(node, ast.Logic):
         return OR if node.op == "or" else AND
     if isinstance(node, ast.Not):
@@ -87,7 +89,7 @@ def _level(node) -> int:
     return ATOM
 
 
-def expr(node, need: int = OR) -> str:
+def expr(node, need: int = IF) -> str:
     """The text of an expression; wrapped in parentheses when it binds looser than ``need``."""
     text = _expr(node)
     return f"({text})" if _level(node) < need else text
@@ -100,6 +102,10 @@ def _expr(node) -> str:
         return node.name
     if isinstance(node, ast.Attr):
         return f"{node.obj}.{node.attr}"
+    if isinstance(node, ast.Link):
+        return f"{_expr(node.operand)}->{node.attr}"
+    if isinstance(node, ast.If):
+        return f"if {expr(node.cond, OR)} then {expr(node.then, OR)} else {expr(node.other, IF)}"
     if isinstance(node, ast.Call):
         inner = ", ".join(expr(a) for a in node.args)
         if node.where is not None:

@@ -37,6 +37,11 @@ def words(node: C.Expr, std: Standard) -> str:
         return f"{words(node.operand, std)} is between {words(node.low, std)} and {words(node.high, std)}"
     if isinstance(node, C.Presence):
         return f"{words(node.operand, std)} is {'given' if node.present else 'missing'}"
+    if isinstance(node, C.If):
+        return (f"{words(node.then, std)} if {condition(node.cond, std)}, otherwise "
+                f"{words(node.other, std)}")
+    if isinstance(node, C.LookupCall) and std.lookups[node.name].bands:
+        return f"{_code(node.name)} of the band that holds {words(node.key, std)}"
     if isinstance(node, C.Call):
         return _call(node, std)
     if isinstance(node, C.ParamRef):

@@ -22,6 +22,7 @@ from ..model import (
     ROW,
     SCALAR,
     TEXT,
+    Band,
     Category,
     Column,
     Expr,
@@ -151,6 +152,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
                 t.err("type-mismatch", f"`{c.name}` is a geometry; it cannot hold keys of `{c.references}`", c.span)
         tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
+        t.col_links[name] = {k: c.references for k, c in cols.items() if c.references is not None}
+        t.table_keys[name] = decl.key
     for table in tables.values():  # references name declared tables, with a key of a matching type
         for c in table.columns.values():
             if c.references is None:
@@ -194,30 +197,11 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         params[s.name] = Param(p.name, p.type, value, p.default, p.doc, p.span, s.span)
     m["params"] = params
     t.param_types = {k: p.type for k, p in params.items()}
+    t.param_values = {k: p.value for k, p in params.items()}
     lookups = {}
     for name, decl in ns.lookups.items():
-        key_t = t.decl_type(decl.key_type, None, decl.span)
-        val_t = t.decl_type(decl.value_type, decl.unit, decl.span)
-        if key_t.kind not in (TEXT, ENUM, INTEGER):
-            t.err("type-mismatch", "lookup keys are text, enum or integer", decl.key_type.span)
-        if val_t.kind == GEOMETRY:
-            t.err("type-mismatch", "lookup values are numbers, text, bools or dates", decl.value_type.span)
-        entries = {}
-        for key, lit in decl.entries:
-            if key in entries:
-                t.err("duplicate-id", f"key `{key}` appears twice in lookup `{name}`", lit.span)
-            if key_t.kind == ENUM and key not in key_t.values:
-                t.err("unknown-enum-value", f"`{key}` is not one of {', '.join(key_t.values)}", lit.span,
-                      did_you_mean(key, key_t.values))
-            lt, value = _literal(t, lit, val_t, lit.span)
-            if lt.kind != val_t.kind and not (lt.numeric and val_t.numeric):
-                t.err("type-mismatch", f"lookup `{name}` holds {val_t.describe()}, not {lt.describe()}", lit.span)
-            entries[key] = value
-        default = None
-        if decl.default is not None:
-            _, default = _literal(t, decl.default, val_t, decl.default.span)
-        lookups[name] = Lookup(name, key_t, val_t, entries, default, decl.doc, decl.span)
-        t.lookup_types[name] = (key_t, val_t)
+        lookups[name] = _lookup(t, decl)
+        t.lookup_types[name] = (lookups[name].key_type, lookups[name].value_type)
     m["lookups"] = lookups
     cats = {}
     for cid, decl in ns.categories.items():
@@ -251,6 +235,89 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     for name in ns.lets:
         t.top_let(name)
     return list(st.diags)
+
+
+def _lookup(t: Typer, decl: ast.LookupDecl) -> Lookup:
+    """A lookup by key, or by bands of numbers (``[0, 0.37]: 0.60``)."""
+    name = decl.name
+    banded = any(isinstance(k, ast.Band) for k, _ in decl.entries)
+    key_t = t.decl_type(decl.key_type, decl.key_unit if banded else None, decl.span)
+    val_t = t.decl_type(decl.value_type, decl.unit, decl.span)
+    if decl.key_unit is not None and not banded:
+        t.err("type-mismatch", "a lookup by key has no key unit; a unit goes on the key of a band lookup",
+              decl.key_type.span)
+    if banded and key_t.kind not in (NUMBER, INTEGER):
+        t.err("type-mismatch", f"a band lookup is keyed by a number, not {key_t.describe()}", decl.key_type.span,
+              f"write `lookup {name}: number -> ...`")
+    elif not banded and key_t.kind not in (TEXT, ENUM, INTEGER):
+        t.err("type-mismatch", "lookup keys are text, enum or integer", decl.key_type.span,
+              "to look up by ranges of a number, key the entries by bands: `[0, 0.37]: 0.6, (0.37, 0.5): 0.45`")
+    if val_t.kind == GEOMETRY:
+        t.err("type-mismatch", "lookup values are numbers, text, bools or dates", decl.value_type.span)
+    entries: dict[str, object] = {}
+    bands: list[tuple[ast.Band, object]] = []
+    for key, lit in decl.entries:
+        lt, value = _literal(t, lit, val_t, lit.span)
+        if lt.kind != val_t.kind and not (lt.numeric and val_t.numeric):
+            t.err("type-mismatch", f"lookup `{name}` holds {val_t.describe()}, not {lt.describe()}", lit.span)
+        if isinstance(key, ast.Band):
+            bands.append((key, value))
+            continue
+        if banded:
+            t.err("type-mismatch", f"lookup `{name}` is keyed by bands; `{key}` is a key", lit.span,
+                  "write every key of a band lookup as a band: [low, high), (low, high] ...")
+            continue
+        if key in entries:
+            t.err("duplicate-id", f"key `{key}` appears twice in lookup `{name}`", lit.span)
+        if key_t.kind == ENUM and key not in key_t.values:
+            t.err("unknown-enum-value", f"`{key}` is not one of {', '.join(key_t.values)}", lit.span,
+                  did_you_mean(key, key_t.values))
+        entries[key] = value
+    default = None
+    if decl.default is not None:
+        _, default = _literal(t, decl.default, val_t, decl.default.span)
+    elif key_t.kind == ENUM:
+        missed = [v for v in key_t.values if v not in entries]
+        if missed:
+            t.err("lookup-incomplete", f"lookup `{name}` has no value for {', '.join(f'`{v}`' for v in missed)}",
+                  decl.span, "give every value of the enum an entry, or a `default` after the closing brace")
+    checked = tuple(_band(t, name, key_t, b, value) for b, value in bands)
+    if banded and key_t.numeric:
+        _band_overlaps(t, name, checked, [b for b, _ in bands])
+    return Lookup(name, key_t, val_t, entries, default, decl.doc, decl.span, checked)
+
+
+def _band(t: Typer, name: str, key_t: Type, band: ast.Band, value) -> Band:
+    ends = []
+    for end in (band.low, band.high):
+        if end is None:
+            ends.append(None)
+            continue
+        _, v = _literal(t, end, key_t if key_t.numeric else None, end.span)
+        ends.append(float(v))
+    low, high = ends
+    if low is not None and high is not None and (low > high or (low == high and not (band.low_closed
+                                                                                   and band.high_closed))):
+        t.err("bad-band", f"band {band.text()} of lookup `{name}` holds no value", band.span,
+              "write the lower end first; a single value is [v, v]")
+    if (low is None and band.low_closed) or (high is None and band.high_closed):
+        t.err("bad-band", f"band {band.text()} of lookup `{name}`: an unbounded end is open", band.span,
+              "write `(` or `)` beside an end left out: (, 0.37] or [0.5, )")
+    return Band(low, high, band.low_closed, band.high_closed, value)
+
+
+def _band_overlaps(t: Typer, name: str, bands: tuple[Band, ...], spans: list[ast.Band]) -> None:
+    """Two bands that share a value leave the lookup ambiguous there."""
+    lo = float("-inf")
+    order = sorted(range(len(bands)), key=lambda i: (bands[i].low if bands[i].low is not None else lo,
+                                                     not bands[i].low_closed))
+    for a, b in zip(order, order[1:]):
+        x, y = bands[a], bands[b]
+        x_high = x.high if x.high is not None else float("inf")
+        y_low = y.low if y.low is not None else lo
+        if y_low < x_high or (y_low == x_high and x.high_closed and y.low_closed):
+            t.err("bad-band", f"bands {spans[a].text()} and {spans[b].text()} of lookup `{name}` overlap",
+                  spans[b].span, "close a band at one end only where two meet: [0, 0.37] then (0.37, 0.5)")
 
 
 _PLURAL = {"goal": "goals", "stage": "stages", "category": "categories"}

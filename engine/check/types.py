@@ -82,6 +82,9 @@ class Typer:
         self.param_types: dict[str, Type] = {}
         self.field_types: dict[str, Type] = {}
         self.lookup_types: dict[str, tuple[Type, Type]] = {}
+        self.col_links: dict[str, dict[str, str]] = {}  # table -> column -> the table it links to
+        self.table_keys: dict[str, str] = {}
+        self.param_values: dict[str, object] = {}
         self._let_busy: set[str] = set()
 
     # helpers ---------------------------------------------------------------
@@ -227,6 +230,62 @@ class Typer:
         names = [*self.ns.tables, *self.ns.categories] + ([scope.var] if scope.var else [])
         return self.err("unknown-name", f"unknown table, category or row `{obj}`", node.span,
                         did_you_mean(obj, names))
+
+    def _link(self, node: ast.Link, scope: Scope):
+        """``o.district->population``: the linked row's column, found by the key ``o.district`` holds."""
+        base = self.expr(node.operand, scope)
+        if base is _BAD:
+            return _BAD
+        source = self._column_table(base, scope)
+        column = base.column if isinstance(base, C.ColumnRef) else base.column if isinstance(base, C.Link) else None
+        target = self.col_links.get(source or "", {}).get(column or "")
+        if target is None:
+            what = f"`{source}.{column}`" if source and column else "this value"
+            return self.err("bad-link", f"{what} is not declared as a link to another table", node.operand.span,
+                            f"declare the column with its table: `{column or 'column'}: text -> other_table`")
+        if node.attr not in self.col_types[target]:
+            cols = self.col_types[target]
+            return self.err("bad-link", f"the linked table `{target}` has no column `{node.attr}`", node.span,
+                            did_you_mean(node.attr, cols) or f"columns of `{target}`: {', '.join(cols)}")
+        info = Info(self.col_types[target][node.attr], base.shape, base.rowset,
+                    base.refs | {Ref("link", node.attr, target), Ref("link", self.table_keys[target], target)})
+        return C.Link(info, node.span, base, target, node.attr)
+
+    def _column_table(self, x: C.Expr, scope: Scope) -> str | None:
+        """The table whose column ``x`` is (the rule's row, an aggregated rowset, or a linked table)."""
+        if isinstance(x, C.Link):
+            return x.table
+        if not isinstance(x, C.ColumnRef):
+            return None
+        if x.shape in (ROW, GROUP) or (x.shape == ELEM and scope.kind == GROUP and x.rowset == scope.var):
+            return scope.table
+        return self.rowset_table(x.rowset or "")
+
+    def _if(self, node: ast.If, scope: Scope):
+        cond, a, b = (self.expr(x, scope) for x in (node.cond, node.then, node.other))
+        if _BAD in (cond, a, b):
+            return _BAD
+        if cond.type.kind != BOOL:
+            return self.err("type-mismatch", f"`if` needs a condition, not {cond.type.describe()}", node.cond.span)
+        if ROWSET in (a.type.kind, b.type.kind):
+            return self.err("type-mismatch", "`then` and `else` give values, not tables", node.span)
+        if not (a.type.numeric and b.type.numeric) and a.type.kind != b.type.kind and not (
+                {a.type.kind, b.type.kind} == {ENUM, TEXT} and isinstance(node.then if b.type.kind == ENUM
+                                                                          else node.other, ast.Str)):
+            return self.err("type-mismatch", f"`then` gives {a.type.describe()} but `else` gives "
+                            f"{b.type.describe()}", node.span, "both branches give values of one type")
+        if not self.comparable(node, "==", a, b, node.then, node.other):
+            return _BAD
+        shape = self.combine(node, cond, a, b)
+        if shape is None:
+            return _BAD
+        typ = a.type if a.type.kind != TEXT else b.type
+        if a.type.numeric:
+            unit = a.type.unit if a.type.unit is not None else b.type.unit
+            kind = INTEGER if a.type.kind == b.type.kind == INTEGER else NUMBER
+            typ = Type(kind, unit)
+            b = self.convert(b, a.type.unit)
+        return C.If(Info(typ, *shape, self._refs(cond, a, b)), node.span, cond, a, b)
 
     def _unknown_column(self, node, table: str):
         cols = self.col_types[table]
@@ -452,6 +511,16 @@ class Typer:
         if a is _BAD:
             return _BAD
         key_t = lk[0]
+        if any(isinstance(k, ast.Band) for k, _ in self.ns.lookups[node.func].entries):
+            if not a.type.numeric:
+                return self.err("type-mismatch", f"lookup `{node.func}` takes a number in one of its bands, "
+                                f"not {a.type.describe()}", node.args[0].span)
+            if a.type.unit is not None and key_t.unit is not None and not U.same_dimension(a.type.unit, key_t.unit):
+                return self.err("unit-mismatch", f"lookup `{node.func}` takes {key_t.unit.dimension_name()} "
+                                f"({key_t.unit.name or 'no unit'}), not {a.type.unit.dimension_name()} "
+                                f"({a.type.unit.name or 'no unit'})", node.args[0].span)
+            return C.LookupCall(Info(lk[1], a.shape, a.rowset, a.refs), node.span, node.func,
+                                self.convert(a, key_t.unit))
         if a.type.kind not in (TEXT, ENUM, INTEGER) or (key_t.kind == INTEGER) != (a.type.kind == INTEGER):
             return self.err("type-mismatch", f"lookup `{node.func}` takes a {key_t.describe()} key, "
                             f"not {a.type.describe()}", node.args[0].span)
@@ -466,9 +535,9 @@ class Typer:
                 self.err("type-mismatch", f"`{b.name}` takes {wrong} as its {p.name}, not {info.type.describe()}",
                          arg.span, f"{b.signature}: {b.doc}")
                 return None
-            if p.literal and not _literal(arg):
-                self.err("type-mismatch", f"the {p.name} of `{b.name}` is written as a literal", arg.span,
-                         f"e.g. {b.examples[0]}" if b.examples else None)
+            if p.literal and not _literal(arg) and not self._param(arg):
+                self.err("type-mismatch", f"the {p.name} of `{b.name}` is written as a literal or a param",
+                         arg.span, f"e.g. {b.examples[0]}" if b.examples else None)
                 return None
 
         def same(i: int, j: int) -> bool:
@@ -476,7 +545,8 @@ class Typer:
 
         columns = [self.col_types.get(self.rowset_table(i.rowset) or "") if i.type.kind == ROWSET else None
                    for i in infos]
-        call = B.Call(b.name, [i.type for i in infos], [_literal_value(a) for a in node.args],
+        literals = [self.param_values.get(a.name) if self._param(a) else _literal_value(a) for a in node.args]
+        call = B.Call(b.name, [i.type for i in infos], literals,
                       node.where is not None, same, columns)
         try:
             return b.result(call)
@@ -485,6 +555,9 @@ class Typer:
                 span = node.args[r.arg].span if r.arg is not None and r.arg < len(node.args) else node.span
                 self.err(r.code, r.message, span, r.hint)
             return None
+
+    def _param(self, node) -> bool:
+        return isinstance(node, ast.Name) and node.name in self.ns.params
 
     def _aggregate(self, node: ast.Call, scope: Scope, b):
         f = node.func
@@ -612,4 +685,4 @@ def _const(x: C.Expr) -> object:
 
 _DISPATCH = {cls: getattr(Typer, "_" + cls.__name__.lower()) for cls in (
     ast.Num, ast.Str, ast.Bool, ast.Name, ast.Attr, ast.Call, ast.BinOp, ast.Compare, ast.Logic, ast.Not, ast.Neg,
-    ast.Convert, ast.In, ast.Between, ast.Presence)}
+    ast.Convert, ast.In, ast.Between, ast.Presence, ast.If, ast.Link)}

@@ -236,7 +236,29 @@ class Compiler:
     def _lookupcall(self, node: C.LookupCall):
         lk = self.std.lookups[node.name]
         a, entries, default = self.expr(node.key), lk.entries, lk.default
+        if lk.bands:
+            bands = lk.bands
+            return lambda env: rt.band_lookup(a(env), bands, default)
         return lambda env: rt.lookup(a(env), entries, default)
+
+    def _if(self, node: C.If):
+        cond, a, b = self.expr(node.cond), self.expr(node.then), self.expr(node.other)
+        return lambda env: rt.if_(cond(env), a(env), b(env))
+
+    def _link(self, node: C.Link):
+        """One index lookup per evaluation: the keys of the linked table, then each value's position."""
+        key_fn, table, column = self.expr(node.operand), node.table, node.column
+        cache_key = ("link", table, column)
+
+        def run(env: Env):
+            cache = env.ctx.cache
+            if cache_key not in cache:
+                frame = env.ctx.table_frame(table)
+                cache[cache_key] = (pd.Index(frame[self.std.tables[table].key].astype(object)), frame[column])
+            index, values = cache[cache_key]
+            return rt.follow(key_fn(env), index, values)
+
+        return run
 
     # calls -------------------------------------------------------------------
     def _call(self, node: C.Call):
@@ -372,4 +394,5 @@ _DISPATCH: dict[type, Callable[[Compiler, Any], Fn]] = {
     C.Scale: Compiler._scale, C.Arith: Compiler._arith, C.Neg: Compiler._neg, C.Compare: Compiler._compare,
     C.Logic: Compiler._logic, C.Not: Compiler._not, C.In: Compiler._in, C.Between: Compiler._between,
     C.Presence: Compiler._presence, C.LookupCall: Compiler._lookupcall, C.Call: Compiler._call,
+    C.If: Compiler._if, C.Link: Compiler._link,
 }

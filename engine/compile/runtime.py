@@ -195,6 +195,71 @@ def lookup(x, table: dict, default):
     return out
 
 
+def band_lookup(x, bands, default):
+    """The value of the band that holds ``x`` (ends compared as ``compare`` does, with its tolerance);
+    ``default`` outside every band."""
+    if not is_series(x):
+        if is_null(x):
+            return None
+        for b in bands:
+            if _in_band(x, b) is True:
+                return b.value
+        return default
+    values = [b.value for b in bands]
+    numeric = all(isinstance(v, int | float) for v in [*values, *([] if default is None else [default])])
+    out = pd.Series(np.nan if numeric else None, index=x.index, dtype="float64" if numeric else object)
+    if default is not None:
+        out[x.notna().to_numpy()] = default
+    taken = np.zeros(len(x), dtype=bool)
+    for b in bands:
+        hit = to_bool(_in_band(x, b)).fillna(False).to_numpy(dtype=bool) & ~taken
+        out[hit] = b.value
+        taken |= hit
+    return out
+
+
+def _in_band(x, band):
+    inside = True
+    if band.low is not None:
+        inside = compare(">=" if band.low_closed else ">", x, band.low)
+    if band.high is not None:
+        inside = and_(inside, compare("<=" if band.high_closed else "<", x, band.high))
+    return inside
+
+
+def if_(cond, a, b):
+    """``a`` where ``cond`` holds, ``b`` where it does not, nothing where it is unknown."""
+    if not is_series(cond):
+        cond = to_bool(cond)
+        return None if cond is None else (a if cond else b)
+    known = cond.notna().to_numpy(dtype=bool)
+    pick = cond.fillna(False).to_numpy(dtype=bool)
+    index = cond.index
+    sa = a if is_series(a) else pd.Series([a] * len(index), index=index, dtype=None if a is not None else object)
+    sb = b if is_series(b) else pd.Series([b] * len(index), index=index, dtype=None if b is not None else object)
+    out = sa.where(pd.Series(pick, index=index), sb)
+    if isinstance(sa.dtype, pd.CategoricalDtype) or isinstance(sb.dtype, pd.CategoricalDtype):
+        out = out.astype(object)
+    return out.where(pd.Series(known, index=index)) if not known.all() else out
+
+
+def follow(keys, index: pd.Index, values: pd.Series):
+    """The value of the row whose key each of ``keys`` is (a vectorised index lookup, not a loop);
+    nothing for a missing key or one the table does not hold."""
+    if not is_series(keys):
+        if is_null(keys):
+            return None
+        pos = index.get_indexer(pd.Index([keys], dtype=object))[0]
+        if pos < 0:
+            return None
+        v = values.iloc[pos]
+        return None if is_null(v) else (v.item() if hasattr(v, "item") else v)
+    pos = index.get_indexer(keys.astype(object))
+    taken = values.take(np.maximum(pos, 0)) if len(values) else pd.Series([None] * len(pos), dtype=object)
+    out = pd.Series(taken.to_numpy(), index=keys.index, dtype=values.dtype)
+    return out.where(pd.Series(pos >= 0, index=keys.index))
+
+
 # ---- aggregates ------------------------------------------------------------
 
 

@@ -122,7 +122,27 @@ class Presence:
     present: bool
 
 
-Expr = Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | Neg | Convert | In | Between | Presence
+@dataclass(frozen=True)
+class If:
+    """``if cond then a else b``."""
+
+    span: Span
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True)
+class Link:
+    """``o.district->population``: a column of the row that ``operand`` (a linked key) names."""
+
+    span: Span
+    operand: Attr | Link
+    attr: str
+
+
+Expr = (Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | Neg | Convert | In | Between | Presence
+        | If | Link)
 
 
 def children(node) -> list:
@@ -259,6 +279,22 @@ Literal = Num | Str | Bool
 
 
 @dataclass(frozen=True)
+class Band:
+    """A lookup key that is a range of numbers: ``[low, high)``; an end left out is unbounded."""
+
+    span: Span
+    low: Num | None
+    high: Num | None
+    low_closed: bool
+    high_closed: bool
+
+    def text(self) -> str:
+        lo = "" if self.low is None else self.low.text + (f" {self.low.unit}" if self.low.unit else "")
+        hi = "" if self.high is None else self.high.text + (f" {self.high.unit}" if self.high.unit else "")
+        return f"{'[' if self.low_closed else '('}{lo}, {hi}{']' if self.high_closed else ')'}"
+
+
+@dataclass(frozen=True)
 class ParamDecl:
     span: Span
     name: str
@@ -273,9 +309,10 @@ class LookupDecl:
     key_type: TypeRef
     value_type: TypeRef
     unit: str | None
-    entries: tuple[tuple[str, Literal], ...]
+    entries: tuple[tuple[str | Band, Literal], ...]  # a key, or a band of numbers
     default: Literal | None
     doc: str | None = None
+    key_unit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,18 @@ class _ToAst(Transformer):
         return ast.In(self._span(meta), children[0], children[1], True)
 
     @v_args(meta=True)
+    def if_(self, meta, children):
+        return ast.If(self._span(meta), *children)
+
+    @v_args(meta=True)
+    def link(self, meta, children):
+        if len(children) == 3:  # NAME "." NAME "->" NAME
+            a, b = children[0], children[1]
+            first = ast.Attr(self._shift(a.line, a.column, b.end_line, b.end_column), str(a), str(b))
+            return ast.Link(self._span(meta), first, str(children[2]))
+        return ast.Link(self._span(meta), children[0], str(children[1]))
+
+    @v_args(meta=True)
     def between(self, meta, children):
         return ast.Between(self._span(meta), *children)
 
@@ -407,10 +419,16 @@ class _ToAst(Transformer):
         return (key_s, children[1])
 
     @v_args(meta=True)
+    def band(self, meta, children):
+        opening, low, high, closing, value = children
+        return (ast.Band(self._span(meta), low, high, str(opening) == "[", str(closing) == "]"), value)
+
+    @v_args(meta=True)
     def lookup(self, meta, children):
-        name, key_type, value_type, unit, entries, default, doc_tok = children
+        name, key_type, key_unit, value_type, unit, entries, default, doc_tok = children
         return ast.LookupDecl(self._span(meta), str(name), key_type, value_type, unit, entries, default,
-                              _unquote(str(doc_tok)) if doc_tok is not None else None)
+                              _unquote(str(doc_tok)) if doc_tok is not None else None,
+                              key_unit)
 
     @v_args(meta=True)
     def let_decl(self, meta, children):
