@@ -460,6 +460,7 @@ class Standard:
     root: str
     sha256: str
     profile: dict | None = None  # {"id", "title", "extends", "changes": [...]}
+    edition: dict | None = None  # an edition of another pack: {"id", "extends", "extends_title", "changes": [...]}
     warnings: list = field(default_factory=list)
     base_roots: tuple = ()
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)

@@ -66,6 +66,9 @@ def standard_document(std: Standard) -> dict:
         "id": std.id, "title": std.title, "version": std.version,
         "attrs": [{"name": k, "value": v} for k, v in std.attrs.items() if k != "version"],
         "profile": profile,
+        "edition": None if not std.edition else {
+            "id": std.edition["id"], "extends": std.edition["extends"], "extends_title": std.edition["extends_title"],
+            "changes": [dict(c) for c in std.edition["changes"]]},
         "goals": [{"id": g.id, "title": g.title, "doc": g.doc or "",
                    "rules": [r["id"] for r in rules if g.id in r["goals"]]} for g in std.goals.values()],
         "stages": [{"id": s.id, "title": s.title, "doc": s.doc or "",

@@ -166,7 +166,7 @@ def _decl_lines(i: int, item) -> list[_Line]:
     key = ("item", i)
     if isinstance(item, ast.Header):
         head = f"{item.kind} {item.id} {P.quote(item.title)}"
-        if item.kind == "profile":
+        if item.kind == "profile" or item.extends is not None:
             head += f" extends {P.name_or_string(item.extends or '')}"
         if not item.attrs:
             return [_Line(0, head + " {", key), _Line(0, "}", ("close", i))]

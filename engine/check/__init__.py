@@ -481,9 +481,9 @@ PASSES = (("names", _pass_names), ("declarations", _pass_declarations), ("rules"
           ("warnings", pass_warnings))
 
 
-def _profile_info(st: _State) -> dict | None:
+def _profile_info(st: _State, force: bool = False) -> dict | None:
     ns = st.ns
-    if ns.header is None or ns.header.kind != "profile":
+    if ns.header is None or (ns.header.kind != "profile" and not force):
         return None
     changes = []
     for s in ns.sets:
@@ -496,11 +496,25 @@ def _profile_info(st: _State) -> dict | None:
         for c in r.changes:
             changes.append({"kind": "override", "target": r.id, "change": c})
     for rid in sorted(ns.profile_rules):
-        changes.append({"kind": "add", "target": rid, "change": "rule added by the profile"})
+        changes.append({"kind": "add", "target": rid, "change": f"rule added by the {ns.header.kind if ns.header.kind == 'profile' else 'edition'}"})
     base = ns.base_header
     attrs = {a[0]: a[1] for a in ns.header.attrs}
     return {"id": ns.header.id, "title": ns.header.title, "version": attrs.get("version", ""),
             "extends": base.id if base else ns.header.extends, "changes": changes}
+
+
+def _edition_info(st: _State) -> dict | None:
+    """An edition (`standard X "T" extends Y`): the pack it extends and what it declares anew or changes."""
+    ns = st.ns
+    if ns.header is None or ns.header.kind != "standard" or ns.header.extends is None:
+        return None
+    base = ns.base_header
+    changes = [{"kind": kind, "target": name, "change": f"{kind} declared anew by this edition"}
+               for kind, name in ns.replaced]
+    info = _profile_info(st, force=True) or {}
+    changes += info.get("changes", [])
+    return {"id": ns.header.id, "extends": base.id if base else ns.header.extends,
+            "extends_title": base.title if base else "", "changes": changes}
 
 
 def _fmt(v) -> str:
@@ -531,7 +545,7 @@ def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standar
         tables=m["tables"], fields=m["fields"], params=m["params"], lookups=m["lookups"],
         lets={name: st.typer.top_let(name) for name in ns.lets},
         rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts),
-        profile=_profile_info(st),
+        profile=_profile_info(st), edition=_edition_info(st),
         base_roots=(Path(sources.base.root),) if sources.base else ())
     return std, _with_source(diags, sources)
 

@@ -121,12 +121,13 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
                     queue.append(target)
     headers = [i for m in src.modules for i in m.items if isinstance(i, ast.Header)]
     for h in headers:
-        if h.kind == "profile" and h.extends is not None:
+        if h.extends is not None:  # a profile, or an edition (`standard X "T" extends Y`)
             base_path = _base_pack(h.extends, root, within)
             if base_path is None or base_path.resolve() in _seen | {root.resolve()}:
                 where = f"a bundled standard id or a pack inside {within}" if within is not None \
                     else "a bundled standard id or a pack path"
-                diags.append(Diagnostic("unknown-standard", f"profile extends `{h.extends}`, which is not {where}",
+                diags.append(Diagnostic("unknown-standard", f"{h.kind} `{h.id}` extends `{h.extends}`, which is not "
+                                        f"{where}",
                                         h.span, hint=did_you_mean(h.extends, bundled_packs())))
                 continue
             base, errs = load_sources(base_path, _seen | {root.resolve()}, within=within)

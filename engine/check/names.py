@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from ..diagnostics import Diagnostic
 from ..syntax import ast
 
+# what a pack that extends another may declare again, replacing the base's declaration (an edition's own
+# factor table, params, a table with other enum values); rules are changed with `override`/`disable` instead
+_REPLACEABLE = (ast.TableDecl, ast.FieldDecl, ast.ParamDecl, ast.LookupDecl, ast.LetDecl, ast.CategoryDecl,
+                ast.Reference)
+
 # kinds that share one namespace of names usable in expressions
 _VALUE_KINDS = (ast.TableDecl, ast.CategoryDecl, ast.FieldDecl, ast.ParamDecl, ast.LookupDecl, ast.LetDecl)
 
@@ -31,6 +36,7 @@ class Namespace:
     disables: list[ast.Disable] = field(default_factory=list)
     overrides: list[ast.Override] = field(default_factory=list)
     profile_rules: set[str] = field(default_factory=set)
+    replaced: list[tuple[str, str]] = field(default_factory=list)  # (kind, name) an extending pack redeclared
 
     def value_names(self) -> list[str]:
         return [*self.tables, *self.categories, *self.fields, *self.params, *self.lookups, *self.lets]
@@ -73,6 +79,14 @@ def collect(modules: list[ast.Module],
             else:
                 attr, key_attr, kind = _SLOTS[type(item)]
                 name = getattr(item, key_attr)
+                slot = getattr(ns, attr)
+                if not is_base and base_modules is not None and isinstance(item, _REPLACEABLE) and name in slot \
+                        and _from_base(slot[name], base_modules):
+                    slot[name] = item  # the extending pack's own declaration replaces the base's, in its place
+                    if isinstance(item, _VALUE_KINDS):
+                        value_spans[name] = (kind, item)
+                    ns.replaced.append((kind, name))
+                    continue
                 if isinstance(item, _VALUE_KINDS):
                     if name in value_spans and value_spans[name][1] is not item:
                         other_kind, other = value_spans[name]
@@ -90,11 +104,17 @@ def collect(modules: list[ast.Module],
         diags.append(Diagnostic("missing-header", "the pack has no `standard` (or `profile`) header",
                                 span or Span(modules[0].file if modules else "<pack>"),
                                 hint='start a file with: standard my_standard "Title" { version "1.0.0" }'))
-    if ns.header is not None and ns.header.kind == "standard" and (ns.sets or ns.disables or ns.overrides):
+    if ns.header is not None and ns.header.kind == "standard" and ns.header.extends is None \
+            and (ns.sets or ns.disables or ns.overrides):
         first = (ns.sets + ns.disables + ns.overrides)[0]
         diags.append(Diagnostic("profile-only", "`set`, `disable` and `override` belong in a profile that extends a "
                                 "standard", first.span, hint='profile my_city "Title" extends base_standard { }'))
     return ns, diags
+
+
+def _from_base(item, base_modules: list[ast.Module]) -> bool:
+    files = {m.file for m in base_modules}
+    return item.span.file in files
 
 
 def _header(ns: Namespace, item: ast.Header, is_base: bool, profiled: bool, diags: list[Diagnostic]) -> None:

@@ -323,8 +323,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def standard(self, meta, children):
-        name, title, *attrs = children
-        return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs))
+        name, title, base, *attrs = children
+        base_s = None if base is None else _unquote(str(base)) if base.type == "STRING" else str(base)
+        return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs), base_s)
 
     @v_args(meta=True)
     def profile(self, meta, children):
