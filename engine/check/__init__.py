@@ -495,8 +495,9 @@ def _profile_info(st: _State, force: bool = False) -> dict | None:
     for r in st.model["rules"]:
         for c in r.changes:
             changes.append({"kind": "override", "target": r.id, "change": c})
+    added_by = "profile" if ns.header.kind == "profile" else "edition"
     for rid in sorted(ns.profile_rules):
-        changes.append({"kind": "add", "target": rid, "change": f"rule added by the {ns.header.kind if ns.header.kind == 'profile' else 'edition'}"})
+        changes.append({"kind": "add", "target": rid, "change": f"rule added by the {added_by}"})
     base = ns.base_header
     attrs = {a[0]: a[1] for a in ns.header.attrs}
     return {"id": ns.header.id, "title": ns.header.title, "version": attrs.get("version", ""),
