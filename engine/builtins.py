@@ -90,6 +90,9 @@ class Arg:
     literal: bool = False
     test: Callable[[Type], str | None] | None = None
     unit: str | None = None  # the compiler converts the argument into this unit (a distance into m)
+    rows: str | None = None  # the rows of another table: "shapes" (a table, category or geometry column of one)
+    # or "values" (a column of another table, its rows placed by their table's geometry); the call's `where`
+    # filters them
 
     def accepts(self, t: Type) -> str | None:
         """None when ``t`` fits, else what was expected."""

@@ -151,6 +151,19 @@ class RowsetRef(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class RowsOf(Expr):
+    """The rows of another table a built-in reads as one argument (a spatial join's other side): a table or
+    category ``name``, its shapes (``shapes``: an expression over its rows, or None for the table's own
+    geometry column ``column``), the values it totals (``values``, or None) and the call's ``where``."""
+
+    name: str
+    column: str | None
+    shapes: Expr | None = None
+    values: Expr | None = None
+    where: Expr | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class Scale(Expr):
     """``operand * factor``: a unit conversion the checker found."""
 

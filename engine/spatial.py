@@ -13,6 +13,8 @@ rows of the other table leaves every result that reads them unknown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -71,25 +73,32 @@ def _one(vector):
     return run
 
 
-def geometry_column(frame: pd.DataFrame) -> str | None:
-    """The column of a table's frame holding its shapes."""
-    import geopandas as gpd
+@dataclass
+class _Targets:
+    """The rows of another table a spatial function reads: those that belong or may belong."""
 
-    for c in frame.columns:
-        if isinstance(frame[c].dtype, gpd.array.GeometryDtype):
-            return c
-    return None
+    shapes: np.ndarray  # their shapes
+    unsure: np.ndarray  # whether each one's membership is unknown (the category's or the `where`'s test)
+    values: np.ndarray | None  # the values a sum totals (NaN where missing), or None
+    unknown: bool  # one of them has no shape: no result is known
 
 
-def _targets(rows: rt.RowsetValue) -> tuple[np.ndarray, bool]:
-    """The shapes of the rows of another table that belong (and whether any of them is missing)."""
-    frame = rows.rows()
-    col = geometry_column(frame)
-    if col is None:  # the declared geometry column holds no shape at all (left out of the plan)
-        return np.array([], dtype=object), len(frame) > 0
-    values = frame[col].to_numpy(dtype=object)
+def _targets(rows: rt.RowsetValue) -> _Targets:
+    n = len(rows.frame)
+    if rows.shapes is None:  # the declared geometry column holds no shape at all (left out of the plan)
+        return _Targets(np.array([], dtype=object), np.zeros(0, bool), None if rows.values is None else np.zeros(0),
+                        n > 0)
+    if rows.member is None:
+        inside, unsure = np.ones(n, bool), np.zeros(n, bool)
+    else:
+        unsure = rows.member.isna().to_numpy(dtype=bool)
+        inside = rows.member.fillna(False).astype(bool).to_numpy()
+    maybe = inside | unsure
+    values = _shapes(rows.shapes)
     gone = _missing(values)
-    return values[~gone], bool(gone.any())
+    take = maybe & ~gone
+    numbers = None if rows.values is None else _numbers(rows.values, n)[take]
+    return _Targets(values[take], unsure[take], numbers, bool((gone & maybe).any()))
 
 
 # ---- typing rules ---------------------------------------------------------------------------------
@@ -130,6 +139,11 @@ def _metres(unit: U.Unit):
 def _count_rule(call: Call) -> Type:
     _rowset_has_shapes(call, 1)
     return Type(INTEGER, U.DIMENSIONLESS)
+
+
+def _sum_rule(call: Call) -> Type:
+    _rowset_has_shapes(call, 1)
+    return Type(call.args[1].kind, call.args[1].unit)
 
 
 def _share_rule(call: Call) -> Type:
@@ -174,16 +188,23 @@ def _buffer(g, d):
 def _nearest(g, rows: rt.RowsetValue):
     values = _shapes(g)
     out = np.full(len(values), np.nan)
-    targets, unknown = _targets(rows)
+    t = _targets(rows)
     present = np.flatnonzero(~_missing(values))
-    if unknown:
+    if t.unknown or not len(present):
         return _out(out, _index(g))
-    if not len(targets):  # nothing to be near: never within any distance
-        out[present] = np.inf
-        return _out(out, _index(g))
-    tree = shapely.STRtree(targets)
-    (which, _), dist = tree.query_nearest(values[present], return_distance=True, all_matches=False)
-    out[present[which]] = dist
+
+    def closest(targets: np.ndarray) -> np.ndarray:
+        found = np.full(len(present), np.inf)  # nothing to be near: never within any distance
+        if len(targets):
+            (which, _), dist = shapely.STRtree(targets).query_nearest(values[present], return_distance=True,
+                                                                      all_matches=False)
+            found[which] = dist
+        return found
+
+    dist = closest(t.shapes[~t.unsure])
+    if t.unsure.any():  # a row that may belong and lies nearer leaves the distance unknown
+        dist[closest(t.shapes[t.unsure]) < dist] = np.nan
+    out[present] = dist
     return _out(out, _index(g))
 
 
@@ -200,35 +221,39 @@ def _pairs(values: np.ndarray, targets: np.ndarray, predicate: str, distance=Non
     return present[left], right
 
 
-def _count_within(g, rows: rt.RowsetValue, d):
+def _tally(n: int, left: np.ndarray, right: np.ndarray, t: _Targets, gone: np.ndarray) -> np.ndarray:
+    """Per input row: the number of its pairs, or (when the targets carry values) the total of their values.
+    A row paired with a target whose membership or value is unknown gets no value."""
+    if t.values is None:
+        out = np.bincount(left, minlength=n).astype("float64")
+        bad = t.unsure[right]
+    else:
+        weights = t.values[right]
+        bad = t.unsure[right] | np.isnan(weights)
+        out = np.bincount(left, weights=np.where(bad, 0.0, weights), minlength=n).astype("float64")
+    out[np.unique(left[bad])] = np.nan
+    out[gone] = np.nan
+    if t.unknown:
+        out[:] = np.nan
+    return out
+
+
+def _within(g, rows: rt.RowsetValue, d):
     values = _shapes(g)
     dist = _numbers(d, len(values))
-    targets, unknown = _targets(rows)
+    t = _targets(rows)
     gone = _missing(values) | ~np.isfinite(dist)
     values = np.where(gone, None, values)
-    left, _ = _pairs(values, targets, "dwithin", np.where(gone, 0.0, dist)[~_missing(values)])
-    out = np.bincount(left, minlength=len(values)).astype("float64")
-    out[gone] = np.nan
-    if unknown:
-        out[:] = np.nan
-    return _out(out, _index(g, d))
+    left, right = _pairs(values, t.shapes, "dwithin", np.where(gone, 0.0, dist)[~gone])
+    return _out(_tally(len(values), left, right, t, gone), _index(g, d))
 
 
-def _count_inside(g, rows: rt.RowsetValue):
+def _inside(g, rows: rt.RowsetValue):
     values = _shapes(g)
-    targets, unknown = _targets(rows)
-    points = shapely.point_on_surface(targets) if len(targets) else targets  # one place per row of the other table
-    present = np.flatnonzero(~_missing(values))
-    out = np.full(len(values), np.nan)
-    if len(present) and len(points):
-        tree = shapely.STRtree(points)
-        left, _ = tree.query(values[present], predicate="covers")
-        out[present] = np.bincount(left, minlength=len(present))
-    elif len(present):
-        out[present] = 0.0
-    if unknown:
-        out[:] = np.nan
-    return _out(out, _index(g))
+    t = _targets(rows)
+    points = shapely.point_on_surface(t.shapes) if len(t.shapes) else t.shapes  # one place per row of the other table
+    left, right = _pairs(values, points, "covers")
+    return _out(_tally(len(values), left, right, t, _missing(values)), _index(g))
 
 
 def _union_by(left: np.ndarray, pieces: np.ndarray, n: int) -> np.ndarray:
@@ -249,7 +274,8 @@ def _union_by(left: np.ndarray, pieces: np.ndarray, n: int) -> np.ndarray:
 
 def _covered(g, rows: rt.RowsetValue, d=None):
     values = _shapes(g)
-    targets, unknown = _targets(rows)
+    t = _targets(rows)
+    targets = t.shapes
     n = len(values)
     if d is not None:
         dist = _numbers(d, 1)[0]
@@ -262,14 +288,17 @@ def _covered(g, rows: rt.RowsetValue, d=None):
     with np.errstate(all="ignore"):
         out = np.where(np.isnan(covered), 0.0, covered) / area * 100.0
     out[_missing(values) | ~(area > 0)] = np.nan
-    if unknown:
+    if len(left):
+        out[np.unique(left[t.unsure[right]])] = np.nan  # overlapped by a row that may or may not belong
+    if t.unknown:
         out[:] = np.nan
     return _out(out, _index(g))
 
 
 def _connected(rows: rt.RowsetValue, d):
-    patches, unknown = _targets(rows)
-    if unknown or rt.is_null(d):
+    t = _targets(rows)
+    patches = t.shapes
+    if t.unknown or t.unsure.any() or rt.is_null(d):
         return None
     areas = shapely.area(patches)
     total = float(areas.sum())
@@ -309,7 +338,8 @@ def _dissolved_scalar(values: list, total: int | None = None):
 
 _SHAPE = Arg("shape", (GEOMETRY,))
 _POLYGON = Arg("polygon", (GEOMETRY,), test=_kind("polygon"))
-_ROWS = Arg("rows", ("rowset",))
+_ROWS = Arg("rows", ("rowset",), rows="shapes")
+_VALUES = Arg("column", NUMERIC, rows="values")
 _DISTANCE = Arg("distance", NUMERIC, test=_length, unit="m")
 
 ENTRIES: tuple[Builtin, ...] = (
@@ -330,15 +360,23 @@ ENTRIES: tuple[Builtin, ...] = (
             lambda a, w: f"the distance from {a[0]} to the nearest of {a[1]}",
             "distance to the nearest row of another table or category, in m (a category filters: the nearest "
             "park of at least 0.5 ha)", examples=("nearest(d.shape, large_parks)",)),
-    Builtin("count_within", SCALAR, (_SHAPE, _ROWS, _DISTANCE), _count_rule, _count_within, _one(_count_within),
+    Builtin("count_within", SCALAR, (_SHAPE, _ROWS, _DISTANCE), _count_rule, _within, _one(_within),
             lambda a, w: f"the number of {a[1]} within {a[2]} of {a[0]}",
             "number of rows of another table whose shape lies within a distance (0 m: touching counts)",
             examples=("count_within(s.shape, trees, 300 m)",)),
-    Builtin("count_inside", SCALAR, (_POLYGON, _ROWS), _count_rule, _count_inside, _one(_count_inside),
+    Builtin("count_inside", SCALAR, (_POLYGON, _ROWS), _count_rule, _inside, _one(_inside),
             lambda a, w: f"the number of {a[1]} inside {a[0]}",
             "number of rows of another table inside a polygon (on its edge counts; a line or polygon counts "
             "where its representative point lies, so it is counted in one place)",
             examples=("count_inside(d.shape, trees)",)),
+    Builtin("sum_within", SCALAR, (_SHAPE, _VALUES, _DISTANCE), _sum_rule, _within, _one(_within),
+            lambda a, w: f"the total of {a[1]} within {a[2]} of {a[0]}",
+            "total of a column of another table over its rows whose shape lies within a distance (as "
+            "`count_within`; 0 when none)", examples=("sum_within(d.shape, trees.crown_m2, 300 m)",)),
+    Builtin("sum_inside", SCALAR, (_POLYGON, _VALUES), _sum_rule, _inside, _one(_inside),
+            lambda a, w: f"the total of {a[1]} inside {a[0]}",
+            "total of a column of another table over its rows inside a polygon (placed as `count_inside`; 0 "
+            "when none)", examples=("sum_inside(w.shape, districts.electors)",)),
     Builtin("covered_share", SCALAR, (_POLYGON, _ROWS, _DISTANCE), _share_rule, _covered, _one(_covered),
             lambda a, w: f"the share of {a[0]} covered by {a[1]}" + (f" or within {a[2]} of them" if len(a) > 2
                                                                       else ""),

@@ -321,8 +321,7 @@ def test_the_geometry_type_is_checked_and_formatted(tmp_path):
                    "  name: text\n  other: geometry point\n"), encoding="utf-8")
     diags = api.lint(bad)
     assert [(d.code, d.message) for d in diags if d.severity == "error"] == [
-        ("type-mismatch", "`geometry polgon`: a geometry is a point, line or polygon"),
-        ("type-mismatch", "table `parks` has a geometry column already (`other`)")]
+        ("type-mismatch", "`geometry polgon`: a geometry is a point, line or polygon")]
     assert diags[0].hint == "did you mean `polygon`?"
     good = tmp_path / "good.nbs"
     good.write_text(PACK.format(crs="27700", kind="line", extra=""), encoding="utf-8")
@@ -346,6 +345,12 @@ rule A "a" { for each t in trees shall area(t.shape) > 1 m2 }
 rule B "b" { for each d in districts shall nearest(d.shape, plain) < 300 m }
 rule C "c" { for each d in districts shall count_within(d.shape, trees, 300) > 1 }
 rule D "d" { for each d in districts shall area(d.shape) >= 300 m }
+rule E "e" { for each d in districts shall sum_within(d.shape, trees, 300 m) > 1 }
+rule F "f" { for each d in districts shall sum_inside(d.shape, trees.id) > 1 }
+rule G "g" { for each d in districts shall nearest(d.shape, d.shape) < 300 m }
+rule H "h" { for each d in districts shall nearest(d.shape, trees where d.id == "A") < 300 m }
+rule I "i" { for each d in districts shall nearest(d.shape, districts.id) < 300 m }
+rule J "j" { for each d in districts shall area(d.shape where d.id == "A") > 1 m2 }
 """, encoding="utf-8")
     got = [(d.span.line, d.code, d.message) for d in api.lint(pack) if d.severity == "error"]
     assert got == [
@@ -353,7 +358,16 @@ rule D "d" { for each d in districts shall area(d.shape) >= 300 m }
         (12, "type-mismatch", "`nearest` reads the shapes of another table; this one has no geometry column"),
         (13, "type-mismatch", "`count_within` takes a length with its unit (300 m, 0.3 km) as its distance, "
                               "not integer"),
-        (14, "unit-mismatch", "cannot compare area (m2) with length (m)")]
+        (14, "unit-mismatch", "cannot compare area (m2) with length (m)"),
+        (15, "type-mismatch", "`sum_within` totals a column of `trees` as its column, not the table itself"),
+        (16, "type-mismatch", "`sum_inside` takes number or integer as its column, not text"),
+        (17, "type-mismatch", "`nearest` reads the rows of another table as its rows: a table or category (or a "
+                              "geometry column of one)"),
+        (18, "scope-mismatch", "the `where` of this nearest filters the rows of `trees`"),
+        (19, "type-mismatch", "`nearest` reads shapes as its rows: a table, a category or a geometry column of "
+                              "one, not text"),
+        (20, "type-mismatch", "`where` filters the rows of an aggregate or of the table a spatial function reads; "
+                              "`area` is neither")]
 
 
 def test_spatial_functions_agree_row_by_row_and_vectorised():
@@ -364,9 +378,11 @@ def test_spatial_functions_agree_row_by_row_and_vectorised():
     shapes = pd.Series([_square(0), _square(3, 50), None, shapely.Point(X0 - 10, Y0)], dtype=object)
     polys = pd.Series([_square(0), _square(3, 50), None, _square(5)], dtype=object)
     others = gpd.GeoSeries([_square(1), _square(2, 300)], crs=27700)
-    rows = rt.RowsetValue("parks", pd.DataFrame({"shape": others}), None)
+    rows = rt.RowsetValue("parks", pd.DataFrame({"shape": others}), None, others)
+    valued = rt.RowsetValue("parks", pd.DataFrame({"shape": others}), None, others, pd.Series([2.5, 4.0]))
     calls = [("area", (polys,)), ("length", (shapes,)), ("distance", (shapes, polys)), ("nearest", (shapes, rows)),
              ("count_within", (shapes, rows, 150.0)), ("count_inside", (polys, rows)),
+             ("sum_within", (shapes, valued, 150.0)), ("sum_inside", (polys, valued)),
              ("covered_share", (polys, rows)), ("covered_share", (polys, rows, 20.0))]
     for name, args in calls:
         b = B.resolve(name, len(args))

@@ -267,13 +267,6 @@ def test_grouped_results_mask_only_the_undecided_groups():
     assert out.to_dict() == {"a": 2, "b": 2}
 
 
-def test_rows_of_a_category_passed_as_an_argument():
-    frame = pd.DataFrame({"x": [1, 2, 3]})
-    assert rt.RowsetValue("t", frame, None).rows() is frame
-    member = s(True, None, False, dtype="boolean")
-    assert rt.RowsetValue("t", frame, member).rows()["x"].tolist() == [1]  # unknown membership does not belong
-
-
 def test_aggregates_over_integer_columns_with_a_filter():
     v = s(1, 2, 4, dtype="Int64")
     assert agg("sum", v, s(True, False, True, dtype="boolean")) == 5  # 1 + 4

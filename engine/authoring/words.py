@@ -44,6 +44,8 @@ def words(node: C.Expr, std: Standard) -> str:
         return f"{_code(node.name)} of the band that holds {words(node.key, std)}"
     if isinstance(node, C.Call):
         return _call(node, std)
+    if isinstance(node, C.RowsOf) and node.where is not None:  # another table's rows, filtered inline
+        return f"{_code(std.source_text(node.span))} where {condition(node.where, std)}"
     if isinstance(node, C.ParamRef):
         p = std.params[node.name]
         return f"{_code(node.name)} ({F.quantity(p.value, p.type.unit)})"

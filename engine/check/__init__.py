@@ -143,10 +143,6 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         elif cols[decl.key].type.kind == GEOMETRY:
             t.err("type-mismatch", f"the key `{decl.key}` cannot be a geometry", cols[decl.key].span,
                   "key the table by an id column (a geodata layer offers `fid`, its feature number)")
-        shapes = [c for c in cols.values() if c.type.kind == GEOMETRY]
-        for extra in shapes[1:]:
-            t.err("type-mismatch", f"table `{name}` has a geometry column already (`{shapes[0].name}`)",
-                  extra.span, "a table is one layer with one geometry; declare another table for another layer")
         for c in cols.values():
             if c.type.kind == GEOMETRY and c.references is not None:
                 t.err("type-mismatch", f"`{c.name}` is a geometry; it cannot hold keys of `{c.references}`", c.span)

@@ -496,11 +496,14 @@ class Typer:
                             did_you_mean(f, [*B.BUILTINS, *self.ns.lookups]))
         if not b.min_args <= len(node.args) <= b.max_args:
             return self.err("wrong-arity", f"`{f}` takes {B.arity(f)} argument(s), not {len(node.args)}", node.span)
-        if node.where is not None and b.kind != B.AGGREGATE:
-            return self.err("type-mismatch", f"`where` filters the rows of an aggregate; `{f}` is not one",
-                            node.where.span)
+        reads_rows = any(p.rows for p in b.params)
+        if node.where is not None and b.kind != B.AGGREGATE and not reads_rows:
+            return self.err("type-mismatch", f"`where` filters the rows of an aggregate or of the table a spatial "
+                            f"function reads; `{f}` is neither", node.where.span)
         if b.kind == B.AGGREGATE:
             return self._aggregate(node, scope, b)
+        if reads_rows:
+            return self._rows_call(node, scope, b)
         return self._scalar_call(node, scope, b)
 
     def _lookup_call(self, node, scope):
@@ -543,8 +546,8 @@ class Typer:
         def same(i: int, j: int) -> bool:
             return self.comparable(node, "==", infos[i], infos[j], node.args[i], node.args[j])
 
-        columns = [self.col_types.get(self.rowset_table(i.rowset) or "") if i.type.kind == ROWSET else None
-                   for i in infos]
+        columns = [self.col_types.get(self.rowset_table(i.rowset) or "")
+                   if i.type.kind == ROWSET or isinstance(i, C.RowsOf) else None for i in infos]
         literals = [self.param_values.get(a.name) if self._param(a) else _literal_value(a) for a in node.args]
         call = B.Call(b.name, [i.type for i in infos], literals,
                       node.where is not None, same, columns)
@@ -655,6 +658,81 @@ class Typer:
                                   U.parse_unit(b.param(i).unit) if b.param(i).unit else None)
                      for i, x in enumerate(infos))  # each argument in the unit the function reads
         return C.Call(Info(result, shape[0], shape[1], self._refs(*infos)), node.span, node.func, args)
+
+    def _rows_call(self, node: ast.Call, scope: Scope, b):
+        """A scalar built-in that reads the rows of another table (a spatial join): each such argument is a
+        table or category, or an expression over one's rows (``parks.entrance``, ``trees.crown_m2``), and the
+        call's ``where`` filters those rows (``nearest(h.shape, parks where parks.public)``)."""
+        f = node.func
+        infos: list[C.Expr] = []
+        for i, arg in enumerate(node.args):
+            p = b.param(i)
+            x = self.expr(arg, scope)
+            if x is _BAD:
+                return _BAD
+            if p.rows is not None:
+                x = self._rows_arg(b, p, x, arg)
+                if x is _BAD:
+                    return _BAD
+            infos.append(x)
+        rows = [x for x in infos if isinstance(x, C.RowsOf)]
+        if node.where is not None:
+            rowset = rows[0].name
+            w = self.expr(node.where, scope)
+            if w is _BAD:
+                return _BAD
+            if w.type.kind != BOOL:
+                return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", node.where.span)
+            if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
+                return self.err("scope-mismatch", f"the `where` of this {f} filters the rows of `{rowset}`",
+                                node.where.span, f"write `{rowset}.column` in the filter, e.g. "
+                                f"`{rowset}.public`; a filter by the current row is not supported here")
+            first = rows[0]
+            filtered = C.RowsOf(Info(first.type, SCALAR, first.rowset, first.refs | w.refs), first.span, first.name,
+                                first.column, first.shapes, first.values, w)
+            infos = [filtered if x is first else x for x in infos]
+        shape = self.combine(node, *(x for x in infos if not isinstance(x, C.RowsOf)))
+        if shape is None:
+            return _BAD
+        result = self._builtin_type(b, node, infos)
+        if result is None:
+            return _BAD
+        args = tuple(x if isinstance(x, C.RowsOf) else
+                     self.convert(x, U.parse_unit(b.param(i).unit) if b.param(i).unit else None)
+                     for i, x in enumerate(infos))
+        return C.Call(Info(result, shape[0], shape[1], self._refs(*infos)), node.span, f, args)
+
+    def _rows_arg(self, b, p, x: C.Expr, arg: ast.Expr) -> C.Expr:
+        """One argument naming the rows of another table, as a :class:`RowsOf` node."""
+        example = f"e.g. {b.examples[0]}" if b.examples else None
+        if x.type.kind == ROWSET or x.shape == ELEM:
+            table = self.rowset_table(x.rowset or "")
+        else:
+            table = None
+        if table is None:
+            what = "a table or category, or a column of one" if p.rows == "values" else \
+                "a table or category (or a geometry column of one)"
+            return self.err("type-mismatch", f"`{b.name}` reads the rows of another table as its {p.name}: {what}",
+                            arg.span, example)
+        column = next((c for c, t in self.col_types[table].items() if t.kind == GEOMETRY), None)
+        refs = x.refs
+        shapes = values = None
+        if x.type.kind == ROWSET:
+            if p.rows == "values":
+                return self.err("type-mismatch", f"`{b.name}` totals a column of `{x.rowset}` as its {p.name}, not "
+                                "the table itself", arg.span, example)
+            seen = Type(ROWSET)
+        elif p.rows == "shapes":
+            if x.type.kind != GEOMETRY:
+                return self.err("type-mismatch", f"`{b.name}` reads shapes as its {p.name}: a table, a category or "
+                                f"a geometry column of one, not {x.type.describe()}", arg.span, example)
+            shapes, seen = x, Type(ROWSET)
+        else:
+            values, seen = x, x.type
+        if shapes is None and column is not None:
+            refs |= {Ref("elem", column, x.rowset)}
+        return C.RowsOf(Info(seen, SCALAR, x.rowset, refs), x.span, x.rowset, None if shapes is not None else column,
+                        shapes, values)
 
     def top_let(self, name: str) -> C.Expr:
         """A top-level let, checked once (a cycle is reported)."""

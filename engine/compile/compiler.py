@@ -190,6 +190,39 @@ class Compiler:
         rowset = node.name
         return lambda env: rt.RowsetValue(rowset, env.ctx.table_frame(rowset), env.ctx.mask(rowset))
 
+    def _rowsof(self, node: C.RowsOf):
+        """The rows of another table a spatial function reads: which belong (the category and the call's
+        `where`; unknown where either is), their shapes and the values it totals. Computed once per run."""
+        rowset, column, key = node.name, node.column, ("rows", id(node))
+        shapes_fn = self.expr(node.shapes) if node.shapes is not None else None
+        values_fn = self.expr(node.values) if node.values is not None else None
+        where_fn = self.expr(node.where) if node.where is not None else None
+
+        def run(env: Env):
+            cache = env.ctx.cache
+            if key in cache:
+                return cache[key]
+            frame = env.ctx.table_frame(rowset)
+            member = env.ctx.mask(rowset)
+            sub = env.child(elem=frame, elem_keys=None)
+            if where_fn is not None:
+                where = where_fn(sub)
+                if not rt.is_series(where):
+                    where = pd.Series(pd.NA if rt.is_null(where) else bool(where), index=frame.index, dtype="boolean")
+                member = where if member is None else rt.and_(member, where)
+
+            def along(fn):
+                out = fn(sub)
+                return out if rt.is_series(out) else pd.Series([out] * len(frame), index=frame.index, dtype=object)
+
+            shapes = along(shapes_fn) if shapes_fn is not None else (frame[column] if column in frame.columns
+                                                                     else None)
+            values = along(values_fn) if values_fn is not None else None
+            out = cache[key] = rt.RowsetValue(rowset, frame, member, shapes, values)
+            return out
+
+        return run
+
     # operators -------------------------------------------------------------------
     def _scale(self, node: C.Scale):
         a, f = self.expr(node.operand), node.factor
@@ -391,6 +424,7 @@ def _all_empty(frame: pd.DataFrame, member, columns: list[str]) -> bool:
 _DISPATCH: dict[type, Callable[[Compiler, Any], Fn]] = {
     C.Const: Compiler._const, C.ParamRef: Compiler._paramref, C.FieldRef: Compiler._fieldref,
     C.LetRef: Compiler._letref, C.ColumnRef: Compiler._columnref, C.RowsetRef: Compiler._rowsetref,
+    C.RowsOf: Compiler._rowsof,
     C.Scale: Compiler._scale, C.Arith: Compiler._arith, C.Neg: Compiler._neg, C.Compare: Compiler._compare,
     C.Logic: Compiler._logic, C.Not: Compiler._not, C.In: Compiler._in, C.Between: Compiler._between,
     C.Presence: Compiler._presence, C.LookupCall: Compiler._lookupcall, C.Call: Compiler._call,

@@ -264,18 +264,14 @@ def follow(keys, index: pd.Index, values: pd.Series):
 
 
 class RowsetValue:
-    """A table or category passed to a built-in as an argument: the table's rows and which belong."""
+    """A table or category passed to a built-in as an argument: the table's rows and which belong (``member``:
+    None for all, else a boolean Series, missing where membership is unknown), and, for a spatial function,
+    the rows' shapes and the values it totals (Series along the table's rows, or None)."""
 
-    __slots__ = ("frame", "member", "name")
+    __slots__ = ("frame", "member", "name", "shapes", "values")
 
-    def __init__(self, name: str, frame: pd.DataFrame, member):
-        self.name, self.frame, self.member = name, frame, member
-
-    def rows(self) -> pd.DataFrame:
-        """The rows known to belong (unknown membership counts as not belonging)."""
-        if self.member is None:
-            return self.frame
-        return self.frame[self.member.fillna(False).astype(bool).to_numpy()]
+    def __init__(self, name: str, frame: pd.DataFrame, member, shapes=None, values=None):
+        self.name, self.frame, self.member, self.shapes, self.values = name, frame, member, shapes, values
 
 
 class Rows:

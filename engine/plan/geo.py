@@ -50,6 +50,7 @@ class Layer:
     geometry: object  # a GeoSeries: in the source CRS while loading, then in the working CRS
     column: str | None  # the declared geometry column, if any
     repairs: list[dict] = field(default_factory=list)
+    extra: dict[str, object] = field(default_factory=dict)  # further geometry columns (WKT), reprojected alike
 
     def describe(self) -> dict:
         kinds = sorted({_FAMILY.get(t, t) for t in self.geometry.geom_type.dropna().unique()})
@@ -368,22 +369,28 @@ def finish(layers: dict[str, Layer], std: Standard, data: dict, pdisp: str, line
                                  "are measured in metres", Span(pdisp if by == "plan" else std.root, where),
                                  hint="choose a projected CRS in metres for the plan's area")]
     for lay in layers.values():
-        diags += _area_of_use(lay)
+        for values in (lay.geometry, *lay.extra.values()):
+            diags += _area_of_use(lay, values)
     if diags:
         return None, diags
     for lay in layers.values():
         import geopandas as gpd
 
-        series = gpd.GeoSeries(lay.geometry.to_numpy(dtype=object), index=lay.geometry.index, crs=lay.source_crs)
-        lay.geometry = series.to_crs(chosen) if not lay.source_crs.equals(chosen) else series
-        moved = lay.geometry.to_numpy(dtype=object)
-        coords, which = shapely.get_coordinates(moved, return_index=True)
-        broken = ~np.isfinite(coords).all(axis=1)
-        if broken.any():
-            rows = lay.geometry.index[np.unique(which[broken])]
-            diags.append(Diagnostic("bad-geometry", f"{len(rows)} features of `{lay.table}` cannot be expressed in "
-                                    f"{crs_name(chosen)} (first: feature {rows[0]})", Span(lay.file),
-                                    hint="check the layer's CRS"))
+        def moved(values):
+            series = gpd.GeoSeries(values.to_numpy(dtype=object), index=values.index, crs=lay.source_crs)
+            return series.to_crs(chosen) if not lay.source_crs.equals(chosen) else series
+
+        lay.geometry = moved(lay.geometry)
+        lay.extra = {name: moved(values) for name, values in lay.extra.items()}
+        for name, values in [(lay.column, lay.geometry), *lay.extra.items()]:
+            coords, which = shapely.get_coordinates(values.to_numpy(dtype=object), return_index=True)
+            broken = ~np.isfinite(coords).all(axis=1)
+            if broken.any():
+                rows = values.index[np.unique(which[broken])]
+                column = f" (column `{name}`)" if lay.extra else ""
+                diags.append(Diagnostic("bad-geometry", f"{len(rows)} features of `{lay.table}`{column} cannot be "
+                                        f"expressed in {crs_name(chosen)} (first: feature {rows[0]})", Span(lay.file),
+                                        hint="check the layer's CRS"))
     if diags:
         return None, diags
     return {"crs": crs_name(chosen), "crs_name": chosen.name, "chosen_by": by,
@@ -410,7 +417,7 @@ def _no_working_crs(layers: dict[str, Layer], found: dict, pdisp: str) -> Diagno
     return Diagnostic("plan-crs", text, Span(pdisp), hint=hint)
 
 
-def _area_of_use(lay: Layer) -> list[Diagnostic]:
+def _area_of_use(lay: Layer, geometry) -> list[Diagnostic]:
     """Features whose bounds fall outside the source CRS's area of use (with a margin of a tenth of it)."""
     area = lay.source_crs.area_of_use
     if area is None:
@@ -418,7 +425,7 @@ def _area_of_use(lay: Layer) -> list[Diagnostic]:
     else:
         west, south, east, north = area.bounds
     mx, my = max((east - west) * 0.1, 0.5), max((north - south) * 0.1, 0.5)
-    values = lay.geometry.to_numpy(dtype=object)
+    values = geometry.to_numpy(dtype=object)
     present = ~pd.isna(values)
     if not present.any():
         return []
@@ -437,7 +444,7 @@ def _area_of_use(lay: Layer) -> list[Diagnostic]:
                   & (lon <= east + mx).all(1) & (lat >= south - my).all(1) & (lat <= north + my).all(1))
     if inside.all():
         return []
-    rows = lay.geometry.index[np.flatnonzero(present)[~inside]]
+    rows = geometry.index[np.flatnonzero(present)[~inside]]
     what = f"lies outside the area of use of {crs_name(lay.source_crs)}"
     if area is not None:
         what += f" ({area.name.split(' - ')[0].split(';')[0]}: {west}..{east}°E, {south}..{north}°N)"

@@ -317,6 +317,8 @@ def _load(path: Path, std: Standard, display_root: str | None):
     for name, lay in layers.items():
         if lay.column is not None:
             tables[name][lay.column] = lay.geometry
+        for column, values in lay.extra.items():
+            tables[name][column] = values
     fields = {name: _field_value(data, f.path, f.type.kind) for name, f in std.fields.items()}
     meta = data["plan"]
     return Plan(id=str(meta["id"]), title=str(meta["title"]), meta=dict(meta), root=str(plan_file.parent),

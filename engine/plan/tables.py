@@ -249,7 +249,8 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
     df, applied, problems = mapping.apply(df, source, table, display, first_line)
     if problems:
         return None, problems
-    shape = next((c for c in table.columns.values() if c.type.kind == GEOMETRY), None)
+    shapes = [c for c in table.columns.values() if c.type.kind == GEOMETRY]
+    shape = shapes[0] if shapes else None  # the layer's own geometry; further geometry columns are WKT
     if fmt is None:
         wkt = source.geometry or (shape.name if shape is not None and shape.name in df.columns else None)
         if wkt is not None:
@@ -271,8 +272,20 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
         frame.attrs["source"] = {"decoded": decoded, "mappings": applied}
     if frame is not None and shape is not None and geo.LAYER not in df.columns:  # optional, and not given
         frame[shape.name] = pd.Series(None, index=frame.index, dtype=object)
-    if frame is None or geo.LAYER not in df.columns:
+    if frame is None:
         return frame, problems
+    extra, problems = _more_shapes(df, frame, table, shapes[1:], display, first_line, repair)
+    if problems:
+        return None, problems
+    if geo.LAYER not in df.columns:
+        if any(v.notna().any() for v, _ in extra.values()):
+            return None, [Diagnostic("missing-column", f"table `{table.name}` has no `{shape.name}` shapes, but "
+                                     f"other geometry columns ({', '.join(extra)})", Span(display),
+                                     hint=f"`{shape.name}` is the table's own geometry: give the table as a layer "
+                                     f"or add a `{shape.name}` column of WKT shapes")]
+        for name in extra:
+            frame[name] = pd.Series(None, index=frame.index, dtype=object)
+        return frame, []
     crs = layer_crs if layer_crs is not None else (geo.parse_crs(source.crs or plan_crs) if (source.crs or plan_crs)
                                                    else None)
     geoms, repairs, problems = geo.check_geometry(df[geo.LAYER], frame[table.key], table.key, display,
@@ -280,9 +293,36 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
                                                   shape is not None and shape.optional, repair)
     if problems:
         return None, problems
+    for name, (_, fixed) in extra.items():
+        repairs += [{**r, "column": name} for r in fixed]
     frame.attrs["layer"] = geo.Layer(table.name, display, source.layer, fmt, crs, geoms,
-                                     shape.name if shape is not None else None, repairs)
+                                     shape.name if shape is not None else None, repairs,
+                                     {name: values for name, (values, _) in extra.items()})
     return frame, []
+
+
+def _more_shapes(df: pd.DataFrame, frame: pd.DataFrame, table: Table, columns: list, display: str,
+                 first_line: int | None, repair: bool) -> tuple[dict, list[Diagnostic]]:
+    """A table's geometry columns after the first: WKT text in the table (a CSV column, a layer's attribute),
+    checked like the layer's own shapes and in its CRS. Returns {column: (shapes, repairs)} and problems."""
+    out, diags = {}, []
+    for col in columns:
+        if col.name not in df.columns:
+            if not col.optional:
+                diags.append(Diagnostic("missing-column", f"table `{table.name}` has no column `{col.name}` "
+                                        f"({col.type.describe()}, as WKT)", Span(display, 1 if first_line else 0),
+                                        hint=did_you_mean(col.name, [c for c in df.columns if c not in table.columns])
+                                        or f"add a `{col.name}` column of WKT shapes"))
+            out[col.name] = (pd.Series(None, index=frame.index, dtype=object), [])
+            continue
+        geoms, problems = geo.wkt_column(df, col.name, display, first_line)
+        if not problems:
+            shown = f"{display}, column `{col.name}`"
+            geoms, fixed, problems = geo.check_geometry(geoms, frame[table.key], table.key, shown,
+                                                        col.type.values[0], col.optional, repair)
+            out[col.name] = (geoms, fixed)
+        diags += problems
+    return out, diags
 
 
 def _where(display: str, first_line: int | None, row: int) -> Span:
