@@ -100,6 +100,18 @@ def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = No
     return results
 
 
+def in_scope(std: Standard, plan: Plan, rules: list[Rule]) -> dict[str, pd.Series | None]:
+    """Which rows of its table each per-row or per-group rule is about (its category and `where`), as its
+    evaluation decides: a boolean Series, missing where that is unknown; None when every row is."""
+    compiler = Compiler(std)
+    ctx = Context(std, plan, compiler)
+    out = {}
+    for rule in rules:
+        ev = RuleEvaluation(ctx, compiler.rule(rule), [])
+        out[rule.id] = ev._selection(ev.fe, plan.tables[ev.fe.table])
+    return out
+
+
 def _unused_waivers(std: Standard, waivers: list[dict], used: set) -> list[Diagnostic]:
     out = []
     for w in waivers:

@@ -103,7 +103,14 @@ def _spatial(plan: Plan) -> dict:
 
 
 def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, dict | None]:
-    """The GeoJSON shape of every finding on a layer: its row's, or the union of its group's rows."""
+    """The GeoJSON shape of every finding on a layer: its row's, or for a group the union of the rows the
+    finding is about: the group's rows in the rule's scope (its category and `where`), not every row with the
+    group's key."""
+    from .evaluate import in_scope
+
+    grouped = [std.rule(r.rule_id) for r in results if r.scope == "group" and r.findings
+               and any(f.row is None and f.table in plan.layers for f in r.findings)]
+    scopes = in_scope(std, plan, [rule for rule in grouped if rule is not None])
     wanted: dict[str, list] = {}
     for r in results:
         rule = std.rule(r.rule_id)
@@ -115,8 +122,11 @@ def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, d
             if f.row is not None:
                 wanted.setdefault(f.table, []).append((id(f), lay.geometry.loc[f.row]))
             elif by is not None and f.key is not None:
-                rows = plan.tables[f.table][by].astype(str) == str(f.key)
-                parts = lay.geometry[rows.to_numpy()].dropna().to_numpy(dtype=object)
+                rows = (plan.tables[f.table][by].astype(str) == str(f.key)).to_numpy()
+                scope = scopes.get(r.rule_id)
+                if scope is not None:
+                    rows = rows & scope.fillna(False).astype(bool).to_numpy()
+                parts = lay.geometry[rows].dropna().to_numpy(dtype=object)
                 wanted.setdefault(f.table, []).append((id(f), shapely.union_all(parts) if len(parts) else None))
     out: dict[int, dict | None] = {}
     for table, pairs in wanted.items():

@@ -26,14 +26,25 @@ def test_the_trafford_map_is_offline_linked_and_readable(browser, tmp_path):  # 
     assert len(shapes) == 73 + 16 + 33 + 16  # GI-002, GI-003, GI-004 and GI-006 objects that did not pass
     assert len(browser.find_elements("css selector", "#map path.layer")) == 6  # the polygon layers; points have none
 
+    html = page.read_text(encoding="utf-8")
+    assert ":has(" not in html  # Firefox before 121 and older Safari and Chromium do not support it
+    all_rules = tmp_path / "all.png"
+    browser.find_element("id", "map").screenshot(str(all_rules))
+
     browser.get(page.as_uri() + "#map-GI-004")  # a rule card's "show on the map": only that rule's objects
     visible = [s for s in browser.find_elements("css selector", "#map g.map-rule") if s.is_displayed()]
-    assert [g.get_attribute("id") for g in visible] == ["map-GI-004"]
+    assert [g.get_attribute("data-rule") for g in visible] == ["GI-004"]
+    picked = browser.find_element("css selector", '#map g[data-rule="GI-004"] path.shape')
+    assert picked.value_of_css_property("stroke-width") == "2.4px"  # the picked rule's objects are outlined
     shot = tmp_path / "map.png"
     browser.find_element("id", "map").screenshot(str(shot))
-    assert shot.stat().st_size > 20_000
+    assert shot.stat().st_size > 20_000 and shot.read_bytes() != all_rules.read_bytes()
 
-    link = browser.find_element("css selector", "#map-GI-004 a")  # a shape links to its rule card
+    browser.get(page.as_uri() + "#map")  # "All rules": every rule's objects again
+    assert all(g.is_displayed() for g in browser.find_elements("css selector", "#map g.map-rule"))
+
+    browser.get(page.as_uri() + "#map-GI-004")
+    link = browser.find_element("css selector", '#map g[data-rule="GI-004"] a')  # a shape links to its rule card
     assert link.get_dom_attribute("href") == "#rule-GI-004"
     browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", link)
     assert browser.current_url.endswith("#rule-GI-004")

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +130,9 @@ def read_layer(path: Path, display: str, table: Table, source: Source, fmt: str)
                 gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
                 fids = gdf.index.to_numpy() if fmt == "GeoPackage" else np.arange(1, len(gdf) + 1)
     except Exception as e:  # GDAL reports corrupt, truncated or unreadable files through several types
-        return None, display, [Diagnostic("table-format", f"cannot read {fmt} `{path.name}`: {_first_line(e)}",
-                                          Span(display), hint=_format_hint(fmt))]
+        reason, line, column = _located(_first_line(e))
+        return None, display, [Diagnostic("table-format", f"cannot read {fmt} `{path.name}`: {reason}",
+                                          Span(display, line, column), hint=_format_hint(fmt))]
     geoms = gdf.geometry
     attrs = pd.DataFrame(gdf.drop(columns=[geoms.name]))
     attrs.index = pd.RangeIndex(1, len(attrs) + 1)
@@ -162,6 +164,24 @@ def _pick_layer(names: list[str], table: Table, source: Source, display: str, fm
 def _first_line(e: Exception) -> str:
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return text.split("; It might help")[0][:300]
+
+
+_AT = re.compile(r"^(?:(?P<head>.*?);\s*)?At line (?P<line>\d+), character (?P<col>\d+):\s*(?P<reason>.*)$")
+
+
+def _located(text: str) -> tuple[str, int, int]:
+    """GDAL's reason with the line and column it names (a JSON parser's "At line 3, character 18: ...") taken
+    out as the location, or the reason as it is and no location.
+
+    >>> _located("Failed to read GeoJSON data; At line 3, character 18: Unterminated string")
+    ('Unterminated string', 3, 18)
+    >>> _located("not a GeoPackage")
+    ('not a GeoPackage', 0, 0)
+    """
+    m = _AT.match(text)
+    if m is None:
+        return text, 0, 0
+    return m["reason"] or m["head"] or text, int(m["line"]), int(m["col"])
 
 
 def _format_hint(fmt: str) -> str:
@@ -376,9 +396,9 @@ def finish(layers: dict[str, Layer], std: Standard, data: dict, pdisp: str, line
     for lay in layers.values():
         import geopandas as gpd
 
-        def moved(values):
-            series = gpd.GeoSeries(values.to_numpy(dtype=object), index=values.index, crs=lay.source_crs)
-            return series.to_crs(chosen) if not lay.source_crs.equals(chosen) else series
+        def moved(values, source=lay.source_crs):
+            series = gpd.GeoSeries(values.to_numpy(dtype=object), index=values.index, crs=source)
+            return series.to_crs(chosen) if not source.equals(chosen) else series
 
         lay.geometry = moved(lay.geometry)
         lay.extra = {name: moved(values) for name, values in lay.extra.items()}
@@ -458,8 +478,20 @@ def _area_of_use(lay: Layer, geometry) -> list[Diagnostic]:
 # ---- geometry for reports -------------------------------------------------------------------------
 
 
-def to_geojson(values, crs: pyproj.CRS, digits: int = 7) -> list[dict | None]:
-    """GeoJSON geometries (RFC 7946: WGS84 longitude, latitude) rounded to ``digits`` decimals."""
+FINDING_TOLERANCE = 0.5  # m: a finding's shape keeps every vertex that moves its outline by more than this
+FINDING_DIGITS = 6  # decimals of a degree: 0.11 m of latitude, finer than the tolerance
+
+
+def to_geojson(values, crs: pyproj.CRS, digits: int = FINDING_DIGITS,
+               tolerance: float = FINDING_TOLERANCE) -> list[dict | None]:
+    """GeoJSON geometries (RFC 7946: WGS84 longitude, latitude): simplified in ``crs`` (metres) to within
+    ``tolerance`` of each shape, topology kept (Douglas-Peucker), then rounded to ``digits`` decimals.
+
+    >>> square = shapely.box(383000, 396000, 383100, 396100).segmentize(1)  # 401 vertices on its edges
+    >>> ring = to_geojson([square], pyproj.CRS.from_epsg(27700))[0]["coordinates"][0]
+    >>> len(ring), ring[0]
+    (5, [-2.256, 53.460473])
+    """
     import geopandas as gpd
 
     values = np.asarray(values, dtype=object)
@@ -467,7 +499,10 @@ def to_geojson(values, crs: pyproj.CRS, digits: int = 7) -> list[dict | None]:
     present = np.flatnonzero(~pd.isna(values))
     if not len(present):
         return out
-    series = gpd.GeoSeries(values[present], crs=crs).to_crs(WGS84)
+    shapes = values[present]
+    if tolerance:
+        shapes = shapely.simplify(shapes, tolerance, preserve_topology=True)
+    series = gpd.GeoSeries(shapes, crs=crs).to_crs(WGS84)
     rounded = shapely.transform(series.to_numpy(), lambda c: np.round(c, digits))
     for i, text in zip(present, shapely.to_geojson(rounded).tolist()):
         out[i] = json.loads(text)
@@ -475,6 +510,7 @@ def to_geojson(values, crs: pyproj.CRS, digits: int = 7) -> list[dict | None]:
 
 
 OUTLINE_VERTICES = 20_000  # the most vertices a layer's outline (the map's backdrop) may keep
+OUTLINE_DIGITS = 5  # decimals of a degree: about 1 m, below the outline's tolerance (1/2000 of the extent)
 
 
 def outline(lay: Layer) -> dict | None:
@@ -497,4 +533,4 @@ def outline(lay: Layer) -> dict | None:
         if shapely.get_num_coordinates(simple).sum() <= OUTLINE_VERTICES:
             break
         tol *= 2
-    return to_geojson([shapely.GeometryCollection(list(simple))], lay.geometry.crs, 6)[0]
+    return to_geojson([shapely.GeometryCollection(list(simple))], lay.geometry.crs, OUTLINE_DIGITS, 0)[0]
