@@ -107,10 +107,11 @@ def _expr(node) -> str:
     if isinstance(node, ast.If):
         return f"if {expr(node.cond, OR)} then {expr(node.then, OR)} else {expr(node.other, IF)}"
     if isinstance(node, ast.Call):
-        inner = ", ".join(expr(a) for a in node.args)
-        if node.where is not None:
-            inner += f" where {expr(node.where)}"
-        return f"{node.func}({inner})"
+        parts = [expr(a) for a in node.args]
+        if node.where is not None:  # after the argument it was written after (the rows it filters), else last
+            at = node.where_after if node.where_after is not None and node.where_after < len(parts) else -1
+            parts[at] += f" where {expr(node.where)}"
+        return f"{node.func}({', '.join(parts)})"
     if isinstance(node, ast.Logic):
         lvl = _level(node)
         return f"{expr(node.left, lvl)} {node.op} {expr(node.right, lvl + 1)}"

@@ -6,7 +6,7 @@ Every node's first field is its :class:`~engine.diagnostics.Span`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from ..diagnostics import Span
 
@@ -52,6 +52,7 @@ class Call:
     func: str
     args: tuple[Expr, ...]
     where: Expr | None = None
+    where_after: int | None = field(default=None, compare=False)  # the argument the `where` was written after
 
 
 @dataclass(frozen=True)

@@ -240,13 +240,21 @@ class _ToAst(Transformer):
     def attribute(self, meta, children):
         return ast.Attr(self._span(meta), str(children[0]), str(children[1]))
 
+    def arg(self, children):
+        return tuple(children)  # (expression, its `where` or None)
+
     def args(self, children):
         return tuple(c for c in children if c is not None)
 
     @v_args(meta=True)
     def call(self, meta, children):
-        func, args, where = children
-        return ast.Call(self._span(meta), str(func), args, where)
+        func, args = children
+        wheres = [w for _, w in args if w is not None]
+        if len(wheres) > 1:
+            raise TemplateError(wheres[1].span, f"`{func}` has more than one "
+                                "`where`", "a call filters one set of rows: join the conditions with `and`")
+        return ast.Call(self._span(meta), str(func), tuple(a for a, _ in args), wheres[0] if wheres else None,
+                        next((i for i, (_, w) in enumerate(args) if w is not None), None))
 
     @v_args(meta=True)
     def binop(self, meta, children):
