@@ -508,3 +508,30 @@ rule W "Each ward has 5 ha of large parks" {
     # squares 0 and 2 (100 m: 10,000 m2 each); square 1 (50 m: 2,500 m2) is below 0.5 ha, outside the category:
     # the union of every row of the ward would be 22,500 m2
     assert finding["key"] == "w" and shape.area == pytest.approx(20_000, abs=30)  # 6 decimals of a degree
+
+
+def test_a_second_geometry_column_is_wkt_in_the_layer_and_reprojected_with_it(tmp_path, capsys):
+    outfall = gpd.GeoSeries([shapely.Point(X0 + 150, Y0 + 50)], crs=27700).to_crs(4326).iloc[0]
+    gdf = gpd.GeoDataFrame({"outfall": [outfall.wkt]}, geometry=[_square(0)], crs=27700).to_crs(4326)
+    gdf.to_file(tmp_path / "p.geojson", driver="GeoJSON")
+    (tmp_path / "pack.nbs").write_text("""standard g "G" { version "1" crs "27700" }
+table parks "Parks" key fid {
+  fid: integer
+  shape: geometry polygon
+  outfall: geometry point
+}
+rule O "An outfall lies within 10 m of its park" {
+  for each p in parks
+  shall distance(p.shape, p.outfall) <= 10 m
+  else "{distance(p.shape, p.outfall)} m"
+}
+""", encoding="utf-8")
+    (tmp_path / "plan.yaml").write_text("plan: {id: g, title: G}\nstandard: pack.nbs\ntables:\n  parks: p.geojson\n",
+                                        encoding="utf-8")
+    report = api.evaluate(*_std_plan(tmp_path))
+    # both shapes come back from degrees to British National Grid: the outfall is 50 m east of the square's edge
+    assert report.results[0].findings[0].message == "50 m"
+    gdf.drop(columns="outfall").to_file(tmp_path / "p.geojson", driver="GeoJSON")
+    assert main(["check", str(tmp_path)]) == 2  # a declared geometry column the file lacks
+    assert ("p.geojson: missing-column: table `parks` has no column `outfall` (geometry point, as WKT)"
+            in capsys.readouterr().err)

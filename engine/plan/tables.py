@@ -312,7 +312,7 @@ def _more_shapes(df: pd.DataFrame, frame: pd.DataFrame, table: Table, columns: l
                 diags.append(Diagnostic("missing-column", f"table `{table.name}` has no column `{col.name}` "
                                         f"({col.type.describe()}, as WKT)", Span(display, 1 if first_line else 0),
                                         hint=did_you_mean(col.name, [c for c in df.columns if c not in table.columns])
-                                        or f"add a `{col.name}` column of WKT shapes"))
+                                        or f"add a column `{col.name}` of WKT shapes"))
             out[col.name] = (pd.Series(None, index=frame.index, dtype=object), [])
             continue
         geoms, problems = geo.wkt_column(df, col.name, display, first_line)
