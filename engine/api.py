@@ -124,9 +124,10 @@ def _load_claimed(pack: Path, package: Path) -> Standard:
     return std
 
 
-def load_plan(path: str | Path, standard: Standard) -> Plan:
-    """A validated plan package; raises NbsError listing every problem."""
-    plan, diags = _load_plan(path, standard)
+def load_plan(path: str | Path, standard: Standard, parts=None) -> Plan:
+    """A validated plan package; raises NbsError listing every problem. ``parts`` reads partitioned tables
+    (see :func:`engine.plan.load_plan`)."""
+    plan, diags = _load_plan(path, standard, parts)
     if plan is None:
         raise NbsError(diags)
     return plan
@@ -138,13 +139,20 @@ def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
 
 
 def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | None = None,
-             waivers_file: str | None = None) -> Report:
+             waivers_file: str | None = None, evaluator=None) -> Report:
     """Evaluate every rule of ``standard`` on ``plan``.
 
     ``waivers`` is a :class:`WaiverSet` (from :func:`load_waivers`; judged on its ``as_of`` date,
     else the plan's date) or waivers as data (``rule``, ``keys``, ``reason``, ``expires``, ...),
-    checked like a file (raises NbsError).
+    checked like a file (raises NbsError). ``evaluator`` is another engine's (the Dask engine's
+    :class:`engine.distributed.DaskEvaluator`): its ``evaluate(waivers, notes)`` gives the results, and
+    the report reads the plan its ``report_plan()`` gives.
     """
+    def results_of(for_evaluation):
+        if evaluator is None:
+            return evaluate_standard(standard, plan, for_evaluation, notes), plan
+        return evaluator.evaluate(for_evaluation, notes), evaluator.report_plan()
+
     notes: list[Diagnostic] = []
     if waivers is not None and not isinstance(waivers, WaiverSet):
         waivers = waivers_from_dicts(waivers, standard)
@@ -153,11 +161,11 @@ def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | N
     if isinstance(waivers, WaiverSet):
         if waivers.as_of is None:
             waivers.judged(*resolve_as_of(None, plan.meta))
-        results = evaluate_standard(standard, plan, waivers.for_evaluation(standard), notes)
-        data = build_report(standard, plan, results, waivers_file)
+        results, shown = results_of(waivers.for_evaluation(standard))
+        data = build_report(standard, shown, results, waivers_file)
         if not waivers.dated():  # no waiver has a date: the report does not depend on one
             waivers.as_of = None
         notes = waivers.review(standard, data, notes)
         return Report(standard, plan, results, data, notes)
-    results = evaluate_standard(standard, plan, None, notes)
-    return Report(standard, plan, results, build_report(standard, plan, results, waivers_file), notes)
+    results, shown = results_of(None)
+    return Report(standard, plan, results, build_report(standard, shown, results, waivers_file), notes)

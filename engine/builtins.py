@@ -135,6 +135,10 @@ class Builtin:
     same_unit: bool = False  # the compiler converts every argument into the result's unit
     counts_rows: bool = False  # over no rows its value still means something (a count of 0), see evaluate
     examples: tuple[str, ...] = field(default_factory=tuple)
+    # an aggregate decomposed over partitions (the Dask engine): ``partial(rows)`` is one partition's part of a
+    # plan-level value (plain data), ``combine(parts)`` the value over every row, as ``vector`` gives it at once
+    partial: Callable[[rt.Rows], Any] | None = None
+    combine: Callable[[list], Any] | None = None
 
     @property
     def min_args(self) -> int:
@@ -260,6 +264,103 @@ def _vec_count(r: rt.Rows):
 
 def _scalar_count(values: list, total: int | None = None):
     return len(values)
+
+
+# ---- aggregates over partitions: each partition's part, then the parts combined ------------------------
+# A part is (value, unknown): the partition's own total (count, extreme, ...) and whether a row there leaves
+# the result unknown; combined, the result is what the vectorised implementation gives over all rows.
+
+
+def _item(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _part_reduce(how: str):
+    def part(r: rt.Rows):
+        values = r.masked()
+        unknown = bool(r.nulls(r.missing()))
+        if how == "mean":  # a mean is a total and a count
+            return (_item(values.sum()), int(values.count())), unknown
+        v = getattr(values, how)()
+        if how == "sum" or rt.is_null(v):
+            return (None if rt.is_null(v) else _item(v)), unknown
+        # an extreme keeps its rank too: an enum's values are ordered as declared, not as text
+        rank = values.cat.categories.get_loc(v) if isinstance(values.dtype, pd.CategoricalDtype) else v
+        return (rank, _item(v)), unknown
+
+    return part
+
+
+def _combine_sum(parts: list):
+    if any(unknown for _, unknown in parts):
+        return None
+    return sum(v for v, _ in parts) if parts else 0
+
+
+def _combine_mean(parts: list):
+    if any(unknown for _, unknown in parts):
+        return None
+    n = sum(v[1] for v, _ in parts)
+    return sum(v[0] for v, _ in parts) / n if n else None
+
+
+def _combine_extreme(which: Callable):
+    def combine(parts: list):
+        if any(unknown for _, unknown in parts):
+            return None
+        values = [v for v, _ in parts if v is not None]
+        return which(values, key=lambda rv: rv[0])[1] if values else None
+
+    return combine
+
+
+def _part_count(r: rt.Rows):
+    return _item(r.count(r.inc)), bool(r.nulls())
+
+
+def _combine_count(parts: list):
+    return None if any(unknown for _, unknown in parts) else sum(v for v, _ in parts)
+
+
+def _part_share(r: rt.Rows):
+    if r.values is None:
+        num = r.count(r.inc)
+        den = r.count(None if r.member is None else r.member.fillna(False).astype(bool))
+        null = r.nulls(None if r.member is None else r.member.isna())
+    else:
+        b = rt.to_bool(r.values)
+        cond = b.fillna(False).astype(bool)
+        num = r.reduce(cond if r.inc is None else cond & r.inc, "sum")
+        den = r.count(r.inc)
+        null = r.nulls(b.isna() if r.inc is None else (b.isna() & r.inc))
+    return (int(num), int(den)), bool(null)
+
+
+def _combine_share(parts: list):
+    if any(unknown for _, unknown in parts):
+        return None
+    num, den = sum(v[0] for v, _ in parts), sum(v[1] for v, _ in parts)
+    return 100.0 * float(num) / float(den) if den else None
+
+
+def _part_quantifier(which: str):
+    def part(r: rt.Rows):
+        b = rt.to_bool(r.values)
+        hit = (b.fillna(False) if which == "any" else ~b.fillna(True)).astype(bool)
+        if r.inc is not None:
+            hit = hit & r.inc
+        return bool(hit.any()), bool(r.nulls(r.missing()))
+
+    return part
+
+
+def _combine_quantifier(which: str):
+    def combine(parts: list):
+        if any(found for found, _ in parts):
+            return which == "any"
+        return None if any(unknown for _, unknown in parts) else which == "all"
+
+    return combine
 
 
 def _vec_share(r: rt.Rows):
@@ -440,29 +541,37 @@ _CONDITION = Arg("condition", ("bool",))
 _ENTRIES: tuple[Builtin, ...] = (
     Builtin("sum", AGGREGATE, (_COLUMN,), _sum_type, _vec_reduce("sum"), _scalar_sum,
             _of("the total of"), "sum of a column over the rows (0 when no row is in scope)",
-            examples=("sum(objects.area_ha where objects.mode is present)",)),
+            examples=("sum(objects.area_ha where objects.mode is present)",),
+            partial=_part_reduce("sum"), combine=_combine_sum),
     Builtin("mean", AGGREGATE, (_COLUMN,), _mean_type, _vec_reduce("mean"), _scalar_mean,
             _of("the mean of"), "mean of a column (no value when no row is in scope)",
-            examples=("mean(districts.canopy_pct)",)),
+            examples=("mean(districts.canopy_pct)",),
+            partial=_part_reduce("mean"), combine=_combine_mean),
     Builtin("min", AGGREGATE, (_ORDERED_COLUMN,), _same_type, _vec_reduce("min"), _scalar_extreme(min),
             _of("the smallest of"), "smallest value of a column (no value when no row is in scope)",
-            examples=("min(objects.survey_date)",)),
+            examples=("min(objects.survey_date)",),
+            partial=_part_reduce("min"), combine=_combine_extreme(min)),
     Builtin("max", AGGREGATE, (_ORDERED_COLUMN,), _same_type, _vec_reduce("max"), _scalar_extreme(max),
             _of("the largest of"), "largest value of a column (no value when no row is in scope)",
-            examples=("max(objects.slope_pct)",)),
+            examples=("max(objects.slope_pct)",),
+            partial=_part_reduce("max"), combine=_combine_extreme(max)),
     Builtin("count", AGGREGATE, (Arg("rows", ("any", "rowset")),), _count_type, _vec_count, _scalar_count,
             _of("the number of"), "number of rows of a table, category or group (0 when none)", counts_rows=True,
-            examples=("count(wetland)", "count(objects where objects.condition == \"poor\")")),
+            examples=("count(wetland)", "count(objects where objects.condition == \"poor\")"),
+            partial=_part_count, combine=_combine_count),
     Builtin("share", AGGREGATE, (Arg("rows or condition", ("bool", "rowset")),), _share_type, _vec_share,
             _scalar_share, _of("the share of"),
             "share of rows meeting `where` (or a condition), in % (no value when no row is in scope)",
-            examples=("share(objects where objects.mode is present)", "share(o.native)")),
+            examples=("share(objects where objects.mode is present)", "share(o.native)"),
+            partial=_part_share, combine=_combine_share),
     Builtin("any", AGGREGATE, (_CONDITION,), _bool_type, _vec_quantifier("any"), _scalar_quantifier("any"),
             _quantifier_words("for some row,"), "true if the condition holds for some row (false when none)",
-            examples=("any(objects.condition == \"poor\")",)),
+            examples=("any(objects.condition == \"poor\")",),
+            partial=_part_quantifier("any"), combine=_combine_quantifier("any")),
     Builtin("all", AGGREGATE, (_CONDITION,), _bool_type, _vec_quantifier("all"), _scalar_quantifier("all"),
             _quantifier_words("for every row,"), "true if the condition holds for every row (true when none)",
-            examples=("all(objects.monitored)",)),
+            examples=("all(objects.monitored)",),
+            partial=_part_quantifier("all"), combine=_combine_quantifier("all")),
     Builtin("min", SCALAR, (Arg("a", ORDERABLE), Arg("b", ORDERABLE)), _unify_type, _extreme_vec("min"),
             _extreme_scalar(min), lambda a, w: f"the smaller of {' and '.join(a)}",
             "with two or more arguments: the smallest argument, row by row", variadic=6, same_unit=True,

@@ -18,6 +18,7 @@ import jsonschema
 from . import api, gate
 from .config import Config
 from .diagnostics import Diagnostic, NbsError, Span, format_all
+from .distributed import choose
 from .plan.loader import resolve_plan
 from .progress import Progress
 from .render import FORMATS, problems, write_reports, write_set
@@ -50,6 +51,9 @@ class Settings:
     csv_bom: bool = False
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    engine: str = "pandas"
+    scheduler: str | None = None
+    memory_limit: int | None = None  # bytes; None: the Dask engine's default share of memory
 
 
 def settings(args, config: Config) -> Settings:
@@ -76,7 +80,27 @@ def settings(args, config: Config) -> Settings:
         baseline=path(pick("baseline", "baseline")), source_root=path(pick("source_root", "source-root")),
         sarif_waived=pick("sarif_waived", "sarif-waived", "suppress"), doc_url=pick("doc_url", "doc-url"),
         quiet=args.quiet, color=color, csv_bom=args.csv_bom,
-        select=tuple(pick("select", "select", ())), ignore=tuple(pick("ignore", "ignore", ())))
+        select=tuple(pick("select", "select", ())), ignore=tuple(pick("ignore", "ignore", ())),
+        **_engine_settings(args, config))
+
+
+def _engine_settings(args, config: Config) -> dict:
+    """--engine, --scheduler and --memory-limit (or the config file's); a scheduler runs the Dask engine."""
+    from .distributed import default_memory_limit, parse_size
+
+    limit = args.memory_limit
+    if limit is None and config.get("memory-limit") is not None:
+        try:
+            limit = parse_size(str(config.get("memory-limit")))
+        except ValueError as e:
+            raise NbsError([Diagnostic("config-schema", f"`memory-limit`: {e}", Span(str(config.file)))]) from None
+    scheduler = args.scheduler if args.scheduler is not None else config.get("scheduler")
+    engine = args.engine or config.get("engine") or ("dask" if scheduler else "pandas")
+    if scheduler is not None and engine == "pandas":
+        raise NbsError([Diagnostic("bad-argument", f"--scheduler {scheduler} runs the Dask engine, but the engine is "
+                                   "pandas", Span("--scheduler"), hint="use --engine dask (or auto), or leave "
+                                   "--scheduler out")])
+    return {"engine": engine, "scheduler": scheduler, "memory_limit": limit or default_memory_limit()}
 
 
 def read_report(path: Path) -> dict:
@@ -138,12 +162,22 @@ def run(args, s: Settings) -> int:
         _check_output_folder(s.output)
     baseline = read_report(s.baseline) if s.baseline else None
     outcomes = []
-    with Progress(len(plans), enabled=not s.quiet) as progress:
-        for name, plan in zip(_folders(plans), plans):
-            out = (s.output / name if len(plans) > 1 else s.output) if s.output else None
-            progress.step(f"checking {name}")
-            outcomes.append(_check_plan(plan, name, out, formats, s, baseline, several=len(plans) > 1))
-            progress.step(f"checked {name}", advance=1)
+    cluster = None
+    if s.engine != "pandas":
+        from .distributed import Cluster
+
+        cluster = Cluster(s.scheduler, s.memory_limit)  # started when a plan is checked with Dask
+    try:
+        with Progress(len(plans), enabled=not s.quiet) as progress:
+            for name, plan in zip(_folders(plans), plans):
+                out = (s.output / name if len(plans) > 1 else s.output) if s.output else None
+                progress.step(f"checking {name}")
+                outcomes.append(_check_plan(plan, name, out, formats, s, baseline, several=len(plans) > 1,
+                                            cluster=cluster, progress=progress))
+                progress.step(f"checked {name}", advance=1)
+    finally:
+        if cluster is not None:
+            cluster.close()
     if len(plans) > 1 and not s.quiet:
         _summary(outcomes, s)
     return max(o.code for o in outcomes)
@@ -167,7 +201,7 @@ def _options(plan: str, s: Settings, baseline: dict | None) -> RenderOptions:
 
 
 def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], s: Settings, baseline: dict | None,
-                several: bool) -> Outcome:
+                several: bool, cluster=None, progress: Progress | None = None) -> Outcome:
     try:
         plan_path = str(resolve_plan(plan_ref))
     except NbsError as e:
@@ -175,11 +209,15 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
     options = _options(plan_path, s, baseline)
     try:
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
-        plan = api.load_plan(plan_path, std)
+        evaluator = None
+        if cluster is not None and choose(s.engine, plan_path, s.memory_limit, s.scheduler) == "dask":
+            plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)
+        else:
+            plan = api.load_plan(plan_path, std)
         waivers = api.load_waivers(s.waivers, std) if s.waivers else None
         if waivers is not None:
             waivers.judged(*resolve_as_of(s.as_of, plan.meta), s.warn_days)
-        report = api.evaluate(std, plan, waivers)
+        report = api.evaluate(std, plan, waivers, evaluator=evaluator)
     except NbsError as e:
         return _invalid(plan_path, name, out, formats, s, e.diagnostics, baseline, options)
     if report.notes:
@@ -205,6 +243,15 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
             text = text_render.render(report.data, color=s.color) if f == "text" else FORMATS[f](report.data, options)
             sys.stdout.write(text)
     return Outcome(name, code, report.verdict, report.data["counts"], new, out)
+
+
+def _dask_plan(plan_path: str, std, cluster, progress: Progress | None, s: Settings):
+    """The plan with its tables partitioned, and the Dask engine's evaluator for it."""
+    from . import distributed
+
+    plan = distributed.partitioned(api.load_plan(plan_path, std, parts=distributed.part_reader(cluster)))
+    return plan, distributed.DaskEvaluator(std, plan, cluster, progress=progress.step if progress else None,
+                                           quiet=s.quiet)
 
 
 def _invalid(plan: str, name: str, out: Path | None, formats: list[str], s: Settings, diags: list[Diagnostic],

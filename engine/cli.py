@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", "-q", action="store_true", help="print only diagnostics and the reports asked for "
                    "on standard output; no progress, no summary")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument("--engine", choices=("pandas", "dask", "auto"), default=None,
+                   help="evaluate with pandas in this process (the default), with Dask over partitions, or auto: "
+                        "Dask when the tables exceed --memory-limit")
+    c.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="the Dask scheduler to run on (tcp://HOST:8786); default: a local cluster sized to the machine")
+    c.add_argument("--memory-limit", type=_memory, metavar="SIZE", default=None,
+                   help="the memory the tables may take before --engine auto picks Dask, and the Dask workers' total "
+                        "(e.g. 4GiB; default: a quarter of this machine's memory)")
 
     lint = sub.add_parser("lint", help="check rule files and report every problem",
                           description="Parse and check a rule pack; print file:line:col: code: message. Exit 0: "
@@ -98,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("standards", help="list the bundled standards")
     _authoring_parsers(sub)
     return p
+
+
+def _memory(value: str) -> int:
+    from .distributed import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _percent(value: str) -> float:

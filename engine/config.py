@@ -41,6 +41,9 @@ KEYS: dict[str, tuple[str, tuple | None]] = {
     "sarif-waived": ("str", ("suppress", "omit")),
     "doc-url": ("str", None),
     "baseline": ("path", None),
+    "engine": ("str", ("pandas", "dask", "auto")),
+    "scheduler": ("str", None),
+    "memory-limit": ("str", None),
 }
 
 

@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 from pathlib import Path
@@ -34,6 +35,7 @@ LIMITS: dict[str, int] = {
     "json_table_bytes": 512 * MiB,  # a JSON table is parsed whole in memory
     "xlsx_table_bytes": 64 * MiB,  # compressed; its XML is bounded by the zip limits below
     "table_columns": 10_000,
+    "table_parts": 100_000,  # files of one partitioned table (a folder or a glob; the Dask engine)
     "message_interpolations": 200,  # `{...}` parts in one rule message
     "zip_entries": 10_000,  # entries of a zipped plan (or of an XLSX workbook)
     "zip_bytes": 4 * GiB,  # extracted size of a zipped plan
@@ -168,3 +170,55 @@ def zip_problem(infos: list, display: str, *, what: str) -> Diagnostic | None:
         return Diagnostic("zip-refused", f"{what} extracts to {size_text(total)}; the limit is "
                           f"{size_text(LIMITS['zip_bytes'])}", Span(display), hint=hint)
     return None
+
+
+GLOB_CHARS = frozenset("*?[")
+
+
+def is_glob(rel: str) -> bool:
+    """Whether a table entry is a glob of part files (``tables/objects-*.parquet``)."""
+    return any(c in GLOB_CHARS for c in rel)
+
+
+def table_parts(root: Path, rel: str, display, where: Span, *, what: str,
+                suffixes: tuple[str, ...]) -> list[Path] | Diagnostic:
+    """The part files of a partitioned table, in name order: the files of a folder ``rel`` (every file whose
+    suffix is one of ``suffixes``; hidden files and ``_metadata``-style files skipped) or those matching a
+    glob ``rel`` (its folder part holds no glob characters).
+
+    Each part passes :func:`check_file` inside ``root`` (regular, inside the package, within the table size
+    limit), so a part is read under the same conditions as a one-file table. ``display(path)`` gives a
+    part's path as shown in messages; ``where`` is the plan's line that names the table.
+    """
+    folder, pattern = (rel, None) if not is_glob(rel) else rel.replace("\\", "/").rsplit("/", 1) \
+        if "/" in rel.replace("\\", "/") else (".", rel)
+    if pattern is not None and is_glob(folder):
+        return Diagnostic("table-format", f"{what} `{rel}`: only the file name may hold `*`, `?` or `[`",
+                          where, hint="put the parts in one folder: tables/objects/part-*.parquet")
+    base = root / folder
+    if not inside(base, root):
+        return Diagnostic("path-outside-package", f"{what} `{rel}` leads outside its package folder", where,
+                          hint="use files inside the folder, not links or `..` paths that leave it")
+    try:
+        names = sorted(os.listdir(base))
+    except OSError as e:
+        return Diagnostic("table-not-found", f"{what} `{rel}`: {e.strerror or e}", where)
+    if len(names) > LIMITS["table_parts"]:
+        return Diagnostic("file-too-large", f"{what} `{rel}` has {len(names)} files; the limit is "
+                          f"{LIMITS['table_parts']}", where, hint="see \"Limits and safety\" in the README")
+    chosen = [n for n in names if not n.startswith((".", "_"))
+              and (fnmatch.fnmatchcase(n, pattern) if pattern is not None else Path(n).suffix.lower() in suffixes)]
+    if not chosen:
+        which = f"matches `{pattern}`" if pattern is not None else f"({', '.join(suffixes)}) in the folder"
+        return Diagnostic("table-not-found", f"{what} `{rel}`: no part file {which}", where,
+                          hint="a partitioned table is a folder of part files, or a glob of them")
+    kinds = {Path(n).suffix.lower() for n in chosen}
+    if len(kinds) > 1 or not kinds <= set(suffixes):
+        return Diagnostic("table-format", f"{what} `{rel}`: its parts are {', '.join(sorted(kinds))} files; "
+                          "give parts of one kind", where, hint=f"part files are one of {', '.join(suffixes)}")
+    parts = [base / n for n in chosen]
+    for p in parts:
+        problem = check_file(p, display(p), limit="table_file_bytes", what="a table part", root=root)
+        if problem is not None:
+            return problem
+    return parts

@@ -313,10 +313,7 @@ class Compiler:
         values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
         where_fn = self.expr(node.where) if node.where is not None else None
         key = ("aggregate", id(node))
-        # columns the filter keeps only when present (`where t.share is present`): when every row in scope
-        # lacks them the total is not zero but unknown, and the rule lacks data (those cells are named)
-        needed = sorted({n.operand.column for n in C.walk(node.where) if isinstance(n, C.Presence) and n.present
-                         and isinstance(n.operand, C.ColumnRef) and n.operand.shape == ELEM}) if node.where else []
+        needed = needed_columns(node)
 
         def run(env: Env):
             if grouped:
@@ -411,6 +408,15 @@ class Compiler:
             return pd.to_numeric(result, errors="coerce").astype("float64")
 
         return run
+
+
+def needed_columns(node: C.Call) -> list[str]:
+    """Columns an aggregate's filter keeps only when present (`where t.share is present`): when every row in
+    scope lacks them the total is not zero but unknown, and the rule lacks data (those cells are named)."""
+    if node.where is None:
+        return []
+    return sorted({n.operand.column for n in C.walk(node.where) if isinstance(n, C.Presence) and n.present
+                   and isinstance(n.operand, C.ColumnRef) and n.operand.shape == ELEM})
 
 
 def _all_empty(frame: pd.DataFrame, member, columns: list[str]) -> bool:

@@ -23,7 +23,7 @@ import jsonschema
 import pandas as pd
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
-from ..inputs import LIMITS, inside, read_file, size_text, zip_problem
+from ..inputs import LIMITS, inside, is_glob, read_file, size_text, table_parts, zip_problem
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
 from ..resources import data_dir
 from . import geo
@@ -33,6 +33,7 @@ from .tables import empty_table, first_data_line, read_table, readers
 from .yamlread import line_of, read_document
 
 PLAN_FILES = ("plan.yaml", "plan.yml", "plan.json")
+PART_SUFFIXES = (".parquet", ".csv")  # what a partitioned table's parts may be
 
 
 @dataclass
@@ -196,15 +197,20 @@ def read_scope(path: Path | str, schema: dict) -> tuple[dict, Span | None, list[
     return data["scope"], where, []
 
 
-def load_plan(path: Path | str, std: Standard) -> tuple[Plan | None, list[Diagnostic]]:
-    """Load and validate a plan package (folder, .zip, or plan file) for ``std``."""
+def load_plan(path: Path | str, std: Standard, parts=None) -> tuple[Plan | None, list[Diagnostic]]:
+    """Load and validate a plan package (folder, .zip, or plan file) for ``std``.
+
+    ``parts`` (the Dask engine's) reads a partitioned table: a `tables:` entry that names a folder of part
+    files or a glob of them is read by ``parts(paths, display, table, source, repair, crs)``, which returns
+    the table (one frame over every part) and its diagnostics; without it such an entry is refused.
+    """
     path = Path(path)
     if path.suffix.lower() == ".zip" and path.is_file():
-        return _load_zip(path, std)
-    return _load(path, std, display_root=None)
+        return _load_zip(path, std, parts)
+    return _load(path, std, display_root=None, parts=parts)
 
 
-def _load_zip(path: Path, std: Standard):
+def _load_zip(path: Path, std: Standard, parts=None):
     """Extract a zipped package into a temporary folder (entries checked first) and load it from there."""
     zf, name, diags = _open_zip(path)
     if zf is None:
@@ -222,10 +228,10 @@ def _load_zip(path: Path, std: Standard):
                     shutil.copyfileobj(src, dst, 1 << 20)
         except _ZIP_ERRORS as e:
             return None, [Diagnostic("plan-format", f"cannot extract {path}: {e}", Span(str(path)))]
-        return _load((root / name).parent, std, display_root=f"{path}!")
+        return _load((root / name).parent, std, display_root=f"{path}!", parts=parts)
 
 
-def _load(path: Path, std: Standard, display_root: str | None):
+def _load(path: Path, std: Standard, display_root: str | None, parts=None):
     plan_file, diags = find_plan_file(path)
     if plan_file is None:
         return None, diags
@@ -280,9 +286,23 @@ def _load(path: Path, std: Standard, display_root: str | None):
                                     if "\0" in rel else f"table `{name}`: `{rel}` leaves the package folder",
                                     Span(pdisp, line), hint="tables are files inside the package folder"))
             continue
+        if parts is not None and (is_glob(rel) or target.is_dir()):
+            files = table_parts(root, rel, show, Span(pdisp, line), what=f"table `{name}`", suffixes=PART_SUFFIXES)
+            if isinstance(files, Diagnostic):
+                diags.append(files)
+                continue
+            df, errs = parts(files, show(root / rel), table, source, repair, data.get("crs"))
+            diags += errs
+            if df is not None:
+                tables[name], table_files[name], first_lines[name] = df, Path(rel).as_posix(), None
+                for f in files:
+                    hasher.update(f.relative_to(root).as_posix().encode() + b"\0")
+                    _hash_file(hasher, f)
+            continue
         if target.is_dir():
             diags.append(Diagnostic("table-not-found", f"table `{name}`: `{rel}` is a folder, not a file",
-                                    Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"))
+                                    Span(pdisp, line), hint="name the CSV, Parquet, XLSX or JSON file inside it"
+                                    + " (a folder of part files is read by `--engine dask`)"))
             continue
         if not os.path.lexists(target):
             taken = {mapping.Source.of(v).file for k, v in data["tables"].items() if k != name}
@@ -305,9 +325,7 @@ def _load(path: Path, std: Standard, display_root: str | None):
             table_files[name] = target.relative_to(root).as_posix()
             first_lines[name] = first_data_line(target)
             hasher.update(table_files[name].encode() + b"\0")
-            with target.open("rb") as fh:  # streamed: a large table is not held twice in memory
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    hasher.update(chunk)
+            _hash_file(hasher, target)
     diags += _check_references(std, tables, table_files, first_lines, show, root)
     if diags:
         return None, diags
@@ -326,6 +344,12 @@ def _load(path: Path, std: Standard, display_root: str | None):
                 table_files=table_files, first_data_line=first_lines, sha256=hasher.hexdigest(),
                 standard_ref=data.get("standard"), files=[plan_file.name, *(f for f in table_files.values() if f)],
                 layers=layers, spatial=spatial, sources=sources), []
+
+
+def _hash_file(hasher, path: Path) -> None:
+    with path.open("rb") as fh:  # streamed: a large table is not held twice in memory
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            hasher.update(chunk)
 
 
 def _package_files(root: Path, cap: int = 10_000) -> list[str]:
@@ -349,6 +373,8 @@ def _check_references(std: Standard, tables, table_files, first_lines, show, roo
         for col in table.columns.values():
             if col.references is None or name not in tables or col.references not in tables:
                 continue
+            if not isinstance(tables[name], pd.DataFrame) or not isinstance(tables[col.references], pd.DataFrame):
+                continue  # a partitioned table: the Dask engine checks its references over the partitions
             target = std.tables[col.references]
             keys = tables[col.references][target.key]
             values = tables[name][col.name]
