@@ -168,6 +168,8 @@ def run(args, s: Settings) -> int:
 
         cluster = Cluster(s.scheduler, s.memory_limit)  # started when a plan is checked with Dask
     try:
+        if s.scheduler is not None:  # an unreachable scheduler is an argument error, before any plan is read
+            cluster.connect()
         with Progress(len(plans), enabled=not s.quiet) as progress:
             for name, plan in zip(_folders(plans), plans):
                 out = (s.output / name if len(plans) > 1 else s.output) if s.output else None

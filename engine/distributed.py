@@ -2,8 +2,10 @@
 
 A plan's tables become ``dask.dataframe`` frames: a `tables:` entry that names a folder of Parquet or
 CSV parts (or a glob of them) is one partition per part, each part read and checked like a one-file
-table by the workers; a one-file table is read as the pandas engine reads it and cut into partitions
-of :data:`PARTITION_ROWS` rows. Rows keep their number in the whole table.
+table by the workers; a one-file table is read as the pandas engine reads it and, when longer than
+:data:`PARTITION_ROWS` rows, cut into partitions of that many rows (a shorter one stays whole, in the
+client process, and rules that read only such tables run there as the pandas engine runs them). Rows keep
+their number in the whole table.
 
 Each rule is evaluated one of three ways, and the result is the pandas engine's, finding for finding:
 
@@ -136,11 +138,15 @@ class Cluster:
 
     @property
     def client(self):
+        return self.connect()
+
+    def connect(self):
+        """A client of the cluster (raises NbsError, bad-argument, when the scheduler cannot be reached)."""
         if self._client is None:
-            self._client = self._connect()
+            self._client = self._start()
         return self._client
 
-    def _connect(self):
+    def _start(self):
         import logging
 
         from distributed import Client, LocalCluster
@@ -152,7 +158,7 @@ class Cluster:
                                          dashboard_address=None, silence_logs=logging.ERROR)
             return Client(self._cluster)
         try:
-            return Client(self.address, timeout="10s")
+            return Client(self.address, timeout="5s")
         except (OSError, TimeoutError, ValueError, TypeError) as e:
             why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise NbsError([Diagnostic("bad-argument", f"--scheduler {self.address}: cannot reach a Dask scheduler "
@@ -253,15 +259,15 @@ def _duplicate_keys(files, shown, table: C.Table, checked, read_args) -> list[Di
 
 
 def partitioned(plan: Plan, rows: int | None = None) -> Plan:
-    """The plan with every table that is not a layer as a Dask frame (one-file tables cut into ``rows``-row
-    partitions)."""
+    """The plan with every table longer than ``rows`` rows that is not a layer as a Dask frame, cut into
+    partitions of ``rows`` rows (a folder of parts is one already); shorter tables stay whole, in this process."""
     import dask.dataframe as dd
 
     rows = rows or PARTITION_ROWS
     tables = {}
     for name, df in plan.tables.items():
-        if isinstance(df, pd.DataFrame) and name not in plan.layers and len(df):
-            df = dd.from_pandas(df, npartitions=max(1, math.ceil(len(df) / rows)), sort=False)
+        if isinstance(df, pd.DataFrame) and name not in plan.layers and len(df) > rows:
+            df = dd.from_pandas(df, npartitions=math.ceil(len(df) / rows), sort=False)
         tables[name] = df
     return replace(plan, tables=tables)
 
@@ -493,6 +499,7 @@ class DaskEvaluator:
         self.stats: dict[str, dict] = {}
         self._gathered: dict[str, pd.DataFrame] = {}
         self._futures: dict = {}
+        self._delayed: dict[str, list] = {}
 
     def table_of(self, rowset: str) -> str:
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
@@ -635,7 +642,9 @@ class DaskEvaluator:
         client = self.cluster.client
         std_f = self._scattered("std", self.std)
         small_f = self._scattered("small", self.small)
-        parts = self.plan.tables[table].to_delayed()
+        if table not in self._delayed:
+            self._delayed[table] = self.plan.tables[table].to_delayed()
+        parts = self._delayed[table]
         tasks = [dask.delayed(fn, pure=False)(std_f, p, table, small_f, self.plan.fields, *args) for p in parts]
         futures = client.compute(tasks)
         order = {f.key: i for i, f in enumerate(futures)}
