@@ -513,6 +513,7 @@ class DaskEvaluator:
         fe = rule.for_each
         nodes = self.numbering.reached(exprs, fe.rowset if fe else None)
         tables = {self.table_of(n.rowset) for n in nodes if self._known(n.rowset)}
+        tables |= {n.table for n in nodes if isinstance(n, C.Link)}
         if fe is not None:
             tables.add(fe.table)
         if not tables & self.big:
@@ -520,6 +521,8 @@ class DaskEvaluator:
         if fe is not None and fe.by is not None:
             return "gathered: a per-group rule"
         for n in nodes:
+            if isinstance(n, C.Link) and n.table in self.big:
+                return f"gathered: ->{n.column} looks up rows of {n.table}"
             if isinstance(n, C.Call):
                 b = B.resolve(n.func, len(n.args))
                 if b is None or b.kind != B.AGGREGATE:
