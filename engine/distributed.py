@@ -294,7 +294,7 @@ def _rule_exprs(rule: C.Rule) -> list:
             if e is not None]
 
 
-class _Plan:
+class _Nodes:
     """What a rule reads of one standard: every expression reached (through top-level lets and category
     selectors), numbered the same way on the client and on each worker."""
 
@@ -343,13 +343,13 @@ _WORKER: dict[int, tuple] = {}  # per worker process: the standard's compiler an
 def _compiled(std: Standard):
     hit = _WORKER.get(id(std))
     if hit is None or hit[0] is not std:
-        hit = (std, Compiler(std), _Plan(std))
+        hit = (std, Compiler(std), _Nodes(std))
         _WORKER.clear()
         _WORKER[id(std)] = hit
     return hit[1], hit[2]
 
 
-def _context(std: Standard, compiler: Compiler, numbering: _Plan, tables: dict, fields: dict, seeds: dict,
+def _context(std: Standard, compiler: Compiler, numbering: _Nodes, tables: dict, fields: dict, seeds: dict,
              stats: dict | None = None) -> Context:
     ctx = _PartContext(std, SimpleNamespace(tables=tables, fields=fields), compiler)
     ctx.stats = stats or {}
@@ -401,7 +401,8 @@ class _Evaluation(RuleEvaluation):
 
 
 class _Only:
-    """An expression reading only one ref (to ask the pandas engine about one small table)."""
+    """Stands for an expression that reads only ``ref``: the pandas engine's count of one small table's empty
+    cells."""
 
     def __init__(self, ref):
         self.refs = {ref}
@@ -492,7 +493,7 @@ class DaskEvaluator:
         self.progress = progress  # called with a line saying which partitions are done
         self.quiet = quiet
         self.compiler = Compiler(std)
-        self.numbering = _Plan(std)
+        self.numbering = _Nodes(std)
         self.big = {n for n, df in plan.tables.items() if is_partitioned(df)}
         self.small = {n: df for n, df in plan.tables.items() if n not in self.big}
         self.seeds: dict[int, Any] = {}
@@ -500,6 +501,7 @@ class DaskEvaluator:
         self._gathered: dict[str, pd.DataFrame] = {}
         self._futures: dict = {}
         self._delayed: dict[str, list] = {}
+        self._pandas = Compiler(self.std)  # for rules on gathered tables: its own memo of compiled closures
 
     def table_of(self, rowset: str) -> str:
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
@@ -630,11 +632,11 @@ class DaskEvaluator:
             if rs not in self.stats:
                 self.stats[rs] = {"inside": 0, "unknown": False, "selectors": {}, "empty": {}}
 
-    def _level(self, node: C.Call, depth: int = 0) -> int:
+    def _level(self, node: C.Call) -> int:
         """0 for an aggregate that reads no other aggregate, else one more than the deepest it reads."""
         inner = [n for n in self.numbering.reached([*node.args, *([node.where] if node.where else [])],
                                                    node.args[0].rowset) if n is not node]
-        deeper = [self._level(n, depth + 1) for n in inner if _plan_aggregate(n)]
+        deeper = [self._level(n) for n in inner if _plan_aggregate(n)]
         return 1 + max(deeper) if deeper else 0
 
     def _map(self, table: str, fn, label: str, *args) -> list:
@@ -696,16 +698,11 @@ class DaskEvaluator:
                 df = self._gathered[name]
             tables[name] = df
         plan = replace(self.plan, tables=tables)
-        ctx = Context(self.std, plan, self._pandas_compiler())
+        ctx = Context(self.std, plan, self._pandas)
         with np.errstate(all="ignore"):
             ev = RuleEvaluation(ctx, ctx.compiler.rule(rule), waivers)
             result = ev.run()
         return result, ev.used
-
-    def _pandas_compiler(self) -> Compiler:
-        if not hasattr(self, "_pc"):
-            self._pc = Compiler(self.std)
-        return self._pc
 
     def report_plan(self) -> Plan:
         """The plan as the report reads it: gathered tables where a rule needed them, else the small ones."""
