@@ -103,9 +103,9 @@ def pandas_read(plan: Path) -> float:
     return time.perf_counter() - t0
 
 
-def measure(n: int, data: Path, compare_max: int, memory_limit: str | None, out=print) -> dict:
+def measure(n: int, data: Path, compare_max: int, memory_limit: str | None, part_rows: int, out=print) -> dict:
     fig: dict = {"n": n}
-    parts = generate_parts(data / f"scale-dask-{n}", n)
+    parts = generate_parts(data / f"scale-dask-{n}-{part_rows}", n, part_rows=part_rows)
     work = data / f"scale-dask-{n}-out"
     if n <= compare_max:
         one = data / f"scale-{n}"
@@ -137,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-max", type=_size, default=1_000_000,
                     help="largest N whose pandas and Dask reports are compared (default 1e6)")
     ap.add_argument("--memory-limit", default=None, help="the Dask workers' memory (default: nbscheck's)")
+    ap.add_argument("--part-rows", type=_size, default=scale_plan.ROW_GROUP, help="rows per part (default 1e6)")
     ap.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data", help="where plans are generated")
     args = ap.parse_args(argv)
     print(f"machine: {machine()}")
-    figs = [measure(n, args.data, args.compare_max, args.memory_limit) for n in args.n]
+    figs = [measure(n, args.data, args.compare_max, args.memory_limit, args.part_rows) for n in args.n]
     return 0 if all(f.get("identical", True) for f in figs) else 1
 
 
