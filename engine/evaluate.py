@@ -8,7 +8,6 @@ evidence.
 from __future__ import annotations
 
 import gc
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -17,12 +16,14 @@ import pandas as pd
 from . import builtins as B
 from . import format as F
 from . import model as C
+from . import progress
 from .compile import runtime as rt
 from .compile.compiler import CompiledRule, Compiler, Env, Part
 from .diagnostics import WARNING, Diagnostic, Span
+from .findings import Findings, concat
 from .model import Ref, Rule, Standard
 from .plan import Plan
-from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, Finding, RuleResult, rule_outcome
+from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, RuleResult, rule_outcome
 
 
 class Context:
@@ -84,14 +85,16 @@ def evaluate_standard(std: Standard, plan: Plan, waivers: list[dict] | None = No
     # saves the repeated full scans their allocation would trigger (about 40 % at 10^6 rows).
     collecting = gc.isenabled()
     gc.disable()
+    active = [rule for rule in std.rules if rule.disabled is None]
+    progress.stage("evaluating rules", len(active))
     try:
         with np.errstate(all="ignore"):  # overflow and 0/0 become missing values, reported as such
-            for rule in std.rules:
-                if rule.disabled is not None:
-                    continue
+            for rule in active:
+                progress.advance(0, f"evaluating {rule.id}")
                 ev = RuleEvaluation(ctx, compiler.rule(rule), index.get(rule.id, []))
                 results.append(ev.run())
                 used |= ev.used
+                progress.advance(1)
     finally:
         if collecting:
             gc.enable()
@@ -157,6 +160,12 @@ def _shown(part: Part, v: Any, threshold: Any) -> str:
     """One interpolated value: told apart from its threshold, with a param's unit."""
     text = F.apart(v, threshold)[0] if threshold is not None else F.value(v)
     return F.quantity(v, part.unit, text) if part.unit else text
+
+
+def _listed(table: str, items: list[tuple], values: pd.DataFrame | None = None) -> Findings:
+    """Group findings from (outcome, key, message, missing) tuples."""
+    outcome, key, message, missing = (list(x) for x in zip(*items)) if items else ([], [], [], [])
+    return Findings(table, np.array(outcome, dtype=object), key, None, values, message, missing=missing)
 
 
 def _row_columns(refs) -> list[str]:
@@ -318,7 +327,7 @@ class RuleEvaluation:
         df = ctx.plan.tables[table]
         key = ctx.std.tables[table].key
         cols = sorted({*self._read_columns(evaluation=True), *([fe.by] if fe.by else [])}) or [key]
-        findings: list[Finding] = []
+        pieces: list[Findings] = []
         counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
         sel = self._selection(fe, df)
         if sel is None:
@@ -328,35 +337,40 @@ class RuleEvaluation:
             if unknown.any() and fe.by is None:
                 rows = df.loc[unknown, sorted({key, *self._scope_columns()})]
                 counts[INSUFFICIENT] += len(rows)
-                findings += self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._scope_columns())
+                pieces.append(self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._scope_columns()))
             elif unknown.any():  # in a group rule, such a row leaves its group (or any group) undecided
                 self.unscoped = df.loc[unknown, fe.by]
             frame = df.loc[sel.fillna(False).astype(bool), cols]
         if fe.by is None:
-            result = self.rows_outcome(env, frame, table, counts, findings)
+            result = self.rows_outcome(env, frame, table, counts, pieces)
         else:
-            result = self.groups_outcome(env, frame, table, counts, findings)
+            result = self.groups_outcome(env, frame, table, counts, pieces)
+        findings = concat(pieces)
+        findings.table = table
         self.apply_waivers(findings, counts)
         if fe.by is None:
-            findings.sort(key=attrgetter("row"))
+            findings = findings.sorted_by_row()
         outcome = rule_outcome(counts)
         message, waiver = "", None
         if outcome in (FAIL, INSUFFICIENT, WAIVED):
-            first = next(f for f in findings if f.outcome == outcome)
+            first = findings.first(outcome)
+            assert first is not None
             n = counts[outcome]
-            message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
+            text = findings.message(first)
+            message = text if n == 1 else f"{text} (and {n - 1} more)"
             if outcome == WAIVED:
-                waivers = {tuple(sorted(f.waiver.items())) for f in findings if f.outcome == WAIVED}
-                waiver = first.waiver if len(waivers) == 1 else None
+                waivers = {tuple(sorted(w.items())) for w, o in zip(findings.waiver, findings.outcome) if o == WAIVED}
+                waiver = findings.waiver[first] if len(waivers) == 1 else None
         evidence.update(result)
         # what was checked is what got an outcome: rows (or groups) in scope, and those whose scope is unknown;
         # rows a category or `where` leaves out are neither counted nor shown
         evidence["groups" if fe.by else "rows"] = sum(counts.values())
-        missing = sorted({m for f in findings if f.outcome == INSUFFICIENT for m in f.missing})
+        lacking = findings.missing[findings.outcome == INSUFFICIENT]
+        missing = sorted({m for miss in dict.fromkeys(tuple(x or ()) for x in lacking.tolist()) for m in miss})
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                            findings=findings, missing=missing, waiver=waiver)
 
-    def rows_outcome(self, env, frame, table, counts, findings) -> dict:
+    def rows_outcome(self, env, frame, table, counts, pieces: list[Findings]) -> dict:
         renv = env.child(frame=frame)
         for name, fn in self.cr.lets:
             renv.lets[name] = fn(renv)
@@ -372,7 +386,7 @@ class RuleEvaluation:
         for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT)):
             if mask.any():
                 idx = frame.index[mask.to_numpy()]
-                findings += self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx)
+                pieces.append(self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx))
         return {"rows": int(len(frame))}
 
     def _explain_rows(self, table: str, idx: pd.Index) -> pd.DataFrame:
@@ -390,57 +404,59 @@ class RuleEvaluation:
                 return {x: w[x] for x in WAIVER_FIELDS if w.get(x)}
         return None
 
-    def apply_waivers(self, findings: list[Finding], counts: dict) -> None:
+    def apply_waivers(self, findings: Findings, counts: dict) -> None:
         """Findings a waiver covers become `waived`; they keep their values and message."""
         if not self.waivers:
             return
-        for f in findings:
-            if f.outcome in (FAIL, INSUFFICIENT):
-                w = self._waiver_for(f.key)
+        for i, (outcome, key) in enumerate(zip(findings.outcome.tolist(), findings.key)):
+            if outcome in (FAIL, INSUFFICIENT):
+                w = self._waiver_for(key)
                 if w is not None:
-                    counts[f.outcome] -= 1
+                    counts[outcome] -= 1
                     counts[WAIVED] += 1
-                    f.outcome, f.waiver = WAIVED, w
+                    findings.outcome[i], findings.waiver[i] = WAIVED, w
 
     def row_findings(self, rows: pd.DataFrame, table: str, outcome: str, renv: Env | None,
-                     idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> list[Finding]:
-        """Findings for rows that did not pass: values, message and what is missing, built column-wise."""
-        if len(rows) == 0:
-            return []
+                     idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> Findings:
+        """Findings for rows that did not pass, as columns: the typed values the rule reads, and what is missing;
+        the messages of failing rows are formatted when something shows them."""
+        n = len(rows)
+        if n == 0:
+            return Findings.empty(table)
         std = self.ctx.std
         key_col = std.tables[table].key
         cols = [c for c in self._read_columns() if c in rows.columns]
-        names = list(cols)
-        columns = [F.plain_list(rows[c]) for c in cols]
-        n = len(rows)
-        messages = None
+        values = rows[cols].reset_index(drop=True)
+        formatter = None
         if renv is not None and idx is not None:
-            sub = renv.child(frame=rows, lets={k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()})
-            for k, v in sub.lets.items():
-                names.append(k)
-                columns.append(F.plain_list(v) if rt.is_series(v) else [F.plain(v)] * n)
+            lets = {k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()}
+            for k, v in lets.items():
+                values[k] = v.reset_index(drop=True) if rt.is_series(v) else pd.Series([F.plain(v)] * n, dtype=object)
             if outcome == FAIL:
-                messages = self.messages(sub, n)
+                def formatter(pos: np.ndarray) -> list[str]:
+                    sub = renv.child(frame=rows.iloc[pos], lets={k: (v.iloc[pos] if rt.is_series(v) else v)
+                                                                for k, v in lets.items()})
+                    return self.messages(sub, len(pos))
         keys = F.plain_list(rows[key_col])
-        row_numbers = rows.index.tolist()
-        records = [dict(zip(names, values)) for values in zip(*columns)] if columns else [{} for _ in range(n)]
+        row_numbers = rows.index.to_numpy(dtype=np.int64)
+        outcomes = np.full(n, outcome, dtype=object)
         if outcome == FAIL:
-            return [Finding(FAIL, table, k, r, m, v, []) for k, r, m, v in zip(keys, row_numbers, messages, records)]
+            return Findings(table, outcomes, keys, row_numbers, values, formatter=formatter)
         candidates = sorted(set(extra_missing or []) | set(cols))
         present = [c for c in candidates if c in rows.columns]
         empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
         labels = [f"{table}.{c}" for c in present]
         elsewhere = None  # what the rule reads from other tables, when the row itself lacks nothing
-        out = []
-        for k, r, v, flags in zip(keys, row_numbers, records, empty):
+        messages, missings = [], []
+        for k, flags in zip(keys, empty):
             missing = [label for label, isnull in zip(labels, flags) if isnull]
             if not missing:
                 if elsewhere is None:
                     elsewhere = self.missing_plan(self.deciding())
                 missing = elsewhere
-            out.append(Finding(INSUFFICIENT, table, k, r, self.insufficient_text(missing, f"{key_col} {k}"), v,
-                               missing))
-        return out
+            messages.append(self.insufficient_text(missing, f"{key_col} {k}"))
+            missings.append(missing)
+        return Findings(table, outcomes, keys, row_numbers, values, messages, missing=missings)
 
     def _read_columns(self, evaluation: bool = False) -> list[str]:
         """Columns of the row variable the rule reads (``evaluation``: only to decide, not to explain)."""
@@ -456,7 +472,7 @@ class RuleEvaluation:
             return sorted(cols)
         return sorted(cols - {self.ctx.std.tables[fe.table].key})
 
-    def groups_outcome(self, env, frame, table, counts, findings) -> dict:
+    def groups_outcome(self, env, frame, table, counts, pieces: list[Findings]) -> dict:
         by = self.fe.by
         codes, labels = pd.factorize(frame[by], sort=True)
         nokey = codes < 0
@@ -489,10 +505,10 @@ class RuleEvaluation:
             else:
                 wanted = set(map(str, self.unscoped.tolist()))
                 undecided = {g for g in groups if str(labels[g]) in wanted}
-                for label in sorted(wanted - {str(x) for x in labels}):  # a group with no row known in scope
-                    counts[INSUFFICIENT] += 1
-                    findings.append(Finding(INSUFFICIENT, table, label, None, self.insufficient_text(
-                        [scope_note], f"{by} {label}"), {}, [scope_note]))
+                absent = sorted(wanted - {str(x) for x in labels})  # a group with no row known in scope
+                counts[INSUFFICIENT] += len(absent)
+                pieces.append(_listed(table, [(INSUFFICIENT, label, self.insufficient_text(
+                    [scope_note], f"{by} {label}"), [scope_note]) for label in absent]))
         if orphans or undecided:
             flip = pd.Series([bool(orphans) or g in undecided for g in groups], index=groups, dtype=bool)
             counts[PASS] -= int((passed & flip).sum())
@@ -500,25 +516,28 @@ class RuleEvaluation:
             passed = passed & ~flip
         if orphans and len(groups) == 0:  # every row lacks its group: the rule applies, the data is missing
             counts[INSUFFICIENT] += 1
-            findings.append(Finding(INSUFFICIENT, table, None, None, self.insufficient_text([orphans]), {}, [orphans]))
+            pieces.append(_listed(table, [(INSUFFICIENT, None, self.insufficient_text([orphans]), [orphans])]))
+        listed, shown = [], []
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok:
                 continue
             label = F.plain(labels[g])
-            vals = {k: F.plain(v.loc[g]) for k, v in genv.lets.items()}
+            shown.append(g)
             if unk:
                 counts[INSUFFICIENT] += 1
                 missing = [orphans] if orphans else ([scope_note] if g in undecided else
                                                      self.missing_group(frame[codes == g]))
-                findings.append(Finding(INSUFFICIENT, table, label, None,
-                                        self.insufficient_text(missing, f"{by} {label}"), vals, missing))
+                listed.append((INSUFFICIENT, label, self.insufficient_text(missing, f"{by} {label}"), missing))
             else:
                 counts[FAIL] += 1
                 msg = (F.one_in_singular("".join(p if isinstance(p, str) else
                                                  _shown(p[0], p[1].loc[g], None if p[2] is None else p[2].loc[g])
                                                  for p in rendered))
                        if self.cr.message is not None else self.default_message(f"{by} {F.value(label)}"))
-                findings.append(Finding(FAIL, table, label, None, msg, vals, []))
+                listed.append((FAIL, label, msg, []))
+        values = pd.DataFrame({k: v.loc[shown].reset_index(drop=True) for k, v in genv.lets.items()},
+                              index=pd.RangeIndex(len(shown)))
+        pieces.append(_listed(table, listed, values))
         return {"groups": int(len(groups)), "group_by": by}
 
     def _as_groups(self, v, groups, dtype="float64"):
@@ -557,8 +576,11 @@ class RuleEvaluation:
                 texts = F.apart_list(pd.Series([v] * n, index=t.index), t)
             else:
                 texts = [_shown(p, v, t)] * n
-            parts.append([F.quantity(v, p.unit, x) for x in texts] if p.unit else texts)
-        return [F.one_in_singular("".join(row)) for row in zip(*parts)] if parts else [""] * n
+            name = getattr(p.unit, "name", p.unit) or ""
+            if name and F.quantity(v, p.unit, "") != "":  # as F.quantity: the unit follows a value that is given
+                texts = [f"{x} {name}" for x in texts]
+            parts.append(texts)
+        return list(map(F.one_in_singular, map("".join, zip(*parts)))) if parts else [""] * n
 
     def message(self, env: Env) -> str:
         if self.cr.message is None:

@@ -120,12 +120,28 @@ def plain_list(s: pd.Series) -> list:
         return [cats[c] for c in codes]
     kind = getattr(s.dtype, "kind", "O")
     if kind == "f":
-        return [plain(x) for x in s.to_numpy(dtype="float64").tolist()]
+        return by_unique(s.to_numpy(dtype="float64"), plain, None)
     if kind == "M":
         return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
-    if pd.api.types.is_string_dtype(s.dtype) or str(s.dtype) == "boolean":
+    if (pd.api.types.is_string_dtype(s.dtype) and s.dtype != object) or str(s.dtype) == "boolean":
         return s.astype(object).where(s.notna(), None).tolist()
     return [plain(x) for x in s.astype(object).where(s.notna(), None).tolist()]
+
+
+def by_unique(values, fn, missing: Any) -> list:
+    """``fn`` of each value of a float array, called once per distinct value (NaN gives ``missing``).
+
+    >>> import numpy as np; by_unique(np.array([2.5, np.nan, 2.5]), number, MISSING)
+    ['2.5', '(missing)', '2.5']
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [fn(u) for u in uniques.tolist()]
+    table[-1] = missing
+    return table[codes].tolist()
 
 
 def number(x: float) -> str:
@@ -230,7 +246,7 @@ def value_list(s: pd.Series) -> list[str]:
         cats = [value(c) for c in s.cat.categories] + [MISSING]
         return [cats[c] for c in s.cat.codes.to_numpy()]
     if getattr(s.dtype, "kind", "O") == "f":
-        return [number(x) for x in s.to_numpy(dtype="float64").tolist()]
+        return by_unique(s.to_numpy(dtype="float64"), number, MISSING)
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         return s.astype(object).where(s.notna(), MISSING).tolist()
     return [value(x) for x in plain_list(s)]
@@ -238,6 +254,16 @@ def value_list(s: pd.Series) -> list[str]:
 
 def apart_list(values: pd.Series, thresholds: pd.Series | Any) -> list[str]:
     """:func:`apart`'s value text for each row (the thresholds: a column or one value)."""
+    if getattr(values.dtype, "kind", "O") == "f" and not hasattr(thresholds, "tolist"):
+        # one threshold: each value's text, and more digits only where it reads as the threshold does
+        texts = value_list(values)
+        b = value(thresholds)
+        if not _numeric(thresholds):
+            return texts
+        xs = values.to_numpy(dtype="float64")
+        for i in [i for i, a in enumerate(texts) if a == b]:
+            texts[i] = apart(float(xs[i]), thresholds)[0]
+        return texts
     others = thresholds.tolist() if hasattr(thresholds, "tolist") else [thresholds] * len(values)
     return [apart(x, t)[0] for x, t in zip(values.tolist(), others)]
 

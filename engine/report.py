@@ -7,10 +7,14 @@ renderers produce byte-identical files.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import fields
 
+import numpy as np
 import shapely
 
+from .findings import CHUNK, Findings
 from .model import Standard
 from .plan import Plan, geo
 from .resources import version
@@ -43,25 +47,101 @@ def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
     return {"file": plan.plan_file}
 
 
+class ReportFindings(Sequence):
+    """A rule's findings as the report's finding dicts (``outcome``, ``table``, ``key``, ``message``, ``values``,
+    ``missing``, ``waiver``, ``location``, ``row`` and, on a layer, ``geometry``), built a chunk at a time when
+    read: the report holds the columns (:class:`engine.findings.Findings`), never every dict at once."""
+
+    def __init__(self, findings: Findings, file: str | None, first_line: int | None,
+                 group_lines: dict[str, int] | None = None, shapes: list | None = None):
+        self.findings = findings
+        self.file, self.first_line = file, first_line
+        self.group_lines = group_lines or {}  # a group's key -> the file line of its first row
+        self.shapes = shapes  # GeoJSON per finding, for findings on a layer
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def locations(self, start: int, stop: int) -> list[dict]:
+        f = self.findings
+        if f.row is None:
+            out = []
+            for key in f.key[start:stop].tolist():
+                loc: dict = {"file": self.file}
+                line = self.group_lines.get(str(key)) if self.first_line else None
+                if line is not None:
+                    loc["line"] = line
+                out.append(loc)
+            return out
+        rows = f.row[start:stop].tolist()
+        if self.first_line:
+            offset = self.first_line - 1
+            return [{"file": self.file, "row": r, "line": r + offset} for r in rows]
+        return [{"file": self.file, "row": r} for r in rows]
+
+    def dicts(self, start: int, stop: int) -> list[dict]:
+        f = self.findings
+        stop = min(stop, len(f))
+        rows = [None] * (stop - start) if f.row is None else f.row[start:stop].tolist()
+        out = [{"outcome": o, "table": f.table, "key": k, "message": m, "values": v, "missing": list(miss or []),
+                "waiver": w, "location": loc, "row": r}
+               for o, k, m, v, miss, w, loc, r in zip(
+                   f.outcome[start:stop].tolist(), f.key[start:stop].tolist(), f.messages(start, stop),
+                   f.value_dicts(start, stop), f.missing[start:stop].tolist(), f.waiver[start:stop].tolist(),
+                   self.locations(start, stop), rows)]
+        if self.shapes is not None:
+            for d, g in zip(out, self.shapes[start:stop]):
+                d["geometry"] = g
+        return out
+
+    def __iter__(self) -> Iterator[dict]:
+        for start in range(0, len(self), CHUNK):
+            yield from self.dicts(start, start + CHUNK)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            got = self.dicts(start, stop) if stop > start else []
+            return got[::step] if step != 1 else got
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.dicts(i, i + 1)[0]
+
+    def select(self, outcomes: tuple[str, ...] | set[str]) -> ReportFindings:
+        """The findings whose outcome is one of ``outcomes`` (this sequence when that is all of them)."""
+        keep = np.isin(self.findings.outcome, list(outcomes))
+        if keep.all():
+            return self
+        pos = np.flatnonzero(keep)
+        return ReportFindings(self.findings.take(pos), self.file, self.first_line, self.group_lines,
+                              None if self.shapes is None else [self.shapes[p] for p in pos.tolist()])
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} findings of table {self.findings.table!r}>"
+
+
+_RESULT_FIELDS = [f.name for f in fields(RuleResult) if f.name != "rule_id"]
+_SHARED = ("title", "strength", "severity", "outcome", "message", "scope", "rationale")  # immutable: not copied
+
+
 def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_file: str | None = None) -> dict:
     """The report dict for one evaluation."""
     shapes = _shapes(std, plan, results) if plan.layers else {}
     rules = []
     for r in results:
-        d = {"id": r.rule_id, **{k: v for k, v in asdict(r).items() if k != "rule_id"}}
-        findings = []
-        first_rows = _group_first_rows(std, plan, r) if r.scope == "group" else {}
-        for f in r.findings:
-            fd = asdict(f)
-            fd["location"] = _location(plan, f.table, f.row)
-            if f.row is None and str(f.key) in first_rows and plan.first_data_line.get(f.table):
-                fd["location"]["line"] = first_rows[str(f.key)] + plan.first_data_line[f.table] - 1
-            del fd["row"]
-            fd["row"] = f.row
-            if f.table in plan.layers:
-                fd["geometry"] = shapes.get(id(f))
-            findings.append(fd)
-        d["findings"] = findings
+        d = {"id": r.rule_id}
+        for name in _RESULT_FIELDS:
+            if name == "findings":
+                d[name] = _report_findings(std, plan, r, shapes)
+            else:
+                d[name] = getattr(r, name) if name in _SHARED else copy.deepcopy(getattr(r, name))
         if r.scope == "plan":
             d["location"] = _plan_location(std, plan, r)
         else:
@@ -96,42 +176,61 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
     }
 
 
+def _report_findings(std: Standard, plan: Plan, r: RuleResult, shapes: dict) -> ReportFindings | list:
+    f = r.findings
+    if not isinstance(f, Findings) or not len(f):
+        return []
+    group_lines = {}
+    first = plan.first_data_line.get(f.table)
+    if r.scope == "group" and first:
+        group_lines = {k: row + first - 1 for k, row in _group_first_rows(std, plan, r).items()}
+    return ReportFindings(f, plan.table_files.get(f.table), first, group_lines,
+                          shapes.get(r.rule_id) if f.table in plan.layers else None)
+
+
 def _spatial(plan: Plan) -> dict:
     """The working CRS, each layer (with a simplified outline for maps) and the repairs made."""
     outlines = {name: geo.outline(lay) for name, lay in plan.layers.items()}
     return {**plan.spatial, "layers": [{**d, "outline": outlines[d["table"]]} for d in plan.spatial["layers"]]}
 
 
-def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[int, dict | None]:
-    """The GeoJSON shape of every finding on a layer: its row's, or for a group the union of the rows the
-    finding is about: the group's rows in the rule's scope (its category and `where`), not every row with the
-    group's key."""
+def _shapes(std: Standard, plan: Plan, results: list[RuleResult]) -> dict[str, list]:
+    """The GeoJSON shape of every finding on a layer, per rule: its row's, or for a group the union of the rows
+    the finding is about: the group's rows in the rule's scope (its category and `where`), not every row with
+    the group's key."""
     from .evaluate import in_scope
 
-    grouped = [std.rule(r.rule_id) for r in results if r.scope == "group" and r.findings
-               and any(f.row is None and f.table in plan.layers for f in r.findings)]
+    grouped = [std.rule(r.rule_id) for r in results if r.scope == "group" and isinstance(r.findings, Findings)
+               and len(r.findings) and r.findings.table in plan.layers]
     scopes = in_scope(std, plan, [rule for rule in grouped if rule is not None])
-    wanted: dict[str, list] = {}
+    wanted: dict[str, list] = {}  # table -> (rule id, shape) in finding order
     for r in results:
+        f = r.findings
+        if not isinstance(f, Findings) or f.table not in plan.layers or not len(f):
+            continue
+        lay = plan.layers[f.table]
         rule = std.rule(r.rule_id)
         by = rule.for_each.by if rule is not None and rule.for_each is not None else None
-        for f in r.findings:
-            lay = plan.layers.get(f.table)
-            if lay is None:
-                continue
-            if f.row is not None:
-                wanted.setdefault(f.table, []).append((id(f), lay.geometry.loc[f.row]))
-            elif by is not None and f.key is not None:
-                rows = (plan.tables[f.table][by].astype(str) == str(f.key)).to_numpy()
-                scope = scopes.get(r.rule_id)
+        if f.row is not None:
+            geoms = lay.geometry.loc[f.row].to_numpy(dtype=object).tolist()
+        else:
+            geoms = []
+            scope = scopes.get(r.rule_id)
+            for key in f.key.tolist():
+                if by is None or key is None:
+                    geoms.append(None)
+                    continue
+                rows = (plan.tables[f.table][by].astype(str) == str(key)).to_numpy()
                 if scope is not None:
                     rows = rows & scope.fillna(False).astype(bool).to_numpy()
                 parts = lay.geometry[rows].dropna().to_numpy(dtype=object)
-                wanted.setdefault(f.table, []).append((id(f), shapely.union_all(parts) if len(parts) else None))
-    out: dict[int, dict | None] = {}
+                geoms.append(shapely.union_all(parts) if len(parts) else None)
+        wanted.setdefault(f.table, []).extend((r.rule_id, g) for g in geoms)
+    out: dict[str, list] = {}
     for table, pairs in wanted.items():
         shapes = geo.to_geojson([g for _, g in pairs], plan.layers[table].geometry.crs)
-        out.update(zip((k for k, _ in pairs), shapes))
+        for (rule_id, _), shape in zip(pairs, shapes):
+            out.setdefault(rule_id, []).append(shape)
     return out
 
 

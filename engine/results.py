@@ -6,6 +6,7 @@ outcome. The verdict and the scores are computed from the rule results only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,8 @@ VERDICTS = (NON_COMPLIANT, INCOMPLETE, OBSERVATIONS, COMPLIANT)
 
 @dataclass(slots=True)
 class Finding:
-    """One row or group of a per-row or per-group rule that did not pass."""
+    """One row or group of a per-row or per-group rule that did not pass: a view of one entry of a rule's
+    :class:`engine.findings.Findings`, built when code reads findings one at a time."""
 
     outcome: str
     table: str
@@ -61,7 +63,7 @@ class RuleResult:
     rationale: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # per-row/group outcomes
-    findings: list[Finding] = field(default_factory=list)
+    findings: Sequence[Finding] = ()  # an engine.findings.Findings for per-row and per-group rules
     missing: list[str] = field(default_factory=list)
     waiver: dict | None = None
 

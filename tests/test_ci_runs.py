@@ -223,3 +223,57 @@ def test_quiet_prints_nothing_but_what_was_asked(tmp_path, capsys):
     assert main(["check", "riverside", "-f", "json", "-o", str(tmp_path / "out"), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and (tmp_path / "out/report.json").is_file()
+
+
+def _stderr_on_a_terminal(args: list[str], cwd) -> str:
+    """What a check run writes to standard error when that is a pseudo-terminal (the progress display's
+    delay set to zero, so a short run shows it)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    script = ("import sys; from engine import progress; progress.DELAY = 0.0; from engine.cli import main; "
+              "sys.exit(main(sys.argv[1:]))")
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=120)
+    os.close(master)
+    return out.decode("utf-8", errors="replace")
+
+
+def test_progress_on_a_terminal_names_the_plan_and_its_stages_and_quiet_silences_it(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    shown = _stderr_on_a_terminal(["check", "riverside", "-f", "json,html,csv", "-o", str(tmp_path / "a")], root)
+    assert "riverside" in shown
+    assert "evaluating" in shown or "writing report" in shown
+    quiet = _stderr_on_a_terminal(["check", "riverside", "-f", "json", "-o", str(tmp_path / "b"), "--quiet"], root)
+    assert "riverside" not in quiet and "evaluating" not in quiet
+
+
+def test_the_progress_hook_does_nothing_without_a_display_and_reports_stages_with_one():
+    from engine import progress
+
+    progress.stage("objects: partitions", 4)  # no display open: a no-op, never an error
+    progress.advance(2)
+    with progress.Progress(1, enabled=False) as p:
+        progress.stage("objects: partitions", 4)
+        progress.advance(1)
+        progress.advance(2, "objects: partition 3")
+        assert p.detail == ("objects: partition 3", 3, 4)
+        p.step("checked", advance=1)  # a plan done ends its stage
+        assert p.detail is None
+    assert progress._active is None

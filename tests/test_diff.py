@@ -9,6 +9,7 @@ from casekit import FIXTURES, copy_plan
 
 from engine import api
 from engine.diff import diff_reports, render_text
+from engine.render import FORMATS
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_cli_diff_rejects_other_json(tmp_path, capsys):
 
 def test_a_worse_verdict_through_an_added_rule_is_a_regression(std):
     old = _report(std, FIXTURES / "mini_plan")
-    new = json.loads(json.dumps(old))
+    new = json.loads(FORMATS["json"](old))  # a plain copy: the report's findings become lists
     added = dict(new["rules"][0], id="M-9", outcome="fail", message="new rule fails")
     new["rules"].append(added)
     new["verdict"] = "non_compliant"

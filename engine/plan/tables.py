@@ -367,8 +367,8 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
     if nulls.any():
         diags += _rows_problem("missing-key", display, first_line, table.key, key.index[nulls],
                                [None] * int(nulls.sum()), "is empty; every row needs a key")
-    dupes = key.duplicated(keep="first") & ~nulls
-    if dupes.any():
+    dupes = None if _unique(key) else key.duplicated(keep="first") & ~nulls
+    if dupes is not None and dupes.any():
         firsts = {}
         for r, v in key[key.duplicated(keep=False) & ~nulls].items():
             firsts.setdefault(v, r)
@@ -377,6 +377,14 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
                                "repeats a key", hint="keys are unique; the first use is row "
                                f"{firsts[key[dupes].iloc[0]]}")
     return (None, diags) if diags else (frame, [])
+
+
+def _unique(key: pd.Series) -> bool:
+    """No key given twice (empty keys aside): one hash-table pass; only then are the repeats looked for."""
+    try:
+        return bool(pd.Index(key.dropna()).is_unique)
+    except TypeError:  # unhashable cells
+        return False
 
 
 def empty_table(table: Table) -> pd.DataFrame:
@@ -397,8 +405,53 @@ def _empty(t, index) -> pd.Series:
     return pd.Series(None, index=index, dtype=object)
 
 
+def _dictionary(s: pd.Series) -> pd.Categorical | None:
+    """A text column as categories and codes: as read (Parquet's dictionary columns), or from Arrow's dictionary
+    encoding, so cleaning and checking an enum's values is done once per distinct value, not per row; None for
+    a column of mixed cells (JSON, XLSX)."""
+    import pyarrow as pa
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.array if pd.api.types.is_string_dtype(s.cat.categories.dtype) else None
+    if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        return None
+    arr = pa.array(s, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column read in several pieces
+        arr = arr.combine_chunks()
+    d = arr.dictionary_encode()
+    codes = d.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(d.dictionary.to_pylist(), dtype=object))
+
+
+def _enum(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]] | None:
+    """An enum column from its dictionary: each distinct text stripped and looked up once, rows mapped by code."""
+    t = col.type
+    cat = _dictionary(s)
+    if cat is None:
+        return None
+    texts = [str(c).strip() for c in cat.categories]
+    allowed = {v: i for i, v in enumerate(t.values)}
+    # per category: its code among the enum's values; -1 for an empty cell, -2 for a value not allowed
+    recode = np.array([allowed.get(x, -1 if x == "" else -2) for x in texts] + [-1], dtype=np.int64)
+    codes = recode[cat.codes]
+    bad = codes == -2
+    out = pd.Series(pd.Categorical.from_codes(np.where(bad, -1, codes), categories=list(t.values), ordered=True),
+                    index=s.index)
+    diags: list[Diagnostic] = []
+    if bad.any():
+        shown = np.array(texts + [""], dtype=object)[cat.codes[bad]].tolist()
+        hint = did_you_mean(str(shown[0]), t.values) or f"allowed: {', '.join(t.values)}"
+        diags += _rows_problem("unknown-enum-value", display, first_line, col.name, s.index[bad], shown,
+                               f"is not one of {', '.join(t.values)}", hint)
+    return out, diags
+
+
 def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]]:
     t = col.type
+    if t.kind == ENUM:
+        done = _enum(s, col, display, first_line)
+        if done is not None:
+            return done
     given = s.notna()
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         s = s.str.strip()

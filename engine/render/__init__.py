@@ -10,11 +10,12 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import progress
 from ..inputs import size_text
 from . import csv_, geojson, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
 from .options import DEFAULT, RenderOptions
@@ -27,21 +28,31 @@ class Renderer:
     render: Callable[..., str]  # (report) -> str, or (report, RenderOptions) -> str when takes_options
     description: str
     takes_options: bool = False
+    stream: Callable[..., Iterator[str]] | None = None  # the text piece by piece, for formats that list every finding
 
     def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
-        out = self.render(report, options) if self.takes_options else self.render(report)
-        return "\ufeff" + out if options.csv_bom and self.filename.endswith(".csv") else out
+        return "".join(self.chunks(report, options))
+
+    def chunks(self, report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
+        """The rendered text in pieces, so a large report is written to its file without being held whole."""
+        if options.csv_bom and self.filename.endswith(".csv"):
+            yield "\ufeff"
+        if self.stream is not None:
+            yield from (self.stream(report, options) if self.takes_options else self.stream(report))
+        else:
+            yield self.render(report, options) if self.takes_options else self.render(report)
 
 
 FORMATS: dict[str, Renderer] = {
     "text": Renderer("text", "report.txt", text.render, "terminal summary"),
-    "json": Renderer("json", "report.json", json_.render, "the report contract (reports/report.schema.json)"),
+    "json": Renderer("json", "report.json", json_.render, "the report contract (reports/report.schema.json)",
+                     stream=json_.chunks),
     "html": Renderer("html", "report.html", html.render, "self-contained page for reviewers: charts, filters"),
     "md": Renderer("md", "report.md", markdown.render, "short Markdown for a pull-request comment"),
     "junit": Renderer("junit", "report.junit.xml", junit.render, "JUnit XML: one test case per rule, failures as "
                       "--fail-on decides", True),
     "sarif": Renderer("sarif", "report.sarif", sarif.render, "SARIF 2.1.0 for code scanning", True),
-    "csv": Renderer("csv", csv_.FILENAME, csv_.render, "every failing object, one row each"),
+    "csv": Renderer("csv", csv_.FILENAME, csv_.render, "every failing object, one row each", stream=csv_.chunks),
     "github": Renderer("github", "report.github.txt", github.render, "GitHub Actions workflow annotations", True),
     "gitlab": Renderer("gitlab", "gl-code-quality-report.json", gitlab.render, "GitLab Code Quality JSON", True),
     "rfi": Renderer("rfi", "rfi.md", rfi.render_markdown, "request for information: the data that blocks a "
@@ -50,6 +61,9 @@ FORMATS: dict[str, Renderer] = {
     "geojson": Renderer("geojson", geojson.FILENAME, geojson.render,
                         "findings with their shapes as a FeatureCollection (open it in QGIS)"),
 }
+
+
+Content = str | Iterable[str]  # a file's text, whole or in pieces
 
 
 def write_atomic(path: Path, content: str) -> None:
@@ -76,11 +90,19 @@ MANIFEST = "report.manifest.json"
 
 
 def write_reports(report: dict, formats: list[str], out_dir: Path, options: RenderOptions = DEFAULT) -> list[Path]:
-    """Render every format first, then write them as one set (:func:`write_set`); a failed render writes nothing."""
-    return write_set(out_dir, [(out_dir / FORMATS[f].filename, FORMATS[f](report, options)) for f in formats])
+    """Render every format into one set (:func:`write_set`): each is streamed into the staging folder as it is
+    rendered, so a failed render writes nothing."""
+    progress.stage("writing reports", len(formats))
+
+    def pieces(name: str) -> Iterator[str]:
+        progress.advance(0, f"writing {FORMATS[name].filename}")
+        yield from FORMATS[name].chunks(report, options)
+        progress.advance(1)
+
+    return write_set(out_dir, [(out_dir / FORMATS[f].filename, pieces(f)) for f in formats])
 
 
-def write_set(out_dir: Path, files: list[tuple[Path, str]]) -> list[Path]:
+def write_set(out_dir: Path, files: list[tuple[Path, Content]]) -> list[Path]:
     """Write a set of report files into ``out_dir`` all or nothing.
 
     Every file is first written and flushed into a fresh staging folder inside ``out_dir`` (the same file
@@ -140,20 +162,25 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _write_staged(path: Path, content: str, files: list[tuple[Path, str]], out_dir: Path) -> None:
+def _write_staged(path: Path, content: Content, files: list[tuple[Path, Content]], out_dir: Path) -> None:
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
+            for piece in [content] if isinstance(content, str) else content:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(path, 0o666 & ~_umask())
     except OSError as e:
         if e.errno != errno.ENOSPC:
             raise
-        need = sum(len(c.encode("utf-8")) for _, c in files)
+        staging = path.parent  # a streamed file's size is known only as far as it was written
+        need = sum(len(c.encode("utf-8")) if isinstance(c, str) else
+                   ((staging / p.name).stat().st_size if (staging / p.name).exists() else 0) for p, c in files)
+        streamed = any(not isinstance(c, str) for _, c in files)
         free = shutil.disk_usage(out_dir).free
         raise OSError(errno.ENOSPC, f"no space left on the device writing {path.name}: the report set needs "
-                      f"{size_text(need)}, {size_text(free)} is free; the previous reports are left as they were",
+                      f"{'at least ' if streamed else ''}{size_text(need)}, {size_text(free)} is free; the previous "
+                      "reports are left as they were",
                       str(out_dir / path.name)) from None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from .. import format as F
 
@@ -49,9 +50,17 @@ def ordered_rules(report: dict) -> list[dict]:
     return sorted(report["rules"], key=rule_rank)
 
 
-def issue_findings(rule: dict) -> list[dict]:
+def issue_findings(rule: dict) -> Sequence[dict]:
     """The rows or groups of a rule that did not pass (the report lists no passing rows)."""
-    return [f for f in rule["findings"] if f["outcome"] in ISSUES]
+    return with_outcomes(rule["findings"], ISSUES)
+
+
+def with_outcomes(findings: Sequence[dict], outcomes: tuple[str, ...]) -> Sequence[dict]:
+    """The findings with one of ``outcomes``; a report's findings held as columns are selected without
+    building each one (a renderer that shows a few then builds only those)."""
+    if hasattr(findings, "select"):
+        return findings.select(outcomes)
+    return [f for f in findings if f["outcome"] in outcomes]
 
 
 def value_text(value) -> str:

@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 
 from ..textsafe import inert
-from ._common import OUTCOME_LABEL, VERDICT_LABEL, VERDICT_MEANING, evidence_lines, issue_findings, ordered_rules
+from ._common import (
+    OUTCOME_LABEL,
+    VERDICT_LABEL,
+    VERDICT_MEANING,
+    evidence_lines,
+    issue_findings,
+    ordered_rules,
+    with_outcomes,
+)
 from .csv_ import FILENAME as CSV_FILE
 
 MAX_OBJECTS = 3  # failing objects named per rule
@@ -42,12 +50,12 @@ def _detail(rule: dict) -> str:
     parts = [escape(rule["message"])] if rule["message"] else []
     parts += [escape(line) for line in evidence_lines(rule)]
     everything = issue_findings(rule)
-    findings = [f for f in everything if f["outcome"] != "waived"]
+    findings = with_outcomes(everything, ("fail", "insufficient_data"))
     if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
         named = ", ".join(escape(f["key"]) for f in findings[:MAX_OBJECTS])
         more = f" and {len(findings) - MAX_OBJECTS} more" if len(findings) > MAX_OBJECTS else ""
         parts.append(f"{len(findings)} object(s): {named}{more}")
-    waived = [f for f in everything if f["outcome"] == "waived"]
+    waived = with_outcomes(everything, ("waived",))
     reasons = {(f.get("waiver") or {}).get("reason", "") for f in waived}
     if rule.get("waiver"):
         reasons.add(rule["waiver"].get("reason", ""))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, where
+from ._common import evidence_lines, issue_findings, where
 
 _VERDICT = {
     "non_compliant": ("NON-COMPLIANT", "31"),
@@ -51,8 +52,8 @@ def _evidence(rule: dict) -> list[str]:
     return [f"      evidence: {line}" for line in evidence_lines(rule) if not line.startswith("missing data:")]
 
 
-def _listed(rule: dict) -> list[dict]:
-    fs = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data", "waived")]
+def _listed(rule: dict) -> Sequence[dict]:
+    fs = issue_findings(rule)
     return [] if len(fs) <= 1 and not (fs and fs[0]["outcome"] == "waived" and rule["outcome"] != "waived") else fs
 
 
@@ -65,7 +66,7 @@ def _tally(rule: dict) -> str:
     return f"of {total} {unit}: " + ", ".join(parts)
 
 
-def _findings(fs: list[dict]) -> list[str]:
+def _findings(fs: Sequence[dict]) -> list[str]:
     out = []
     for f in fs[:MAX_FINDINGS]:
         loc = f["location"]
@@ -84,7 +85,7 @@ def _findings(fs: list[dict]) -> list[str]:
 
 def _place(rule: dict) -> str:
     """``file:line  `` where a rule's one finding, or a plan-level rule's data, is; empty when unknown."""
-    issues = [f for f in rule["findings"] if f["outcome"] in ("fail", "insufficient_data", "waived")]
+    issues = issue_findings(rule)
     loc = issues[0]["location"] if len(issues) == 1 else rule.get("location") or {}
     text = where(loc)
     return f"{text}  " if text else ""

@@ -1,0 +1,75 @@
+"""Findings stay columns from evaluation to rendering: typed values, messages formatted only when shown,
+JSON and CSV written from the columns with the same bytes as from the finding dicts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from benchmarks.scale_plan import RULES, generate
+from engine import evaluate, load_plan, load_standard
+from engine.findings import Findings
+from engine.render import FORMATS
+from engine.render.csv_ import COLUMNS, defuse
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    std = load_standard(RULES)
+    return evaluate(std, load_plan(generate(tmp_path_factory.mktemp("cols") / "plan", 4_000, seed=3), std))
+
+
+def _formatted(report) -> int:
+    """Messages of failing rows formatted so far (those of rows lacking data name the cells, made at once)."""
+    return sum(m is not None for r in report.results if isinstance(r.findings, Findings)
+               for m, o in zip(r.findings._message, r.findings.outcome) if o == "fail")
+
+
+def test_values_keep_their_dtypes(report):
+    obj2 = next(r for r in report.results if r.rule_id == "OBJ-002").findings
+    assert isinstance(obj2, Findings) and len(obj2) > 100
+    assert obj2.values["baseline_condition"].dtype == "category"
+    assert list(obj2.values["baseline_condition"].cat.categories) == ["very_poor", "poor", "moderate", "good",
+                                                                      "excellent"]
+    wet = next(r for r in report.results if r.rule_id == "WET-001").findings
+    assert wet.values["area_ha"].dtype == "float64"
+
+
+def test_the_text_summary_formats_only_the_messages_it_shows(report):
+    before = _formatted(report)  # each rule's own message names its first finding
+    assert before <= 6
+    text = FORMATS["text"](report.data)
+    assert "... and" in text
+    # six rules, at most five findings listed each
+    assert _formatted(report) <= before + 6 * 5
+
+
+def test_json_from_the_columns_is_the_indented_json_of_the_finding_dicts(report):
+    text = FORMATS["json"](report.data)
+    # the independent route: every finding built as a dict, then the standard library's indented encoder
+    plain = {k: v for k, v in report.data.items()}
+    plain["rules"] = [{**r, "findings": list(r["findings"])} for r in report.data["rules"]]
+    assert text == json.dumps(plain, indent=2, ensure_ascii=False) + "\n"
+    assert sum(len(r["findings"]) for r in json.loads(text)["rules"]) == sum(
+        len(r.findings) for r in report.results)
+
+
+def test_csv_from_the_columns_matches_one_row_per_finding_dict(report):
+    text = FORMATS["csv"](report.data)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    rank = {("fail", "shall"): 0, ("insufficient_data", "shall"): 1, ("fail", "should"): 2}
+    for r in sorted(report.data["rules"], key=lambda r: rank.get((r["outcome"], r["strength"]), 9)):
+        for f in r["findings"]:
+            values = json.dumps(f["values"], ensure_ascii=False, separators=(",", ":"))
+            writer.writerow([defuse(c) for c in (r["id"], f["outcome"], r["strength"], r["severity"], f["table"],
+                                                 f["key"], f["location"]["file"], f["location"].get("line"),
+                                                 f["message"], values, "")])
+    assert text == buf.getvalue()
+    rows = pd.read_csv(io.StringIO(text))
+    assert len(rows) == sum(len(r.findings) for r in report.results)
