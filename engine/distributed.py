@@ -41,6 +41,7 @@ from .compile import runtime as rt
 from .compile.compiler import Compiler, Env, needed_columns
 from .diagnostics import Diagnostic, NbsError, Span
 from .evaluate import Context, RuleEvaluation, _ref_order, _unused_waivers, _waiver_index
+from .findings import Findings, concat
 from .model import ROWSET, Standard
 from .plan import Plan
 from .results import FAIL, INSUFFICIENT, PASS, WAIVED, RuleResult, rule_outcome
@@ -712,21 +713,23 @@ class DaskEvaluator:
 def _joined(ev: RuleEvaluation, parts: list[RuleResult], evidence: dict) -> RuleResult:
     """One per-row rule's result from its partitions' results, as the pandas engine gives it at once."""
     counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
-    findings = []
     for p in parts:
         for k, v in p.counts.items():
             counts[k] += v
-        findings += p.findings
+    findings = concat([p.findings for p in parts if isinstance(p.findings, Findings)])
+    findings.table = ev.fe.table
     outcome = rule_outcome(counts)
     message, waiver = "", None
     if outcome in (FAIL, INSUFFICIENT, WAIVED):
-        first = next(f for f in findings if f.outcome == outcome)
+        first = findings.first(outcome)
+        text = findings.message(first) if first is not None else ""
         n = counts[outcome]
-        message = first.message if n == 1 else f"{first.message} (and {n - 1} more)"
-        if outcome == WAIVED:
-            kinds = {tuple(sorted(f.waiver.items())) for f in findings if f.outcome == WAIVED}
-            waiver = first.waiver if len(kinds) == 1 else None
+        message = text if n == 1 else f"{text} (and {n - 1} more)"
+        if outcome == WAIVED and first is not None:
+            kinds = {tuple(sorted(w.items())) for w, o in zip(findings.waiver, findings.outcome) if o == WAIVED}
+            waiver = findings.waiver[first] if len(kinds) == 1 else None
     evidence["rows"] = sum(counts.values())
-    missing = sorted({m for f in findings if f.outcome == INSUFFICIENT for m in f.missing})
+    lacking = findings.missing[findings.outcome == INSUFFICIENT]
+    missing = sorted({m for miss in dict.fromkeys(tuple(x or ()) for x in lacking.tolist()) for m in miss})
     return ev.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                      findings=findings, missing=missing, waiver=waiver)
