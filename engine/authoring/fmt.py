@@ -211,6 +211,10 @@ def _decl_lines(i: int, item) -> list[_Line]:
                         ("entry", i, j))
                   for j, (k, v) in enumerate(item.entries)]
         return [*lines, _Line(0, close, ("close", i))]
+    if isinstance(item, ast.UnitDecl):
+        value = "" if item.base is None else f" = {item.factor_text + ' ' if item.factor_text else ''}{item.base}"
+        doc = f" {P.quote(item.doc)}" if item.doc is not None else ""
+        return [_Line(0, f"unit {item.name}{value}{doc}", key)]
     if isinstance(item, ast.LetDecl):
         return [_Line(0, f"let {item.name} = {P.expr(item.expr)}", key)]
     if isinstance(item, ast.SetParam):

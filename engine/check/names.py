@@ -31,6 +31,7 @@ class Namespace:
     params: dict[str, ast.ParamDecl] = field(default_factory=dict)
     lookups: dict[str, ast.LookupDecl] = field(default_factory=dict)
     lets: dict[str, ast.LetDecl] = field(default_factory=dict)
+    units: dict[str, ast.UnitDecl] = field(default_factory=dict)
     rules: dict[str, ast.Rule] = field(default_factory=dict)
     sets: list[ast.SetParam] = field(default_factory=list)
     disables: list[ast.Disable] = field(default_factory=list)
@@ -50,6 +51,7 @@ _SLOTS = {
     ast.ParamDecl: ("params", "name", "param"),
     ast.LookupDecl: ("lookups", "name", "lookup"),
     ast.LetDecl: ("lets", "name", "let"),
+    ast.UnitDecl: ("units", "name", "unit"),
     ast.Rule: ("rules", "id", "rule"),
 }
 

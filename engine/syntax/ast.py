@@ -304,6 +304,18 @@ class ParamDecl:
 
 
 @dataclass(frozen=True)
+class UnitDecl:
+    """``unit NAME [= [NUMBER] UNIT] ["doc"]``: a base unit of its own kind, or a multiple of another unit."""
+
+    span: Span
+    name: str
+    factor: float | None = None  # `= 1000 m2`: 1000; `= m2`: 1
+    base: str | None = None  # the unit it is a multiple of; None for a new kind of quantity
+    doc: str | None = None
+    factor_text: str | None = None  # the number as written
+
+
+@dataclass(frozen=True)
 class LookupDecl:
     span: Span
     name: str
@@ -390,7 +402,7 @@ class Rule:
 
 
 Item = (Header | Import | Reference | Level | CategoryDecl | TableDecl | FieldDecl | ParamDecl | LookupDecl
-        | LetDecl | SetParam | Disable | Override | Rule)
+        | LetDecl | SetParam | Disable | Override | Rule | UnitDecl)
 
 
 @dataclass(frozen=True)

@@ -419,6 +419,14 @@ class _ToAst(Transformer):
         name, value, doc = children
         return ast.ParamDecl(self._span(meta), str(name), value, _unquote(str(doc)) if doc is not None else None)
 
+    @v_args(meta=True)
+    def unit_decl(self, meta, children):
+        name, number, base, doc = children
+        factor = float(number) if number is not None else (1.0 if base is not None else None)
+        return ast.UnitDecl(self._span(meta), str(name), factor, str(base) if base is not None else None,
+                            _unquote(str(doc)) if doc is not None else None,
+                            str(number) if number is not None else None)
+
     def entries(self, children):
         return tuple(c for c in children if c is not None)
 
