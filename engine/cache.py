@@ -1,8 +1,9 @@
-"""A per-user cache of the compiled grammar and of parsed rule files.
+"""A per-user cache of the compiled grammar, of parsed rule files and of checked packs.
 
-Building the LALR tables from ``grammar/nbs.lark`` takes about a second, and
-parsing a pack's files a tenth of one; both results depend only on their
-inputs, so they are kept between runs:
+Building the LALR tables from ``grammar/nbs.lark`` takes about a second,
+parsing a pack's files a tenth of one, and checking a pack (which loads pint's
+unit registry, half a second) most of a second; all three results depend only
+on their inputs, so they are kept between runs:
 
 - the grammar's parser as Lark saves it (``Lark.save``/``Lark.load``, what
   Lark's ``cache=True`` does), keyed by the grammar text, the options, Lark's
@@ -12,7 +13,13 @@ inputs, so they are kept between runs:
 - each rule file's syntax tree (an :class:`engine.syntax.ast.Module`), keyed by
   a hash of the file's text, its display name, the grammar, the source of the
   parser and the tool's version. A changed file, grammar or parser never meets
-  an old entry.
+  an old entry;
+- each checked pack (an :class:`engine.model.Standard`, with its warnings),
+  keyed by the text and display name of every rule file it read (a profile's
+  base included), where it was found, the source of every module of the
+  engine, the grammar, and the versions of Python, the tool and pint. Only a
+  pack that checked without errors is stored; the compiled closures are made
+  from it afresh each run.
 
 The entries are pickles, and unpickling runs code, so the cache is only read
 from a folder that is the user's own: created with mode 0700, owned by the
@@ -20,9 +27,7 @@ current user and not writable by group or others, and so are the files read
 from it (checked on the open file). Anything else is ignored, as are entries
 that fail to load: the cache can only make a run faster, never change its
 result. Files are written to a temporary name and renamed into place, so
-concurrent runs never read half an entry. The checked standard is not cached:
-checking is fast and its output holds compiled closures and objects keyed by
-identity, which do not survive a pickle.
+concurrent runs never read half an entry.
 
 The folder is ``$NBSCHECK_CACHE_DIR`` if set, else the platform's user cache
 folder (``$XDG_CACHE_HOME/nbscheck``, ``~/.cache/nbscheck``,
@@ -173,3 +178,44 @@ def parsed(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]) 
         except (pickle.PicklingError, RecursionError):  # a very deep expression: not worth caching
             pass
     return module, diags
+
+
+@functools.cache
+def _engine_fingerprint() -> str:
+    """The source of every module of the engine and the grammar, with the versions of Python, nbscheck and pint."""
+    from importlib import metadata
+
+    from .resources import data_dir, version
+
+    here = Path(__file__).resolve().parent
+    try:
+        pint_version = metadata.version("pint")
+    except metadata.PackageNotFoundError:
+        pint_version = "none"
+    parts: list[str | bytes] = [version(), sys.version, pint_version]
+    for f in sorted(here.rglob("*.py")):
+        parts += [f.relative_to(here).as_posix(), f.read_bytes()]
+    parts.append((data_dir("grammar") / "nbs.lark").read_bytes())
+    return digest(*parts)
+
+
+def checked(inputs: list[str], check: Callable[[], tuple[Any, list]]) -> tuple[Any, list]:
+    """``check()`` — a checked pack and its diagnostics — or both from the cache, keyed by ``inputs`` (the
+    texts and names of the pack's files and where it was found) and the engine's source. Only a pack that
+    checked without errors is stored."""
+    if folder() is None:
+        return check()
+    key = f"checked-{digest(_engine_fingerprint(), *inputs)}.pickle"
+    data = get(key)
+    if data is not None:
+        try:
+            return pickle.loads(data)
+        except Exception:  # written by another Python, truncated by a crash: check again
+            pass
+    std, diags = check()
+    if std is not None and not any(d.severity == "error" for d in diags):
+        try:
+            put(key, pickle.dumps((std, diags), protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            pass
+    return std, diags

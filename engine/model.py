@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .diagnostics import Span
-from .units import Unit
+from .units import Unit, UnitDef
 
 NUMBER, INTEGER, TEXT, BOOL, DATE, ENUM = "number", "integer", "text", "bool", "date", "enum"
 GEOMETRY = "geometry"
@@ -165,10 +165,12 @@ class RowsOf(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Scale(Expr):
-    """``operand * factor``: a unit conversion the checker found."""
+    """``operand * factor + offset``: a unit conversion the checker found (an offset only between temperature
+    scales: degC to K)."""
 
     operand: Expr
     factor: float
+    offset: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -477,6 +479,7 @@ class Standard:
     warnings: list = field(default_factory=list)
     base_roots: tuple = ()
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
+    unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
 
     @property
     def version(self) -> str:

@@ -10,15 +10,20 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-import shapely
 
 from .findings import CHUNK, Findings
 from .model import Standard
 from .plan import Plan, geo
-from .resources import version
+from .resources import LazyModule, version
 from .results import RuleResult, outcome_counts, scores, verdict
+
+if TYPE_CHECKING:
+    import shapely
+else:  # imported for a plan with geodata
+    shapely = LazyModule("shapely")
 
 REPORT_VERSION = "1.0"
 

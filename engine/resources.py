@@ -26,3 +26,26 @@ def version() -> str:
         return _v("nbscheck")
     except Exception:  # pragma: no cover - running from a bare checkout
         return "0.0.0+source"
+
+
+class LazyModule:
+    """A module imported on first use: ``shapely = LazyModule("shapely")`` then ``shapely.area(...)``.
+
+    The geodata libraries (pyproj, shapely, geopandas) take a tenth of a second or more to import;
+    a plan without geodata never needs them.
+
+    >>> json = LazyModule("json")
+    >>> json.dumps([1])
+    '[1]'
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module: object | None = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            import importlib
+
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)

@@ -14,17 +14,23 @@ rows of the other table leaves every result that reads them unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from . import units as U
 from .builtins import AGGREGATE, NUMERIC, SCALAR, Arg, Builtin, Call
 from .compile import runtime as rt
 from .model import GEOMETRY, INTEGER, NUMBER, ROWSET, Type
+from .resources import LazyModule
 
-M, M2 = U.parse_unit("m"), U.parse_unit("m2")
+if TYPE_CHECKING:
+    import shapely
+else:  # imported when a spatial function runs
+    shapely = LazyModule("shapely")
+
+M, M2 = U.METRE, U.SQUARE_METRE
 QUAD_SEGS = 16  # segments per quarter circle of a buffer (as geopandas): 64-gons, area within 0.2 % of a circle
 
 

@@ -1,152 +1,283 @@
-"""Units of measure: dimensions, scales and conversion, checked at compile time.
+"""Units of measure on pint: parsing, dimensions, conversions with offsets, checked at compile time.
 
-A unit is a dimension vector and a scale to the dimension's base unit. Values
-keep the unit they were written in; the compiler inserts a constant factor
-where two units of one dimension meet, and refuses to mix dimensions.
+A :class:`Unit` is plain data (pint's dimensionality, the factor and offset
+to pint's root units, the name the pack wrote, and pint's own spelling), so
+a checked standard pickles without pint. The checker asks a
+:class:`UnitSystem` — pint's full default registry, the few units nbscheck
+adds, and the units the pack declares — what a unit is, what ``a + b`` and
+``a * b`` are, and how to convert one unit to another; the compiler then
+applies the answer as a constant ``x * factor + offset``.
 
->>> convert_factor(parse_unit("ha"), parse_unit("m2"))
-10000.0
+What pint decides, nbscheck decides the same way:
+
+- a comparison converts one side to the other's unit, offsets included:
+  ``30 degC < 300 K`` compares 303.15 K with 300 K, and is false;
+- adding or multiplying temperatures on an offset scale is ambiguous (is
+  ``30 degC + 5 degC`` 35 degC or 308.15 degC?) and is a lint error; the
+  difference of two ``degC`` is a ``delta_degC``, which adds to a ``degC``;
+- counts of things (persons, trees, species, and every unit a pack declares
+  with ``unit NAME``) are dimensions of their own: 30 trees is neither 30 %
+  nor 30 persons; currencies are dimensions of their own and never convert.
+
+pint itself is imported only when a unit is parsed, which happens while a
+pack is checked; a checked pack read from the cache never loads it.
+
+>>> DEFAULT.conversion(parse_unit("ha"), parse_unit("m2"))
+(10000.0, 0.0)
+>>> DEFAULT.conversion(parse_unit("degC"), parse_unit("K"))
+(1.0, 273.15)
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from dataclasses import dataclass
+from typing import Any
 
-# base dimensions: length, temperature, time, mass, and one per currency
-# degC is a base of its own: a reading in degC converts to kelvin with an offset (30 degC = 303.15 K) but a
-# difference without one (2.5 degC warmer = 2.5 K warmer), and a rule's value does not say which it is; so
-# the two never mix, and a rule writes both sides in one of them
-_BASES = ("L", "K", "T", "M", "CNY", "EUR", "USD", "GBP", "C", "persons", "trees", "species")
+Dims = tuple[tuple[str, int], ...]
 
-_DEFS: dict[str, tuple[dict[str, int], float]] = {
-    "1": ({}, 1.0),
-    "ratio": ({}, 1.0),
-    "%": ({}, 0.01),
-    "mm": ({"L": 1}, 0.001),
-    "cm": ({"L": 1}, 0.01),
-    "m": ({"L": 1}, 1.0),
-    "km": ({"L": 1}, 1000.0),
-    "ft": ({"L": 1}, 0.3048),
-    "mi": ({"L": 1}, 1609.344),
-    "m2": ({"L": 2}, 1.0),
-    "ha": ({"L": 2}, 1e4),
-    "km2": ({"L": 2}, 1e6),
-    "acre": ({"L": 2}, 4046.8564224),
-    "m3": ({"L": 3}, 1.0),
-    "degC": ({"C": 1}, 1.0),
-    "K": ({"K": 1}, 1.0),
-    "days": ({"T": 1}, 1 / 365.25),
-    "months": ({"T": 1}, 1 / 12),
-    "years": ({"T": 1}, 1.0),
-    "kg": ({"M": 1}, 0.001),
-    "t": ({"M": 1}, 1.0),
-    "CNY": ({"CNY": 1}, 1.0),
-    "EUR": ({"EUR": 1}, 1.0),
-    "USD": ({"USD": 1}, 1.0),
-    "GBP": ({"GBP": 1}, 1.0),
-    # counts of things are dimensions of their own: 30 trees is not 30 %, nor 30 persons
-    "persons": ({"persons": 1}, 1.0),
-    "trees": ({"trees": 1}, 1.0),
-    "species": ({"species": 1}, 1.0),
-}
-_ALIASES = {"year": "years", "day": "days", "month": "months", "person": "persons",
-            "hectare": "ha", "hectares": "ha", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
-            "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km", "sqm": "m2",
-            "tree": "trees", "m^2": "m2", "km^2": "km2", "percent": "%", "acres": "acre"}
 
-KNOWN_UNITS = tuple(sorted(set(_DEFS) | set(_ALIASES)))
+class UnitError(ValueError):
+    """An unknown unit, or an operation pint refuses on these units (the message says which)."""
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A dimension vector, a scale to base units, and the name to print."""
+    """pint's dimensionality, ``value * scale + offset`` in pint's root units, the name to print, pint's spelling."""
 
-    dims: tuple[int, ...]
+    dims: Dims
     scale: float
     name: str
+    offset: float = 0.0
+    expr: str = "dimensionless"
 
     @property
     def dimensionless(self) -> bool:
-        return not any(self.dims)
+        return not self.dims
+
+    @property
+    def on_offset_scale(self) -> bool:
+        """A reading on a scale whose zero is not the quantity's zero (degC, degF)."""
+        return self.offset != 0.0
 
     def dimension_name(self) -> str:
+        """The kind of quantity in words: "area", "a count of trees", "area per person", "CNY money"."""
         if self.dimensionless:
             return "dimensionless"
-        names = {"L": "length", "K": "temperature in K", "T": "time", "M": "mass", "C": "temperature in degC",
-                 "persons": "a count of persons", "trees": "a count of trees", "species": "a count of species"}
-        per = {"persons": "person", "trees": "tree", "species": "species"}
-        parts, each = [], []
-        for base, power in zip(_BASES, self.dims):
-            if power == -1 and base in per:  # m2/persons: area per person
-                each.append(per[base])
-            elif power:
-                label = names.get(base, f"{base} money")
-                parts.append(label if power == 1 else f"{label}^{power}")
-        joined = " × ".join(parts)
-        text = {"length^2": "area", "length^3": "volume"}.get(joined, joined or "a number")
-        return text + "".join(f" per {x}" for x in each)
+        up = [(d, p) for d, p in self.dims if p > 0]
+        down = [(d, -p) for d, p in self.dims if p < 0]
+        text = _dims_name(up) or "a number"
+        if text == "temperature" and self.expr.startswith("delta_"):
+            text = "a temperature difference"
+        if len(down) == 1 and down[0][1] == 1 and down[0][0].strip("[]") in _COUNTS:
+            return f"{text} per {_COUNTS[down[0][0].strip('[]')]}"
+        return f"{text} per {_dims_name(down)}" if down else text
 
     def __str__(self) -> str:
         return self.name
 
 
-def _vec(d: dict[str, int]) -> tuple[int, ...]:
-    return tuple(d.get(b, 0) for b in _BASES)
+_DIM_NAMES = {"length": "length", "temperature": "temperature", "time": "time", "mass": "mass"}
+_COUNTS = {"persons": "person", "trees": "tree", "species": "species"}  # dimension -> one of them
+
+def _dims_name(dims: list[tuple[str, int]]) -> str:
+    parts = []
+    for dim, power in dims:
+        base = dim.strip("[]")
+        label = _DIM_NAMES.get(base) or (f"{base[len('currency_'):]} money" if base.startswith("currency_")
+                                          else f"a count of {base}" if base in _COUNTS else base)
+        parts.append(label if power == 1 else f"{label}^{power}")
+    joined = " × ".join(parts)
+    return {"length^2": "area", "length^3": "volume"}.get(joined, joined)
 
 
-DIMENSIONLESS = Unit(_vec({}), 1.0, "")
+DIMENSIONLESS = Unit((), 1.0, "", 0.0, "dimensionless")
+PERCENT = Unit((), 0.01, "%", 0.0, "percent")
+METRE = Unit((("[length]", 1),), 1.0, "m", 0.0, "meter")
+SQUARE_METRE = Unit((("[length]", 2),), 1.0, "m2", 0.0, "meter ** 2")
+
+# what nbscheck adds to pint's registry: counts, currencies, and the international acre (pint's `acre` is the
+# US survey acre, 4046.87 m2; the international one, 4046.8564224 m2, is the one in use in the UK and, since
+# the survey foot was retired in 2022, in the US)
+_EXTRA = (
+    "ratio = []",
+    "person = [persons]",
+    "tree = [trees]",
+    "species = [species]",
+    "international_acre = 4046.8564224 * meter ** 2",
+    *(f"{c} = [currency_{c}]" for c in ("CNY", "EUR", "USD", "GBP")),
+)
+# the names packs write -> pint's spelling, for those pint spells otherwise
+_PINT_NAMES = {"1": "dimensionless", "acre": "international_acre", "acres": "international_acre", "sqm": "m**2",
+               "%": "percent", "persons": "person", "trees": "tree"}
+# spellings that print as a shorter name
+_ALIASES = {"year": "years", "day": "days", "month": "months", "person": "persons",
+            "hectare": "ha", "hectares": "ha", "metre": "m", "metres": "m", "meter": "m", "meters": "m",
+            "kilometre": "km", "kilometres": "km", "kilometer": "km", "kilometers": "km", "sqm": "m2",
+            "tree": "trees", "m^2": "m2", "km^2": "km2", "percent": "%", "acres": "acre"}
+# names offered in did-you-mean hints and chosen for the results of products (m * m is m2)
+COMMON_UNITS = ("%", "m", "km", "mm", "cm", "ft", "mi", "m2", "ha", "km2", "acre", "m3", "degC", "degF", "K",
+                "delta_degC", "days", "months", "years", "kg", "t", "CNY", "EUR", "USD", "GBP", "persons",
+                "trees", "species", "ratio")
+KNOWN_UNITS = tuple(sorted(set(COMMON_UNITS) | set(_ALIASES)))
+_POWER = re.compile(r"(?<=[A-Za-z])([23])\b")  # m2 -> m**2, km3 -> km**3
 
 
-class UnitError(ValueError):
-    """An unknown unit name."""
+def _pint_text(text: str) -> str:
+    """A unit as the pack writes it, in pint's syntax (``m2/persons`` -> ``m**2/person``)."""
+    return "/".join(_PINT_NAMES.get(p, _POWER.sub(r"**\1", p.replace("^", "**"))) for p in text.split("/"))
 
 
-def parse_unit(text: str) -> Unit:
-    """A unit from its name, or ``a/b`` for a quotient (``m2/persons``)."""
-    if "/" in text:
-        num, den = text.split("/", 1)
-        return divide(parse_unit(num), parse_unit(den), name=text)
-    key = _ALIASES.get(text, text)
-    if key not in _DEFS:
-        raise UnitError(text)
-    dims, scale = _DEFS[key]
-    return Unit(_vec(dims), scale, "" if key in ("1", "ratio") else key)
+@dataclass(frozen=True)
+class UnitDef:
+    """A unit a pack declares: a new kind of quantity (``base`` None), or ``factor`` times ``base``."""
+
+    name: str
+    factor: float | None = None
+    base: str | None = None
 
 
-def same_dimension(a: Unit, b: Unit) -> bool:
-    return a.dims == b.dims
+@functools.cache
+def _pint() -> Any:
+    import pint  # about half a second: imported only when a pack is checked
+
+    return pint
 
 
-def convert_factor(src: Unit, dst: Unit) -> float:
-    """Multiply a value in ``src`` by this to express it in ``dst``."""
-    if src.dims != dst.dims:
-        raise ValueError(f"cannot convert {src} to {dst}")
-    return src.scale / dst.scale
+class UnitSystem:
+    """pint's default registry with nbscheck's additions and a pack's own units (:class:`UnitDef`)."""
+
+    def __init__(self, defs: tuple[UnitDef, ...] = ()):
+        self.defs = defs
+        self.errors: dict[str, tuple[str, str]] = {}  # a declared unit that could not be defined -> (code, why)
+        self._units: dict[str, Unit] = {}
+
+    @functools.cached_property
+    def registry(self) -> Any:
+        pint = _pint()
+        reg = pint.UnitRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+        for line in _EXTRA:
+            reg.define(line)
+        for d in self.defs:
+            try:
+                if d.base is None:
+                    reg.define(f"{d.name} = [{d.name}]")
+                else:
+                    base = self.parse(d.base, reg)
+                    if base.on_offset_scale:
+                        raise UnitError(f"`{d.base}` is on an offset scale; define units from K or delta_degC")
+                    reg.define(f"{d.name} = {d.factor!r} * {base.expr}")
+            except UnitError as e:
+                self.errors[d.name] = ("unknown-unit", f"unit `{d.name}`: {e}")
+            except pint.errors.RedefinitionError:
+                self.errors[d.name] = ("duplicate-id", f"`{d.name}` is already a unit ({reg.parse_units(d.name)})")
+            except (pint.errors.DefinitionSyntaxError, ValueError) as e:
+                self.errors[d.name] = ("unknown-unit", f"unit `{d.name}` cannot be defined: {e}")
+        return reg
+
+    def names(self) -> tuple[str, ...]:
+        """Names to suggest in a did-you-mean hint."""
+        return tuple(sorted(set(KNOWN_UNITS) | {d.name for d in self.defs}))
+
+    def parse(self, text: str, reg: Any = None) -> Unit:
+        """The unit a pack writes as ``text`` (``ha``, ``m2/persons``, ``degC``, a declared ``habitat_unit``)."""
+        got = self._units.get(text)
+        if got is not None:
+            return got
+        reg = reg if reg is not None else self.registry
+        pint = _pint()
+        try:
+            units = reg.parse_units(_pint_text(text))
+            root0 = float(reg.Quantity(0.0, units).to_root_units().magnitude)
+            root1 = float(reg.Quantity(1.0, units).to_root_units().magnitude)
+        except pint.errors.OffsetUnitCalculusError:
+            raise UnitError(f"`{text}` combines a temperature on an offset scale with another unit; "
+                            "use K or delta_degC in compound units") from None
+        except (pint.errors.PintError, AttributeError, TypeError, ValueError, AssertionError):
+            raise UnitError(f"unknown unit `{text}`") from None
+        scale, offset = (root1, 0.0) if root0 == 0.0 else (float(f"{root1 - root0:.12g}"), root0)
+        dims = tuple(sorted((str(k), int(v)) for k, v in units.dimensionality.items()))
+        key = _ALIASES.get(text, text)
+        unit = Unit(dims, scale, "" if key in ("1", "ratio") else key, offset, str(units) or "dimensionless")
+        self._units[text] = unit
+        return unit
+
+    def conversion(self, src: Unit, dst: Unit) -> tuple[float, float]:
+        """``(factor, offset)`` with ``value_in_dst = value_in_src * factor + offset``, as pint converts.
+
+        A reading and a difference (``degC`` and ``delta_degC``) do not convert: pint refuses, and so does this.
+        """
+        if src.dims != dst.dims or _delta(src) != _delta(dst):
+            what = ": a temperature and a temperature difference do not convert" if src.dims == dst.dims else ""
+            raise UnitError(f"cannot convert {src.dimension_name()} ({src.name or 'no unit'}) to "
+                            f"{dst.dimension_name()} ({dst.name or 'no unit'}){what}")
+        factor = src.scale / dst.scale
+        return factor, (src.offset - dst.offset) / dst.scale
+
+    def add(self, a: Unit, b: Unit, op: str) -> tuple[Unit, float]:
+        """The unit of ``a + b`` or ``a - b`` and the factor that brings ``b`` into ``a``'s scale.
+
+        As pint: the difference of two readings on an offset scale is a difference (``degC - degC`` is
+        ``delta_degC``); a reading plus or minus a difference is a reading; any other sum or difference with
+        an offset unit is ambiguous and refused. nbscheck asks for the reading on the left (pint also takes
+        ``delta_degC + degC``) and for both readings of a difference in one unit.
+        """
+        verb = "add" if op == "+" else "subtract"
+        if a.dims != b.dims:
+            raise UnitError(f"cannot {verb} {b.dimension_name()} ({b.name or 'no unit'}) and {a.dimension_name()} "
+                            f"({a.name or 'no unit'})")
+        if not (a.on_offset_scale or b.on_offset_scale):
+            return a, b.scale / a.scale
+        if a.on_offset_scale and b.on_offset_scale:
+            if op == "+":
+                raise UnitError(f"`{a.name} + {b.name}` is ambiguous: adding two readings on an offset scale "
+                                "(is 30 degC + 5 degC 35 degC or 308.15 degC?)")
+            if a.expr != b.expr:
+                raise UnitError(f"subtract readings in one unit: convert one side first (`x as {a.name}`)")
+            delta = self.parse(f"delta_{a.name}")
+            return Unit(delta.dims, delta.scale, f"delta_{a.name}", 0.0, delta.expr), 1.0
+        if a.on_offset_scale and _delta(b):
+            return a, b.scale / a.scale
+        if b.on_offset_scale and _delta(a) and op == "+":
+            raise UnitError(f"write the reading first: `{b.name} + {a.name}`")
+        raise UnitError(f"cannot {verb} {b.name} and {a.name}: a reading on an offset scale takes only a "
+                        f"difference (delta_{(a if a.on_offset_scale else b).name})")
+
+    def product(self, a: Unit, b: Unit, op: str) -> tuple[Unit, float]:
+        """The unit of ``a op b`` (op is * or /) and the factor that brings the raw product into it.
+
+        A dimensionless result is a plain ratio (ha / km2 = 0.01: the factor applies it), except where a
+        percentage took part and the result is in percent (100 % * a / b stays in %). A temperature on an
+        offset scale does not multiply (pint refuses: convert it to K first).
+        """
+        for u in (a, b):
+            if u.on_offset_scale:
+                raise UnitError(f"a temperature in {u.name} does not multiply or divide: its zero is not zero "
+                                f"(convert it first: `x as K`, or use a difference in delta_{u.name})")
+        dims = _combine(a.dims, b.dims, 1 if op == "*" else -1)
+        scale = a.scale * b.scale if op == "*" else a.scale / b.scale
+        if not dims:
+            target = PERCENT if "%" in (a.name + b.name) and math.isclose(scale, 0.01, rel_tol=1e-12) else DIMENSIONLESS
+            return target, scale / target.scale
+        for name in COMMON_UNITS:  # m * m is m2
+            known = self.parse(name)
+            if known.dims == dims and not known.on_offset_scale and math.isclose(known.scale, scale, rel_tol=1e-12):
+                return known, 1.0
+        sep = "*" if op == "*" else "/"
+        return Unit(dims, scale, _compose(a.name, sep, b.name), 0.0, f"({a.expr}) {sep} ({b.expr})"), 1.0
 
 
-def _name_for(dims: tuple[int, ...], scale: float) -> str | None:
-    """The name of a known unit with these dimensions and scale ("" for a plain ratio), or None."""
-    for name, (d, s) in _DEFS.items():
-        if name in ("persons", "trees", "species", "ratio"):
-            continue
-        if _vec(d) == dims and abs(s - scale) < 1e-12 * max(1.0, s):
-            return "" if name == "1" else name
-    return None
+def _delta(u: Unit) -> bool:
+    return u.expr.startswith("delta_")
 
 
-def multiply(a: Unit, b: Unit) -> Unit:
-    dims = tuple(x + y for x, y in zip(a.dims, b.dims))
-    scale = a.scale * b.scale
-    name = _name_for(dims, scale)
-    return Unit(dims, scale, _compose(a.name, "*", b.name) if name is None else name)
-
-
-def divide(a: Unit, b: Unit, name: str | None = None) -> Unit:
-    dims = tuple(x - y for x, y in zip(a.dims, b.dims))
-    scale = a.scale / b.scale
-    if name is None:
-        name = _name_for(dims, scale)
-    return Unit(dims, scale, _compose(a.name, "/", b.name) if name is None else name)
+def _combine(a: Dims, b: Dims, sign: int) -> Dims:
+    out = dict(a)
+    for k, v in b:
+        out[k] = out.get(k, 0) + sign * v
+    return tuple(sorted((k, v) for k, v in out.items() if v))
 
 
 def _compose(a: str, op: str, b: str) -> str:
@@ -157,17 +288,19 @@ def _compose(a: str, op: str, b: str) -> str:
     return f"{a}{op}{b}"
 
 
-PERCENT = Unit(_vec({}), 0.01, "%")
+DEFAULT = UnitSystem()
 
 
-def product_unit(a: Unit, b: Unit, op: str) -> tuple[Unit, float]:
-    """The unit of ``a op b`` (op is * or /) and the factor that brings the raw product into it.
+@functools.lru_cache(maxsize=16)
+def system(defs: tuple[UnitDef, ...] = ()) -> UnitSystem:
+    """The unit system of a pack that declares ``defs`` (one per distinct set of declarations)."""
+    return DEFAULT if not defs else UnitSystem(defs)
 
-    A dimensionless result is a plain ratio (ha / km2 = 0.01: the factor applies it), except
-    where a percentage took part and the result is in percent (100 % * a / b stays in %).
-    """
-    raw = multiply(a, b) if op == "*" else divide(a, b)
-    if not raw.dimensionless:
-        return raw, 1.0
-    target = PERCENT if "%" in (a.name + b.name) and abs(raw.scale - 0.01) < 1e-12 else DIMENSIONLESS
-    return target, raw.scale / target.scale
+
+def parse_unit(text: str, units: UnitSystem = DEFAULT) -> Unit:
+    """A unit from its name, or ``a/b`` for a quotient (``m2/persons``)."""
+    return units.parse(text)
+
+
+def same_dimension(a: Unit, b: Unit) -> bool:
+    return a.dims == b.dims

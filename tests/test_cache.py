@@ -135,3 +135,34 @@ def test_without_a_home_folder_the_temporary_folder_serves(monkeypatch, tmp_path
         raise RuntimeError("Could not determine home directory.")
     monkeypatch.setattr(cache.Path, "home", staticmethod(no_home))
     assert cache.folder() == tmp_path / f"nbscheck-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+PACK = 'standard s "S" { version "1" }\ngoal G "G"\nstage S "S"\nparam p = 30 degC\nunit hab\n' \
+       'rule R "R" { goal G stage S shall p < 300 K }\n'
+LOADED = ("import sys; from engine import api; std = api.load_standard(sys.argv[1]); "
+          "print(std.params['p'].value, std.unit_defs[0].name, 'pint' in sys.modules)")
+
+
+def test_a_checked_pack_is_read_back_without_checking_it_again(cache_dir, tmp_path):
+    pack = tmp_path / "pack.nbs"
+    pack.write_text(PACK, encoding="utf-8")
+    env = {**os.environ, cache.ENV_DIR: str(cache_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    runs = [subprocess.run([sys.executable, "-c", LOADED, str(pack)], capture_output=True, text=True, env=env,
+                           check=True).stdout.split() for _ in range(2)]
+    # checking the pack loads pint (30 degC converts to K through it); the second run reads the checked pack
+    assert runs == [["30.0", "hab", "True"], ["30.0", "hab", "False"]]
+    assert [p.name.split("-")[0] for p in cache_dir.iterdir()].count("checked") == 1
+    pack.write_text(PACK.replace("30 degC", "31 degC"), encoding="utf-8")  # another text: checked afresh
+    again = subprocess.run([sys.executable, "-c", LOADED, str(pack)], capture_output=True, text=True, env=env,
+                           check=True).stdout.split()
+    assert again == ["31.0", "hab", "True"]
+
+
+def test_a_pack_with_errors_is_not_cached(cache_dir, tmp_path):
+    from engine import api
+
+    pack = tmp_path / "pack.nbs"
+    pack.write_text(PACK.replace("300 K", "300 m"), encoding="utf-8")
+    for _ in range(2):
+        assert [d.code for d in api.lint(pack)] == ["unit-mismatch"]
+    assert not any(p.name.startswith("checked-") for p in cache_dir.iterdir())

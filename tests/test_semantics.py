@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from casekit import write_plan
 
 from engine import api
@@ -151,13 +153,69 @@ def lint(tmp_path: Path, rules: str) -> list:
     return [d for d in api.lint(pack) if d.severity == "error"]
 
 
-def test_degrees_celsius_and_kelvin_never_mix(tmp_path):
-    # 30 degC is 303.15 K, so `30 degC < 300 K` is false; converting by factor alone made it true
-    diags = lint(tmp_path, 'rule T "T" { goal G stage S shall 30 degC < 300 K }\n')
-    assert [d.code for d in diags] == ["unit-mismatch"]
-    assert "temperature in degC" in diags[0].message and "temperature in K" in diags[0].message
-    # a difference in degC stays a difference in degC: one unit on both sides is fine
-    assert lint(tmp_path, 'rule T "T" { goal G stage S shall 2.5 degC <= 3 degC }\n') == []
+TEMPERATURES = '''table sites "S" key id { id: text
+  summer_c: number [degC] }
+param max_k = 300 K
+rule HOT "Cool enough" { goal G stage S for each s in sites shall s.summer_c <= max_k
+  else "{s.id}: {s.summer_c} degC, above {max_k}" }
+rule LIT "Literal" { goal G stage S shall 30 degC < 300 K }
+'''
+
+
+def test_degrees_celsius_compare_with_kelvin_through_their_offset(tmp_path):
+    # before: degC and K were kept apart, so `30 degC < 300 K` was a lint error and no degC column could meet a
+    # threshold in K. As pint compares them: 26 degC = 299.15 K <= 300 K passes; 30 degC = 303.15 K fails,
+    # and so does `30 degC < 300 K` (303.15 K < 300 K is false); a factor alone would have said 30 < 300
+    assert lint(tmp_path, TEMPERATURES) == []
+    report = run(tmp_path / "run", TEMPERATURES,
+                 {"tables": {"sites": [{"id": "cool", "summer_c": 26}, {"id": "hot", "summer_c": 30}]}})
+    hot = rule(report, "HOT")
+    assert [f["key"] for f in hot["findings"]] == ["hot"] and hot["outcome"] == "fail"
+    # the threshold is shown as declared (300 K), the value as measured
+    assert hot["findings"][0]["message"] == "hot: 30 degC, above 300 K"
+    assert rule(report, "LIT")["outcome"] == "fail"
+
+
+def test_sums_and_products_of_offset_temperatures_are_lint_errors(tmp_path):
+    # is 30 degC + 5 degC 35 degC or 308.15 degC? pint refuses; so does lint
+    diags = lint(tmp_path, 'rule T "T" { goal G stage S shall 30 degC + 5 degC > 300 K }\n')
+    assert [d.code for d in diags] == ["unit-mismatch"] and "ambiguous" in diags[0].message
+    diags = lint(tmp_path, 'rule T "T" { goal G stage S shall 2 * 30 degC > 300 K }\n')
+    assert [d.code for d in diags] == ["unit-mismatch"] and "does not multiply" in diags[0].message
+    # a difference of two readings is a difference: 31 degC - 30 degC = 1 delta_degC <= 2.5 delta_degC
+    assert lint(tmp_path, 'rule T "T" { goal G stage S shall 31 degC - 30 degC <= 2.5 delta_degC }\n') == []
+    diags = lint(tmp_path, 'rule T "T" { goal G stage S shall 31 degC - 30 degC <= 2.5 degC }\n')
+    assert [d.code for d in diags] == ["unit-mismatch"] and "temperature difference" in diags[0].message
+
+
+PACK_UNITS = '''unit habitat_unit "Biodiversity units of the statutory metric"
+unit dunam = 1000 m2
+table parcels "P" key id { id: text
+  value: number [habitat_unit]
+  size: number [dunam] }
+param min_value = 2 habitat_unit
+rule VAL "Value" { goal G stage S for each p in parcels shall p.value >= min_value and p.size >= 1 ha
+  else "{p.id}: {p.value} habitat units, below {min_value}" }
+'''
+
+
+def test_a_pack_declares_its_own_units(tmp_path):
+    assert lint(tmp_path, PACK_UNITS) == []
+    # 1 dunam = 1000 m2: 12 dunam = 1.2 ha >= 1 ha; 8 dunam = 0.8 ha < 1 ha
+    plan = {"tables": {"parcels": [{"id": "a", "value": 3, "size": 12}, {"id": "b", "value": 1.5, "size": 12},
+                                   {"id": "c", "value": 3, "size": 8}]}}
+    val = rule(run(tmp_path / "run", PACK_UNITS, plan), "VAL")
+    assert sorted(f["key"] for f in val["findings"]) == ["b", "c"]
+    assert next(f for f in val["findings"] if f["key"] == "b")["message"] == \
+        "b: 1.5 habitat units, below 2 habitat_unit"
+    # a unit of its own kind is not a percentage, nor a unit pint already has
+    bad = PACK_UNITS.replace("p.value >= min_value", "p.value >= 10 %")
+    diags = lint(tmp_path, bad)
+    assert [d.code for d in diags] == ["unit-mismatch"] and "habitat_unit" in diags[0].message
+    diags = lint(tmp_path, 'unit hour = 60 min\n')
+    assert [(d.code, d.message) for d in diags] == [("duplicate-id", "`hour` is already a unit (hour)")]
+    diags = lint(tmp_path, 'unit plot = 2 hectre\n')
+    assert [d.code for d in diags] == ["unknown-unit"] and diags[0].hint == "did you mean `hectare`?"
 
 
 def test_a_param_without_unit_against_a_percentage_is_an_error_with_a_hint(tmp_path):
@@ -206,3 +264,33 @@ rule T "T" { goal G stage S for each d in districts shall d.street_trees >= 30 %
     assert [d.code for d in diags] == ["unit-mismatch"] and "a count of trees" in diags[0].message
     ok = rules.replace("d.street_trees >= 30 %", "d.residents >= 100 persons and d.street_trees >= 3 trees")
     assert lint(tmp_path, ok) == []
+
+
+def test_source_units_go_through_the_same_unit_system(tmp_path):
+    # a table published in degF and dunam, declared in degC and a pack's unit: 86 degF = (86 - 32) * 5/9 = 30 degC
+    # = 303.15 K > 300 K fails; 77 degF = 25 degC = 298.15 K passes; 5 dunam = 5000 m2 = 0.5 ha
+    rules = TEMPERATURES.replace("summer_c: number [degC] }", "summer_c: number [degC]\n  plot: number [ha] }") \
+        .replace('table sites', 'unit dunam = 1000 m2\ntable sites')
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "sites.csv").write_text("id,summer_c,plot\ncool,77,5\nhot,86,5\n", encoding="utf-8")
+    report = run(tmp_path, rules, {"tables": {"sites": {"file": "sites.csv", "units": {"summer_c": "degF",
+                                                                                   "plot": "dunam"}}}})
+    hot = rule(report, "HOT")
+    assert [f["key"] for f in hot["findings"]] == ["hot"]
+    assert hot["findings"][0]["message"] == "hot: 30 degC, above 300 K"
+    units = [m for m in report.data["sources"][0]["mappings"] if m["kind"] == "unit"]
+    assert [(m["from"], m["to"], m.get("offset") is not None) for m in units] == [("degF", "degC", True),
+                                                                                 ("dunam", "ha", False)]
+    assert units[0]["factor"] == pytest.approx(5 / 9) and units[0]["offset"] == pytest.approx(-160 / 9)
+    assert units[1]["factor"] == pytest.approx(0.1)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "sites.csv").write_text("id,summer_c,plot\ncool,77,5\n", encoding="utf-8")
+    (bad / "pack.nbs").write_text(HEAD + rules, encoding="utf-8")
+    std = api.load_standard(bad / "pack.nbs")
+    write_plan(bad, {"tables": {"sites": {"file": "sites.csv", "units": {"summer_c": "delta_degF"}}}})
+    with pytest.raises(api.NbsError) as err:
+        api.load_plan(bad, std)
+    diags = err.value.diagnostics
+    assert [d.code for d in diags] == ["unit-mismatch"]
+    assert "a temperature and a temperature difference do not convert" in diags[0].message

@@ -6,8 +6,10 @@ reports errors, so one mistake does not cascade into many.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from .. import cache
 from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
@@ -53,6 +55,7 @@ class _State:
 
     ns: Namespace
     typer: Typer
+    unit_defs: tuple[U.UnitDef, ...]
 
     def __init__(self, sources: Sources):
         self.sources = sources
@@ -63,7 +66,16 @@ class _State:
 def _pass_names(st: _State) -> list[Diagnostic]:
     base = st.sources.base.modules if st.sources.base else None
     st.ns, diags = collect(st.sources.modules, base)
-    st.typer = Typer(st.ns, st.diags)
+    st.unit_defs = tuple(U.UnitDef(d.name, d.factor, d.base) for d in st.ns.units.values())
+    units = U.system(st.unit_defs)
+    st.typer = Typer(st.ns, st.diags, units)
+    if st.unit_defs:
+        units.registry  # noqa: B018 -- defines the pack's units, which reports those it cannot
+        for name, (code, why) in units.errors.items():
+            decl = st.ns.units[name]
+            diags.append(Diagnostic(code, why, decl.span, hint=None if code != "unknown-unit" else
+                                    did_you_mean(decl.base or "", units.names())
+                                    or "write `unit NAME` for a new kind of quantity, or `unit NAME = 1000 m2`"))
     return diags
 
 
@@ -88,11 +100,13 @@ def _literal(t: Typer, lit, want: Type | None, span) -> tuple[Type, object]:
     value = lit.value
     if want is not None and want.numeric:
         if unit is not None and want.unit is not None:
-            if not U.same_dimension(unit, want.unit):
+            try:
+                factor, offset = t.units.conversion(unit, want.unit)
+            except U.UnitError:
                 t.err("unit-mismatch", f"`{lit.text} {lit.unit}` is {unit.dimension_name()}; "
                       f"{want.unit.name or 'this'} is {want.unit.dimension_name()}", lit.span)
             else:
-                value = value * U.convert_factor(unit, want.unit)
+                value = value * factor + offset
         return want, value
     return Type(kind, unit or U.DIMENSIONLESS), value
 
@@ -526,6 +540,16 @@ def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standar
     sources, diags = load_sources(p, within=within)
     if has_errors(diags):
         return None, diags
+    # where the pack was found, as given and resolved (display paths and the standard's root come from these)
+    inputs = [str(p), str(p.resolve()), str(within.resolve()) if within is not None else "", os.getcwd()]
+    for group in (sources.texts, sources.base.texts if sources.base else {}):
+        inputs.append(str(len(group)))
+        for name, text in group.items():
+            inputs += [name, text]
+    return cache.checked(inputs, lambda: _check(sources, diags))
+
+
+def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, list[Diagnostic]]:
     st = _State(sources)
     for _name, run in PASSES:
         found = run(st)
@@ -543,7 +567,7 @@ def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standar
         lets={name: st.typer.top_let(name) for name in ns.lets},
         rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts),
         profile=_profile_info(st), edition=_edition_info(st),
-        base_roots=(Path(sources.base.root),) if sources.base else ())
+        base_roots=(Path(sources.base.root),) if sources.base else (), unit_defs=st.unit_defs)
     return std, _with_source(diags, sources)
 
 

@@ -72,9 +72,10 @@ def _conjuncts(e: ast.Expr) -> list[ast.Expr]:
 class Typer:
     """Types expressions against a namespace; collects diagnostics."""
 
-    def __init__(self, ns: Namespace, diags: list[Diagnostic]):
+    def __init__(self, ns: Namespace, diags: list[Diagnostic], units: U.UnitSystem = U.DEFAULT):
         self.ns = ns
         self.diags = diags
+        self.units = units
         self.top_lets: dict[str, C.Expr] = {}  # checked top-level lets
         self._depth = 0
         self._too_deep = False
@@ -96,10 +97,12 @@ class Typer:
         if text is None:
             return None
         try:
-            return U.parse_unit(text)
-        except U.UnitError:
-            self.err("unknown-unit", f"unknown unit `{text}`", span,
-                     did_you_mean(text, U.KNOWN_UNITS) or f"known units: {', '.join(U.KNOWN_UNITS)}")
+            return self.units.parse(text)
+        except U.UnitError as e:
+            names = self.units.names()
+            self.err("unknown-unit", str(e), span, did_you_mean(text, names) or
+                     f"common units: {', '.join(U.COMMON_UNITS)}; any unit pint knows (mile, degF, kWh), "
+                     "or one the pack declares: `unit NAME`")
             return None
 
     def decl_type(self, ref: ast.TypeRef, unit_text: str | None, span) -> Type:
@@ -131,14 +134,20 @@ class Typer:
         return cat.table if cat is not None else None
 
     def convert(self, x: C.Expr, unit: U.Unit | None) -> C.Expr:
-        """``x`` expressed in ``unit`` (same dimension): a :class:`Scale` node when the factor is not 1."""
+        """``x`` expressed in ``unit`` (same dimension): a :class:`Scale` node unless nothing changes.
+
+        Callers have checked that the two convert (:meth:`comparable`); a pair that does not is left as it is.
+        """
         src = x.type.unit
         if src is None or unit is None or src.dims != unit.dims or x is _BAD:
             return x
-        factor = U.convert_factor(src, unit)
-        if factor == 1.0:
+        try:
+            factor, offset = self.units.conversion(src, unit)
+        except U.UnitError:
             return x
-        return C.Scale(Info(Type(NUMBER, unit), x.shape, x.rowset, x.refs), x.span, x, factor)
+        if factor == 1.0 and offset == 0.0:
+            return x
+        return C.Scale(Info(Type(NUMBER, unit), x.shape, x.rowset, x.refs), x.span, x, factor, offset)
 
     # expressions -------------------------------------------------------------
     MAX_DEPTH = 60
@@ -333,17 +342,20 @@ class Typer:
         lu, ru = left.type.unit, right.type.unit
         kind = INTEGER if left.type.kind == right.type.kind == INTEGER and node.op != "/" else NUMBER
         scale = 1.0
-        if node.op in "+-":
-            if lu is not None and ru is not None and not U.same_dimension(lu, ru):
-                return self.err("unit-mismatch", f"cannot {'add' if node.op == '+' else 'subtract'} "
-                                f"{ru.dimension_name()} ({ru.name or 'no unit'}) and {lu.dimension_name()} "
-                                f"({lu.name or 'no unit'})", node.span)
-            unit = lu if lu is not None else ru
-            right = self.convert(right, lu)
-        else:
-            unit, scale = U.product_unit(lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS, node.op)
-            if lu is None and ru is None:
-                unit = None
+        try:
+            if node.op in "+-":
+                unit = lu if lu is not None else ru
+                if lu is not None and ru is not None:
+                    unit, factor = self.units.add(lu, ru, node.op)
+                    if factor != 1.0:  # the right side in the left side's scale (a difference: no offset)
+                        right = C.Scale(Info(Type(NUMBER, lu), right.shape, right.rowset, right.refs), right.span,
+                                        right, factor)
+            else:
+                unit, scale = self.units.product(lu or U.DIMENSIONLESS, ru or U.DIMENSIONLESS, node.op)
+                if lu is None and ru is None:
+                    unit = None
+        except U.UnitError as e:
+            return self.err("unit-mismatch", str(e), node.span)
         info = Info(Type(kind, unit), shape[0], shape[1], self._refs(left, right))
         out: C.Expr = C.Arith(info, node.span, node.op, left, right)
         return out if scale == 1.0 else C.Scale(Info(Type(NUMBER, unit), *shape, info.refs), node.span, out, scale)
@@ -368,8 +380,11 @@ class Typer:
             return self.err("unit-mismatch", f"cannot express {src.dimension_name()} ({src.name or 'no unit'}) "
                             f"in {node.unit} ({target.dimension_name()})", node.span,
                             "parenthesise the quantity to convert: (a / b) as m2")
-        return C.Scale(Info(Type(NUMBER, target), i.shape, i.rowset, i.refs), node.span, i,
-                       U.convert_factor(src, target))
+        try:
+            factor, offset = self.units.conversion(src, target)
+        except U.UnitError as e:
+            return self.err("unit-mismatch", str(e), node.span)
+        return C.Scale(Info(Type(NUMBER, target), i.shape, i.rowset, i.refs), node.span, i, factor, offset)
 
     def comparable(self, node, op: str, a: C.Expr, b: C.Expr, a_node, b_node) -> bool:
         ta, tb = a.type, b.type
@@ -388,6 +403,12 @@ class Typer:
                          self._declared_at(a_node) or self._declared_at(b_node)
                          or "convert one side, or give the param or literal the right unit")
                 return False
+            if ta.unit is not None and tb.unit is not None:
+                try:  # the right side is converted to the left side's unit, offsets included, as pint does
+                    self.units.conversion(tb.unit, ta.unit)
+                except U.UnitError as e:
+                    self.err("unit-mismatch", str(e).replace("cannot convert", "cannot compare", 1), node.span)
+                    return False
             return True
         if ENUM in (ta.kind, tb.kind):
             enum, other, other_node = (ta, tb, b_node) if ta.kind == ENUM else (tb, ta, a_node)
@@ -655,7 +676,7 @@ class Typer:
         if result is None:
             return _BAD
         args = tuple(self.convert(x, result.unit if b.same_unit else
-                                  U.parse_unit(b.param(i).unit) if b.param(i).unit else None)
+                                  self.units.parse(b.param(i).unit) if b.param(i).unit else None)
                      for i, x in enumerate(infos))  # each argument in the unit the function reads
         return C.Call(Info(result, shape[0], shape[1], self._refs(*infos)), node.span, node.func, args)
 
@@ -754,7 +775,7 @@ class Typer:
 def _const(x: C.Expr) -> object:
     """The value of a literal list item, after its unit conversion."""
     if isinstance(x, C.Scale):
-        return _const(x.operand) * x.factor
+        return _const(x.operand) * x.factor + x.offset
     if isinstance(x, C.Neg):
         return -_const(x.operand)
     assert isinstance(x, C.Const), type(x).__name__

@@ -122,9 +122,11 @@ class Compiler:
                 continue
             left, right = chk.node.left, chk.node.right
             sides.setdefault(text(left), chk.right[0])
-            inner, factor = (right.operand, right.factor) if isinstance(right, C.Scale) else (right, 1.0)
+            inner, factor, offset = (right.operand, right.factor, right.offset) if isinstance(right, C.Scale) \
+                else (right, 1.0, 0.0)
             lf = chk.left
-            back = lf if factor == 1.0 else (lambda env, lf=lf, f=factor: rt.scale(lf(env), 1 / f))
+            back = lf if factor == 1.0 and offset == 0.0 else (
+                lambda env, lf=lf, f=factor, o=offset: rt.scale(lf(env), 1 / f, -o / f))
             sides.setdefault(text(inner), back)  # the left side in the right side's own unit
         out: list[str | Part] = []
         for i, p in enumerate(parts):
@@ -225,8 +227,8 @@ class Compiler:
 
     # operators -------------------------------------------------------------------
     def _scale(self, node: C.Scale):
-        a, f = self.expr(node.operand), node.factor
-        return lambda env: rt.scale(a(env), f)
+        a, f, o = self.expr(node.operand), node.factor, node.offset
+        return lambda env: rt.scale(a(env), f, o)
 
     def _arith(self, node: C.Arith):
         op, a, b = node.op, self.expr(node.left), self.expr(node.right)

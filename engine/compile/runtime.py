@@ -54,12 +54,13 @@ def arith(op: str, a, b):
     return out
 
 
-def scale(x, factor: float):
-    if factor == 1.0:
+def scale(x, factor: float, offset: float = 0.0):
+    """``x * factor + offset``: a unit conversion (an offset only between temperature scales)."""
+    if factor == 1.0 and offset == 0.0:
         return x
     if is_series(x):
-        return x * factor
-    return None if is_null(x) else x * factor
+        return x * factor + offset if offset else x * factor
+    return None if is_null(x) else x * factor + offset
 
 
 def neg(x):

@@ -19,22 +19,28 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyproj
-import shapely
 
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import Standard, Table
+from ..resources import LazyModule
 from .source import Source
+
+if TYPE_CHECKING:
+    import pyproj
+    import shapely
+else:  # imported when a plan has geodata
+    pyproj, shapely = LazyModule("pyproj"), LazyModule("shapely")
 
 FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".shp": "Shapefile", ".zip": "zipped Shapefile",
            ".fgb": "FlatGeobuf"}
 LAYER = "@geometry"  # the column a layer's geometry travels in between reading a table and the plan
 MAX_VERTICES = 250_000  # per feature: beyond this a shape is refused (simplify it first)
 MAX_SHOWN = 5
-WGS84 = pyproj.CRS.from_epsg(4326)
+WGS84 = "EPSG:4326"  # longitude, latitude (pyproj and geopandas take the code)
 _FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
            "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
 

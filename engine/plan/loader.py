@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 
+from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..inputs import LIMITS, inside, is_glob, read_file, size_text, table_parts, zip_problem
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
@@ -267,6 +268,7 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
     hasher.update(b"plan\0" + raw)
     tables, table_files, first_lines, layers, sources = {}, {}, {}, {}, []
     repair = std.attrs.get("repair") == "make_valid"
+    units = U.system(std.unit_defs)
     for name, table in std.tables.items():
         if table.optional and name not in data["tables"]:
             tables[name], table_files[name], first_lines[name] = empty_table(table), None, None
@@ -276,7 +278,7 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
         source = mapping.Source.of(data["tables"][name])
         rel = source.file
         line = line_of(lines, ("tables", name))
-        problems = mapping.check(name, data["tables"][name], table, pdisp, lambda path: line_of(lines, path))
+        problems = mapping.check(name, data["tables"][name], table, pdisp, lambda path: line_of(lines, path), units)
         if problems:
             diags += problems
             continue
@@ -311,7 +313,7 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
                                     hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
             continue
         target = target.resolve()
-        df, errs = read_table(target, show(target), table, source, repair, data.get("crs"))
+        df, errs = read_table(target, show(target), table, source, repair, data.get("crs"), units)
         diags += errs
         if df is not None:
             if "layer" in df.attrs:

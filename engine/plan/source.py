@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
+from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..model import ENUM, INTEGER, NUMBER, Table
-from ..units import KNOWN_UNITS, UnitError, convert_factor, parse_unit
 
 TEXT_SUFFIXES = (".csv",)
 ENCODINGS = {  # what a plan may write -> Python's codec
@@ -92,7 +92,7 @@ class Source:
                       tuple(entry.get("missing") or ()))
 
 
-def check(name: str, entry, table: Table, pdisp: str, line) -> list[Diagnostic]:
+def check(name: str, entry, table: Table, pdisp: str, line, units: U.UnitSystem = U.DEFAULT) -> list[Diagnostic]:
     """What is wrong with a table entry's mappings, located at its line of plan.yaml.
 
     ``line(path)`` gives the plan.yaml line of a key path.
@@ -127,10 +127,10 @@ def check(name: str, entry, table: Table, pdisp: str, line) -> list[Diagnostic]:
                                   hint="only columns declared with a unit take a source unit"))
             continue
         try:
-            unit = parse_unit(unit_name)
-        except UnitError:
+            unit = units.parse(unit_name)
+        except U.UnitError:
             out.append(Diagnostic("unknown-unit", f"table `{name}`: `units: {col}: {unit_name}` is not a unit",
-                                  where, hint=did_you_mean(unit_name, KNOWN_UNITS)))
+                                  where, hint=did_you_mean(unit_name, units.names())))
             continue
         if unit.dims != t.unit.dims:
             money = any(u.dimension_name().endswith("money") for u in (unit, t.unit))
@@ -138,6 +138,12 @@ def check(name: str, entry, table: Table, pdisp: str, line) -> list[Diagnostic]:
                                   f"({t.unit.dimension_name()}); {unit_name} is {unit.dimension_name()}", where,
                                   hint="nbscheck does not convert between currencies: state the values in "
                                   f"{t.unit.name}" if money else f"give a unit of {t.unit.dimension_name()}"))
+            continue
+        try:
+            units.conversion(unit, t.unit)
+        except U.UnitError as e:
+            out.append(Diagnostic("unit-mismatch", f"table `{name}`: `units: {col}: {unit_name}`: {e}", where,
+                                  hint=f"give the values as {t.unit.name} readings"))
     for col, mapping in src.values.items():
         if not known("values", col):
             continue
@@ -252,7 +258,8 @@ def _encoding_hint(chosen_by: str) -> str:
     return f"declare the table's encoding in plan.yaml: `encoding: cp1252` (one of {names})"
 
 
-def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line: int | None):
+def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line: int | None,
+          units: U.UnitSystem = U.DEFAULT):
     """The file's columns renamed, values mapped and units converted; returns (frame, mappings, problems)."""
     missing = [(k, v) for k, v in src.columns.items() if v not in df.columns]
     if missing:
@@ -298,17 +305,17 @@ def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line:
         if col not in df.columns:
             continue
         declared = table.columns[col].type.unit
-        unit = parse_unit(unit_name)
-        factor = convert_factor(unit, declared)
+        unit = units.parse(unit_name)
+        factor, offset = units.conversion(unit, declared)
         s = df[col]
         num = pd.to_numeric(s, errors="coerce").astype("float64")
         if unit.dimension_name().endswith("money") and not pd.api.types.is_numeric_dtype(s.dtype):
             num = num.where(num.notna(), _money(s))
-        scaled = num * factor
+        scaled = num * factor + offset if offset else num * factor
         # a cell that is not a number stays as written, for the column check to name it
         df = df.assign(**{col: scaled.astype(object).where(num.notna(), s) if num.isna().any() else scaled})
         applied.append({"kind": "unit", "column": col, "from": unit.name or unit_name, "to": declared.name,
-                        "factor": round(factor, 12)})
+                        "factor": round(factor, 12), **({"offset": round(offset, 12)} if offset else {})})
     df.attrs = attrs
     return df, applied, []
 

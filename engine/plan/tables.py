@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..inputs import LIMITS, check_file, read_file, zip_problem
 from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, Table
@@ -191,7 +192,8 @@ def first_data_line(path: Path | str) -> int | None:
 
 
 def read_table(path: Path, display: str, table: Table, source: Source | None = None,
-               repair: bool = False, plan_crs=None) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+               repair: bool = False, plan_crs=None,
+               units: U.UnitSystem = U.DEFAULT) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
     """A table's typed columns; a layer's geometry travels as a :class:`geo.Layer` in ``frame.attrs["layer"]``,
     and the encoding and mappings applied (for the report) in ``frame.attrs["source"]``."""
     source = source or Source(str(path))
@@ -246,7 +248,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
                                  hint="a table needs at least one row (or the standard may declare it optional)")]
     df.index = pd.RangeIndex(1, len(df) + 1)
     first_line = None if fmt is not None else first_data_line(path)
-    df, applied, problems = mapping.apply(df, source, table, display, first_line)
+    df, applied, problems = mapping.apply(df, source, table, display, first_line, units)
     if problems:
         return None, problems
     shapes = [c for c in table.columns.values() if c.type.kind == GEOMETRY]

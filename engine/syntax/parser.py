@@ -678,4 +678,6 @@ def parse_file(path: Path, display: str | None = None) -> tuple[ast.Module | Non
 
 def parse_source(text: str, name: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     """A rule file's text already read, parsed through the cache of syntax trees."""
-    return cache.parsed(text, name, parse_text)
+    from . import parse_source as cached
+
+    return cached(text, name)
