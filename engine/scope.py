@@ -60,7 +60,8 @@ def _matches(std: Standard, rule: Rule, selector: str) -> bool:
 
 def _with_parents(std: Standard, categories: list[str]) -> list[str]:
     out = []
-    for c in categories:
+    for first in categories:
+        c: str | None = first
         while c is not None and c in std.categories:
             out.append(c)
             c = std.categories[c].parent
@@ -140,7 +141,7 @@ def needs(std: Standard, rules: list[Rule]) -> tuple[dict[str, set[str]], set[st
         if name is None:
             return
         tables.setdefault(name, set())
-        cat = std.categories.get(rowset)
+        cat = std.categories.get(rowset) if rowset is not None else None
         while cat is not None and cat.id not in seen:
             seen.add(cat.id)
             for n in walk(cat.selector):
@@ -159,10 +160,10 @@ def needs(std: Standard, rules: list[Rule]) -> tuple[dict[str, set[str]], set[st
                     fields.add(ref.name)
                 elif ref.kind in ("row", "group") and row_table is not None:
                     tables.setdefault(row_table, set()).add(ref.name)
-                elif ref.kind == "elem" and table_of(ref.rowset):
+                elif ref.kind == "elem" and (elem_table := table_of(ref.rowset)) is not None:
                     use_rowset(ref.rowset)
-                    tables[table_of(ref.rowset)].add(ref.name)
-                elif ref.kind == "link":  # a linked table's column, read through `->`
+                    tables[elem_table].add(ref.name)
+                elif ref.kind == "link" and ref.rowset is not None:  # a linked table's column, read through `->`
                     tables.setdefault(ref.rowset, set()).add(ref.name)
 
     for rule in rules:

@@ -18,6 +18,7 @@ import dataclasses
 import difflib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,7 @@ def _attach(module: ast.Module, lines: list[str]) -> _Comments:
         before = lines[line - 1][: col - 1] if line <= len(lines) else ""
         if before.strip():  # code before it: a trailing comment
             on_line = [a for a in anchors if a[0] == line]
+            key: tuple | None
             if on_line:
                 key = on_line[-1][3]
             else:
@@ -285,9 +287,9 @@ def _inner_comments(i: int, comments: _Comments, redirect: dict, keys_here: set)
     for k, cs in comments.leading.items():
         if k != ("item", i) and len(k) > 1 and k[1] == i:
             leading[redirect.get(k, k)].extend(cs)
-    for k, cs in comments.trailing.items():
+    for k, texts in comments.trailing.items():
         if len(k) > 1 and k[1] == i:
-            trailing[redirect.get(k, k)].extend(cs)
+            trailing[redirect.get(k, k)].extend(texts)
     target = ("close", i) if ("close", i) in keys_here else ("item", i)
     for k in [k for k in leading if k not in keys_here]:  # nowhere to put it: before the closing line
         leading[target] = leading.pop(k) + leading.get(target, [])
@@ -410,7 +412,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
                                         fromfile=f"{name} (original)", tofile=f"{name} (formatted)"))
 
 
-def rule_files(paths: list[str | Path]) -> list[Path]:
+def rule_files(paths: Sequence[str | Path]) -> list[Path]:
     """``.nbs`` files named, or under the folders named, in order, once each."""
     out: list[Path] = []
     for p in map(Path, paths):

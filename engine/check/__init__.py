@@ -142,13 +142,13 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     tables = {}
     for name, decl in ns.tables.items():
         cols = {}
-        for c in decl.columns:
-            if c.name in cols:
-                t.err("duplicate-id", f"column `{c.name}` is declared twice in table `{name}`", c.span)
+        for written in decl.columns:
+            if written.name in cols:
+                t.err("duplicate-id", f"column `{written.name}` is declared twice in table `{name}`", written.span)
                 continue
-            typ = t.decl_type(c.type, c.unit, c.span)
-            cols[c.name] = Column(c.name, typ, c.optional, _check_constraints(t, c, typ), c.doc, c.span,
-                                  c.references)
+            typ = t.decl_type(written.type, written.unit, written.span)
+            cols[written.name] = Column(written.name, typ, written.optional, _check_constraints(t, written, typ),
+                                        written.doc, written.span, written.references)
         if decl.key not in cols:
             t.err("unknown-column", f"the key `{decl.key}` is not a column of table `{name}`", decl.span,
                   did_you_mean(decl.key, cols))
@@ -178,19 +178,19 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
                       f"{target.columns[target.key].type.describe()}", c.span)
     m["tables"] = tables
     fields = {}
-    for name, decl in ns.fields.items():
-        typ = t.decl_type(decl.type, decl.unit, decl.span)
+    for name, fdecl in ns.fields.items():
+        typ = t.decl_type(fdecl.type, fdecl.unit, fdecl.span)
         if typ.kind == GEOMETRY:
-            t.err("type-mismatch", f"field `{name}` cannot be a geometry", decl.type.span,
+            t.err("type-mismatch", f"field `{name}` cannot be a geometry", fdecl.type.span,
                   "geometries are columns of a table read from a layer")
-        fields[name] = Field(name, typ, decl.path or name, decl.optional, _check_constraints(t, decl, typ),
-                             decl.doc, decl.span)
+        fields[name] = Field(name, typ, fdecl.path or name, fdecl.optional, _check_constraints(t, fdecl, typ),
+                             fdecl.doc, fdecl.span)
         t.field_types[name] = typ
     m["fields"] = fields
     params = {}
-    for name, decl in ns.params.items():
-        typ, value = _literal(t, decl.value, None, decl.span)
-        params[name] = Param(name, typ, value, value, decl.doc, decl.span)
+    for name, pdecl in ns.params.items():
+        typ, value = _literal(t, pdecl.value, None, pdecl.span)
+        params[name] = Param(name, typ, value, value, pdecl.doc, pdecl.span)
     for s in ns.sets:
         p = params.get(s.name)
         if p is None:
@@ -200,7 +200,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         if typ.kind != p.type.kind and not (typ.numeric and p.type.numeric):
             t.err("type-mismatch", f"param `{s.name}` is {p.type.describe()}, not {typ.describe()}", s.span)
             continue
-        if p.type.numeric and isinstance(s.value, ast.Num) and s.value.unit is None and p.type.unit.name:
+        if p.type.numeric and isinstance(s.value, ast.Num) and s.value.unit is None and p.type.unit is not None \
+                and p.type.unit.name:
             t.err("unit-mismatch", f"param `{s.name}` is in {p.type.unit.name}; write the unit: "
                   f"{s.value.text} {p.type.unit.name}", s.span)
             continue
@@ -209,32 +210,33 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     t.param_types = {k: p.type for k, p in params.items()}
     t.param_values = {k: p.value for k, p in params.items()}
     lookups = {}
-    for name, decl in ns.lookups.items():
-        lookups[name] = _lookup(t, decl)
+    for name, ldecl in ns.lookups.items():
+        lookups[name] = _lookup(t, ldecl)
         t.lookup_types[name] = (lookups[name].key_type, lookups[name].value_type)
     m["lookups"] = lookups
     cats = {}
-    for cid, decl in ns.categories.items():
-        if decl.table not in tables:
-            t.err("unknown-table", f"unknown table `{decl.table}`", decl.span, did_you_mean(decl.table, tables))
+    for cid, cdecl in ns.categories.items():
+        if cdecl.table not in tables:
+            t.err("unknown-table", f"unknown table `{cdecl.table}`", cdecl.span, did_you_mean(cdecl.table, tables))
             continue
-        if decl.parent is not None:
-            parent = ns.categories.get(decl.parent)
+        if cdecl.parent is not None:
+            parent = ns.categories.get(cdecl.parent)
             if parent is None:
-                t.err("unknown-category", f"unknown parent category `{decl.parent}`", decl.span,
-                      did_you_mean(decl.parent, ns.categories))
-            elif parent.table != decl.table:
-                t.err("type-mismatch", f"`{cid}` selects from `{decl.table}` but its parent `{decl.parent}` "
-                      f"selects from `{parent.table}`", decl.span)
+                t.err("unknown-category", f"unknown parent category `{cdecl.parent}`", cdecl.span,
+                      did_you_mean(cdecl.parent, ns.categories))
+            elif parent.table != cdecl.table:
+                t.err("type-mismatch", f"`{cid}` selects from `{cdecl.table}` but its parent `{cdecl.parent}` "
+                      f"selects from `{parent.table}`", cdecl.span)
         selector = None
-        if decl.where is not None:
-            selector = t.expr(decl.where, Scope("selector", table=decl.table))
+        if cdecl.where is not None:
+            selector = t.expr(cdecl.where, Scope("selector", table=cdecl.table))
             if selector.type.kind not in (BOOL, INVALID):
                 t.err("type-mismatch", f"a category selector is a condition, not {selector.type.describe()}",
-                      decl.where.span)
-        cats[cid] = Category(cid, decl.title, decl.parent, decl.table, selector, decl.doc, decl.span)
+                      cdecl.where.span)
+        cats[cid] = Category(cid, cdecl.title, cdecl.parent, cdecl.table, selector, cdecl.doc, cdecl.span)
     for cid in cats:  # parent cycles
-        seen, cur = set(), cid
+        seen: set[str] = set()
+        cur: str | None = cid
         while cur is not None and cur in cats:
             if cur in seen:
                 t.err("cyclic-definition", f"category `{cid}` is its own ancestor", cats[cid].span)
@@ -557,6 +559,7 @@ def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, 
         if any(d.severity == ERROR for d in found):
             return None, _with_source(diags, sources)
     ns, m = st.ns, st.model
+    assert ns.header is not None  # the names pass reports a pack without one
     header = ns.base_header if ns.header.kind == "profile" and ns.base_header else ns.header
     texts = dict(sources.base.texts) if sources.base else {}
     texts.update(sources.texts)

@@ -217,7 +217,7 @@ class Typer:
         def ref(t: Type, shape: str, r: Ref, rowset: str | None = None) -> C.Expr:
             return C.ColumnRef(Info(t, shape, rowset, frozenset({r})), node.span, obj, col)
 
-        if obj == scope.var and scope.kind in (ROW, GROUP):
+        if obj == scope.var and scope.kind in (ROW, GROUP) and scope.table is not None:
             cols = self.col_types[scope.table]
             if col not in cols:
                 return self._unknown_column(node, scope.table)
@@ -390,7 +390,8 @@ class Typer:
         ta, tb = a.type, b.type
         for x, other in ((a, b), (b, a)):  # a param written without a unit against a percentage: 30 or 0.3?
             decl = self.ns.params.get(x.name) if isinstance(x, C.ParamRef) else None
-            if decl is not None and isinstance(decl.value, ast.Num) and decl.value.unit is None \
+            if decl is not None and isinstance(x, C.ParamRef) and isinstance(decl.value, ast.Num) \
+                    and decl.value.unit is None \
                     and other.type.unit is not None and other.type.unit.name == "%":
                 self.err("unit-mismatch", f"param `{x.name}` has no unit but is compared with a percentage",
                          node.span, f"say which it is where it is declared ({decl.span}): "
@@ -411,20 +412,21 @@ class Typer:
                     return False
             return True
         if ENUM in (ta.kind, tb.kind):
-            enum, other, other_node = (ta, tb, b_node) if ta.kind == ENUM else (tb, ta, a_node)
-            if other.kind == TEXT and isinstance(other_node, ast.Str):
+            enum, against, other_node = (ta, tb, b_node) if ta.kind == ENUM else (tb, ta, a_node)
+            if against.kind == TEXT and isinstance(other_node, ast.Str):
                 if other_node.value not in enum.values:
                     self.err("unknown-enum-value", f"`{other_node.value}` is not one of {', '.join(enum.values)}",
                              other_node.span, did_you_mean(other_node.value, enum.values))
                     return False
                 return True
-            if other.kind == ENUM:
-                if set(other.values) != set(enum.values) or (op not in ("==", "!=") and other.values != enum.values):
+            if against.kind == ENUM:
+                if set(against.values) != set(enum.values) or (op not in ("==", "!=")
+                                                               and against.values != enum.values):
                     self.err("type-mismatch", f"these enums have different values: {enum.describe()} and "
-                             f"{other.describe()}", node.span)
+                             f"{against.describe()}", node.span)
                     return False
                 return True
-            if other.kind == TEXT and op in ("==", "!="):
+            if against.kind == TEXT and op in ("==", "!="):
                 return True
         if ta.kind == tb.kind and ta.kind in (TEXT, BOOL) and op in ("==", "!="):
             return True
@@ -482,6 +484,8 @@ class Typer:
             if not self.comparable(node, "==", a, i, node.operand, x):
                 return _BAD
         shape = self.combine(node, a)
+        if shape is None:
+            return _BAD
         values = tuple(self.convert(i, a.type.unit) for i in items)
         return C.In(Info(Type(BOOL), *shape, a.refs), node.span, a, tuple(items), tuple(_const(v) for v in values),
                     node.negated)
@@ -568,7 +572,7 @@ class Typer:
             return self.comparable(node, "==", infos[i], infos[j], node.args[i], node.args[j])
 
         columns = [self.col_types.get(self.rowset_table(i.rowset) or "")
-                   if i.type.kind == ROWSET or isinstance(i, C.RowsOf) else None for i in infos]
+                   if (i.type.kind == ROWSET or isinstance(i, C.RowsOf)) and i.rowset else None for i in infos]
         literals = [self.param_values.get(a.name) if self._param(a) else _literal_value(a) for a in node.args]
         call = B.Call(b.name, [i.type for i in infos], literals,
                       node.where is not None, same, columns)
@@ -603,6 +607,7 @@ class Typer:
             var = scope.var or "row"
             return self.err("aggregate-over-scalar", f"`{f}` over `{var}` sees one {a.shape} at a time",
                             node.args[0].span, "aggregate a table, a category or a group variable")
+        assert rowset is not None  # a rowset reference and the elements of an aggregate name theirs
         refs = a.refs
         join = self._join(node, scope, rowset) if node.where is not None else None
         where = None
@@ -646,7 +651,7 @@ class Typer:
 
         Returns (element key, row key, the other conjuncts) or None.
         """
-        if scope.kind != ROW:
+        if scope.kind != ROW or node.where is None:
             return None
         parts = _conjuncts(node.where)
         for c in parts:
@@ -775,9 +780,13 @@ class Typer:
 def _const(x: C.Expr) -> object:
     """The value of a literal list item, after its unit conversion."""
     if isinstance(x, C.Scale):
-        return _const(x.operand) * x.factor + x.offset
+        number = _const(x.operand)
+        assert isinstance(number, float | int), number
+        return number * x.factor + x.offset
     if isinstance(x, C.Neg):
-        return -_const(x.operand)
+        number = _const(x.operand)
+        assert isinstance(number, float | int), number
+        return -number
     assert isinstance(x, C.Const), type(x).__name__
     return x.value
 

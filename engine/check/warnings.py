@@ -104,7 +104,7 @@ class _Undecided(Exception):
 def can_hold(expr, variables: dict[str, tuple]) -> bool | None:
     """Whether ``expr`` is true for some assignment of ``variables`` (name -> possible values, None
     for missing); other conditions in it may be true or false. None when there are too many cases."""
-    names = sorted({_var(n, variables) for n in walk(expr) if _var(n, variables)})
+    names = sorted({v for n in walk(expr) if (v := _var(n, variables)) is not None})
     free = [n for n in _atoms(expr, variables)]
     cases = 1
     for name in names:
@@ -168,7 +168,7 @@ def _eval(node, env: dict, atoms: dict, variables: dict):
         return (env[_var(node.operand, variables)] is not None) == node.present
     if isinstance(node, ast.In):
         v = env[_var(node.operand, variables)]
-        hit = None if v is None else v in [x.value for x in node.items]
+        hit = None if v is None else v in [x.value for x in node.items if isinstance(x, ast.Str | ast.Bool)]
         return None if hit is None else hit != node.negated
     if isinstance(node, ast.Compare):
         return _compare(node, env, variables)

@@ -305,6 +305,7 @@ def apply(df: pd.DataFrame, src: Source, table: Table, display: str, first_line:
         if col not in df.columns:
             continue
         declared = table.columns[col].type.unit
+        assert declared is not None  # check() refused a source unit for a column without one
         unit = units.parse(unit_name)
         factor, offset = units.conversion(unit, declared)
         s = df[col]

@@ -123,7 +123,7 @@ def _scope_note(scope: dict | None) -> str:
 
 def _sources(sources: list[dict]) -> list[str]:
     """One line per table read as published: its encoding and what was mapped."""
-    out = []
+    out: list[str] = []
     for s in sources:
         parts = [f"{s['encoding']} ({s['encoding_chosen_by']})"] if s["encoding"] else []
         # a unit given as the one declared (`cost: USD` to read `$1,200`) converts nothing: not listed

@@ -149,7 +149,8 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, filename: str) -> Diagnost
     except Exception:  # match_examples re-parses small snippets; never let it mask the error
         label = None
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        pos = e.pos_in_stream if e.pos_in_stream is not None else len(text)
+        ch = text[pos] if pos < len(text) else ""
         message = f"unexpected character `{ch}`"
         hint = _CHAR_HINTS.get(ch) or label
     elif isinstance(e, UnexpectedToken) and e.token.type != "$END":
@@ -570,7 +571,7 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
     parts: list = []
     buf = []
     i = 0
-    base_line, base_col = tok.line, tok.column + quote
+    base_line, base_col = tok.line or 1, (tok.column or 1) + quote
     limit = LIMITS["message_interpolations"]
     interpolations = 0
     newlines_before, counted_to = 0, 0  # newlines in text[:counted_to], counted once as the scan moves on
@@ -607,7 +608,8 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
             i += 1
     if buf:
         parts.append("".join(buf))
-    return ast.Template(Span(filename, tok.line, tok.column, tok.end_line, tok.end_column), tuple(parts), text)
+    return ast.Template(Span(filename, base_line, tok.column or 1, tok.end_line or base_line, tok.end_column or 0),
+                        tuple(parts), text)
 
 
 class TemplateError(Exception):
