@@ -187,3 +187,19 @@ def test_comments_sprinkled_anywhere_survive_and_formatting_is_idempotent(path: 
     once = format_text(text, str(path))
     assert _comments(once) == _comments(text)
     assert format_text(once, str(path)) == once
+
+
+def test_every_expression_node_type_prints_and_reads_aloud():
+    # the printer dispatches on the node's type: a node type added to the language without a printer fails here
+    from typing import get_args
+
+    from engine import model as C
+    from engine.authoring import printer, words
+    from engine.syntax import ast
+
+    fallback = printer._expr.dispatch(object)
+    missing = [cls.__name__ for cls in get_args(ast.Expr) if printer._expr.dispatch(cls) is fallback]
+    assert missing == []
+    # words read conditions and calls aloud; names, literals and arithmetic are quoted as written
+    spoken = {C.Logic, C.Not, C.Compare, C.In, C.Between, C.Presence, C.Call, C.ParamRef, C.Scale}
+    assert {cls for cls in spoken if words.words.dispatch(cls) is not words.words.dispatch(C.Expr)} == spoken

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 
 from ..syntax import ast
@@ -47,14 +48,25 @@ def number(node: ast.Num) -> str:
     return node.text + (f" {node.unit}" if node.unit else "")
 
 
+@functools.singledispatch
 def literal(node) -> str:
-    if isinstance(node, ast.Num):
-        return number(node)
-    if isinstance(node, ast.Str):
-        return quote(node.value)
-    if isinstance(node, ast.Bool):
-        return "true" if node.value else "false"
+    """A literal as rule-language text."""
     raise TypeError(f"not a literal: {type(node).__name__}")
+
+
+@literal.register
+def _(node: ast.Num) -> str:
+    return number(node)
+
+
+@literal.register
+def _(node: ast.Str) -> str:
+    return quote(node.value)
+
+
+@literal.register
+def _(node: ast.Bool) -> str:
+    return "true" if node.value else "false"
 
 
 def constraint_value(v: float) -> str:
@@ -71,22 +83,17 @@ def type_ref(t: ast.TypeRef, unit: str | None = None) -> str:
     return s + (f" [{unit}]" if unit else "")
 
 
+# how tightly each kind of node binds (a node type absent here is an atom)
+_LEVELS: dict[type, int] = {ast.If: IF, ast.Not: NOT, ast.Compare: CMP, ast.In: CMP, ast.Between: CMP,
+                            ast.Presence: CMP, ast.Neg: NEG, ast.Convert: POSTFIX}
+
+
 def _level(node) -> int:
-    if isinstance(node, ast.If):
-        return IF
     if isinstance(node, ast.Logic):
         return OR if node.op == "or" else AND
-    if isinstance(node, ast.Not):
-        return NOT
-    if isinstance(node, (ast.Compare, ast.In, ast.Between, ast.Presence)):
-        return CMP
     if isinstance(node, ast.BinOp):
         return SUM if node.op in "+-" else PRODUCT
-    if isinstance(node, ast.Neg):
-        return NEG
-    if isinstance(node, ast.Convert):
-        return POSTFIX
-    return ATOM
+    return _LEVELS.get(type(node), ATOM)
 
 
 def expr(node, need: int = IF) -> str:
@@ -95,43 +102,87 @@ def expr(node, need: int = IF) -> str:
     return f"({text})" if _level(node) < need else text
 
 
+@functools.singledispatch
 def _expr(node) -> str:
-    if isinstance(node, (ast.Num, ast.Str, ast.Bool)):
-        return literal(node)
-    if isinstance(node, ast.Name):
-        return node.name
-    if isinstance(node, ast.Attr):
-        return f"{node.obj}.{node.attr}"
-    if isinstance(node, ast.Link):
-        return f"{_expr(node.operand)}->{node.attr}"
-    if isinstance(node, ast.If):
-        return f"if {expr(node.cond, OR)} then {expr(node.then, OR)} else {expr(node.other, IF)}"
-    if isinstance(node, ast.Call):
-        parts = [expr(a) for a in node.args]
-        if node.where is not None:  # after the argument it was written after (the rows it filters), else last
-            at = node.where_after if node.where_after is not None and node.where_after < len(parts) else -1
-            parts[at] += f" where {expr(node.where)}"
-        return f"{node.func}({', '.join(parts)})"
-    if isinstance(node, ast.Logic):
-        lvl = _level(node)
-        return f"{expr(node.left, lvl)} {node.op} {expr(node.right, lvl + 1)}"
-    if isinstance(node, ast.Not):
-        return f"not {expr(node.operand, CMP + 1)}"  # `not (a == b)` reads better than `not a == b`
-    if isinstance(node, ast.Compare):
-        return f"{expr(node.left, SUM)} {node.op} {expr(node.right, SUM)}"
-    if isinstance(node, ast.In):
-        items = ", ".join(expr(i) for i in node.items)
-        return f"{expr(node.operand, SUM)} {'not in' if node.negated else 'in'} [{items}]"
-    if isinstance(node, ast.Between):
-        return f"{expr(node.operand, SUM)} between {expr(node.low, SUM)} and {expr(node.high, SUM)}"
-    if isinstance(node, ast.Presence):
-        return f"{expr(node.operand, SUM)} is {'present' if node.present else 'missing'}"
-    if isinstance(node, ast.BinOp):
-        lvl = _level(node)
-        return f"{expr(node.left, lvl)} {node.op} {expr(node.right, lvl + 1)}"
-    if isinstance(node, ast.Neg):
-        inner = expr(node.operand, NEG)
-        return f"-({inner})" if inner.startswith("-") else f"-{inner}"
-    if isinstance(node, ast.Convert):
-        return f"{expr(node.operand, POSTFIX)} as {node.unit}"
+    """The text of one kind of node; every expression node type of :mod:`engine.syntax.ast` has one."""
     raise TypeError(f"not an expression: {type(node).__name__}")
+
+
+@_expr.register(ast.Num)
+@_expr.register(ast.Str)
+@_expr.register(ast.Bool)
+def _(node) -> str:
+    return literal(node)
+
+
+@_expr.register
+def _(node: ast.Name) -> str:
+    return node.name
+
+
+@_expr.register
+def _(node: ast.Attr) -> str:
+    return f"{node.obj}.{node.attr}"
+
+
+@_expr.register
+def _(node: ast.Link) -> str:
+    return f"{_expr(node.operand)}->{node.attr}"
+
+
+@_expr.register
+def _(node: ast.If) -> str:
+    return f"if {expr(node.cond, OR)} then {expr(node.then, OR)} else {expr(node.other, IF)}"
+
+
+@_expr.register
+def _(node: ast.Call) -> str:
+    parts = [expr(a) for a in node.args]
+    if node.where is not None:  # after the argument it was written after (the rows it filters), else last
+        at = node.where_after if node.where_after is not None and node.where_after < len(parts) else -1
+        parts[at] += f" where {expr(node.where)}"
+    return f"{node.func}({', '.join(parts)})"
+
+
+@_expr.register(ast.Logic)
+@_expr.register(ast.BinOp)
+def _(node) -> str:
+    lvl = _level(node)
+    return f"{expr(node.left, lvl)} {node.op} {expr(node.right, lvl + 1)}"
+
+
+@_expr.register
+def _(node: ast.Not) -> str:
+    return f"not {expr(node.operand, CMP + 1)}"  # `not (a == b)` reads better than `not a == b`
+
+
+@_expr.register
+def _(node: ast.Compare) -> str:
+    return f"{expr(node.left, SUM)} {node.op} {expr(node.right, SUM)}"
+
+
+@_expr.register
+def _(node: ast.In) -> str:
+    items = ", ".join(expr(i) for i in node.items)
+    return f"{expr(node.operand, SUM)} {'not in' if node.negated else 'in'} [{items}]"
+
+
+@_expr.register
+def _(node: ast.Between) -> str:
+    return f"{expr(node.operand, SUM)} between {expr(node.low, SUM)} and {expr(node.high, SUM)}"
+
+
+@_expr.register
+def _(node: ast.Presence) -> str:
+    return f"{expr(node.operand, SUM)} is {'present' if node.present else 'missing'}"
+
+
+@_expr.register
+def _(node: ast.Neg) -> str:
+    inner = expr(node.operand, NEG)
+    return f"-({inner})" if inner.startswith("-") else f"-{inner}"
+
+
+@_expr.register
+def _(node: ast.Convert) -> str:
+    return f"{expr(node.operand, POSTFIX)} as {node.unit}"

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from .. import builtins as B
 from .. import format as F
 from .. import model as C
@@ -22,34 +24,71 @@ def _code(text: str) -> str:
     return f"`{text}`"
 
 
+@functools.singledispatch
 def words(node: C.Expr, std: Standard) -> str:
     """An expression read aloud: comparisons and logic in words, names and arithmetic as code."""
-    if isinstance(node, C.Logic):
-        return f"{_group(node.left, node.op, std)} {node.op} {_group(node.right, node.op, std)}"
-    if isinstance(node, C.Not):
-        return f"it is not the case that {condition(node.operand, std)}"
-    if isinstance(node, C.Compare):
-        return f"{words(node.left, std)} {_CMP[node.op]} {words(node.right, std)}"
-    if isinstance(node, C.In):
-        items = ", ".join(words(i, std) for i in node.items)
-        return f"{words(node.operand, std)} is {'none' if node.negated else 'one'} of {items}"
-    if isinstance(node, C.Between):
-        return f"{words(node.operand, std)} is between {words(node.low, std)} and {words(node.high, std)}"
-    if isinstance(node, C.Presence):
-        return f"{words(node.operand, std)} is {'given' if node.present else 'missing'}"
-    if isinstance(node, C.If):
-        return (f"{words(node.then, std)} if {condition(node.cond, std)}, otherwise "
-                f"{words(node.other, std)}")
-    if isinstance(node, C.LookupCall) and std.lookups[node.name].bands:
+    return _code(std.source_text(node.span))
+
+
+@words.register
+def _(node: C.Logic, std: Standard) -> str:
+    return f"{_group(node.left, node.op, std)} {node.op} {_group(node.right, node.op, std)}"
+
+
+@words.register
+def _(node: C.Not, std: Standard) -> str:
+    return f"it is not the case that {condition(node.operand, std)}"
+
+
+@words.register
+def _(node: C.Compare, std: Standard) -> str:
+    return f"{words(node.left, std)} {_CMP[node.op]} {words(node.right, std)}"
+
+
+@words.register
+def _(node: C.In, std: Standard) -> str:
+    items = ", ".join(words(i, std) for i in node.items)
+    return f"{words(node.operand, std)} is {'none' if node.negated else 'one'} of {items}"
+
+
+@words.register
+def _(node: C.Between, std: Standard) -> str:
+    return f"{words(node.operand, std)} is between {words(node.low, std)} and {words(node.high, std)}"
+
+
+@words.register
+def _(node: C.Presence, std: Standard) -> str:
+    return f"{words(node.operand, std)} is {'given' if node.present else 'missing'}"
+
+
+@words.register
+def _(node: C.If, std: Standard) -> str:
+    return f"{words(node.then, std)} if {condition(node.cond, std)}, otherwise {words(node.other, std)}"
+
+
+@words.register
+def _(node: C.LookupCall, std: Standard) -> str:
+    if std.lookups[node.name].bands:
         return f"{_code(node.name)} of the band that holds {words(node.key, std)}"
-    if isinstance(node, C.Call):
-        return _call(node, std)
-    if isinstance(node, C.RowsOf) and node.where is not None:  # another table's rows, filtered inline
+    return _code(std.source_text(node.span))
+
+
+@words.register
+def _(node: C.RowsOf, std: Standard) -> str:
+    if node.where is not None:  # another table's rows, filtered inline
         return f"{_code(std.source_text(node.span))} where {condition(node.where, std)}"
-    if isinstance(node, C.ParamRef):
-        p = std.params[node.name]
-        return f"{_code(node.name)} ({F.quantity(p.value, p.type.unit)})"
-    if isinstance(node, C.Scale) and node.span == node.operand.span:  # a conversion the checker inserted
+    return _code(std.source_text(node.span))
+
+
+@words.register
+def _(node: C.ParamRef, std: Standard) -> str:
+    p = std.params[node.name]
+    return f"{_code(node.name)} ({F.quantity(p.value, p.type.unit)})"
+
+
+@words.register
+def _(node: C.Scale, std: Standard) -> str:
+    if node.span == node.operand.span:  # a conversion the checker inserted
         return words(node.operand, std)
     return _code(std.source_text(node.span))
 
@@ -68,9 +107,11 @@ def _group(node, op: str, std) -> str:
     return text
 
 
+@words.register
 def _call(node: C.Call, std: Standard) -> str:
     """A call read aloud with its built-in's words."""
     b = B.resolve(node.func, len(node.args))
+    assert b is not None, node.func  # the checker resolved it
     where = ""
     if node.join is not None:
         parts = [C.Compare(node.join.elem_key.info, node.join.elem_key.span, "==", node.join.elem_key,
