@@ -90,3 +90,7 @@ def table(times: dict[str, dict[str, list[float]]]) -> str:
         lines.append(f"note: wall time exceeded CPU time by {100 * (busy - 1):.0f}%: the machine was busy; "
                      "compare the cpu ratios")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m benchmarks.startup [ROUNDS]
+    print(table(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 7)))
