@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
@@ -41,7 +42,7 @@ def _constraints(cs) -> str:
 def standard_document(std: Standard) -> dict:
     """Plain values for the templates: every part of the standard in declaration order."""
     cited_by: dict[str, list[str]] = {}
-    rules = []
+    rules: list[dict[str, Any]] = []
     for r in std.rules:
         for c in r.citations:
             cited_by.setdefault(c["key"], [])

@@ -85,12 +85,13 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
                                         "or a bundled example's name (riverside, industrial-belt, ...)")])
         text = plan_file.read_text(encoding="utf-8-sig")
         origin.base_file = display_path(plan_file)
-        base_data, origin.base_lines, diags = read_document(text, origin.base_file)
+        read, origin.base_lines, diags = read_document(text, origin.base_file)
         if diags:
             raise MaterialiseError(diags)
-        if not isinstance(base_data, dict):
+        if not isinstance(read, dict):
             raise MaterialiseError([Diagnostic("plan-schema", "the base plan file is not a mapping",
                                                Span(origin.base_file, 1))])
+        base_data = read
         base_root = plan_file.parent
     merged = deep_merge({k: v for k, v in base_data.items() if k != "tables"},
                         {k: v for k, v in data.items() if k != "tables"})
@@ -102,7 +103,8 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
     tables_dir = tmp / "tables"
     tables_dir.mkdir(parents=True, exist_ok=True)
     tables: dict = {}
-    base_tables = base_data.get("tables") if isinstance(base_data.get("tables"), dict) else {}
+    found = base_data.get("tables")
+    base_tables: dict = found if isinstance(found, dict) else {}
     given = data.get("tables") or {}
     if not isinstance(given, dict):
         raise MaterialiseError([err(("data", "tables"), "`tables` maps table names to rows or files", None)])
@@ -132,11 +134,12 @@ def materialise(spec: dict, test_dir: Path, tmp: Path, origin: Origin) -> Path:
             tables[name] = target.relative_to(tmp).as_posix()
         else:
             rel = base_tables[name]
-            source = (base_root / str(rel)).resolve() if base_root else None
-            if source is not None and source.is_file() and source.is_relative_to(base_root.resolve()):
-                target = tables_dir / f"{name}{source.suffix.lower()}"
-                shutil.copyfile(source, target)
-                origin.table_sources[str(target)] = display_path(source)
+            kept = (base_root / str(rel)).resolve() if base_root else None
+            if kept is not None and base_root is not None and kept.is_file() \
+                    and kept.is_relative_to(base_root.resolve()):
+                target = tables_dir / f"{name}{kept.suffix.lower()}"
+                shutil.copyfile(kept, target)
+                origin.table_sources[str(target)] = display_path(kept)
                 tables[name] = target.relative_to(tmp).as_posix()
             else:
                 tables[name] = rel  # the loader reports it

@@ -20,6 +20,7 @@ from ..model import Standard
 from ..plan.loader import resolve_plan
 from ..plan.yamlread import line_of, read_document
 from ..results import OUTCOMES, PASS, VERDICTS, RuleResult
+from ..waivers import WaiverSet
 from .materialise import MaterialiseError, Origin, display_path, map_diagnostic, materialise
 
 TEST_SUFFIX = ".test.yaml"
@@ -145,6 +146,7 @@ def read_tests(file: Path) -> tuple[list[RuleTest], list[Diagnostic]]:
                                 Span(display, line_of(lines, path)), hint=_FILE_HINT))
     if diags:
         return [], diags
+    assert isinstance(data, dict)  # the schema above asks for a mapping with a list of tests
     tests = [RuleTest(t["name"], display, i, t, lines) for i, t in enumerate(data["tests"])]
     for t in tests:
         diags += _check_spec(t)
@@ -247,7 +249,7 @@ class Runner:
         status = ERRORED if errors else FAILED if problems else PASSED
         return TestOutcome(test, status, problems, errors, std, report.results)
 
-    def _waivers(self, test: RuleTest, std: Standard) -> list[dict] | None:
+    def _waivers(self, test: RuleTest, std: Standard) -> WaiverSet | None:
         """The test's `waivers:`, checked like a waivers file; problems point at the test's line."""
         if "waivers" not in test.spec:
             return None
