@@ -14,6 +14,9 @@ on their inputs, so they are kept between runs:
   a hash of the file's text, its display name, the grammar, the source of the
   parser and the tool's version. A changed file, grammar or parser never meets
   an old entry;
+- that a plan document was valid against a standard's JSON Schema (an empty
+  entry keyed by both and the engine's source: :func:`valid`), so a plan
+  checked again unchanged is not validated again;
 - each checked pack (an :class:`engine.model.Standard`, with its warnings),
   keyed by the text and display name of every rule file it read (a profile's
   base included), where it was found, the source of every module of the
@@ -219,3 +222,33 @@ def checked(inputs: list[str], check: Callable[[], tuple[Any, list]]) -> tuple[A
         except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
             pass
     return std, diags
+
+
+def _validity_key(kind: str, schema: object, data: object) -> str:
+    # pickles are invertible, so two different documents never share a key (a false "valid")
+    key = digest(_engine_fingerprint(), pickle.dumps(schema, protocol=4), pickle.dumps(data, protocol=4))
+    return f"valid-{kind}-{key}"
+
+
+def valid(kind: str, schema: object, data: object) -> bool:
+    """True when this very document was found valid against this very schema by this engine before.
+
+    Validation is a pure function of the two (and of the engine, in the key), so a plan checked again
+    unchanged skips jsonschema, whose import alone costs a tenth of a second.
+    """
+    if folder() is None:
+        return False
+    try:
+        return get(_validity_key(kind, schema, data)) == b"valid"
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        return False
+
+
+def remember_valid(kind: str, schema: object, data: object) -> None:
+    """Record that the document was valid against the schema (see :func:`valid`)."""
+    if folder() is None:
+        return
+    try:
+        put(_validity_key(kind, schema, data), b"valid")
+    except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
+        pass

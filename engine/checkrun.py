@@ -12,8 +12,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from . import api, gate
 from .config import Config
@@ -24,9 +23,14 @@ from .progress import Progress
 from .render import FORMATS, problems, write_reports, write_set
 from .render import text as text_render
 from .render.options import RenderOptions
-from .resources import data_dir
+from .resources import LazyModule, data_dir
 from .results import exit_code
 from .waivers import DEFAULT_WARN_DAYS, resolve_as_of
+
+if TYPE_CHECKING:
+    import jsonschema
+else:  # a tenth of a second: imported when a document is validated
+    jsonschema = LazyModule("jsonschema")
 
 DEFAULT_EXAMPLE = "riverside"
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2

@@ -480,6 +480,7 @@ class Standard:
     base_roots: tuple = ()
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
     unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
+    _relpaths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -490,6 +491,12 @@ class Standard:
 
     def relpath(self, display: str) -> str:
         """A rule file's path relative to the folder holding the pack (stable across machines)."""
+        found = self._relpaths.get(display)
+        if found is None:  # resolving paths is slow: once per rule file, not once per rule
+            found = self._relpaths[display] = self._resolve_relpath(display)
+        return found
+
+    def _resolve_relpath(self, display: str) -> str:
         from pathlib import Path
 
         p = Path(display).resolve()

@@ -20,12 +20,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from .diagnostics import WARNING, Diagnostic, NbsError, Span, did_you_mean
 from .model import Standard
 from .plan.yamlread import line_of, read_document_file
+from .resources import LazyModule
+
+if TYPE_CHECKING:
+    import jsonschema
+else:  # a tenth of a second: imported when a document is validated
+    jsonschema = LazyModule("jsonschema")
 
 DEFAULT_WARN_DAYS = 30
 SCOPES = ("rule", "goal", "category")

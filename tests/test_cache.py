@@ -166,3 +166,27 @@ def test_a_pack_with_errors_is_not_cached(cache_dir, tmp_path):
     for _ in range(2):
         assert [d.code for d in api.lint(pack)] == ["unit-mismatch"]
     assert not any(p.name.startswith("checked-") for p in cache_dir.iterdir())
+
+
+CHECK = ("import sys; from engine import api; std = api.standard_for(sys.argv[1], None); "
+         "api.load_plan(sys.argv[1], std); print('jsonschema' in sys.modules, 'pyproj' in sys.modules, "
+         "'lark' in sys.modules)")
+
+
+def test_a_plan_found_valid_is_not_validated_again(cache_dir, tmp_path):
+    # riverside has no geodata: pyproj is never imported; the second run reads the checked pack (no Lark) and
+    # knows the unchanged plan.yaml is valid (no jsonschema)
+    env = {**os.environ, cache.ENV_DIR: str(cache_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    root = Path(__file__).resolve().parents[1]
+    runs = [subprocess.run([sys.executable, "-c", CHECK, str(root / "examples" / "riverside")], capture_output=True,
+                           text=True, env=env, check=True).stdout.split() for _ in range(2)]
+    assert runs[1] == ["False", "False", "False"] and runs[0][0] == "True"
+    # an invalid plan is validated, and reported, every time
+    plan = tmp_path / "plan"
+    (plan).mkdir()
+    (plan / "plan.yaml").write_text("standard: nbs_urban_restoration\nplan: {id: 3}\n", encoding="utf-8")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "engine.cli", "check", str(plan)], capture_output=True,
+                              text=True, env=env)
+        assert done.returncode == 2 and "plan-schema" in done.stdout + done.stderr
+    assert not [p for p in cache_dir.iterdir() if p.name.startswith("valid-")][1:]  # only riverside's entry

@@ -17,21 +17,26 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import pandas as pd
 
+from .. import cache
 from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..inputs import LIMITS, inside, is_glob, read_file, size_text, table_parts, zip_problem
 from ..model import BOOL, DATE, INTEGER, NUMBER, Standard
-from ..resources import data_dir
+from ..resources import LazyModule, data_dir
 from . import geo
 from . import source as mapping
 from .schema import plan_schema
 from .tables import empty_table, first_data_line, read_table, readers
 from .yamlread import line_of, read_document
+
+if TYPE_CHECKING:
+    import jsonschema
+else:  # a tenth of a second: imported when a document is validated
+    jsonschema = LazyModule("jsonschema")
 
 PLAN_FILES = ("plan.yaml", "plan.yml", "plan.json")
 PART_SUFFIXES = (".parquet", ".csv")  # what a partitioned table's parts may be
@@ -399,7 +404,11 @@ def _check_references(std: Standard, tables, table_files, first_lines, show, roo
 
 
 def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagnostic]:
+    """Every problem of plan.yaml against the standard's schema; a document found valid before is not validated
+    (nor jsonschema imported) again: :func:`engine.cache.valid`."""
     schema = plan_schema(std)
+    if cache.valid("plan", schema, data):
+        return []
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     out = []
     for err in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
@@ -422,6 +431,8 @@ def _validate(data: dict, lines: dict, std: Standard, pdisp: str) -> list[Diagno
         message = _schema_message(err)
         out.append(Diagnostic("plan-schema", f"`{where}`: {message}", Span(pdisp, line_of(lines, path)),
                               hint=_field_hint(std, where)))
+    if not out:
+        cache.remember_valid("plan", schema, data)
     return out
 
 
