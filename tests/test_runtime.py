@@ -112,3 +112,14 @@ def test_missing_evidence_reads_as_missing_in_the_summary():
     rule = {"evidence": {"checks": [{"expression": "x >= 3 ha", "actual": None, "operator": ">=",
                                      "required": 3, "unit": "ha"}]}, "missing": []}
     assert _evidence(rule) == ["      evidence: x >= 3 ha: actual (missing), required >= 3 ha"]
+
+
+def test_scale_applies_a_factor_and_an_offset():
+    # degC to K: x * 1 + 273.15; degF to degC: (x - 32) * 5/9 = x * 5/9 - 160/9
+    s = pd.Series([30.0, None, -273.15])
+    assert rt.scale(s, 1.0, 273.15).tolist()[0] == pytest.approx(303.15)
+    assert pd.isna(rt.scale(s, 1.0, 273.15)[1]) and rt.scale(s, 1.0, 273.15)[2] == pytest.approx(0.0)
+    assert rt.scale(86.0, 5 / 9, -160 / 9) == pytest.approx(30.0)
+    assert rt.scale(None, 5 / 9, -160 / 9) is None
+    assert rt.scale(2.0, 1000.0) == 2000.0 and rt.scale(s, 1.0) is s  # no conversion: the same object
+    assert rt.scale(0.0, 1.0, 273.15) == 273.15  # an offset alone still applies
