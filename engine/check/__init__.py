@@ -300,12 +300,13 @@ def _lookup(t: Typer, decl: ast.LookupDecl) -> Lookup:
 
 
 def _band(t: Typer, name: str, key_t: Type, band: ast.Band, value) -> Band:
-    ends = []
+    ends: list[float | None] = []
     for end in (band.low, band.high):
         if end is None:
             ends.append(None)
             continue
         _, v = _literal(t, end, key_t if key_t.numeric else None, end.span)
+        assert isinstance(v, int | float), v  # the grammar writes a band's ends as numbers
         ends.append(float(v))
     low, high = ends
     if low is not None and high is not None and (low > high or (low == high and not (band.low_closed
@@ -544,10 +545,12 @@ def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standar
         return None, diags
     # where the pack was found, as given and resolved (display paths and the standard's root come from these)
     inputs = [str(p), str(p.resolve()), str(within.resolve()) if within is not None else "", os.getcwd()]
-    for group in (sources.texts, sources.base.texts if sources.base else {}):
-        inputs.append(str(len(group)))
-        for name, text in group.items():
+    layer: Sources | None = sources
+    while layer is not None:  # the pack's files, then those of the standard it extends, and so on
+        inputs.append(str(len(layer.texts)))
+        for name, text in layer.texts.items():
             inputs += [name, text]
+        layer = layer.base
     return cache.checked(inputs, lambda: _check(sources, diags))
 
 

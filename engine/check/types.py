@@ -573,7 +573,8 @@ class Typer:
 
         columns = [self.col_types.get(self.rowset_table(i.rowset) or "")
                    if (i.type.kind == ROWSET or isinstance(i, C.RowsOf)) and i.rowset else None for i in infos]
-        literals = [self.param_values.get(a.name) if self._param(a) else _literal_value(a) for a in node.args]
+        literals = [self.param_values.get(a.name) if isinstance(a, ast.Name) and self._param(a) else _literal_value(a)
+                    for a in node.args]
         call = B.Call(b.name, [i.type for i in infos], literals,
                       node.where is not None, same, columns)
         try:
