@@ -82,6 +82,7 @@ class Unit:
 _DIM_NAMES = {"length": "length", "temperature": "temperature", "time": "time", "mass": "mass"}
 _COUNTS = {"persons": "person", "trees": "tree", "species": "species"}  # dimension -> one of them
 
+
 def _dims_name(dims: list[tuple[str, int]]) -> str:
     parts = []
     for dim, power in dims:
