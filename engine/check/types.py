@@ -725,7 +725,7 @@ class Typer:
         if result is None:
             return _BAD
         args = tuple(x if isinstance(x, C.RowsOf) else
-                     self.convert(x, U.parse_unit(b.param(i).unit) if b.param(i).unit else None)
+                     self.convert(x, self.units.parse(b.param(i).unit) if b.param(i).unit else None)
                      for i, x in enumerate(infos))
         return C.Call(Info(result, shape[0], shape[1], self._refs(*infos)), node.span, f, args)
 
@@ -741,6 +741,7 @@ class Typer:
                 "a table or category (or a geometry column of one)"
             return self.err("type-mismatch", f"`{b.name}` reads the rows of another table as its {p.name}: {what}",
                             arg.span, example)
+        assert x.rowset is not None  # it named a table or category
         column = next((c for c, t in self.col_types[table].items() if t.kind == GEOMETRY), None)
         refs = x.refs
         shapes = values = None
