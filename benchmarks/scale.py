@@ -130,7 +130,8 @@ def pandera_checks(df: pd.DataFrame) -> dict[str, int]:
         "OBJ-001": lambda d: ~d["baseline_condition"].isin(["very_poor", "poor"]) & d["baseline_condition"].notna()
         | d["mode"].notna() & d["baseline_condition"].notna(),
         "OBJ-002": lambda d: code(d["target_condition"]) >= code(d["baseline_condition"]),
-        "NBS-001": lambda d: (d["measure"] != "grey") & d["measure"].notna() | d["grey_justification"].notna(),
+        "NBS-001": lambda d: (d["measure"] != "grey") & d["measure"].notna()
+        | (d["measure"] == "grey") & d["grey_justification"].notna(),
         "WET-001": lambda d: (d["category"] != "wetland") | (d["area_ha"] >= d["baseline_area_ha"]),
         "BIO-001": lambda d: d["native_species_share"].isna() | (d["native_species_share"] >= MIN_NATIVE),
         "BRN-001": lambda d: (d["category"] != "brownfield") | d["remediation"].isin(["not_needed", "planned",
