@@ -35,6 +35,7 @@ else:  # a tenth of a second: imported when a document is validated
 DEFAULT_EXAMPLE = "riverside"
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 STDOUT_MULTI = ("text", "github")  # formats that can follow one another on standard output
+MEMORY_KEY = "memory-limit"  # the config file's key for --memory-limit
 
 
 @dataclass
@@ -93,9 +94,9 @@ def _engine_settings(args, config: Config) -> dict:
     from .distributed import default_memory_limit, parse_size
 
     limit = args.memory_limit
-    if limit is None and config.get("memory-limit") is not None:
+    if limit is None and config.get(MEMORY_KEY) is not None:
         try:
-            limit = parse_size(str(config.get("memory-limit")))
+            limit = parse_size(str(config.get(MEMORY_KEY)))
         except ValueError as e:
             raise NbsError([Diagnostic("config-schema", f"`memory-limit`: {e}", Span(str(config.file)))]) from None
     scheduler = args.scheduler if args.scheduler is not None else config.get("scheduler")
