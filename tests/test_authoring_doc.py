@@ -104,3 +104,33 @@ def test_code_in_the_meaning_is_code_and_escaped():
 
     assert str(_codify('`a < b` is "x"')) == '<code>a &lt; b</code> is &#34;x&#34;'
     assert str(_codify("one ` alone <")) == "one ` alone &lt;"
+
+
+def test_the_traceability_table_links_each_clause_to_its_rule_tests_and_findings(tmp_path):
+    # the pack cites MW 2.1 (WET-001), MW 3 (OBJ-001), MW 4 (IMP-001); its one test file expects
+    # WET-001 in tests 1 and 2, OBJ-001 in 1 and 2, IMP-001 in 1 and 3 (read here with plain yaml)
+    import yaml
+
+    spec = yaml.safe_load((PACK / "tests" / "wetlands.test.yaml").read_text(encoding="utf-8"))["tests"]
+    trace = standard_document(api.load_standard(PACK))["trace"]
+    assert [(t["clause"], t["rule"]) for t in trace] == [("MW 2.1", "WET-001"), ("MW 3", "OBJ-001"), ("MW 4", "IMP-001")]
+    for row in trace:
+        want = [t["name"] for t in spec if row["rule"] in t.get("expect", {})]
+        assert [x["name"] for x in row["tests"]] == want
+    obj = trace[1]["tests"][1]
+    assert obj["where"] == "tests/wetlands.test.yaml:10"
+    assert obj["finding"] == "fail (rows W-1: pass, W-2: fail): \u201cW-2\u201d"
+    out = tmp_path / "doc.md"
+    assert main(["doc", str(PACK), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8").split("## Traceability", 1)[1]
+    assert "| MW 4 | IMP-001 | the example plan passes every rule (`tests/wetlands.test.yaml:2`) | pass |" in text
+    assert "| short maintenance fails IMP-001 (`tests/wetlands.test.yaml:22`) | fail |" in text
+
+
+def test_a_rule_without_a_test_is_marked_in_the_traceability_table(tmp_path):
+    f = tmp_path / "pack.nbs"
+    f.write_text('standard t "T" { version "1" }\ngoal G "G"\nstage S "S"\n'
+                 'rule R-1 "r" { goal G stage S shall 1 > 0 }\n', encoding="utf-8")
+    out = tmp_path / "doc.md"
+    assert main(["doc", str(f), "-o", str(out)]) == 0
+    assert "| (no citation) | R-1 | **no test** |  |" in out.read_text(encoding="utf-8")

@@ -39,6 +39,50 @@ def _constraints(cs) -> str:
     return ", ".join(f"{op} {v:g}" for op, v in cs)
 
 
+def _finding(want) -> str:
+    """What a rule test expects of a rule, in words: the outcome, and the message text it must show."""
+    if isinstance(want, str):
+        return want
+    text = want.get("outcome", "")
+    if want.get("rows"):
+        rows = ", ".join(f"{k}: {v}" for k, v in want["rows"].items())
+        text = f"{text} (rows {rows})" if text else f"rows {rows}"
+    if want.get("message"):
+        text += f": \u201c{want['message']}\u201d"
+    return text
+
+
+def rule_tests(std: Standard) -> dict[str, list[dict]]:
+    """The pack's rule tests that expect something of each rule: test name, where, expected finding."""
+    from .ruletests import discover, read_tests
+
+    root = Path(std.root)
+    ids = {std.id, *([std.profile["id"]] if std.profile else [])}
+    out: dict[str, list[dict]] = {}
+    for file in discover(root) if root.is_dir() else []:
+        tests, _ = read_tests(file)
+        for t in tests:
+            if t.spec.get("standard") not in (None, *ids):
+                continue
+            where = f"{file.relative_to(root).as_posix()}:{t.line}"
+            for rule_id, want in (t.spec.get("expect") or {}).items():
+                out.setdefault(rule_id, []).append({"name": t.name, "where": where, "finding": _finding(want)})
+    return out
+
+
+def traceability(std: Standard, rules: list[dict]) -> list[dict]:
+    """Clause → rule → test → finding: one row per clause a rule cites (or none), with the tests of the rule."""
+    tests = rule_tests(std)
+    rows = []
+    for r in rules:
+        if r["disabled"]:
+            continue
+        clauses = [f"{c['key']} {c['clause']}".strip() for c in r["citations"]] or [""]
+        for clause in clauses:
+            rows.append({"clause": clause, "rule": r["id"], "title": r["title"], "tests": tests.get(r["id"], [])})
+    return rows
+
+
 def standard_document(std: Standard) -> dict:
     """Plain values for the templates: every part of the standard in declaration order."""
     cited_by: dict[str, list[str]] = {}
@@ -92,6 +136,7 @@ def standard_document(std: Standard) -> dict:
                      "default": "" if lk.default is None else _num(lk.default), "doc": lk.doc or ""}
                     for lk in std.lookups.values()],
         "rules": rules,
+        "trace": traceability(std, rules),
         "references": [{"key": ref.key, "citation": ref.citation, "url": ref.url or "",
                         "cited_by": cited_by.get(ref.key, [])} for ref in std.references.values()],
     }
