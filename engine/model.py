@@ -486,6 +486,10 @@ class Standard:
     def version(self) -> str:
         return self.attrs.get("version", "")
 
+    def progressive(self, kind: str) -> bool:
+        """Whether the standard declares its goals (or stages) a progression: `progression "goals"`."""
+        return kind in {p.strip() for p in self.attrs.get("progression", "").split(",")}
+
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 

@@ -169,9 +169,9 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         "verdict": verdict(results),
         "counts": outcome_counts(results),
         "scores": {
-            "goals": _titled(scores(results, "goals", list(std.goals)), std.goals),
+            "goals": _titled(scores(results, "goals", list(std.goals), std.progressive("goals")), std.goals),
             "categories": _titled(scores(results, "categories", list(std.categories)), std.categories),
-            "stages": _titled(scores(results, "stages", list(std.stages)), std.stages),
+            "stages": _titled(scores(results, "stages", list(std.stages), std.progressive("stages")), std.stages),
         },
         "waivers_file": waivers_file,
         "rules": rules,

@@ -102,11 +102,20 @@ def outcome_counts(results: list[RuleResult]) -> dict[str, int]:
     return counts
 
 
-def scores(results: list[RuleResult], attribute: str, order: list[str]) -> list[dict]:
+def scores(results: list[RuleResult], attribute: str, order: list[str], progressive: bool = False) -> list[dict]:
     """Share of applicable shall/should rules that passed, per goal, category or stage.
 
     Applicable means pass, fail or insufficient_data; waived and not_applicable
     rules, and ``may`` rules, count in neither the numerator nor the denominator.
+
+    ``progressive``: the levels are a progression (a standard's ``progression "goals"``), so a level
+    scores no higher than the lowest level before it that has a score; each entry then also holds its
+    ``own_score`` and the level that ``capped_by`` it (None when it was not capped).
+
+    >>> r = [RuleResult("A", "a", "shall", "high", ["L1"], [], [], "fail", ""),
+    ...      RuleResult("B", "b", "shall", "high", ["L2"], [], [], "pass", "")]
+    >>> [(s["id"], s["score"], s["capped_by"]) for s in scores(r, "goals", ["L1", "L2"], progressive=True)]
+    [('L1', 0.0, None), ('L2', 0.0, 'L1')]
     """
     out = []
     for name in order:
@@ -123,7 +132,22 @@ def scores(results: list[RuleResult], attribute: str, order: list[str]) -> list[
             "applicable": applicable,
             "score": round(passed / applicable, 4) if applicable else None,
         })
-    return out
+    return _progression(out) if progressive else out
+
+
+def _progression(rows: list[dict]) -> list[dict]:
+    """Each level's score capped at the lowest own score of the levels before it (levels without one skipped)."""
+    floor, floor_id = None, None
+    for row in rows:
+        own = row["score"]
+        row["own_score"], row["capped_by"] = own, None
+        if own is None:
+            continue
+        if floor is not None and floor < own:
+            row["score"], row["capped_by"] = floor, floor_id
+        if floor is None or own < floor:
+            floor, floor_id = own, row["id"]
+    return rows
 
 
 def exit_code(verdict_: str, fail_on: str) -> int:

@@ -130,6 +130,10 @@ def _check_header(t: Typer, attrs) -> None:
                       "areas and distances are measured in a projected CRS in metres")
         elif key == "repair" and text != "make_valid":
             t.err("bad-header", f"`repair \"{value}\"`: the only repair is \"make_valid\"", span)
+        elif key == "progression" and not {p.strip() for p in text.split(",")} <= {"goals", "stages"}:
+            t.err("bad-header", f"`progression \"{value}\"`: a progression is of \"goals\", \"stages\" or "
+                  "\"goals, stages\"", span, "the goal levels (or stages), in their declared order, each "
+                  "building on the one before")
 
 
 def _pass_declarations(st: _State) -> list[Diagnostic]:

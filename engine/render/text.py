@@ -44,7 +44,8 @@ def _scores(title: str, rows: list[dict]) -> list[str]:
     for r in rows:
         label = f"{r['id']} {r['title']}".ljust(w)
         pct = "  n/a" if r["score"] is None else f"{r['score'] * 100:4.0f}%"
-        out.append(f"  {label}  {_bar(r['score'])} {pct}  ({r['passed']}/{r['applicable']})")
+        capped = f", capped by {r['capped_by']}: own {r['own_score'] * 100:.0f}%" if r.get("capped_by") else ""
+        out.append(f"  {label}  {_bar(r['score'])} {pct}  ({r['passed']}/{r['applicable']}{capped})")
     return out
 
 
