@@ -383,7 +383,8 @@ class RuleEvaluation:
         counts[PASS] += int(passed.sum())
         counts[FAIL] += int(failed.sum())
         counts[INSUFFICIENT] += int(unknown.sum())
-        for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT)):
+        kept = ((passed, PASS),) if self.rule.keep_evidence else ()
+        for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT), *kept):
             if mask.any():
                 idx = frame.index[mask.to_numpy()]
                 pieces.append(self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx))
@@ -442,6 +443,8 @@ class RuleEvaluation:
         outcomes = np.full(n, outcome, dtype=object)
         if outcome == FAIL:
             return Findings(table, outcomes, keys, row_numbers, values, formatter=formatter)
+        if outcome == PASS:  # `keep evidence`: the values that made the row pass (an exemption, a near miss)
+            return Findings(table, outcomes, keys, row_numbers, values, [""] * n)
         candidates = sorted(set(extra_missing or []) | set(cols))
         present = [c for c in candidates if c in rows.columns]
         empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
@@ -519,10 +522,13 @@ class RuleEvaluation:
             pieces.append(_listed(table, [(INSUFFICIENT, None, self.insufficient_text([orphans]), [orphans])]))
         listed, shown = [], []
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
-            if ok:
+            if ok and not self.rule.keep_evidence:
                 continue
             label = F.plain(labels[g])
             shown.append(g)
+            if ok:  # `keep evidence`
+                listed.append((PASS, label, "", []))
+                continue
             if unk:
                 counts[INSUFFICIENT] += 1
                 missing = [orphans] if orphans else ([scope_note] if g in undecided else

@@ -439,6 +439,7 @@ class Rule:
     message: tuple[str | Expr, ...] | None  # literal text and interpolated expressions, in order
     disabled: str | None = None  # the reason, when a profile disables it
     changes: list[str] = field(default_factory=list)
+    keep_evidence: bool = False  # `keep evidence`: passing rows or groups are findings too, with their values
 
     def expressions(self) -> list[Expr]:
         """Every checked expression of the rule: when, the `for each` filter, lets, assertion, message."""

@@ -271,6 +271,8 @@ def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
         lines.append(_Line(1, f"else {P.quote(r.message.text)}", keys["message"][0]))
     if r.rationale is not None:
         lines.append(_Line(1, f"rationale {P.quote(r.rationale)}", keys["rationale"][0]))
+    if r.keep:
+        lines.append(_Line(1, "keep evidence", keys["keep"][0]))
     lines.append(_Line(0, "}", ("close", i)))
     return lines, redirect
 

@@ -19,7 +19,7 @@ IF, OR, AND, NOT, CMP, SUM, PRODUCT, NEG, POSTFIX, ATOM = range(1, 11)
 KEYWORDS = frozenset("""standard profile extends import reference url goal stage category parent where doc table
 key optional number integer text bool date enum param lookup default let set disable because override rule
 severity cite when for each in by shall should may else rationale or and not between is present missing true
-false as if then""".split())
+false as if then keep evidence""".split())
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

@@ -459,9 +459,13 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
                 parts.append(p)
         message = tuple(parts)
     strength = rule.strength or "shall"
+    if rule.keep and scope.kind == "plan":
+        span = next(s for k, s in rule.clause_spans if k == "keep")
+        t.err("scope-mismatch", "`keep evidence` keeps the values of passing rows; this rule has no `for each`",
+              span, "a plan-level rule's values are in its evidence already")
     return Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
                 citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
-                for_each, tuple(lets), a, message)
+                for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep))
 
 
 def _pass_rules(st: _State) -> list[Diagnostic]:

@@ -187,4 +187,25 @@ def render(report: dict, color: bool = False) -> str:
             for r in chosen:
                 lines += _rule_block(r, color)
             lines.append("")
+    lines += _kept(report["rules"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _kept(rules: list[dict]) -> list[str]:
+    """Rules that keep evidence (`keep evidence`): their passing rows or groups, with the values that passed."""
+    blocks = []
+    for rule in rules:
+        passing = [f for f in rule["findings"] if f["outcome"] == "pass"]
+        if not passing:
+            continue
+        what = "passing row" if rule["scope"] == "row" else "passing group"
+        block = [f"  {_MARK['pass']} {rule['id']} {rule['title']}: {F.count(len(passing), what)} kept"]
+        for f in passing[:MAX_FINDINGS]:
+            values = ", ".join(f"{k} {F.value(v)}" for k, v in f["values"].items())
+            block.append(f"      {_MARK['pass']} {f['key']}: {values}")
+        if len(passing) > MAX_FINDINGS:
+            block.append(f"      ... and {len(passing) - MAX_FINDINGS} more (see the JSON report)")
+        blocks.append(block)
+    if not blocks:
+        return []
+    return [f"Evidence kept for passing rows ({len(blocks)})", *(x for b in blocks for x in b), ""]

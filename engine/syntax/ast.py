@@ -399,6 +399,7 @@ class Rule:
     message: Template | None
     rationale: str | None
     clause_spans: tuple[tuple[str, Span], ...] = ()
+    keep: bool | None = None  # `keep evidence`: passing rows keep their values
 
 
 Item = (Header | Import | Reference | Level | CategoryDecl | TableDecl | FieldDecl | ParamDecl | LookupDecl

@@ -518,11 +518,15 @@ class _ToAst(Transformer):
         return ("rationale", _unquote(str(children[0])), self._span(meta))
 
     @v_args(meta=True)
+    def keep(self, meta, children):
+        return ("keep", True, self._span(meta))
+
+    @v_args(meta=True)
     def rule(self, meta, children):
         rid, title, *clauses = children
         fields: dict = {"goals": (), "categories": (), "stages": (), "severity": None, "when": None,
                         "for_each": None, "strength": None, "assertion": None, "message": None,
-                        "rationale": None}
+                        "rationale": None, "keep": None}
         cites, lets, spans = [], [], []
         for c in clauses:
             if isinstance(c, ast.Cite):
