@@ -113,7 +113,8 @@ def test_the_traceability_table_links_each_clause_to_its_rule_tests_and_findings
 
     spec = yaml.safe_load((PACK / "tests" / "wetlands.test.yaml").read_text(encoding="utf-8"))["tests"]
     trace = standard_document(api.load_standard(PACK))["trace"]
-    assert [(t["clause"], t["rule"]) for t in trace] == [("MW 2.1", "WET-001"), ("MW 3", "OBJ-001"), ("MW 4", "IMP-001")]
+    assert [(t["clause"], t["rule"]) for t in trace] == [("MW 2.1", "WET-001"), ("MW 3", "OBJ-001"),
+                                                         ("MW 4", "IMP-001")]
     for row in trace:
         want = [t["name"] for t in spec if row["rule"] in t.get("expect", {})]
         assert [x["name"] for x in row["tests"]] == want
