@@ -1,4 +1,5 @@
-"""Editions: `standard X "T" extends Y` shares a pack's rules and replaces the declarations it writes again."""
+"""Editions (`standard X "T" extends Y`: a pack's rules, with the declarations written again replaced) and
+`import "pack"` (another pack's params and lookups)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,32 @@ def test_doc_lists_what_the_edition_replaces(tmp_path, capsys):
     assert "## An edition of `berlin_baf`" in text
     for target in ("`surfaces`", "`factor`", "`BAF_CALC`"):
         assert f"| {target} | " in text.split("## Contents")[0]
+
+
+def test_an_imported_pack_lends_its_params_and_lookups(tmp_path):
+    # berlin_baf's factor lookup: 100 m2 greened permeable x 0.4 + 50 m2 connected to soil x 1.0 = 90 m2;
+    # its target_new_residential (0.6) is read as it is, its target_commercial replaced by 0.5
+    f = tmp_path / "pack.nbs"
+    f.write_text('standard imp "Imports" { version "1" }\nimport "berlin_baf"\ngoal G "G"\nstage S "S"\n'
+                 'table s "S" key id { id: text\n surface: enum(greened_permeable, connected_to_soil, sealed, '
+                 'partially_sealed, semi_open, unconnected_20_40cm, unconnected_41_80cm, unconnected_81_150cm, '
+                 'unconnected_over_150cm, rainwater_infiltration)\n area_m2: number [m2] }\n'
+                 'param target_commercial = 0.5 "replaced"\n'
+                 'rule R "r" { goal G stage S let eff = sum(factor(s.surface) * s.area_m2)\n'
+                 '  shall eff >= 100 m2 and target_commercial == 0.5 and target_new_residential == 0.6\n'
+                 '  else "{eff} m2" }\n', encoding="utf-8")
+    std, diags = check_pack(f)
+    assert std is not None, diags
+    assert "factor" in std.lookups and "baf_rounding" in std.params and not std.rules[1:]
+    assert std.params["target_commercial"].value == 0.5
+    plan = write_plan(tmp_path / "plan", {"tables": {"s": [{"id": "a", "surface": "greened_permeable", "area_m2": 100},
+                                                           {"id": "b", "surface": "connected_to_soil", "area_m2": 50}]}})
+    result = api.evaluate(std, api.load_plan(plan, std)).results[0]
+    assert (result.outcome, result.message) == ("fail", "90 m2")
+
+
+def test_an_import_that_names_no_pack(tmp_path):
+    f = tmp_path / "pack.nbs"
+    f.write_text('standard imp "Imports" { version "1" }\nimport "berlin_bf"\n', encoding="utf-8")
+    _, diags = check_pack(f)
+    assert [(d.code, d.hint) for d in diags] == [("import-not-found", "did you mean `berlin_baf`?")]

@@ -65,7 +65,7 @@ class _State:
 
 def _pass_names(st: _State) -> list[Diagnostic]:
     base = st.sources.base.modules if st.sources.base else None
-    st.ns, diags = collect(st.sources.modules, base)
+    st.ns, diags = collect(st.sources.modules, base, st.sources.imported_modules())
     st.unit_defs = tuple(U.UnitDef(d.name, d.factor, d.base) for d in st.ns.units.values())
     units = U.system(st.unit_defs)
     st.typer = Typer(st.ns, st.diags, units)
@@ -572,8 +572,7 @@ def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, 
     ns, m = st.ns, st.model
     assert ns.header is not None  # the names pass reports a pack without one
     header = ns.base_header if ns.header.kind == "profile" and ns.base_header else ns.header
-    texts = dict(sources.base.texts) if sources.base else {}
-    texts.update(sources.texts)
+    texts = sources.all_texts()
     std = Standard(
         id=header.id, title=header.title, attrs={k: v for k, v, _ in header.attrs},
         references=m["references"], goals=m["goals"], stages=m["stages"], categories=m["categories"],
@@ -586,9 +585,7 @@ def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, 
 
 
 def _with_source(diags: list[Diagnostic], sources: Sources) -> list[Diagnostic]:
-    texts = dict(sources.texts)
-    if sources.base:
-        texts.update(sources.base.texts)
+    texts = sources.all_texts()
     out = []
     for d in diags:
         text = texts.get(d.span.file)

@@ -26,6 +26,25 @@ class Sources:
     modules: list[ast.Module] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
     base: Sources | None = None  # a profile's base standard
+    imported: list[Sources] = field(default_factory=list)  # packs whose params and lookups are imported
+
+    def all_texts(self) -> dict[str, str]:
+        """The text of every rule file read: this pack's, its base's and those of the packs it imports."""
+        texts: dict[str, str] = {}
+        for s in ([self.base] if self.base else []) + self.imported:
+            texts.update(s.all_texts())
+        texts.update(self.texts)
+        return texts
+
+    def imported_modules(self) -> list[ast.Module]:
+        """The params and lookups of the imported packs, as modules of their own files."""
+        out = []
+        for s in self.imported:
+            for m in s.modules:
+                items = tuple(i for i in m.items if isinstance(i, (ast.ParamDecl, ast.LookupDecl)))
+                if items:
+                    out.append(ast.Module(m.file, items))
+        return out
 
 
 def bundled_packs() -> dict[str, Path]:
@@ -110,7 +129,18 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
         src.texts[name] = text
         src.modules.append(module)
         for item in module.items:
-            if isinstance(item, ast.Import):
+            if isinstance(item, ast.Import) and not item.path.endswith(SUFFIX):  # another pack's params, lookups
+                pack = _base_pack(item.path, root, within)
+                if pack is None or pack.resolve() in _seen | {root.resolve()}:
+                    where = f"a bundled standard id or a pack inside {within}" if within is not None \
+                        else "a bundled standard id, a pack folder or a rule file"
+                    diags.append(Diagnostic("import-not-found", f"`import \"{item.path}\"`: not {where}", item.span,
+                                            hint=did_you_mean(item.path, bundled_packs())))
+                    continue
+                imported, errs = load_sources(pack, _seen | {root.resolve()}, within=within)
+                diags += errs
+                src.imported.append(imported)
+            elif isinstance(item, ast.Import):
                 target = f.parent / item.path
                 if "\0" in item.path or not inside(target, root):
                     diags.append(Diagnostic("import-outside-pack", f"`{item.path}` is outside the pack folder",

@@ -56,14 +56,17 @@ _SLOTS = {
 }
 
 
-def collect(modules: list[ast.Module],
-            base_modules: list[ast.Module] | None = None) -> tuple[Namespace, list[Diagnostic]]:
-    """Gather declarations; a profile's modules come after its base's."""
+def collect(modules: list[ast.Module], base_modules: list[ast.Module] | None = None,
+            imported: list[ast.Module] | None = None) -> tuple[Namespace, list[Diagnostic]]:
+    """Gather declarations; a profile's modules come after its base's. ``imported``: the params and lookups
+    of packs this one imports, declared before its own, which may replace them."""
     ns = Namespace()
     diags: list[Diagnostic] = []
     value_spans: dict[str, tuple[str, ast.Item]] = {}
-    ordered = [(m, True) for m in (base_modules or [])] + [(m, base_modules is None) for m in modules]
-    for module, is_base in ordered:
+    imported = imported or []
+    inherited = [*(base_modules or []), *imported]
+    ordered = [(m, True, False) for m in inherited] + [(m, base_modules is None, True) for m in modules]
+    for module, is_base, own in ordered:
         for item in module.items:
             if isinstance(item, ast.Header):
                 _header(ns, item, is_base, base_modules is not None, diags)
@@ -82,9 +85,9 @@ def collect(modules: list[ast.Module],
                 attr, key_attr, kind = _SLOTS[type(item)]
                 name = getattr(item, key_attr)
                 slot = getattr(ns, attr)
-                if not is_base and base_modules is not None and isinstance(item, _REPLACEABLE) and name in slot \
-                        and _from_base(slot[name], base_modules):
-                    slot[name] = item  # the extending pack's own declaration replaces the base's, in its place
+                if own and inherited and isinstance(item, _REPLACEABLE) and name in slot \
+                        and _from_base(slot[name], inherited):
+                    slot[name] = item  # the pack's own declaration replaces the base's or import's, in its place
                     if isinstance(item, _VALUE_KINDS):
                         value_spans[name] = (kind, item)
                     ns.replaced.append((kind, name))
