@@ -112,8 +112,8 @@ def scores(results: list[RuleResult], attribute: str, order: list[str], progress
     scores no higher than the lowest level before it that has a score; each entry then also holds its
     ``own_score`` and the level that ``capped_by`` it (None when it was not capped).
 
-    >>> r = [RuleResult("A", "a", "shall", "high", ["L1"], [], [], "fail", ""),
-    ...      RuleResult("B", "b", "shall", "high", ["L2"], [], [], "pass", "")]
+    >>> r = [RuleResult("A", "a", "shall", "high", ["L1"], [], [], "fail", "", "plan", {}, []),
+    ...      RuleResult("B", "b", "shall", "high", ["L2"], [], [], "pass", "", "plan", {}, [])]
     >>> [(s["id"], s["score"], s["capped_by"]) for s in scores(r, "goals", ["L1", "L2"], progressive=True)]
     [('L1', 0.0, None), ('L2', 0.0, 'L1')]
     """

@@ -76,8 +76,9 @@ def test_an_imported_pack_lends_its_params_and_lookups(tmp_path):
     assert std is not None, diags
     assert "factor" in std.lookups and "baf_rounding" in std.params and not std.rules[1:]
     assert std.params["target_commercial"].value == 0.5
-    plan = write_plan(tmp_path / "plan", {"tables": {"s": [{"id": "a", "surface": "greened_permeable", "area_m2": 100},
-                                                           {"id": "b", "surface": "connected_to_soil", "area_m2": 50}]}})
+    rows = [{"id": "a", "surface": "greened_permeable", "area_m2": 100},
+            {"id": "b", "surface": "connected_to_soil", "area_m2": 50}]
+    plan = write_plan(tmp_path / "plan", {"tables": {"s": rows}})
     result = api.evaluate(std, api.load_plan(plan, std)).results[0]
     assert (result.outcome, result.message) == ("fail", "90 m2")
 

@@ -131,6 +131,12 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
         for item in module.items:
             if isinstance(item, ast.Import) and not item.path.endswith(SUFFIX):  # another pack's params, lookups
                 pack = _base_pack(item.path, root, within)
+                if pack is None and ("/" in item.path or item.path.startswith(".")) \
+                        and ("\0" in item.path or not inside(root / item.path, within or root)):
+                    diags.append(Diagnostic("import-outside-pack", f"`{item.path}` is outside the pack folder",
+                                            item.span, hint="imports name files inside the pack, a bundled "
+                                            "standard id, or (for a pack not named by a plan) a pack folder"))
+                    continue
                 if pack is None or pack.resolve() in _seen | {root.resolve()}:
                     where = f"a bundled standard id or a pack inside {within}" if within is not None \
                         else "a bundled standard id, a pack folder or a rule file"
