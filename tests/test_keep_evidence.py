@@ -52,3 +52,12 @@ def test_keep_evidence_needs_rows(tmp_path):
                  'rule R "r" { goal G stage S shall 1 > 0 keep evidence }\n', encoding="utf-8")
     _, diags = check_pack(f)
     assert [(d.code, d.span.line, d.span.column) for d in diags] == [("scope-mismatch", 4, 41)]
+
+
+def test_the_html_card_lists_the_kept_rows(tmp_path):
+    _, plan = _report(tmp_path)
+    assert main(["check", str(plan), "--standard", str(CASE), "-f", "html", "-o", str(tmp_path / "out"), "-q"]) == 1
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<caption>2 passing objects with the values they passed on (the rule keeps evidence)</caption>" in page
+    assert "<caption>1 passing object with the values it passed on (the rule keeps evidence)</caption>" in page
+    assert page.count('class="row-pass"') == 3  # a and b of KEEP-ROWS, N of KEEP-GROUPS

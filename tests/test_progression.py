@@ -73,3 +73,12 @@ def test_an_unknown_progression_is_a_header_error(tmp_path):
     f.write_text(PACK.replace('progression "goals, stages"', 'progression "levels"'), "utf-8")
     _, diags = check_pack(f)
     assert [d.code for d in diags] == ["bad-header"]
+
+
+def test_the_html_report_says_what_capped_a_level(tmp_path):
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "pack.nbs").write_text(PACK, "utf-8")
+    plan = write_plan(tmp_path / "plan", {"a": 1})
+    main(["check", str(plan), "--standard", str(tmp_path / "pack"), "-f", "html", "-o", str(tmp_path / "out"), "-q"])
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "(capped by L1; own 100%)" in page and "(capped by survey; own 67%)" in page

@@ -160,8 +160,13 @@ def _rule(rule: dict, on_map: set[str]) -> dict:
     columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
     numeric = [all(_is_number(f["values"].get(c)) for f in shown if f["values"].get(c) is not None) for c in columns]
     ev = rule["evidence"]
+    kept = [f for f in rule["findings"] if f["outcome"] == "pass"]  # `keep evidence`
+    kept_columns = list(dict.fromkeys(k for f in kept[:MAX_ROWS] for k in f["values"]))
     return {
         **rule,
+        "kept": [_finding(f, kept_columns, None) for f in kept[:MAX_ROWS]],
+        "kept_columns": kept_columns,
+        "kept_total": len(kept),
         "label": OUTCOME_LABEL[rule["outcome"]],
         "open": rule["outcome"] in ("fail", "insufficient_data", "waived"),
         "checks": [{"expression": c["expression"], "actual": actual_text(c), "required": required_text(c)}
