@@ -95,8 +95,8 @@ CODES: dict[str, Code] = _register(
     ("bad-severity",           ERROR,   RULES, "a severity other than critical, high, medium, low, info"),
     ("bad-header",             ERROR,   RULES, "a standard header attribute with a value it cannot take (`repair`)"),
     ("cyclic-definition",      ERROR,   RULES, "a `let` or a category defined in terms of itself"),
-    ("lookup-incomplete",      ERROR,   RULES, "a lookup keyed by an enum has no entry for some value and no "
-                                               "`default`"),
+    ("lookup-incomplete",      ERROR,   RULES, "a lookup keyed by (or called with) an enum has no entry for some "
+                                               "value and no `default`"),
     ("bad-band",               ERROR,   RULES, "a band of a band lookup that is empty, closed at an unbounded end, "
                                                "or overlaps another"),
     ("bad-link",               ERROR,   RULES, "`->` after a column that is not declared `-> table`, or to a column "

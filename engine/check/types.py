@@ -552,6 +552,13 @@ class Typer:
         if a.type.kind not in (TEXT, ENUM, INTEGER) or (key_t.kind == INTEGER) != (a.type.kind == INTEGER):
             return self.err("type-mismatch", f"lookup `{node.func}` takes a {key_t.describe()} key, "
                             f"not {a.type.describe()}", node.args[0].span)
+        decl = self.ns.lookups[node.func]
+        if a.type.kind == ENUM and decl.default is None:  # a value the key can take but the lookup lacks
+            missed = [v for v in a.type.values if v not in {k for k, _ in decl.entries}]
+            if missed:
+                return self.err("lookup-incomplete", f"lookup `{node.func}` has no value for "
+                                f"{', '.join(f'`{v}`' for v in missed)}, which `{self._text(node.args[0])}` can be",
+                                node.args[0].span, "give the lookup an entry for each value, or a `default`")
         return C.LookupCall(Info(lk[1], a.shape, a.rowset, a.refs), node.span, node.func, a)
 
     def _builtin_type(self, b, node: ast.Call, infos: list[C.Expr]) -> Type | None:
@@ -584,6 +591,12 @@ class Typer:
                 span = node.args[r.arg].span if r.arg is not None and r.arg < len(node.args) else node.span
                 self.err(r.code, r.message, span, r.hint)
             return None
+
+    @staticmethod
+    def _text(node) -> str:
+        from ..authoring.printer import expr
+
+        return expr(node)
 
     def _param(self, node) -> bool:
         return isinstance(node, ast.Name) and node.name in self.ns.params
