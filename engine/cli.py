@@ -206,7 +206,7 @@ def cmd_lint(args) -> int:
     std = api.load_standard(args.rules)
     name = f"{std.profile['id']} {std.profile['version']} (a profile of {std.id})" if std.profile \
         else f"{std.id} {std.version}"
-    print(f"{name}: {len(std.rules)} rules, no errors"
+    print(f"{name}: {len(std.rules)} rule{'' if len(std.rules) == 1 else 's'}, no errors"
           + (f", {len(warnings)} warning(s)" if warnings else ""))
     return EXIT_OK
 
@@ -245,7 +245,7 @@ def cmd_standards(args) -> int:
             std = api.load_standard(path)
             title = f"{std.profile['title']} (a profile of {std.id})" if std.profile else std.title
             version = std.profile["version"] if std.profile else std.version
-            print(f"{sid:32} {version:8} {len(std.rules):4} rules  {title}")
+            print(f"{sid:32} {version:8} {len(std.rules):4} {'rule ' if len(std.rules) == 1 else 'rules'}  {title}")
         except NbsError:
             print(f"{sid:32} (does not check: run `nbscheck lint {path}`)")
     return EXIT_OK
