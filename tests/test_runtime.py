@@ -123,3 +123,18 @@ def test_scale_applies_a_factor_and_an_offset():
     assert rt.scale(None, 5 / 9, -160 / 9) is None
     assert rt.scale(2.0, 1000.0) == 2000.0 and rt.scale(s, 1.0) is s  # no conversion: the same object
     assert rt.scale(0.0, 1.0, 273.15) == 273.15  # an offset alone still applies
+
+
+def test_if_picks_per_row_and_gives_nothing_where_the_condition_is_unknown():
+    from engine.compile.runtime import band_lookup, if_
+    from engine.model import Band
+
+    cond = pd.Series([True, False, None], dtype="boolean")
+    kinds = pd.Series(["park", "wetland", "park"], dtype="category")
+    assert if_(cond, kinds, "none").tolist()[:2] == ["park", "none"] and pd.isna(if_(cond, kinds, "none")[2])
+    assert if_(cond, 1.0, pd.Series([2.0, 3.0, 4.0])).tolist()[:2] == [1.0, 3.0]
+    assert (if_(True, 1, 2), if_(False, 1, 2), if_(None, 1, 2)) == (1, 2, None)
+    bands = (Band(None, 0.37, False, True, 0.6), Band(0.37, 0.5, False, False, 0.45), Band(0.5, None, True, False, 0.3))
+    got = band_lookup(pd.Series([0.37, 0.3700001, 0.5, None]), bands, None).tolist()
+    assert got[:3] == [0.6, 0.45, 0.3] and pd.isna(got[3])
+    assert [band_lookup(x, bands, None) for x in (0.37, 0.49, 0.5, None)] == [0.6, 0.45, 0.3, None]

@@ -246,7 +246,7 @@ class Typer:
         if base is _BAD:
             return _BAD
         source = self._column_table(base, scope)
-        column = base.column if isinstance(base, C.ColumnRef) else base.column if isinstance(base, C.Link) else None
+        column = base.column if isinstance(base, C.ColumnRef | C.Link) else None
         target = self.col_links.get(source or "", {}).get(column or "")
         if target is None:
             what = f"`{source}.{column}`" if source and column else "this value"

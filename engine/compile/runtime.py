@@ -236,12 +236,16 @@ def if_(cond, a, b):
     known = cond.notna().to_numpy(dtype=bool)
     pick = cond.fillna(False).to_numpy(dtype=bool)
     index = cond.index
-    sa = a if is_series(a) else pd.Series([a] * len(index), index=index, dtype=None if a is not None else object)
-    sb = b if is_series(b) else pd.Series([b] * len(index), index=index, dtype=None if b is not None else object)
+    sa, sb = (_branch(x, index) for x in (a, b))
     out = sa.where(pd.Series(pick, index=index), sb)
-    if isinstance(sa.dtype, pd.CategoricalDtype) or isinstance(sb.dtype, pd.CategoricalDtype):
-        out = out.astype(object)
     return out.where(pd.Series(known, index=index)) if not known.all() else out
+
+
+def _branch(x, index: pd.Index) -> pd.Series:
+    """One branch of ``if_`` as a Series on ``index``; enum values as plain values (two enums' categories differ)."""
+    if not is_series(x):
+        return pd.Series([x] * len(index), index=index, dtype=None if x is not None else object)
+    return x.astype(object) if isinstance(x.dtype, pd.CategoricalDtype) else x
 
 
 def follow(keys, index: pd.Index, values: pd.Series):
