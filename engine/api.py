@@ -139,15 +139,21 @@ def load_waivers(path: str | Path, standard: Standard) -> WaiverSet:
 
 
 def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | None = None,
-             waivers_file: str | None = None, evaluator=None) -> Report:
+             waivers_file: str | None = None, evaluator=None, as_of: str | None = None) -> Report:
     """Evaluate every rule of ``standard`` on ``plan``.
 
     ``waivers`` is a :class:`WaiverSet` (from :func:`load_waivers`; judged on its ``as_of`` date,
     else the plan's date) or waivers as data (``rule``, ``keys``, ``reason``, ``expires``, ...),
     checked like a file (raises NbsError). ``evaluator`` is another engine's (the Dask engine's
     :class:`engine.distributed.DaskEvaluator`): its ``evaluate(waivers, notes)`` gives the results, and
-    the report reads the plan its ``report_plan()`` gives.
+    the report reads the plan its ``report_plan()`` gives. A param with dated values takes the value in
+    force on ``as_of`` (YYYY-MM-DD), else on the plan's ``plan.date``, else today (see :mod:`engine.editions`).
     """
+    from . import editions
+
+    if editions.dated(standard):
+        standard = editions.at(standard, *resolve_as_of(as_of, plan.meta))
+
     def results_of(for_evaluation):
         if evaluator is None:
             return evaluate_standard(standard, plan, for_evaluation, notes), plan

@@ -224,7 +224,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
         waivers = api.load_waivers(s.waivers, std) if s.waivers else None
         if waivers is not None:
             waivers.judged(*resolve_as_of(s.as_of, plan.meta), s.warn_days)
-        report = api.evaluate(std, plan, waivers, evaluator=evaluator)
+        report = api.evaluate(std, plan, waivers, evaluator=evaluator, as_of=s.as_of)
     except NbsError as e:
         return _invalid(plan_path, name, out, formats, s, e.diagnostics, baseline, options)
     if report.notes:
@@ -256,7 +256,11 @@ def _dask_plan(plan_path: str, std, cluster, progress: Progress | None, s: Setti
     """The plan with its tables partitioned, and the Dask engine's evaluator for it."""
     from . import distributed
 
+    from . import editions
+
     plan = distributed.partitioned(api.load_plan(plan_path, std, parts=distributed.part_reader(cluster)))
+    if editions.dated(std):  # the engine compiles the params in force on the check's date
+        std = editions.at(std, *resolve_as_of(s.as_of, plan.meta))
     return plan, distributed.DaskEvaluator(std, plan, cluster, progress=progress.step if progress else None,
                                            quiet=s.quiet)
 

@@ -69,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave these rules out (same selectors as --select)")
     c.add_argument("--csv-bom", action="store_true",
                    help="start CSV reports with a UTF-8 byte-order mark, so Excel shows non-Latin text correctly")
-    c.add_argument("--as-of", metavar="DATE", help="the date waivers are judged on (default: the plan's plan.date, "
-                   "else today, as the report says)")
+    c.add_argument("--as-of", metavar="DATE", help="the date the check is made on: the values of dated params and "
+                   "waiver expiry (default: the plan's plan.date, else today, as the report says)")
     c.add_argument("--waiver-warning-days", type=int, metavar="N", default=None,
                    help="warn about waivers expiring within N days (default 30)")
     c.add_argument("--baseline", type=Path, metavar="REPORT", help="a report.json of an earlier run: fail only on "
@@ -169,8 +169,13 @@ def _authoring_parsers(sub) -> None:
                         "findings that appeared or were resolved, scores. Exit 1 when the new version fails or "
                         "lacks data where the old one did not.")
     df.add_argument("old", help="the earlier plan package, or its report.json")
-    df.add_argument("new", help="the later plan package, or its report.json")
+    df.add_argument("new", nargs="?", help="the later plan package, or its report.json (default: OLD again, to "
+                    "compare one plan on two dates with --as-of and --to-as-of)")
     df.add_argument("--standard", "-s", help="bundled standard id or path (default: each plan's `standard:`)")
+    df.add_argument("--as-of", metavar="DATE", help="the date OLD is checked on: the values of dated params "
+                    "(default: its plan.date, else today)")
+    df.add_argument("--to-as-of", metavar="DATE", help="the date NEW is checked on (default: --as-of, else its "
+                    "plan.date, else today): moving a plan to another edition of the standard")
     df.add_argument("--format", "-f", choices=("text", "json"), default="text")
 
 
@@ -287,24 +292,34 @@ def cmd_init(args) -> int:
     return authoring.init_plan(args.standard, args.dir)
 
 
-def _report_of(ref: str, standard: str | None) -> dict:
+def _report_of(ref: str, standard: str | None, as_of: str | None = None) -> dict:
     from . import api, checkrun
+    from .diagnostics import Diagnostic, Span
     from .plan.loader import resolve_plan
+    from .waivers import resolve_as_of
 
     path = resolve_plan(ref)
     ref = str(path)
     # a file that cannot be a plan (a .json other than plan.json, a .sarif, ...) is read as a saved report
     if path.is_file() and path.name != "plan.json" and path.suffix.lower() not in (".yaml", ".yml", ".zip"):
+        if as_of:
+            raise NbsError([Diagnostic("bad-argument", f"{ref} is a saved report, made on its own date; --as-of "
+                                       "and --to-as-of apply to plans", Span("--as-of"),
+                                       hint="give the plan package instead of its report")])
         return checkrun.read_report(path)
     std = api.standard_for(ref, standard)
-    return api.evaluate(std, api.load_plan(ref, std)).data
+    if as_of:
+        resolve_as_of(as_of, {})  # a bad date is an error even for a standard without dated params
+    return api.evaluate(std, api.load_plan(ref, std), as_of=as_of).data
 
 
 def cmd_diff(args) -> int:
     from .diff import diff_reports
     from .diff import render_text as render_diff
 
-    d = diff_reports(_report_of(args.old, args.standard), _report_of(args.new, args.standard))
+    to_as_of = args.to_as_of or args.as_of
+    d = diff_reports(_report_of(args.old, args.standard, args.as_of),
+                     _report_of(args.new or args.old, args.standard, to_as_of))
     if args.format == "json":
         sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import format as F
+
 BAD = ("fail", "insufficient_data")
 VERDICT_RANK = {"compliant": 0, "compliant_with_observations": 1, "incomplete": 2, "non_compliant": 3}
 
@@ -45,7 +47,24 @@ class Diff:
             "resolved_findings": self.resolved_findings,
             "persisting_findings": self.persisting_findings,
             "score_changes": self.scores,
+            **({"editions": self.editions()} if self.editions() else {}),
         }
+
+    def editions(self) -> dict | None:
+        """The dated params each side was checked with, and those whose value differs (None: no dated params)."""
+        old, new = self.old.get("editions"), self.new.get("editions")
+        if old is None and new is None:
+            return None
+        before = {p["param"]: p for p in (old or {}).get("params", [])}
+        changed = []
+        for p in (new or {}).get("params", []):
+            o = before.get(p["param"])
+            if o is None or o["value"] != p["value"]:
+                changed.append({"param": p["param"], "unit": p["unit"], "old": None if o is None else o["value"],
+                                "new": p["value"], "old_from": None if o is None else o["from"], "new_from": p["from"]})
+        side = ("as_of", "source", "edition")
+        return {"old": {k: old[k] for k in side} if old else None, "new": {k: new[k] for k in side} if new else None,
+                "changed_params": changed}
 
 
 def _findings(rule: dict) -> dict:
@@ -119,6 +138,27 @@ def _by_object(d: Diff, limit: int) -> list[str]:
     return [*lines, ""]
 
 
+def _edition_text(e: dict | None) -> str:
+    if e is None:
+        return "no dated params"
+    start = f"edition of {e['edition']}" if e["edition"] else "the first values"
+    return f"{start}, as of {e['as_of']} ({e['source']})"
+
+
+def _editions(d: Diff) -> list[str]:
+    """Which edition of the standard each side was checked against, and the params that moved."""
+    e = d.editions()
+    if e is None:
+        return []
+    lines = [f"Edition: {_edition_text(e['old'])} → {_edition_text(e['new'])}"]
+    for p in e["changed_params"]:
+        unit = f" {p['unit']}" if p["unit"] else ""
+        old = "none" if p["old"] is None else f"{F.value(p['old'])}{unit}"
+        lines.append(f"  {p['param']}: {old} → {F.value(p['new'])}{unit}"
+                     + (f" (from {p['new_from']})" if p["new_from"] else ""))
+    return [*lines, ""]
+
+
 def _pct(v) -> str:
     return "n/a" if v is None else f"{v * 100:.0f}%"
 
@@ -135,6 +175,7 @@ def render_text(d: Diff, limit: int = 20) -> str:
         lines += ["Note: the two reports were made with different rule files "
                   f"({d.old['standard']['id']} {d.old['standard']['version']} → "
                   f"{d.new['standard']['id']} {d.new['standard']['version']}).", ""]
+    lines += _editions(d)
     if d.changed:
         lines.append(f"Rules whose outcome changed ({len(d.changed)})")
         for c in d.changed:

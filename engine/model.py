@@ -318,6 +318,7 @@ class Table:
     doc: str | None
     span: Span
     optional: bool = False  # may be absent or empty in a plan
+    time: str | None = None  # the year or date column its rows are measured at (``time COL``)
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,20 @@ class Param:
     doc: str | None
     span: Span
     set_by: Span | None = None  # a profile's `set`
+    editions: tuple[tuple[str | None, Any], ...] = ()  # (in force from YYYY-MM-DD or None, value), in date order
+
+    def at(self, day: str) -> tuple[Any, str | None] | None:
+        """The value in force on ``day`` (YYYY-MM-DD) and the date it is in force from; None before the first.
+
+        >>> p = Param("x", Type("number"), 30, 30, None, Span("f"), editions=((None, 25), ("2030-01-01", 35)))
+        >>> p.at("2029-12-31"), p.at("2030-01-01")
+        ((25, None), (35, '2030-01-01'))
+        """
+        found = None
+        for start, value in self.editions:
+            if start is None or start <= day:
+                found = (value, start)
+        return found
 
 
 @dataclass(frozen=True)
@@ -417,6 +432,17 @@ class Let:
     span: Span
 
 
+@dataclass(frozen=True)
+class Partial:
+    """``partial [min 70 %] [by COLUMN]``: the rule's totals leave out rows lacking a value they read, the same
+    rows from every total over a table; the coverage (the share of rows, or of the ``by`` column, that have
+    data) is reported and must reach ``least`` (a percentage)."""
+
+    least: float | None
+    by: str | None
+    span: Span
+
+
 @dataclass
 class Rule:
     """A checked rule: its tags, its checked expressions, and where it is written."""
@@ -440,6 +466,7 @@ class Rule:
     disabled: str | None = None  # the reason, when a profile disables it
     changes: list[str] = field(default_factory=list)
     keep_evidence: bool = False  # `keep evidence`: passing rows or groups are findings too, with their values
+    partial: Partial | None = None  # totals over the rows that have data, with their coverage
 
     def expressions(self) -> list[Expr]:
         """Every checked expression of the rule: when, the `for each` filter, lets, assertion, message."""
@@ -482,6 +509,7 @@ class Standard:
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
     unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
     _relpaths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    edition: dict | None = None  # dated params: the date checked on and the values picked (engine.editions)
 
     @property
     def version(self) -> str:

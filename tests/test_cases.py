@@ -2,7 +2,8 @@
 
 case.yaml holds `plan:` (inline plan.yaml content; tables as lists of rows),
 `expect:` (rule id → outcome, or {outcome, rows: {key: outcome}, message: text}),
-`verdict:`, or `diagnostics:` (the codes `lint` must report, for broken packs).
+`verdict:`, `as_of:` (the date the check is made on), `edition:` (what the report's `editions` says),
+or `diagnostics:` (the codes `lint` must report, for broken packs).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def test_case(case: Path, tmp_path: Path):
         return
     assert std is not None, "\n".join(d.format() for d in diags)
     plan = api.load_plan(write_plan(tmp_path / "plan", spec["plan"]), std)
-    report = api.evaluate(std, plan, spec.get("waivers"))
+    report = api.evaluate(std, plan, spec.get("waivers"), as_of=spec.get("as_of"))
     by_id = {r.rule_id: r for r in report.results}
     for rule_id, want in spec.get("expect", {}).items():
         want = want if isinstance(want, dict) else {"outcome": want}
@@ -52,3 +53,6 @@ def test_case(case: Path, tmp_path: Path):
                 assert got.evidence.get("let", {}).get(k, got.evidence.get(k)) == pytest.approx(v), got.evidence
     if "verdict" in spec:
         assert report.verdict == spec["verdict"]
+    if "edition" in spec:  # the date a standard with dated params was checked on, and the edition it picked
+        got = report.data["editions"]
+        assert {k: got[k] for k in spec["edition"]} == spec["edition"], got

@@ -103,3 +103,35 @@ def test_cli_diff_as_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["regressed"] and out["old"]["verdict"] == "compliant_with_observations"
     assert {c["id"] for c in out["changed_rules"]} >= {"WET-001", "IMP-001"}
+
+
+def test_one_plan_moved_to_the_next_edition(tmp_path, capsys):
+    """`diff PLAN --as-of A --to-as-of B`: the same plan on two dates, against the editions in force on each."""
+    from casekit import write_plan
+
+    from engine.cli import main
+
+    pack = FIXTURES.parent / "cases" / "edition_on_its_start_date" / "rules.nbs"
+    plan = write_plan(tmp_path / "plan", {"plan": {"id": "p", "title": "P", "date": "2029-06-01"}, "tables": {
+        "districts": [{"id": "D1", "canopy_pct": 32}, {"id": "D2", "canopy_pct": 36}]}})
+    # 2029-12-31: min_canopy 30 % (from 2026-01-01), both pass; 2031-01-01: 35 % (from 2030-01-01), so D1 (32 %)
+    # fails, and min_districts moves from 1 to 2 on that very day (2 districts: still passes)
+    code = main(["diff", str(plan), "--standard", str(pack), "--as-of", "2029-12-31", "--to-as-of", "2031-01-01",
+                 "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["regressed"]
+    assert out["editions"]["old"] == {"as_of": "2029-12-31", "source": "--as-of", "edition": "2026-01-01"}
+    assert out["editions"]["new"] == {"as_of": "2031-01-01", "source": "--as-of", "edition": "2031-01-01"}
+    assert [(p["param"], p["old"], p["new"]) for p in out["editions"]["changed_params"]] == [
+        ("min_canopy", 30, 35), ("min_districts", 1, 2)]
+    assert [(c["id"], c["old"], c["new"]) for c in out["changed_rules"]] == [("CAN", "pass", "fail")]
+    # without --as-of the old side is the plan's date; a saved report cannot be moved to another date
+    assert main(["diff", str(plan), "--standard", str(pack), "--to-as-of", "2031-01-01"]) == 1
+    text = capsys.readouterr().out
+    assert "Edition: edition of 2026-01-01, as of 2029-06-01 (plan date) → edition of 2031-01-01" in text
+    assert "min_canopy: 30 % → 35 % (from 2030-01-01)" in text
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(api.evaluate(api.load_standard(pack), api.load_plan(
+        plan, api.load_standard(pack))).data), encoding="utf-8")
+    assert main(["diff", str(report), str(plan), "--as-of", "2031-01-01", "--standard", str(pack)]) == 2
+    assert "saved report" in capsys.readouterr().err

@@ -189,7 +189,8 @@ def _decl_lines(i: int, item) -> list[_Line]:
         return [_Line(0, text + _doc(item.doc), key)]
     if isinstance(item, ast.TableDecl):
         optional = " optional" if item.optional else ""
-        head = f"table {item.name} {P.quote(item.title)} key {item.key}{optional}{_doc(item.doc)} {{"
+        time = f" time {item.time}" if item.time is not None else ""
+        head = f"table {item.name} {P.quote(item.title)} key {item.key}{time}{optional}{_doc(item.doc)} {{"
         body = []
         for j, c in enumerate(item.columns):
             for n, text in enumerate(_column(c, f"{c.name}: ", 1)):
@@ -200,7 +201,7 @@ def _decl_lines(i: int, item) -> list[_Line]:
         return [_Line(0, t, key if n == 0 else None) for n, t in enumerate(texts)]
     if isinstance(item, ast.ParamDecl):
         doc = f" {P.quote(item.doc)}" if item.doc is not None else ""
-        return [_Line(0, f"param {item.name} = {P.literal(item.value)}{doc}", key)]
+        return [_Line(0, f"param {item.name} = {_editions(item)}{doc}", key)]
     if isinstance(item, ast.LookupDecl):
         unit = f" [{item.unit}]" if item.unit else ""
         key_unit = f" [{item.key_unit}]" if item.key_unit else ""
@@ -220,13 +221,20 @@ def _decl_lines(i: int, item) -> list[_Line]:
     if isinstance(item, ast.LetDecl):
         return [_Line(0, f"let {item.name} = {P.expr(item.expr)}", key)]
     if isinstance(item, ast.SetParam):
-        return [_Line(0, f"set {item.name} = {P.literal(item.value)}", key)]
+        return [_Line(0, f"set {item.name} = {_editions(item)}", key)]
     if isinstance(item, ast.Disable):
         return [_Line(0, f"disable {item.rule_id} because {P.quote(item.reason)}", key)]
     if isinstance(item, ast.Override):
         parts = [p for p in (item.strength, f"severity {item.severity}" if item.severity else None) if p]
         return [_Line(0, f"override {item.rule_id} {' '.join(parts)}", key)]
     raise TypeError(f"cannot format {type(item).__name__}")
+
+
+def _editions(item: ast.ParamDecl | ast.SetParam) -> str:
+    """A param's value, or its dated values: ``30 % from 2026-01-01, 35 % from 2030-01-01``."""
+    if not item.editions:
+        return P.literal(item.value)
+    return ", ".join(P.literal(e.value) + (f" from {e.start}" if e.start else "") for e in item.editions)
 
 
 def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
@@ -265,6 +273,10 @@ def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
         lines.append(_Line(1, text, keys["for_each"][0]))
     for let, k in zip(r.lets, keys.get("let", []), strict=True):
         lines.append(_Line(1, f"let {let.name} = {P.expr(let.expr)}", k))
+    if r.partial is not None:
+        text = "partial" + (f" min {P.literal(r.partial.min)}" if r.partial.min is not None else "")
+        text += f" by {r.partial.by}" if r.partial.by else ""
+        lines.append(_Line(1, text, keys["partial"][0]))
     if r.assertion is not None:
         lines.append(_Line(1, f"{r.strength} {P.expr(r.assertion)}", keys["assertion"][0]))
     if r.message is not None:

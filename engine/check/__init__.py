@@ -10,10 +10,12 @@ import os
 from pathlib import Path
 
 from .. import cache
+from .. import builtins as B
 from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
     BOOL,
+    DATE,
     ELEM,
     ENUM,
     GEOMETRY,
@@ -25,6 +27,7 @@ from ..model import (
     SCALAR,
     TEXT,
     Band,
+    Call,
     Category,
     Column,
     Expr,
@@ -34,11 +37,13 @@ from ..model import (
     Level,
     Lookup,
     Param,
+    Partial,
     Reference,
     Rule,
     Standard,
     Table,
     Type,
+    walk,
 )
 from ..results import DEFAULT_SEVERITY, SEVERITIES
 from ..syntax import ast
@@ -164,7 +169,13 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         for c in cols.values():
             if c.type.kind == GEOMETRY and c.references is not None:
                 t.err("type-mismatch", f"`{c.name}` is a geometry; it cannot hold keys of `{c.references}`", c.span)
-        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional)
+        if decl.time is not None and decl.time not in cols:
+            t.err("unknown-column", f"the time column `{decl.time}` is not a column of table `{name}`", decl.span,
+                  did_you_mean(decl.time, cols))
+        elif decl.time is not None and cols[decl.time].type.kind not in (INTEGER, DATE):
+            t.err("type-mismatch", f"the time column `{decl.time}` is {cols[decl.time].type.describe()}; it holds "
+                  "years (integer) or dates", cols[decl.time].span)
+        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional, decl.time)
         t.col_types[name] = {k: c.type for k, c in cols.items()}
         t.col_links[name] = {k: c.references for k, c in cols.items() if c.references is not None}
         t.table_keys[name] = decl.key
@@ -194,22 +205,25 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     params = {}
     for name, pdecl in ns.params.items():
         typ, value = _literal(t, pdecl.value, None, pdecl.span)
-        params[name] = Param(name, typ, value, value, pdecl.doc, pdecl.span)
+        editions = _editions(t, name, pdecl.editions, typ)
+        params[name] = Param(name, typ, value, value, pdecl.doc, pdecl.span, editions=editions or ())
     for s in ns.sets:
         p = params.get(s.name)
         if p is None:
             t.err("unknown-param", f"the standard has no param `{s.name}`", s.span, did_you_mean(s.name, params))
             continue
+        if not _set_value_fits(t, s.name, p.type, s.value, s.span):
+            continue
         typ, value = _literal(t, s.value, p.type, s.span)
-        if typ.kind != p.type.kind and not (typ.numeric and p.type.numeric):
-            t.err("type-mismatch", f"param `{s.name}` is {p.type.describe()}, not {typ.describe()}", s.span)
+        editions = _editions(t, s.name, s.editions, p.type)
+        if editions is None:
             continue
         if p.type.numeric and isinstance(s.value, ast.Num) and s.value.unit is None and p.type.unit is not None \
                 and p.type.unit.name:
             t.err("unit-mismatch", f"param `{s.name}` is in {p.type.unit.name}; write the unit: "
                   f"{s.value.text} {p.type.unit.name}", s.span)
             continue
-        params[s.name] = Param(p.name, p.type, value, p.default, p.doc, p.span, s.span)
+        params[s.name] = Param(p.name, p.type, value, p.default, p.doc, p.span, s.span, editions)
     m["params"] = params
     t.param_types = {k: p.type for k, p in params.items()}
     t.param_values = {k: p.value for k, p in params.items()}
@@ -335,6 +349,51 @@ def _band_overlaps(t: Typer, name: str, bands: tuple[Band, ...], spans: list[ast
         if y_low < x_high or (y_low == x_high and x.high_closed and y.low_closed):
             t.err("bad-band", f"bands {spans[a].text()} and {spans[b].text()} of lookup `{name}` overlap",
                   spans[b].span, "close a band at one end only where two meet: [0, 0.37] then (0.37, 0.5)")
+
+
+def _set_value_fits(t: Typer, name: str, want: Type, lit, span) -> bool:
+    """A profile's (or a later edition's) value has the param's type, and its unit when the param has one."""
+    typ, _ = _literal(t, lit, want, span)
+    if typ.kind != want.kind and not (typ.numeric and want.numeric):
+        t.err("type-mismatch", f"param `{name}` is {want.describe()}, not {typ.describe()}", span)
+        return False
+    if want.numeric and isinstance(lit, ast.Num) and lit.unit is None and want.unit is not None and want.unit.name:
+        t.err("unit-mismatch", f"param `{name}` is in {want.unit.name}; write the unit: {lit.text} {want.unit.name}",
+              span)
+        return False
+    return True
+
+
+def _spelled(lit) -> str:
+    if isinstance(lit, ast.Num):
+        return f"{lit.text} {lit.unit}" if lit.unit else lit.text
+    return "..."
+
+
+def _editions(t: Typer, name: str, editions: tuple, want: Type) -> tuple | None:
+    """A param's dated values, each in the first one's type and unit, dates valid and in order; None after an error."""
+    import datetime as dt
+
+    out: list = []
+    for i, e in enumerate(editions):
+        if i and e.start is None:
+            t.err("bad-edition", f"param `{name}`: every value after the first says from when it is in force",
+                  e.span, f"write e.g. `{_spelled(e.value)} from 2030-01-01`")
+            return None
+        if e.start is not None:
+            try:
+                dt.date.fromisoformat(e.start)
+            except ValueError:
+                t.err("bad-edition", f"param `{name}`: `{e.start}` is not a date", e.span, "write YYYY-MM-DD")
+                return None
+            if out and out[-1][0] is not None and e.start <= out[-1][0]:
+                t.err("bad-edition", f"param `{name}`: {e.start} is not after {out[-1][0]}", e.span,
+                      "list the values in the order they come into force")
+                return None
+        if i and not _set_value_fits(t, name, want, e.value, e.span):
+            return None
+        out.append((e.start, _literal(t, e.value, want, e.span)[1]))
+    return tuple(out)
 
 
 _PLURAL = {"goal": "goals", "stage": "stages", "category": "categories"}
@@ -463,9 +522,44 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
         span = next(s for k, s in rule.clause_spans if k == "keep")
         t.err("scope-mismatch", "`keep evidence` keeps the values of passing rows; this rule has no `for each`",
               span, "a plan-level rule's values are in its evidence already")
-    return Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
-                citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
-                for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep))
+    checked = Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
+                   citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
+                   for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep))
+    if rule.partial is not None:
+        checked.partial = _partial(t, rule.partial, checked)
+    return checked
+
+
+def _partial(t: Typer, decl: ast.Partial, rule: Rule) -> Partial | None:
+    """``partial [min P %] [by COL]``: the rule totals a table; ``by`` is a number column of each table it totals."""
+    tables = sorted({t.rowset_table(n.args[0].rowset) or "" for e in rule.expressions() for n in walk(e)
+                     if isinstance(n, Call) and n.join is None and n.shape == SCALAR and n.args
+                     and n.args[0].rowset is not None and B.resolve(n.func, len(n.args)).kind == B.AGGREGATE})
+    if not tables:
+        t.err("type-mismatch", "`partial` applies to totals over a table; this rule has none", decl.span,
+              "a rule with sum(...), mean(...) or share(...) over a table may compute them on the rows with data")
+        return None
+    least = None
+    if decl.min is not None:
+        lit = decl.min
+        if lit.unit != "%" or not 0 < lit.value <= 100:
+            t.err("bad-constraint", f"`partial min {lit.text}{' ' + lit.unit if lit.unit else ''}`: the least "
+                  "coverage is a percentage above 0 and at most 100", lit.span, "e.g. `partial min 70 %`")
+            return None
+        least = lit.value
+    if decl.by is not None:
+        for name in tables:
+            col = t.ns.tables[name].columns if name in t.ns.tables else ()
+            found = next((c for c in col if c.name == decl.by), None)
+            if found is None:
+                t.err("unknown-column", f"`partial by {decl.by}`: table `{name}` has no column `{decl.by}`", decl.span,
+                      did_you_mean(decl.by, [c.name for c in col]))
+                return None
+            if found.type.kind not in (NUMBER, INTEGER):
+                t.err("type-mismatch", f"`partial by {decl.by}`: the coverage is weighted by a number column, not "
+                      f"{found.type.kind}", decl.span)
+                return None
+    return Partial(least, decl.by, decl.span)
 
 
 def _pass_rules(st: _State) -> list[Diagnostic]:

@@ -122,6 +122,17 @@ def _scope_note(scope: dict | None) -> str:
             f"{len(scope['rules_out_of_scope'])} out of scope)")
 
 
+def _edition(e: dict | None) -> list[str]:
+    """The edition of a standard with dated params, the date it was picked on, and the values it holds."""
+    if e is None:
+        return []
+    source = {"--as-of": "--as-of", "plan date": "the plan's date", "today": "today's date"}[e["source"]]
+    head = f"edition of {e['edition']}" if e["edition"] else "the first values"
+    values = ", ".join(f"{p['param']} {F.value(p['value'])}{' ' + p['unit'] if p['unit'] else ''}"
+                       + (f" (from {p['from']})" if p["from"] else "") for p in e["params"])
+    return [f"Edition:  {head}, as of {e['as_of']} ({source}): {values}"]
+
+
 def _sources(sources: list[dict]) -> list[str]:
     """One line per table read as published: its encoding and what was mapped."""
     out: list[str] = []
@@ -152,6 +163,7 @@ def render(report: dict, color: bool = False) -> str:
         lines.append(f"Profile:  {p['id']} — {p['title']} ({len(p['changes'])} changes)")
         lines += [f"          {c['kind']} {c['target']}: {c['change']}" for c in p["changes"]]
     lines.append(f"Plan:     {plan['id']} — {plan['title']}")
+    lines += _edition(report.get("editions"))
     lines += _sources(report.get("sources", []))
     spatial = report.get("spatial")
     if spatial:

@@ -262,6 +262,7 @@ class TableDecl:
     columns: tuple[Column, ...]
     doc: str | None = None
     optional: bool = False  # the plan may leave it out or give it no rows: "none"
+    time: str | None = None  # `time COL`: the year or date column its rows are measured at
 
 
 @dataclass(frozen=True)
@@ -296,11 +297,21 @@ class Band:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """One value of a param and the date (YYYY-MM-DD) it is in force from; None: from the start."""
+
+    span: Span
+    value: Literal
+    start: str | None = None
+
+
+@dataclass(frozen=True)
 class ParamDecl:
     span: Span
     name: str
-    value: Literal
+    value: Literal  # the first edition's value
     doc: str | None = None
+    editions: tuple[Edition, ...] = ()  # every value with its start date, when one is dated
 
 
 @dataclass(frozen=True)
@@ -340,6 +351,7 @@ class SetParam:
     span: Span
     name: str
     value: Literal
+    editions: tuple[Edition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,6 +386,16 @@ class ForEach:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """``partial [min 70 %] [by COLUMN]``: totals over the rows that have data, with their coverage (the share
+    of rows, or of the ``by`` column), at least ``min``."""
+
+    span: Span
+    min: Num | None
+    by: str | None
+
+
+@dataclass(frozen=True)
 class NameRef:
     """A name in a tag list (goal, category, stage), with its own span."""
 
@@ -400,6 +422,7 @@ class Rule:
     rationale: str | None
     clause_spans: tuple[tuple[str, Span], ...] = ()
     keep: bool | None = None  # `keep evidence`: passing rows keep their values
+    partial: Partial | None = None
 
 
 Item = (Header | Import | Reference | Level | CategoryDecl | TableDecl | FieldDecl | ParamDecl | LookupDecl

@@ -411,14 +411,28 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def table(self, meta, children):
-        name, title, key, optional, doc, *columns = children
+        name, title, key, time, optional, doc, *columns = children
         return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc,
-                             optional is not None)
+                             optional is not None, str(time) if time is not None else None)
+
+    def time_column(self, children):
+        return children[0]
+
+    @v_args(meta=True)
+    def edition(self, meta, children):
+        value, start = children
+        return ast.Edition(self._span(meta), value, str(start) if start is not None else None)
+
+    @staticmethod
+    def _editions(editions: list) -> tuple:
+        """Dated editions, or () for one undated value (the common case keeps its plain form)."""
+        return tuple(editions) if len(editions) > 1 or editions[0].start is not None else ()
 
     @v_args(meta=True)
     def param(self, meta, children):
-        name, value, doc = children
-        return ast.ParamDecl(self._span(meta), str(name), value, _unquote(str(doc)) if doc is not None else None)
+        name, *editions, doc = children
+        return ast.ParamDecl(self._span(meta), str(name), editions[0].value,
+                             _unquote(str(doc)) if doc is not None else None, self._editions(editions))
 
     @v_args(meta=True)
     def unit_decl(self, meta, children):
@@ -454,7 +468,8 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def set_param(self, meta, children):
-        return ast.SetParam(self._span(meta), str(children[0]), children[1])
+        name, *editions = children
+        return ast.SetParam(self._span(meta), str(name), editions[0].value, self._editions(editions))
 
     @v_args(meta=True)
     def disable(self, meta, children):
@@ -521,12 +536,16 @@ class _ToAst(Transformer):
     def keep(self, meta, children):
         return ("keep", True, self._span(meta))
 
+    def partial(self, meta, children):
+        least, by = children
+        return ("partial", ast.Partial(self._span(meta), least, str(by) if by is not None else None), self._span(meta))
+
     @v_args(meta=True)
     def rule(self, meta, children):
         rid, title, *clauses = children
         fields: dict = {"goals": (), "categories": (), "stages": (), "severity": None, "when": None,
                         "for_each": None, "strength": None, "assertion": None, "message": None,
-                        "rationale": None, "keep": None}
+                        "rationale": None, "keep": None, "partial": None}
         cites, lets, spans = [], [], []
         for c in clauses:
             if isinstance(c, ast.Cite):
