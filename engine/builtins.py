@@ -18,6 +18,13 @@ Kinds:
     ``vector(rows)`` reduces a :class:`engine.compile.runtime.Rows`; ``scalar(values, total)``
     reduces a Python list of the values of the rows included (``total``: the rows in scope before
     ``where``, used by ``share`` of a rowset).
+    An aggregate's further arguments (``value_at(x, 2030)``) are plan-level values, given to the
+    implementations as ``Rows.args`` and ``scalar(values, total, times, *args)``.
+``reads_time`` (aggregates over a series)
+    The aggregated table declares a time column (``table t "T" key id time year``); the compiler
+    passes each row's time with the values (``Rows.times``, in years: a date is a fractional year)
+    and ``scalar`` gets them as its ``times`` list. The rows of one time are added up (the area of
+    several patches in one year); the series of a group is its totals in time order.
 ``scalar``
     One value from one value per argument, row by row. ``vector(*args)`` gets at least one Series
     (the other arguments may be plain values); ``scalar(*args)`` gets plain values, ``None`` when
@@ -113,6 +120,7 @@ class Call:
     has_where: bool = False
     same: Callable[[int, int], bool] = field(default=lambda i, j: True)  # do arguments i and j compare?
     columns: list[dict[str, Type] | None] = field(default_factory=list)  # a rowset argument's column types
+    time: Type | None = None  # a series function: the type of the aggregated table's time column
 
     def fail(self, message: str, arg: int | None = None, hint: str | None = None) -> Refusal:
         raise Refusal(message, arg, hint)
@@ -139,6 +147,7 @@ class Builtin:
     # plan-level value (plain data), ``combine(parts)`` the value over every row, as ``vector`` gives it at once
     partial: Callable[[rt.Rows], Any] | None = None
     combine: Callable[[list], Any] | None = None
+    reads_time: bool = False  # an aggregate over a series: it also receives the table's time column (Rows.times)
 
     @property
     def min_args(self) -> int:
@@ -521,6 +530,239 @@ def _extreme_scalar(which: Callable):
     return run
 
 
+# ---- series over time (aggregates over a table with a time column) ---------------------------
+
+_YEARS = U.parse_unit("years")
+
+
+def _series_check(call: Call, first: int) -> None:
+    """The aggregated table has a time column; the times and durations from argument ``first`` on fit it."""
+    if call.time is None:
+        raise call.fail(f"`{call.name}` reads a series over time, and this table declares no time column",
+                        arg=0, hint='declare it on the table: table NAME "Title" key id time year { ... }')
+    b = resolve(call.name, len(call.args))
+    assert b is not None
+    for i in range(first, len(call.args)):
+        t, p = call.args[i], b.param(i)
+        if p.unit is not None:  # a duration: years, months or days
+            if t.unit is None or not U.same_dimension(t.unit, _YEARS):
+                raise call.fail(f"the {p.name} of `{call.name}` is a length of time, e.g. 6 years or 90 days",
+                                arg=i, hint=f"e.g. {b.examples[-1]}")
+        elif call.time.kind == DATE and t.kind != DATE:
+            raise call.fail(f"the series is dated: the {p.name} of `{call.name}` is a date", arg=i,
+                            hint='write date("2030-12-31")')
+        elif call.time.kind == INTEGER and t.kind not in NUMERIC:
+            raise call.fail(f"the series is by year: the {p.name} of `{call.name}` is a year", arg=i,
+                            hint="write the year: 2030")
+
+
+def _value_at_type(call: Call) -> Type:
+    _series_check(call, 1)
+    return Type(NUMBER, call.args[0].unit)
+
+
+def _trend_type(call: Call) -> Type:
+    _series_check(call, 1)
+    return Type(BOOL)
+
+
+def _gap_type(call: Call) -> Type:
+    _series_check(call, 1)
+    return Type(NUMBER, _YEARS)
+
+
+def _fewest_type(call: Call) -> Type:
+    _series_check(call, 1)
+    return Type(INTEGER, U.DIMENSIONLESS)
+
+
+def _at(t) -> float | None:
+    """A time argument in years (a date is a fractional year), as Rows.times holds them."""
+    if rt.is_null(t):
+        return None
+    return rt.time_coordinate(t)
+
+
+def _series(r: rt.Rows, at: tuple = (), presence: bool = False) -> tuple[pd.Series, Any]:
+    """The totals of the included rows at each time, indexed by (group, time) in time order, and which
+    results are unknown: a row with an empty value or time, or of unknown inclusion (only rows at the times
+    ``at``, or of no time, when given: a value at 2030 does not depend on 2027). With ``presence`` a row is a
+    measurement when its value is present (a count at each time): an empty cell is no measurement."""
+    if r.values is None:
+        values = pd.Series(1.0, index=r.index)
+    elif presence:
+        values = pd.Series(np.where(r.values.notna().to_numpy(), 1.0, np.nan), index=r.index)
+    else:
+        values = r.values
+    inc = r.inc if r.inc is not None else pd.Series(True, index=r.index)
+    keys = r.keys if r.keys is not None else pd.Series(0, index=r.index)
+    keep = inc.to_numpy(dtype=bool) & r.times.notna().to_numpy() & values.notna().to_numpy()
+    frame = pd.DataFrame({"g": keys.to_numpy()[keep], "t": r.times.to_numpy()[keep],
+                          "v": values.to_numpy(dtype="float64")[keep]})
+    totals = frame.groupby(["g", "t"], sort=True)["v"].sum()
+    missing = r.times.isna() if presence else (values.isna() | r.times.isna())
+    if at:
+        near = np.zeros(len(r.index), dtype=bool)
+        for a in at:
+            near |= np.isclose(r.times.to_numpy(dtype="float64"), a, rtol=0, atol=1e-9)
+        missing = (values.isna() & near) | r.times.isna()
+    return totals, r.nulls(missing if r.inc is None else (missing & r.inc))
+
+
+def _per_group(r: rt.Rows, out: pd.Series, null, dtype: str = "float64"):
+    """A per-group result (indexed by group) as Rows.finish wants it: scalar for one plan-level series."""
+    if r.keys is None:
+        v = out.get(0) if len(out) else None
+        return r.finish(None if v is None or rt.is_null(v) else v, null)
+    groups = r.reduce(pd.Series(False, index=r.index), "any").index
+    return r.finish(out.reindex(groups).astype(dtype), null)
+
+
+def _vec_value_at(r: rt.Rows):
+    at = _at(r.args[0])
+    totals, null = _series(r, () if at is None else (at,))
+    if at is None:
+        return None if r.keys is None else _per_group(r, pd.Series(dtype="float64"), null)
+    hit = totals[np.isclose(totals.index.get_level_values("t"), at, rtol=0, atol=1e-9)]
+    return _per_group(r, hit.droplevel("t"), null)
+
+
+def _vec_change(r: rt.Rows):
+    a, b = _at(r.args[0]), _at(r.args[1])
+    totals, null = _series(r, tuple(x for x in (a, b) if x is not None))
+    if a is None or b is None:
+        return None if r.keys is None else _per_group(r, pd.Series(dtype="float64"), null)
+    t = totals.index.get_level_values("t")
+    start = totals[np.isclose(t, a, rtol=0, atol=1e-9)].droplevel("t")
+    end = totals[np.isclose(t, b, rtol=0, atol=1e-9)].droplevel("t")
+    return _per_group(r, end.sub(start), null)  # a group lacking either time has no change
+
+
+def _steps(totals: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Each measurement's value step and time step from the one before it in its group (NaN for the first)."""
+    by = totals.groupby(level="g", sort=False)
+    t = pd.Series(totals.index.get_level_values("t"), index=totals.index)
+    return totals - by.shift(), t - t.groupby(level="g", sort=False).shift(), by.shift()
+
+
+def _vec_trend(strict: bool):
+    def run(r: rt.Rows):
+        totals, null = _series(r)
+        step, gap, before = _steps(totals)
+        close = step.abs() <= rt.TOLERANCE * np.maximum(np.maximum(totals.abs(), before.abs()), 1.0)
+        ok = (step > 0) & ~close if strict else (step > 0) | close
+        later = step.notna()
+        g = totals.index.get_level_values("g")
+        holds = (ok | ~later).groupby(g).all()
+        points = later.groupby(g).sum()
+        known = points >= 1  # a trend needs two measurements
+        if r.args and r.args[0] is not None and not rt.is_null(r.args[0]):
+            known &= ~(gap > r.args[0] * (1 + 1e-9)).groupby(g).any()  # a longer gap: a measurement is missing
+        out = holds.astype("boolean").mask(~known)
+        if r.keys is None:
+            v = out.get(0) if len(out) else None
+            return None if null or v is None or rt.is_null(v) else bool(v)
+        return _per_group(r, out, null, "boolean")
+
+    return run
+
+
+def _vec_longest_gap(r: rt.Rows):
+    totals, null = _series(r, presence=True)
+    _, gap, _ = _steps(totals)
+    g = totals.index.get_level_values("g")
+    out = gap.groupby(g).max()  # NaN for one measurement: no gap to speak of
+    return _per_group(r, out, null)
+
+
+def _vec_fewest_per(r: rt.Rows):
+    counts, null = _series(r, presence=True)  # the rows measured at each time
+    period = r.args[0]
+    g = counts.index.get_level_values("g")
+    t = pd.Series(counts.index.get_level_values("t"), index=counts.index)
+    first = t.groupby(g).transform("min")
+    slot = np.floor((t - first) / period + 1e-9).to_numpy()
+    per = counts.groupby([g, slot]).sum()
+    filled = per.groupby(level=0).size()
+    spanned = pd.Series(slot, index=g).groupby(level=0).max() + 1
+    fewest = per.groupby(level=0).min().where(filled >= spanned, 0.0)  # an empty period in between: none
+    if r.keys is None:
+        return r.finish(float(fewest.get(0, 0.0)), null)
+    groups = r.reduce(pd.Series(False, index=r.index), "any").index
+    return r.finish(fewest.reindex(groups, fill_value=0.0), null)
+
+
+def _scalar_totals(values: list, times: list, at: tuple = ()) -> list[tuple[float, float]] | None:
+    """(time, total) in time order; None when a value or time is missing (at the times ``at``, when given)."""
+    def matters(t) -> bool:
+        return not at or any(abs(t - a) <= 1e-9 for a in at)
+
+    if any(rt.is_null(t) or (rt.is_null(v) and matters(t)) for v, t in zip(values, times)):
+        return None
+    out: dict[float, float] = {}
+    for v, t in zip(values, times):
+        if not rt.is_null(v):
+            out[t] = out.get(t, 0.0) + v
+    return sorted(out.items())
+
+
+def _scalar_value_at(values: list, total=None, times=None, at=None):
+    if times is None or rt.is_null(at):
+        return None
+    series = _scalar_totals(values, times, (_at(at),))
+    if series is None:
+        return None
+    return next((v for t, v in series if abs(t - _at(at)) <= 1e-9), None)
+
+
+def _scalar_change(values: list, total=None, times=None, start=None, end=None):
+    a, b = (_scalar_value_at(values, total, times, x) for x in (start, end))  # each reads its own time
+    return None if a is None or b is None else b - a
+
+
+def _scalar_trend(strict: bool):
+    def run(values: list, total=None, times=None, every=None):
+        series = None if times is None else _scalar_totals(values, times)
+        if series is None or len(series) < 2:
+            return None
+        if every is not None and any(t2 - t1 > every * (1 + 1e-9) for (t1, _), (t2, _) in zip(series, series[1:])):
+            return None
+        steps = [(b - a, max(abs(a), abs(b), 1.0)) for (_, a), (_, b) in zip(series, series[1:])]
+        return all((d > 0 and abs(d) > rt.TOLERANCE * m) if strict else (d > 0 or abs(d) <= rt.TOLERANCE * m)
+                   for d, m in steps)
+
+    return run
+
+
+def _measured(values: list, times: list) -> list | None:
+    """The times of the rows whose value is present (an empty cell is no measurement); None for an empty time."""
+    if any(rt.is_null(t) for t in times):
+        return None
+    return [t for v, t in zip(values, times) if not rt.is_null(v)]
+
+
+def _scalar_longest_gap(values: list, total=None, times=None):
+    measured = None if times is None else _measured(values, times)
+    if measured is None or len(set(measured)) < 2:
+        return None
+    series = sorted(set(measured))
+    return max(b - a for a, b in zip(series, series[1:]))
+
+
+def _scalar_fewest_per(values: list, total=None, times=None, period=None):
+    measured = [] if times is None else _measured(values, times)
+    if measured == []:
+        return 0
+    if measured is None or period is None:
+        return None
+    first = min(measured)
+    slots: dict[int, int] = {}
+    for t in measured:
+        k = math.floor((t - first) / period + 1e-9)
+        slots[k] = slots.get(k, 0) + 1
+    return 0 if len(slots) < max(slots) + 1 else min(slots.values())
+
+
 # ---- words -------------------------------------------------------------------------------
 
 
@@ -602,6 +844,43 @@ _ENTRIES: tuple[Builtin, ...] = (
     Builtin("date", SCALAR, (Arg("text", ("text",), literal=True),), _date_type, _date_vec, _date_scalar,
             lambda a, w: f"the date {a[0]}", "a date from an ISO text literal: date(\"2030-12-31\")",
             examples=("date(\"2030-12-31\")",)),
+)
+
+_SERIES = Arg("column", NUMERIC)
+_TIME = Arg("time", ("integer", "number", "date"))
+_EVERY = Arg("interval", NUMERIC, unit="years")
+
+_ENTRIES += (
+    Builtin("value_at", AGGREGATE, (_SERIES, _TIME), _value_at_type, _vec_value_at, _scalar_value_at,
+            lambda a, w: f"{a[0]} at {a[1]}{w}",
+            "the column's total over the rows measured at a time (no value when none was)", reads_time=True,
+            examples=("value_at(canopy.area_ha, 2024)",)),
+    Builtin("change", AGGREGATE, (_SERIES, Arg("from", _TIME.kinds), Arg("to", _TIME.kinds)), _value_at_type,
+            _vec_change, _scalar_change, lambda a, w: f"the change in {a[0]} from {a[1]} to {a[2]}{w}",
+            "the total at the second time minus the total at the first (no value when either is not measured)",
+            reads_time=True, examples=("change(canopy.area_ha, 2024, 2030)",)),
+    Builtin("increasing", AGGREGATE, (_SERIES, _EVERY), _trend_type, _vec_trend(True), _scalar_trend(True),
+            lambda a, w: f"{a[0]} rises at every measurement{w}" + (f", measured at least every {a[1]}"
+                                                                     if len(a) > 1 else ""),
+            "each measurement is above the one before (no value with fewer than two, or a gap longer than the "
+            "interval)", optional=1, reads_time=True,
+            examples=("increasing(canopy.area_ha)", "increasing(canopy.area_ha, 6 years)")),
+    Builtin("non_decreasing", AGGREGATE, (_SERIES, _EVERY), _trend_type, _vec_trend(False), _scalar_trend(False),
+            lambda a, w: f"{a[0]} never falls between measurements{w}" + (f", measured at least every {a[1]}"
+                                                                          if len(a) > 1 else ""),
+            "no measurement is below the one before (no value with fewer than two, or a gap longer than the "
+            "interval)", optional=1, reads_time=True,
+            examples=("non_decreasing(canopy.area_ha)", "non_decreasing(canopy.area_ha, 6 years)")),
+    Builtin("longest_gap", AGGREGATE, (Arg("rows", ("any", "rowset")),), _gap_type, _vec_longest_gap,
+            _scalar_longest_gap, lambda a, w: f"the longest time between measurements of {a[0]}{w}",
+            "the longest time between two successive measurements, in years (no value with fewer than two)",
+            reads_time=True, examples=("longest_gap(monitoring)",)),
+    Builtin("fewest_per", AGGREGATE, (Arg("rows", ("any", "rowset")), Arg("period", NUMERIC, unit="years")),
+            _fewest_type, _vec_fewest_per, _scalar_fewest_per,
+            lambda a, w: f"the fewest measurements of {a[0]}{w} in any {a[1]}",
+            "the fewest measurements in any period of that length, counted from the first measurement to the "
+            "last (0 when none)", counts_rows=True, reads_time=True,
+            examples=("fewest_per(monitoring, 1 years)",)),
 )
 
 from .spatial import ENTRIES as _SPATIAL  # noqa: E402  (its entries are built from the classes above)

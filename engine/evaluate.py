@@ -605,7 +605,8 @@ class RuleEvaluation:
         if missing:
             return f"{head}insufficient data: {', '.join(missing)} missing"
         return (f"{head}insufficient data: a value it needs is undefined (a lookup without that key, a "
-                "division by zero, an aggregate of no rows, or a row that matches no other row)")
+                "division by zero, an aggregate of no rows, a row that matches no other row, or a series with "
+                "no measurement at that time, fewer than two measurements, or a gap longer than its interval)")
 
     def missing_plan(self, exprs: list[C.Expr]) -> list[str]:
         """Plan fields that are null and table columns with empty cells among what ``exprs`` read."""
@@ -618,6 +619,8 @@ class RuleEvaluation:
             if r.kind == "field":
                 if ctx.fields.get(r.name) is None:
                     out.append(ctx.std.fields[r.name].path)
+            elif r.kind == "elem" and r.rowset not in ctx.std.tables and r.rowset not in ctx.std.categories:
+                continue  # a column of the rule's own group: its empty cells are counted by missing_group
             elif r.kind == "elem":
                 frame, member = ctx.table_frame(r.rowset), ctx.mask(r.rowset)
                 empty = frame[r.name].isna()

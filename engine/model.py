@@ -272,6 +272,7 @@ class Call(Expr):
     args: tuple[Expr, ...]
     where: Expr | None = None
     join: Join | None = None
+    time: str | None = None  # a series function: the aggregated table's time column
 
 
 def children(node) -> list:

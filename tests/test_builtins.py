@@ -137,6 +137,39 @@ def test_rounding_of_the_published_ties():
     assert B.apply(b, (0.445, 2, "half-up")) == 0.45 and B.apply(b, (0.445, 2)) == 0.44
 
 
+series = st.lists(st.tuples(st.one_of(st.none(), st.floats(-1e3, 1e3, allow_nan=False)),
+                             st.sampled_from([2018.0, 2020.0, 2024.0, 2024.5, 2030.0])), max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(series, st.sampled_from([2.0, 6.0, None]))
+def test_series_functions_agree(rows, every):
+    """The time functions on one series: the vectorised and the scalar implementation agree."""
+    values = pd.Series([math.nan if v is None else v for v, _ in rows], dtype="float64")
+    times = pd.Series([t for _, t in rows], dtype="float64")
+    vs, ts = [v for v, _ in rows], [t for _, t in rows]
+    cases = [("value_at", (2024.0,)), ("change", (2018.0, 2030.0)), ("increasing", (every,) if every else ()),
+             ("non_decreasing", (every,) if every else ()), ("longest_gap", ()), ("fewest_per", (every or 1.0,))]
+    for name, args in cases:
+        b = B.resolve(name, 1 + len(args))
+        vec = rt.aggregate(b.vector, values, None, None, index=values.index, times=times, args=args)
+        assert _same(vec, b.scalar(vs, None, ts, *args)), (name, args, rows)
+
+
+def test_series_by_group_in_one_pass():
+    """Grouped: each group's series is its own (one groupby, no loop per group); a group with no row of a
+    time has no value at that time."""
+    values = pd.Series([1.0, 2.0, 5.0, 5.0, 3.0])
+    times = pd.Series([2024.0, 2030.0, 2024.0, 2030.0, 2024.0])
+    keys = pd.Series([0, 0, 1, 1, 2])
+    up = rt.aggregate(B.resolve("increasing", 1).vector, values, None, keys, index=values.index, times=times)
+    at = rt.aggregate(B.resolve("value_at", 2).vector, values, None, keys, index=values.index, times=times,
+                      args=(2030.0,))
+    # group 0: 1 -> 2 rises; group 1: 5 -> 5 does not; group 2: one measurement, no trend
+    assert up.tolist()[:2] == [True, False] and pd.isna(up.tolist()[2])
+    assert at.tolist()[:2] == [2.0, 5.0] and pd.isna(at.tolist()[2])
+
+
 def test_dates_agree():
     b = B.resolve("date", 1)
     y = B.resolve("year", 1)

@@ -212,9 +212,9 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         if p is None:
             t.err("unknown-param", f"the standard has no param `{s.name}`", s.span, did_you_mean(s.name, params))
             continue
-        if not _set_value_fits(t, s.name, p.type, s.value, s.span):
+        fits, value = _set_value_fits(t, s.name, p.type, s.value, s.span)
+        if not fits:
             continue
-        typ, value = _literal(t, s.value, p.type, s.span)
         editions = _editions(t, s.name, s.editions, p.type)
         if editions is None:
             continue
@@ -351,17 +351,18 @@ def _band_overlaps(t: Typer, name: str, bands: tuple[Band, ...], spans: list[ast
                   spans[b].span, "close a band at one end only where two meet: [0, 0.37] then (0.37, 0.5)")
 
 
-def _set_value_fits(t: Typer, name: str, want: Type, lit, span) -> bool:
-    """A profile's (or a later edition's) value has the param's type, and its unit when the param has one."""
-    typ, _ = _literal(t, lit, want, span)
+def _set_value_fits(t: Typer, name: str, want: Type, lit, span) -> tuple[bool, object]:
+    """A profile's (or a later edition's) value has the param's type, and its unit when the param has one;
+    the value in the param's unit."""
+    typ, value = _literal(t, lit, want, span)
     if typ.kind != want.kind and not (typ.numeric and want.numeric):
         t.err("type-mismatch", f"param `{name}` is {want.describe()}, not {typ.describe()}", span)
-        return False
+        return False, value
     if want.numeric and isinstance(lit, ast.Num) and lit.unit is None and want.unit is not None and want.unit.name:
         t.err("unit-mismatch", f"param `{name}` is in {want.unit.name}; write the unit: {lit.text} {want.unit.name}",
               span)
-        return False
-    return True
+        return False, value
+    return True, value
 
 
 def _spelled(lit) -> str:
@@ -390,9 +391,13 @@ def _editions(t: Typer, name: str, editions: tuple, want: Type) -> tuple | None:
                 t.err("bad-edition", f"param `{name}`: {e.start} is not after {out[-1][0]}", e.span,
                       "list the values in the order they come into force")
                 return None
-        if i and not _set_value_fits(t, name, want, e.value, e.span):
+        if i == 0:  # the param's own value (a `set` has checked it already)
+            out.append((e.start, _literal(t, e.value, want, e.span)[1]))
+            continue
+        fits, value = _set_value_fits(t, name, want, e.value, e.span)
+        if not fits:
             return None
-        out.append((e.start, _literal(t, e.value, want, e.span)[1]))
+        out.append((e.start, value))
     return tuple(out)
 
 

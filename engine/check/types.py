@@ -561,7 +561,7 @@ class Typer:
                                 node.args[0].span, "give the lookup an entry for each value, or a `default`")
         return C.LookupCall(Info(lk[1], a.shape, a.rowset, a.refs), node.span, node.func, a)
 
-    def _builtin_type(self, b, node: ast.Call, infos: list[C.Expr]) -> Type | None:
+    def _builtin_type(self, b, node: ast.Call, infos: list[C.Expr], time: Type | None = None) -> Type | None:
         """The entry's typing rule on checked arguments; None after a diagnostic."""
         for i, (arg, info) in enumerate(zip(node.args, infos)):
             p = b.param(i)
@@ -583,7 +583,7 @@ class Typer:
         literals = [self.param_values.get(a.name) if isinstance(a, ast.Name) and self._param(a) else _literal_value(a)
                     for a in node.args]
         call = B.Call(b.name, [i.type for i in infos], literals,
-                      node.where is not None, same, columns)
+                      node.where is not None, same, columns, time)
         try:
             return b.result(call)
         except B.Refusal as r:
@@ -652,13 +652,31 @@ class Typer:
                                 node.where.span, f"write `{rowset}.column` in the filter")
             refs |= w.refs
             where = w
-        result = self._builtin_type(b, node, [a])
+        extra = []
+        for x in node.args[1:]:  # an aggregate's further arguments are plan-level values: a year, a duration
+            e = self.expr(x, scope)
+            if e is _BAD:
+                return _BAD
+            if e.shape != SCALAR:
+                return self.err("scope-mismatch", f"the arguments of `{f}` after the first are one value for the "
+                                "plan (a literal, a param, a field)", x.span)
+            extra.append(e)
+        table = scope.table if scope.kind == GROUP and rowset == scope.var else self.rowset_table(rowset)
+        time_col = self.ns.tables[table].time if b.reads_time and table in self.ns.tables else None
+        time_type = self.col_types[table].get(time_col) if time_col is not None else None
+        result = self._builtin_type(b, node, [a, *extra], time_type)
         if result is None:
             return _BAD
+        args = (a, *(self.convert(x, U.parse_unit(b.param(i + 1).unit) if b.param(i + 1).unit else None)
+                     for i, x in enumerate(extra)))
+        for x in extra:
+            refs |= x.refs
+        if time_col is not None:
+            refs |= {Ref("elem", time_col, rowset)}
         if join is not None:
-            return C.Call(Info(result, ROW, None, refs), node.span, f, (a,), None, join)
+            return C.Call(Info(result, ROW, None, refs), node.span, f, args, None, join, time_col)
         shape = GROUP if scope.kind == GROUP and rowset == scope.var else SCALAR
-        return C.Call(Info(result, shape, None, refs), node.span, f, (a,), where)
+        return C.Call(Info(result, shape, None, refs), node.span, f, args, where, time=time_col)
 
     def _join(self, node: ast.Call, scope: Scope, rowset: str):
         """``rowset.col == <the current row's value>`` among the filter's conjuncts: a correlated aggregate.

@@ -314,6 +314,8 @@ class Compiler:
         rowset = arg.rowset
         values_fn = None if arg.type.kind == ROWSET else self.expr(arg)
         where_fn = self.expr(node.where) if node.where is not None else None
+        extra_fns = [self.expr(x) for x in node.args[1:]]  # plan-level values: a year, a duration
+        time_col = node.time
         key = ("aggregate", id(node))
         needed = needed_columns(node)
 
@@ -336,7 +338,9 @@ class Compiler:
                 where = pd.NA  # a filter that is unknown for every row, not an absent one
             if values is not None and not rt.is_series(values):
                 values = pd.Series(values, index=sub.elem.index)
-            out = rt.aggregate(func, values, where, sub.elem_keys, member=member, index=sub.elem.index)
+            times = rt.time_coordinate(sub.elem[time_col]) if time_col is not None else None
+            out = rt.aggregate(func, values, where, sub.elem_keys, member=member, index=sub.elem.index, times=times,
+                               args=tuple(f(env) for f in extra_fns))
             if not grouped:
                 env.ctx.cache[key] = out
             return out
@@ -355,6 +359,8 @@ class Compiler:
         key_fn = self.expr(join.elem_key)
         row_fn = self.expr(join.row_key)  # already in the element key's unit
         rest_fns = [self.expr(c) for c in join.rest]
+        extra_fns = [self.expr(x) for x in node.args[1:]]
+        time_col = node.time
         empty = b.scalar([], None)  # the value over no matching rows
         cache_key = ("join", id(node))
         boolean = node.type.kind == BOOL
@@ -378,7 +384,9 @@ class Compiler:
                 if values is not None and not rt.is_series(values):
                     values = pd.Series(values, index=df.index)
                 member = ctx.mask(rowset)
-                out = rt.aggregate(func, values, where, keys, member=member, index=df.index)
+                times = rt.time_coordinate(df[time_col]) if time_col is not None else None
+                out = rt.aggregate(func, values, where, keys, member=member, index=df.index, times=times,
+                                   args=tuple(f(env) for f in extra_fns))
                 # a row with an empty key that the aggregate could include might belong to any row's
                 # group: then no result is known, unless `any` already found a match or `all` a miss
                 include = member if where is None else (where if member is None else rt.and_(member, where))

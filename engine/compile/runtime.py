@@ -288,11 +288,13 @@ class Rows:
     (None for one plan-level value).
     """
 
-    __slots__ = ("values", "inc", "unknown", "member", "keys", "index")
+    __slots__ = ("values", "inc", "unknown", "member", "keys", "index", "times", "args")
 
-    def __init__(self, values, inc, unknown, member, keys, index):
+    def __init__(self, values, inc, unknown, member, keys, index, times=None, args=()):
         self.values, self.inc, self.unknown, self.member, self.keys, self.index = (
             values, inc, unknown, member, keys, index)
+        self.times = times  # a series function: each row's time, in years (see time_coordinate)
+        self.args = args  # the aggregate's further arguments (plan-level values)
 
     def reduce(self, series: pd.Series, how: str):
         if self.keys is None:
@@ -335,7 +337,27 @@ class Rows:
         return value.mask(null) if null.any() else value
 
 
-def aggregate(reducer, values, where, keys, member=None, index=None):
+def time_coordinate(x):
+    """Times as years on one calendar axis: a year is itself; a date is its year, plus a twelfth for each
+    month gone and a 372nd (a 31st of a month) for each day of its month gone. The same day of the month a
+    month or a year later is exactly a month or a year later (2024-03-01 to 2025-03-01: 1 year, leap day or
+    not; 2024-01-15 to 2024-02-15: 1/12 year).
+
+    >>> time_coordinate(2030), time_coordinate(pd.Timestamp("2024-03-01")), time_coordinate(pd.Timestamp("2025-07-16"))
+    (2030.0, 2024.1666666666667, 2025.5403225806451)
+    """
+    if is_series(x):
+        if x.dtype.kind == "M":
+            d = x.dt
+            return (d.year + (d.month - 1) / 12 + (d.day - 1) / 372).astype("float64")
+        return x.astype("float64")
+    if isinstance(x, pd.Timestamp | np.datetime64):
+        t = pd.Timestamp(x)
+        return t.year + (t.month - 1) / 12 + (t.day - 1) / 372
+    return float(x)
+
+
+def aggregate(reducer, values, where, keys, member=None, index=None, times=None, args=()):
     """One aggregate over element rows: ``reducer`` (a built-in's vectorised implementation) applied
     to the rows included.
 
@@ -351,4 +373,4 @@ def aggregate(reducer, values, where, keys, member=None, index=None):
     include = where if member is None else (member if where is None else and_(member, where))
     inc = None if include is None else include.fillna(False).astype(bool)
     unknown = None if include is None else include.isna()
-    return reducer(Rows(values, inc, unknown, member, keys, index))
+    return reducer(Rows(values, inc, unknown, member, keys, index, times, args))
