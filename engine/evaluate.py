@@ -168,6 +168,14 @@ def _listed(table: str, items: list[tuple], values: pd.DataFrame | None = None) 
     return Findings(table, np.array(outcome, dtype=object), key, None, values, message, missing=missing)
 
 
+def _covered(c: dict) -> str:
+    """``computed on 96 % of the rows of `restoration` (16 of 405 lack projects.area_ha)``."""
+    what = "the rows" if c["measure"] == "rows" else f"the {c['measure']}"
+    lacking = "; ".join(c["missing"])
+    return (f"computed on {F.value(round(c['share'], 2))} % of {what} of `{c['rows']}`"
+            + (f" ({c['with_data']} of {c['of']} rows have data; empty: {lacking})" if lacking else ""))
+
+
 def _row_columns(refs) -> list[str]:
     return sorted({r.name for r in refs if r.kind == "row"})
 
@@ -213,9 +221,81 @@ class RuleEvaluation:
             if not w:
                 return self.result(NOT_APPLICABLE, "not applicable: "
                                    + self.ctx.std.source_text(rule.when.span), evidence=evidence)
+        gate = self.rows_gate(evidence)
+        if gate is not None:
+            return self._waive(gate)
         if self.rule.scope == "plan":
-            return self._waive(self.run_plan(env, evidence))
-        return self.run_rows(env, evidence)
+            return self._waive(self._noted(self.run_plan(env, evidence)))
+        return self._noted(self.run_rows(env, evidence))
+
+    # totals over rows with data: `partial` and its coverage; totals that would cover different rows ---------
+    def _empty_cells(self, read) -> tuple[pd.Series, list[str], pd.Series]:
+        """The rows of ``read.rowset`` (a mask over its table), the named empty cells among them, and which of
+        them have every column."""
+        ctx = self.ctx
+        frame, member = ctx.table_frame(read.rowset), ctx.mask(read.rowset)
+        inside = pd.Series(True, index=frame.index) if member is None else member.fillna(False).astype(bool)
+        total = int(inside.sum())
+        named = []
+        for c in read.columns:
+            n = int((frame[c].isna() & inside).sum())
+            if n:
+                named.append(f"{read.table}.{c} ({n} of {total} rows empty)")
+        complete = inside & frame[list(read.columns)].notna().all(axis=1) if read.columns else inside
+        return inside, named, complete
+
+    def coverage(self) -> list[dict]:
+        """Per rowset a `partial` rule totals: the share of its rows (or of the `by` column) that have data."""
+        out = []
+        by = self.rule.partial.by if self.rule.partial is not None else None
+        for read in self.cr.coverage:
+            inside, named, complete = self._empty_cells(read)
+            if by is not None:
+                weight = self.ctx.table_frame(read.rowset)[by].astype("float64").fillna(0.0)
+                whole, part = float(weight[inside].sum()), float(weight[complete].sum())
+            else:
+                whole, part = float(inside.sum()), float(complete.sum())
+            share = None if whole == 0 else 100.0 * part / whole
+            out.append({"rows": read.rowset, "measure": by or "rows", "share": share,
+                        "with_data": int(complete.sum()), "of": int(inside.sum()), "missing": named})
+        return out
+
+    def rows_gate(self, evidence: dict) -> RuleResult | None:
+        """Before the totals: a `partial` rule below its least coverage, or totals that would cover different
+        rows, lack data (naming the cells); a `partial` rule's coverage goes into its evidence."""
+        if self.cr.same_rows:
+            missing = []
+            for read in self.cr.same_rows:
+                missing += self._empty_cells(read)[1]
+            if missing:
+                missing = list(dict.fromkeys(missing))
+                text = self.insufficient_text(missing) + ("; the rule's totals of one table would cover different "
+                                                          "rows (declare `partial` to compute them all on the rows "
+                                                          "with data, with their coverage)")
+                return self.result(INSUFFICIENT, text, evidence=evidence, missing=missing)
+        if not self.cr.coverage:
+            return None
+        cov = self.coverage()
+        evidence["coverage"] = cov
+        least = self.rule.partial.least if self.rule.partial is not None else None
+        short = [c for c in cov if c["of"] and (c["share"] is not None and (c["share"] == 0 or (
+            least is not None and c["share"] < least * (1 - 1e-9))))]
+        if short:
+            missing = [m for c in short for m in c["missing"]]
+            floor = f"at least {F.value(least)} %" if least is not None else "some"
+            text = self.insufficient_text(missing) + "; " + "; ".join(
+                f"{_covered(c)}, where the rule accepts {floor}" for c in short)
+            return self.result(INSUFFICIENT, text, evidence=evidence, missing=missing)
+        return None
+
+    def _noted(self, result: RuleResult) -> RuleResult:
+        """A `partial` rule's result says what its totals cover, when that is less than all the rows."""
+        notes = [_covered(c) for c in result.evidence.get("coverage", ()) if c["share"] is not None
+                 and c["share"] < 100.0]
+        if notes and result.outcome in (PASS, FAIL):
+            note = "; ".join(notes)
+            result.message = f"{result.message} ({note})" if result.message else note[0].upper() + note[1:]
+        return result
 
     # plan-level -----------------------------------------------------------------
     def run_plan(self, env: Env, evidence: dict) -> RuleResult:

@@ -101,10 +101,13 @@ def test_tampa_bay(inventory, tmp_path):
 
     assert report["verdict"] == "compliant_with_observations"
     tb1 = _rule(report, "TB-001")["evidence"]["let"]
+    coverage = {c["rows"]: c for c in _rule(report, "TB-001")["evidence"]["coverage"]}  # `partial`: rows with an area
+    assert coverage["restoration"]["share"] == pytest.approx(100 * new["Acres"].notna().mean(), abs=1e-5)
+    assert (coverage["restoration"]["with_data"], coverage["restoration"]["of"]) == (new["Acres"].notna().sum(), 405)
+    assert "computed on 70.12 % of the rows of `restoration`" in _rule(report, "TB-001")["message"].lower()
     assert tb1["restored"] == pytest.approx(new["Acres"].sum() * ACRE_HA, abs=1e-5)
     assert tb1["maintained_not_counted"] == pytest.approx(upkeep["Acres"].sum() * ACRE_HA, abs=1e-5)
     assert tb1["wetland_restored"] == pytest.approx(wet["Acres"].sum() * ACRE_HA, abs=1e-5)
-    assert tb1["area_stated"] == pytest.approx(100 * new["Acres"].notna().mean(), abs=1e-5)
     tb2 = {f["key"] for f in _rule(report, "TB-002")["findings"] if f["outcome"] == "fail"}
     assert tb2 == {int(i) + 1 for i in new.index[no_extent]}
     tb4 = _rule(report, "TB-004")["evidence"]["let"]

@@ -271,12 +271,12 @@ def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
         text = f"for each {fe.var} in {fe.rowset}" + (f" by {fe.by}" if fe.by else "")
         text += f" where {P.expr(fe.where)}" if fe.where is not None else ""
         lines.append(_Line(1, text, keys["for_each"][0]))
-    for let, k in zip(r.lets, keys.get("let", []), strict=True):
-        lines.append(_Line(1, f"let {let.name} = {P.expr(let.expr)}", k))
     if r.partial is not None:
         text = "partial" + (f" min {P.literal(r.partial.min)}" if r.partial.min is not None else "")
         text += f" by {r.partial.by}" if r.partial.by else ""
         lines.append(_Line(1, text, keys["partial"][0]))
+    for let, k in zip(r.lets, keys.get("let", []), strict=True):
+        lines.append(_Line(1, f"let {let.name} = {P.expr(let.expr)}", k))
     if r.assertion is not None:
         lines.append(_Line(1, f"{r.strength} {P.expr(r.assertion)}", keys["assertion"][0]))
     if r.message is not None:

@@ -71,6 +71,15 @@ class Part:
 
 
 @dataclass(frozen=True)
+class RowsRead:
+    """The rows of a table or category that a rule's totals read, and the columns each of them needs."""
+
+    rowset: str
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     """A checked rule with every expression compiled."""
 
@@ -81,6 +90,13 @@ class CompiledRule:
     assertion: Fn
     message: tuple[str | Part, ...] | None
     checks: tuple[Check, ...]
+    # `partial`: the rowsets the totals read, each total leaving out the rows that lack a column any total over
+    # its table reads (so all of them cover the same rows); the coverage is reported per rowset
+    coverage: tuple[RowsRead, ...] = ()
+    # without `partial`: totals of one table where some keep only rows with a column present and others do not
+    # (`sum(x * s where s is present) / sum(x)`); rows lacking it in the other totals' rowsets leave the rule
+    # without a result, naming the cells, rather than a ratio over different rows
+    same_rows: tuple[RowsRead, ...] = ()
 
 
 class Compiler:
@@ -89,6 +105,7 @@ class Compiler:
     def __init__(self, std: Standard):
         self.std = std
         self._memo: dict[int, tuple[C.Expr, Fn]] = {}
+        self._partial: dict[str, tuple[str, ...]] | None = None  # while compiling a `partial` rule: table -> columns
 
     def expr(self, node: C.Expr) -> Fn:
         hit = self._memo.get(id(node))
@@ -103,12 +120,54 @@ class Compiler:
 
     def rule(self, rule: C.Rule) -> CompiledRule:
         fe = rule.for_each
-        return CompiledRule(
-            rule, self.expr(rule.when) if rule.when is not None else None,
-            self.expr(fe.where) if fe is not None and fe.where is not None else None,
-            tuple((x.name, self.expr(x.expr)) for x in rule.lets), self.expr(rule.assertion),
-            None if rule.message is None else self._message(rule.message, rule.assertion),
-            tuple(self._checks(rule.assertion)))
+        when = self.expr(rule.when) if rule.when is not None else None
+        where = self.expr(fe.where) if fe is not None and fe.where is not None else None
+        totals = _totals(rule)
+        coverage, same_rows = (), ()
+        if rule.partial is not None:
+            coverage = self._coverage(totals)
+            self._partial = {r.table: r.columns for r in coverage}
+        else:
+            same_rows = self._same_rows(totals)
+        try:
+            return CompiledRule(
+                rule, when, where, tuple((x.name, self.expr(x.expr)) for x in rule.lets), self.expr(rule.assertion),
+                None if rule.message is None else self._message(rule.message, rule.assertion),
+                tuple(self._checks(rule.assertion)), coverage, same_rows)
+        finally:
+            self._partial = None
+
+    def table_of(self, rowset: str) -> str:
+        return rowset if rowset in self.std.tables else self.std.categories[rowset].table
+
+    def _coverage(self, totals: list[C.Call]) -> tuple[RowsRead, ...]:
+        """Per rowset a `partial` rule totals: the columns any total over its table reads."""
+        columns: dict[str, set[str]] = {}
+        for n in totals:
+            table = self.table_of(n.args[0].rowset)
+            named = (self.std.tables, self.std.categories)
+            columns.setdefault(table, set()).update(
+                r.name for r in n.refs if r.kind == "elem" and any(r.rowset in d for d in named)
+                and self.table_of(r.rowset) == table)
+        rowsets = dict.fromkeys(n.args[0].rowset for n in totals)
+        return tuple(RowsRead(r, self.table_of(r), tuple(sorted(columns[self.table_of(r)]))) for r in rowsets)
+
+    def _same_rows(self, totals: list[C.Call]) -> tuple[RowsRead, ...]:
+        """Totals of a table that keep only rows with a column present, beside totals of it that do not."""
+        def amount(n: C.Call) -> bool:  # a sum or mean of a number column; counts, shares, extremes need no pair
+            return n.func in ("sum", "mean") and n.args[0].type.numeric
+
+        totals = [n for n in totals if amount(n)]
+        kept: dict[str, set[str]] = {}
+        for n in totals:
+            kept.setdefault(self.table_of(n.args[0].rowset), set()).update(needed_columns(n))
+        out = []
+        for n in totals:
+            table = self.table_of(n.args[0].rowset)
+            others = sorted(kept.get(table, set()) - set(needed_columns(n)))
+            if others:
+                out.append(RowsRead(n.args[0].rowset, table, tuple(others)))
+        return tuple(dict.fromkeys(out))
 
     def _message(self, parts: tuple, assertion: C.Expr) -> tuple[str | Part, ...]:
         """The message's parts; each value that is one side of a comparison of the assertion (written the
@@ -170,7 +229,11 @@ class Compiler:
         n = node.name
         if not node.top:
             return lambda env: env.lets[n]
-        inner = self.expr(self.std.lets[n])
+        partial, self._partial = self._partial, None  # a top-level let is one value for every rule
+        try:
+            inner = self.expr(self.std.lets[n])
+        finally:
+            self._partial = partial
 
         def top_let(env):
             cache = env.ctx.cache
@@ -319,6 +382,8 @@ class Compiler:
         key = ("aggregate", id(node))
         needed = needed_columns(node)
 
+        complete = None if grouped or not self._partial else self._partial.get(self.table_of(rowset))
+
         def run(env: Env):
             if grouped:
                 sub = env.child(elem=env.frame, elem_keys=env.keys)
@@ -329,6 +394,9 @@ class Compiler:
                     return cache[key]
                 sub = env.child(elem=env.ctx.table_frame(rowset), elem_keys=None)
                 member = env.ctx.mask(rowset)
+                if complete:  # `partial`: only the rows that have every value the rule's totals of the table read
+                    has = sub.elem[list(complete)].notna().all(axis=1)
+                    member = has if member is None else rt.and_(member, has)
                 if needed and _all_empty(sub.elem, member, needed):
                     env.ctx.cache[key] = None
                     return None
@@ -427,6 +495,21 @@ def needed_columns(node: C.Call) -> list[str]:
         return []
     return sorted({n.operand.column for n in C.walk(node.where) if isinstance(n, C.Presence) and n.present
                    and isinstance(n.operand, C.ColumnRef) and n.operand.shape == ELEM})
+
+
+def _totals(rule: C.Rule) -> list[C.Call]:
+    """The plan-level aggregates over a table or category written in the rule (its lets, assertion, message)."""
+    exprs = [*(x.expr for x in rule.lets), rule.assertion, *(p for p in rule.message or () if not isinstance(p, str))]
+    out = []
+    for e in exprs:
+        for n in C.walk(e):
+            if isinstance(n, C.Call) and n.join is None and n.shape == C.SCALAR and n.args \
+                    and n.args[0].rowset is not None:
+                b = B.resolve(n.func, len(n.args))
+                if b is not None and b.kind == B.AGGREGATE and n not in out:
+                    out.append(n)
+    return out
+
 
 
 def _all_empty(frame: pd.DataFrame, member, columns: list[str]) -> bool:

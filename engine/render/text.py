@@ -191,6 +191,8 @@ def render(report: dict, color: bool = False) -> str:
         ("Failed — should (observations)", lambda r: r["outcome"] == "fail" and r["strength"] == "should"),
         ("Failed — may (information)", lambda r: r["outcome"] == "fail" and r["strength"] == "may"),
         ("Waived", lambda r: r["outcome"] == "waived"),
+        ("Passed on the rows with data (partial)", lambda r: r["outcome"] == "pass" and any(
+            c["share"] is not None and c["share"] < 100 for c in r["evidence"].get("coverage", ()))),
     )
     for title, pick in groups:
         chosen = [r for r in report["rules"] if pick(r)]
