@@ -135,3 +135,13 @@ def test_a_rule_without_a_test_is_marked_in_the_traceability_table(tmp_path):
     out = tmp_path / "doc.md"
     assert main(["doc", str(f), "-o", str(out)]) == 0
     assert "| (no citation) | R-1 | **no test** |  |" in out.read_text(encoding="utf-8")
+
+
+def test_dated_params_and_partial_rules_are_documented():
+    """A param's dated values are listed with their dates; `explain` reads `partial` aloud."""
+    std = api.load_standard(CASES / "edition_on_its_start_date")
+    params = {p["name"]: p["value"] for p in standard_document(std)["params"]}
+    assert params == {"min_canopy": "30 from 2026-01-01, 35 from 2030-01-01", "min_districts": "1, 2 from 2031-01-01"}
+    partial = api.load_standard(CASES / "partial_coverage")
+    said = rule_in_words(partial, partial.rule("AREA"))
+    assert "at least 70 % of their `area_ha` must have data" in said

@@ -22,6 +22,13 @@ from .words import rule_in_words
 TEMPLATES = {".html": "standard.html.j2", ".htm": "standard.html.j2", ".md": "standard.md.j2"}
 
 
+def _param_value(p) -> str:
+    """A param's value, or its dated values: ``30 from 2026-01-01, 35 from 2030-01-01``."""
+    if not p.editions:
+        return _num(p.value)
+    return ", ".join(_num(v) + (f" from {start}" if start else "") for start, v in p.editions)
+
+
 def _num(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -128,7 +135,8 @@ def standard_document(std: Standard) -> dict:
                    for t in std.tables.values()],
         "fields": [{"name": f.name, "path": f.path, "type": _type(f.type), "constraints": _constraints(f.constraints),
                     "optional": f.optional, "doc": f.doc or ""} for f in std.fields.values()],
-        "params": [{"name": p.name, "value": _num(p.value), "default": _num(p.default), "changed": p.set_by is not None,
+        "params": [{"name": p.name, "value": _param_value(p), "default": _num(p.default),
+                    "changed": p.set_by is not None,
                     "unit": _type(p.type)["unit"], "doc": p.doc or ""} for p in std.params.values()],
         "lookups": [{"name": lk.name, "key": lk.key_type.describe(), "value": _type(lk.value_type)["describe"],
                      "entries": [{"key": k, "value": _num(v)} for k, v in lk.entries.items()]

@@ -153,6 +153,11 @@ def rule_in_words(std: Standard, rule: Rule) -> str:
     if rule.lets:
         lets = ", where " + "; ".join(f"{_code(x.name)} is {words(x.expr, std)}" for x in rule.lets)
     parts.append(f"{head} {condition(rule.assertion, std)}{lets}.")
+    if rule.partial is not None:
+        measure = f"of their {_code(rule.partial.by)}" if rule.partial.by else "of their rows"
+        least = f", and at least {rule.partial.least:g} % {measure} must have data" if rule.partial.least else ""
+        parts.append("Its totals are computed on the rows that have every value they read (the same rows for "
+                     f"each total of a table), and the result says what share {measure} that is{least}.")
     if rule.strength == "should":
         parts.append("A failure is an observation, not a non-compliance.")
     elif rule.strength == "may":
