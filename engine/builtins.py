@@ -609,7 +609,7 @@ def _series(r: rt.Rows, at: tuple = (), presence: bool = False) -> tuple[pd.Seri
     return totals, r.nulls(missing if r.inc is None else (missing & r.inc))
 
 
-def _per_group(r: rt.Rows, out: pd.Series, null, dtype: str = "float64"):
+def _per_group(r: rt.Rows, out: pd.Series, null, dtype: Any = "float64"):
     """A per-group result (indexed by group) as Rows.finish wants it: scalar for one plan-level series."""
     if r.keys is None:
         v = out.get(0) if len(out) else None
@@ -707,12 +707,13 @@ def _scalar_totals(values: list, times: list, at: tuple = ()) -> list[tuple[floa
 
 
 def _scalar_value_at(values: list, total=None, times=None, at=None):
-    if times is None or rt.is_null(at):
+    when = None if times is None else _at(at)
+    if when is None:
         return None
-    series = _scalar_totals(values, times, (_at(at),))
+    series = _scalar_totals(values, times, (when,))
     if series is None:
         return None
-    return next((v for t, v in series if abs(t - _at(at)) <= 1e-9), None)
+    return next((v for t, v in series if abs(t - when) <= 1e-9), None)
 
 
 def _scalar_change(values: list, total=None, times=None, start=None, end=None):

@@ -52,4 +52,4 @@ def at(std: Standard, day: dt.date, source: str) -> Standard:
         raise NbsError(problems)
     starts = [e["from"] for e in shown if e["from"] is not None]
     info = {"as_of": iso, "source": source, "edition": max(starts) if starts else None, "params": shown}
-    return dataclasses.replace(std, params=params, edition=info)
+    return dataclasses.replace(std, params=params, dated=info)

@@ -510,7 +510,7 @@ class Standard:
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
     unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
     _relpaths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    edition: dict | None = None  # dated params: the date checked on and the values picked (engine.editions)
+    dated: dict | None = None  # dated params: the date checked on and the values picked (engine.editions)
 
     @property
     def version(self) -> str:

@@ -178,7 +178,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         **({"spatial": _spatial(plan)} if plan.spatial is not None else {}),
         **({"sources": plan.sources} if plan.sources else {}),
         **({"scope": std.scope} if std.scope is not None else {}),
-        **({"editions": std.edition} if std.edition is not None else {}),
+        **({"editions": std.dated} if std.dated is not None else {}),
     }
 
 

@@ -123,7 +123,8 @@ class Compiler:
         when = self.expr(rule.when) if rule.when is not None else None
         where = self.expr(fe.where) if fe is not None and fe.where is not None else None
         totals = _totals(rule)
-        coverage, same_rows = (), ()
+        coverage: tuple[RowsRead, ...] = ()
+        same_rows: tuple[RowsRead, ...] = ()
         if rule.partial is not None:
             coverage = self._coverage(totals)
             self._partial = {r.table: r.columns for r in coverage}
@@ -137,7 +138,8 @@ class Compiler:
         finally:
             self._partial = None
 
-    def table_of(self, rowset: str) -> str:
+    def table_of(self, rowset: str | None) -> str:
+        assert rowset is not None, "an aggregate ranges over a table or category"
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
 
     def _coverage(self, totals: list[C.Call]) -> tuple[RowsRead, ...]:
@@ -149,7 +151,7 @@ class Compiler:
             columns.setdefault(table, set()).update(
                 r.name for r in n.refs if r.kind == "elem" and any(r.rowset in d for d in named)
                 and self.table_of(r.rowset) == table)
-        rowsets = dict.fromkeys(n.args[0].rowset for n in totals)
+        rowsets = dict.fromkeys(str(n.args[0].rowset) for n in totals)
         return tuple(RowsRead(r, self.table_of(r), tuple(sorted(columns[self.table_of(r)]))) for r in rowsets)
 
     def _same_rows(self, totals: list[C.Call]) -> tuple[RowsRead, ...]:
@@ -166,7 +168,7 @@ class Compiler:
             table = self.table_of(n.args[0].rowset)
             others = sorted(kept.get(table, set()) - set(needed_columns(n)))
             if others:
-                out.append(RowsRead(n.args[0].rowset, table, tuple(others)))
+                out.append(RowsRead(str(n.args[0].rowset), table, tuple(others)))
         return tuple(dict.fromkeys(out))
 
     def _message(self, parts: tuple, assertion: C.Expr) -> tuple[str | Part, ...]:
