@@ -597,9 +597,13 @@ def _series(r: rt.Rows, at: tuple = (), presence: bool = False) -> tuple[pd.Seri
     inc = r.inc if r.inc is not None else pd.Series(True, index=r.index)
     keys = r.keys if r.keys is not None else pd.Series(0, index=r.index)
     keep = inc.to_numpy(dtype=bool) & r.times.notna().to_numpy() & values.notna().to_numpy()
-    frame = pd.DataFrame({"g": keys.to_numpy()[keep], "t": r.times.to_numpy()[keep],
-                          "v": values.to_numpy(dtype="float64")[keep]})
-    totals = frame.groupby(["g", "t"], sort=True)["v"].sum()
+    g, t = keys.to_numpy()[keep], r.times.to_numpy(dtype="float64")[keep]
+    v = values.to_numpy(dtype="float64")[keep]
+    order = np.lexsort((t, g))  # by group, then time: one sort, then each (group, time) run is added up
+    g, t, v = g[order], t[order], v[order]
+    starts = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (t[1:] != t[:-1])]) if len(g) else np.array([], int)
+    totals = pd.Series(np.add.reduceat(v, starts) if len(g) else np.array([], "float64"),
+                       index=pd.MultiIndex.from_arrays([g[starts], t[starts]], names=["g", "t"]))
     missing = r.times.isna() if presence else (values.isna() | r.times.isna())
     if at:
         near = np.zeros(len(r.index), dtype=bool)
