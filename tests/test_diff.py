@@ -135,3 +135,21 @@ def test_one_plan_moved_to_the_next_edition(tmp_path, capsys):
         plan, api.load_standard(pack))).data), encoding="utf-8")
     assert main(["diff", str(report), str(plan), "--as-of", "2031-01-01", "--standard", str(pack)]) == 2
     assert "saved report" in capsys.readouterr().err
+
+
+def test_a_profile_sets_dated_values(tmp_path):
+    """`set` takes dated values too; the profile's changes list them, and the check picks by date."""
+    from casekit import write_plan
+
+    base = FIXTURES.parent / "cases" / "edition_on_its_start_date" / "rules.nbs"
+    profile = tmp_path / "city.nbs"
+    profile.write_text(f'profile city "City" extends "{base.as_posix()}" {{ version "1" }}\n'
+                       'set min_canopy = 31 %, 40 % from 2032-01-01\n', encoding="utf-8")
+    std = api.load_standard(profile)
+    assert std.profile["changes"][0]["change"] == "30 → 31 %, 40 % from 2032-01-01"
+    plan = api.load_plan(write_plan(tmp_path / "plan", {"tables": {"districts": [{"id": "D1", "canopy_pct": 32}]}}),
+                         std)
+    # 2031-12-31: 31 %, 32 % passes; 2032-01-01, the first day of 40 %: fails
+    assert api.evaluate(std, plan, as_of="2031-12-31").outcome("CAN") == "pass"
+    report = api.evaluate(std, plan, as_of="2032-01-01")
+    assert report.outcome("CAN") == "fail" and report.data["editions"]["edition"] == "2032-01-01"

@@ -608,8 +608,10 @@ def _profile_info(st: _State, force: bool = False) -> dict | None:
     changes = []
     for s in ns.sets:
         p = st.model["params"][s.name]
-        changes.append({"kind": "param", "target": s.name, "change": f"{_fmt(p.default)} → {_fmt(p.value)}"
-                        + (f" {p.type.unit.name}" if p.type.numeric and p.type.unit.name else "")})
+        unit = f" {p.type.unit.name}" if p.type.numeric and p.type.unit.name else ""
+        now = ", ".join(_fmt(v) + unit + (f" from {d}" if d else "") for d, v in p.editions) if p.editions \
+            else _fmt(p.value) + unit
+        changes.append({"kind": "param", "target": s.name, "change": f"{_fmt(p.default)} → {now}"})
     for d in ns.disables:
         changes.append({"kind": "disable", "target": d.rule_id, "change": d.reason})
     for r in st.model["rules"]:
