@@ -247,9 +247,17 @@ def test_an_empty_column_filtered_by_presence_lacks_data_instead_of_counting_as_
     # before: the filter kept no row, 0 / 4 ha = 0 % < 10 % failed silently
     assert nat["outcome"] == "insufficient_data"
     assert nat["missing"] == ["objects.native_pct (2 of 2 rows empty)"]
-    # with one share given the filter decides as written: (1 ha × 40 %) / 4 ha = 10 % >= 10 % passes
+    # with one share given, the numerator would cover a (1 ha) and the denominator a and b (4 ha): (1 ha × 40 %)
+    # / 4 ha = 10 % is a ratio over different rows, so the rule lacks data and names b's empty cell
     some = [{"id": "a", "area_ha": 1.0, "native_pct": 40.0}, {"id": "b", "area_ha": 3.0, "native_pct": None}]
-    assert rule(run(tmp_path / "some", SHARES, {"tables": {"objects": some}}), "NAT")["outcome"] == "pass"
+    nat = rule(run(tmp_path / "some", SHARES, {"tables": {"objects": some}}), "NAT")
+    assert nat["outcome"] == "insufficient_data" and nat["missing"] == ["objects.native_pct (1 of 2 rows empty)"]
+    # declared `partial`, both totals cover a alone: 1 ha × 40 % / 1 ha = 40 %, on 1 of 4 ha = 25 % of the area
+    partial = SHARES.replace('{ goal G stage S\n', '{ goal G stage S\n  partial by area_ha\n')
+    nat = rule(run(tmp_path / "partial", partial, {"tables": {"objects": some}}), "NAT")
+    assert nat["outcome"] == "pass" and nat["evidence"]["let"]["native"] == pytest.approx(40.0)
+    assert nat["evidence"]["coverage"][0]["share"] == pytest.approx(25.0)
+    assert nat["message"].startswith("Computed on 25 % of the area_ha of `objects`")
 
 
 def test_counts_of_things_are_not_percentages(tmp_path):
