@@ -254,9 +254,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
 
 def _dask_plan(plan_path: str, std, cluster, progress: Progress | None, s: Settings):
     """The plan with its tables partitioned, and the Dask engine's evaluator for it."""
-    from . import distributed
-
-    from . import editions
+    from . import distributed, editions
 
     plan = distributed.partitioned(api.load_plan(plan_path, std, parts=distributed.part_reader(cluster)))
     if editions.dated(std):  # the engine compiles the params in force on the check's date
