@@ -521,6 +521,9 @@ class DaskEvaluator:
             tables.add(fe.table)
         if not tables & self.big:
             return "small"
+        compiled = self.compiler.rule(rule)
+        if compiled.coverage or compiled.same_rows:
+            return "gathered: the coverage of its totals reads every row"
         if fe is not None and fe.by is not None:
             return "gathered: a per-group rule"
         for n in nodes:
