@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import cache
 from .. import builtins as B
+from .. import cache
 from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
@@ -535,11 +535,16 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
     return checked
 
 
+def _is_aggregate(name: str, arity: int) -> bool:
+    b = B.resolve(name, arity)
+    return b is not None and b.kind == B.AGGREGATE
+
+
 def _partial(t: Typer, decl: ast.Partial, rule: Rule) -> Partial | None:
     """``partial [min P %] [by COL]``: the rule totals a table; ``by`` is a number column of each table it totals."""
     tables = sorted({t.rowset_table(n.args[0].rowset) or "" for e in rule.expressions() for n in walk(e)
                      if isinstance(n, Call) and n.join is None and n.shape == SCALAR and n.args
-                     and n.args[0].rowset is not None and B.resolve(n.func, len(n.args)).kind == B.AGGREGATE})
+                     and n.args[0].rowset is not None and _is_aggregate(n.func, len(n.args))})
     if not tables:
         t.err("type-mismatch", "`partial` applies to totals over a table; this rule has none", decl.span,
               "a rule with sum(...), mean(...) or share(...) over a table may compute them on the rows with data")

@@ -652,7 +652,7 @@ class Typer:
                                 node.where.span, f"write `{rowset}.column` in the filter")
             refs |= w.refs
             where = w
-        extra = []
+        extra: list[C.Expr] = []
         for x in node.args[1:]:  # an aggregate's further arguments are plan-level values: a year, a duration
             e = self.expr(x, scope)
             if e is _BAD:
@@ -663,14 +663,14 @@ class Typer:
             extra.append(e)
         table = scope.table if scope.kind == GROUP and rowset == scope.var else self.rowset_table(rowset)
         time_col = self.ns.tables[table].time if b.reads_time and table in self.ns.tables else None
-        time_type = self.col_types[table].get(time_col) if time_col is not None else None
+        time_type = self.col_types[table].get(time_col) if time_col is not None and table is not None else None
         result = self._builtin_type(b, node, [a, *extra], time_type)
         if result is None:
             return _BAD
         args = (a, *(self.convert(x, U.parse_unit(b.param(i + 1).unit) if b.param(i + 1).unit else None)
                      for i, x in enumerate(extra)))
-        for x in extra:
-            refs |= x.refs
+        for e in extra:
+            refs |= e.refs
         if time_col is not None:
             refs |= {Ref("elem", time_col, rowset)}
         if join is not None:
