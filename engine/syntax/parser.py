@@ -536,6 +536,7 @@ class _ToAst(Transformer):
     def keep(self, meta, children):
         return ("keep", True, self._span(meta))
 
+    @v_args(meta=True)
     def partial(self, meta, children):
         least, by = children
         return ("partial", ast.Partial(self._span(meta), least, str(by) if by is not None else None), self._span(meta))
