@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .diagnostics import Span
@@ -318,6 +318,7 @@ class Table:
     doc: str | None
     span: Span
     optional: bool = False  # may be absent or empty in a plan
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) in the pack's other languages
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,7 @@ class Category:
     selector: Expr | None
     doc: str | None
     span: Span
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -388,6 +390,7 @@ class Level:
     doc: str | None
     order: int
     span: Span
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -417,6 +420,15 @@ class Let:
     span: Span
 
 
+@dataclass(frozen=True)
+class Texts:
+    """A rule's texts in one of the pack's other languages (None: not given, the first language's is used)."""
+
+    title: str | None = None
+    message: tuple[str | Expr, ...] | None = None
+    rationale: str | None = None
+
+
 @dataclass
 class Rule:
     """A checked rule: its tags, its checked expressions, and where it is written."""
@@ -440,11 +452,21 @@ class Rule:
     disabled: str | None = None  # the reason, when a profile disables it
     changes: list[str] = field(default_factory=list)
     keep_evidence: bool = False  # `keep evidence`: passing rows or groups are findings too, with their values
+    translations: dict[str, Texts] = field(default_factory=dict)  # language -> its texts
+
+    def in_language(self, lang: str) -> Rule:
+        """The rule with its title, message and rationale in ``lang`` where the pack gives them."""
+        t = self.translations.get(lang)
+        if t is None:
+            return self
+        return replace(self, title=t.title or self.title, rationale=t.rationale or self.rationale,
+                       message=t.message if t.message is not None else self.message)
 
     def expressions(self) -> list[Expr]:
         """Every checked expression of the rule: when, the `for each` filter, lets, assertion, message."""
+        messages = [self.message, *(t.message for t in self.translations.values())]
         out = [self.when, self.for_each.where if self.for_each else None, *(x.expr for x in self.lets),
-               self.assertion, *(p for p in self.message or () if not isinstance(p, str))]
+               self.assertion, *(p for m in messages for p in m or () if not isinstance(p, str))]
         return [e for e in out if e is not None]
 
     def reads(self) -> frozenset[Ref]:
@@ -482,6 +504,24 @@ class Standard:
     scope: dict | None = None  # a scoped run: what was selected, the rules left out and why (engine.scope)
     unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
     _relpaths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    titles: tuple[tuple[str, str], ...] = ()  # the standard's title in its other languages
+    lang: str | None = None  # the language its texts are in, when chosen with in_language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The pack's languages (`language "en, zh"` in its header), the language of its plain texts first."""
+        langs = tuple(w for w in self.attrs.get("language", "en").replace(",", " ").split() if w)
+        return langs or ("en",)
+
+    def in_language(self, lang: str) -> Standard:
+        """The standard with every title, message and rationale in ``lang`` where the pack gives it
+        (else in the pack's first language); reports are rendered from it."""
+        def titled(decls: dict) -> dict:
+            return {k: replace(d, title=dict(d.titles).get(lang, d.title)) for k, d in decls.items()}
+
+        return replace(self, title=dict(self.titles).get(lang, self.title), goals=titled(self.goals),
+                       stages=titled(self.stages), categories=titled(self.categories), tables=titled(self.tables),
+                       rules=[r.in_language(lang) for r in self.rules], lang=lang)
 
     @property
     def version(self) -> str:
