@@ -62,7 +62,8 @@ def test_the_formatter_keeps_every_translation(tmp_path):
     once = format_text(PACK, "pack.nbs")
     assert format_text(once, "pack.nbs") == once
     for line in ('standard s "Street trees" zh "行道树" {', 'goal L1 "Ecological environment restoration" zh',
-                 '  title zh "各片区树冠覆盖率不低于 30%"', '  else zh "{d.id}：树冠覆盖率 {d.canopy_pct}，低于 {min_canopy}"',
+                 '  title zh "各片区树冠覆盖率不低于 30%"',
+                 '  else zh "{d.id}：树冠覆盖率 {d.canopy_pct}，低于 {min_canopy}"',
                  '  rationale zh "树冠可在热浪期间为街道降温。"', 'table districts "Districts" zh "片区" key id {'):
         assert line in once
 

@@ -189,7 +189,8 @@ def _decl_lines(i: int, item) -> list[_Line]:
         return [_Line(0, text + _doc(item.doc), key)]
     if isinstance(item, ast.TableDecl):
         optional = " optional" if item.optional else ""
-        head = f"table {item.name} {P.quote(item.title)}{_tr(item.translations)} key {item.key}{optional}{_doc(item.doc)} {{"
+        title = f"{P.quote(item.title)}{_tr(item.translations)}"
+        head = f"table {item.name} {title} key {item.key}{optional}{_doc(item.doc)} {{"
         body = []
         for j, c in enumerate(item.columns):
             for n, text in enumerate(_column(c, f"{c.name}: ", 1)):

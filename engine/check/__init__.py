@@ -13,7 +13,6 @@ from .. import cache
 from .. import units as U
 from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
 from ..model import (
-    Texts,
     BOOL,
     ELEM,
     ENUM,
@@ -39,6 +38,7 @@ from ..model import (
     Rule,
     Standard,
     Table,
+    Texts,
     Type,
 )
 from ..results import DEFAULT_SEVERITY, SEVERITIES

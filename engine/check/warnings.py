@@ -60,7 +60,8 @@ def _missing_translations(ns, rules: list[ast.Rule], own: set[str]) -> list[Diag
         for lang in others:
             if lang not in given:
                 name = getattr(d, "id", None) or getattr(d, "name", "")
-                kind = d.kind if isinstance(d, (ast.Header, ast.Level)) else "category" if isinstance(d, ast.CategoryDecl) else "table"
+                kind = (d.kind if isinstance(d, (ast.Header, ast.Level))
+                        else "category" if isinstance(d, ast.CategoryDecl) else "table")
                 out.append(_warn("missing-translation", f"{kind} `{name}` has no {lang} title", d.span,
                                  f'add it after the title: {kind} {name} "{d.title}" {lang} "…"'))
     for r in rules:
