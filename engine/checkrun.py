@@ -59,6 +59,7 @@ class Settings:
     engine: str = "pandas"
     scheduler: str | None = None
     memory_limit: int | None = None  # bytes; None: the Dask engine's default share of memory
+    lang: str | None = None  # None: the standard's first language
 
 
 def settings(args, config: Config) -> Settings:
@@ -86,6 +87,7 @@ def settings(args, config: Config) -> Settings:
         sarif_waived=pick("sarif_waived", "sarif-waived", "suppress"), doc_url=pick("doc_url", "doc-url"),
         quiet=args.quiet, color=color, csv_bom=args.csv_bom,
         select=tuple(pick("select", "select", ())), ignore=tuple(pick("ignore", "ignore", ())),
+        lang=pick("lang", "lang"),
         **_engine_settings(args, config))
 
 
@@ -216,6 +218,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
     options = _options(plan_path, s, baseline)
     try:
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
+        std = std.in_language(s.lang or std.languages[0])
         evaluator = None
         if cluster is not None and choose(s.engine, plan_path, s.memory_limit, s.scheduler) == "dask":
             plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)

@@ -155,6 +155,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
     profile = std.profile
     return {
         "report_version": REPORT_VERSION,
+        "lang": std.lang or std.languages[0],
         "tool": {"name": "nbscheck", "version": version()},
         "standard": {
             "id": std.id, "title": std.title, "version": std.version,

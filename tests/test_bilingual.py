@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from engine.authoring.fmt import format_text
@@ -97,3 +98,51 @@ def test_lint_names_each_missing_translation(tmp_path):
                         .replace(' "行道树"', "").replace(' "生态环境修复"', "").replace(' "片区"', "")
                         .replace(' "高密度片区"', "").replace('  title "各片区树冠覆盖率不低于 30%"\n', ""))
     assert std is not None and not [d for d in diags if d.code == "missing-translation"], diags
+
+
+# ---- --lang: every report format in the chosen language ----------------------------------------
+
+def test_every_format_renders_in_chinese(tmp_path):
+    """Each format renders a report that reaches every part of the templates (failures, waivers, scores)."""
+    from engine.cli import main
+    from engine.render import FORMATS
+
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: BIO-001\n    reason: approved by the ecologist\n    expires: 2027-01-31\n"
+                       "  - rule: ACC-002\n    reason: study pending\n    expires: 2026-01-31\n", encoding="utf-8")
+    out = tmp_path / "zh"
+    code = main(["check", "examples/riverside", "--lang", "zh", "--waivers", str(waivers), "--as-of", "2026-12-20",
+                 "-f", ",".join(FORMATS), "-o", str(out), "-q"])
+    assert code == 0
+    report = (out / "report.json").read_text(encoding="utf-8")
+    assert '"lang": "zh"' in report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("## nbscheck：合规（有意见）")
+    assert "| `W1` | rule BIO-001 | 有效 (剩余 42 天) | 1 |" in md  # 2026-12-20 → 2027-01-31: 11 + 31 days, beyond the 30-day warning
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh">' in html and "各规则的发现" in html and "Findings by rule" not in html
+
+
+def test_text_report_in_chinese_lists_waivers(tmp_path, capsys):
+    from engine.cli import main
+
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - rule: BIO-001\n    reason: approved by the ecologist\n    by: J. Chen\n",
+                       encoding="utf-8")
+    assert main(["check", "examples/riverside", "--lang", "zh", "--waivers", str(waivers)]) == 0
+    out = capsys.readouterr().out
+    assert "结论：    合规（有意见）" in out
+    assert "豁免 (1)" in out and "  W1  rule BIO-001  [有效]  覆盖 1 项" in out
+
+
+def test_catalogue_entries_are_all_used():
+    """Every catalogue entry is said somewhere: a renderer, a template or the report script."""
+    from engine.render.i18n import ZH
+
+    root = Path(__file__).resolve().parents[1]
+    sources = "".join(p.read_text(encoding="utf-8") for p in [*(root / "engine").rglob("*.py"),
+                                                              *(root / "reports" / "html").iterdir()]
+                      if p.name != "i18n.py")
+    sources = re.sub(r'"\s*\n\s*"', "", sources)  # a text written as adjacent literals across lines
+    unused = [k for k in ZH if k not in sources and k.replace("(s)", "") not in sources]
+    assert not unused
