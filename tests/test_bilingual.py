@@ -118,7 +118,8 @@ def test_every_format_renders_in_chinese(tmp_path):
     assert '"lang": "zh"' in report
     md = (out / "report.md").read_text(encoding="utf-8")
     assert md.startswith("## nbscheck：合规（有意见）")
-    assert "| `W1` | rule BIO-001 | 有效 (剩余 42 天) | 1 |" in md  # 2026-12-20 → 2027-01-31: 11 + 31 days, beyond the 30-day warning
+    # 2026-12-20 → 2027-01-31: 11 + 31 days, beyond the 30-day warning
+    assert "| `W1` | rule BIO-001 | 有效 (剩余 42 天) | 1 |" in md
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="zh">' in html and "各规则的发现" in html and "Findings by rule" not in html
 

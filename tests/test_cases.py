@@ -1,7 +1,8 @@
 """The case corpus: each folder under tests/cases/ is rules, a plan, and what must come out.
 
 case.yaml holds `plan:` (inline plan.yaml content; tables as lists of rows),
-`expect:` (rule id → outcome, or {outcome, rows: {key: outcome}, message: text}),
+`expect:` (rule id → outcome, or {outcome, rows: {key: outcome}, message: text, fix: {...} for a plan-level
+rule, fixes: {key: {...} or null}}),
 `verdict:`, or `diagnostics:` (the codes `lint` must report, for broken packs).
 """
 
@@ -18,6 +19,10 @@ from engine.check import check_pack
 from engine.diagnostics import ERROR
 
 CASES = sorted(p for p in (Path(__file__).parent / "cases").iterdir() if (p / "case.yaml").is_file())
+
+
+def _approx(fix: dict | None):
+    return fix and {k: pytest.approx(v, rel=1e-6) if isinstance(v, float | int) else v for k, v in fix.items()}
 
 
 def _case(path: Path) -> dict:
@@ -50,5 +55,11 @@ def test_case(case: Path, tmp_path: Path):
         if "evidence" in want:
             for k, v in want["evidence"].items():
                 assert got.evidence.get("let", {}).get(k, got.evidence.get(k)) == pytest.approx(v), got.evidence
+        rule = next(r for r in report.data["rules"] if r["id"] == rule_id)
+        if "fix" in want:  # a plan-level rule's fix, or null where none is offered
+            assert _approx(rule.get("fix")) == _approx(want["fix"]), rule.get("fix")
+        for key, fix in want.get("fixes", {}).items():
+            got_fix = next((f.get("fix") for f in rule["findings"] if str(f["key"]) == str(key)), None)
+            assert _approx(got_fix) == _approx(fix), f"{rule_id} {key}: {got_fix}"
     if "verdict" in spec:
         assert report.verdict == spec["verdict"]

@@ -94,6 +94,19 @@ def evidence_lines(rule: dict, lang: str = "en", missing: bool = True) -> list[s
     return out
 
 
+def fix_text(fix: dict, lang: str = "en") -> str:
+    """A quantified fix as a sentence: ``raise d.canopy_share from 24.6 % to 30 % (+5.4 %)``."""
+    up = fix["change"] > 0
+    strict = fix["op"] in (">", "<")
+    text = ("raise {quantity} from {old} to more than {new} ({change})" if up and strict
+            else "raise {quantity} from {old} to {new} ({change})" if up
+            else "lower {quantity} from {old} to less than {new} ({change})" if strict
+            else "lower {quantity} from {old} to {new} ({change})")
+    change = ("+" if up else "−") + F.quantity(abs(fix["change"]), fix["unit"])
+    return t(lang, text, quantity=fix["quantity"], old=F.quantity(fix["from"], fix["unit"]),
+             new=F.quantity(fix["to"], fix["unit"]), change=change)
+
+
 def waiver_rows(report: dict) -> list[dict]:
     """Every waiver of the waivers file with its status, each field present (empty when not given)."""
     return [{"by": "", "approved": "", "reference": "", "expires": "", **w,

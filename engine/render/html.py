@@ -27,6 +27,7 @@ from ._common import (
     VERDICT_LABEL,
     VERDICT_MEANING,
     actual_text,
+    fix_text,
     issue_findings,
     map_object_id,
     ordered_rules,
@@ -132,7 +133,7 @@ def radar(rows: list[dict], size: int = 320, radius: float = 100) -> dict | None
     }
 
 
-def _finding(f: dict, columns: list[str], on_map: str | None) -> dict:
+def _finding(f: dict, columns: list[str], on_map: str | None, lang: str) -> dict:
     """A row of a rule card's table; a shape value links to the object on the map (``on_map``) when the
     map draws it."""
     values = f["values"]
@@ -144,6 +145,7 @@ def _finding(f: dict, columns: list[str], on_map: str | None) -> dict:
                    "href": f"#{on_map}" if on_map and isinstance(values.get(c), dict) else None}
                   for c in columns],
         "waiver": _waiver(f["waiver"]),
+        "fix": fix_text(f["fix"], lang) if f.get("fix") else None,
     }
 
 
@@ -179,8 +181,9 @@ def _rule(rule: dict, on_map: set[str], lang: str) -> dict:
         "where": where(rule["location"]),
         "waiver": _waiver(rule["waiver"]),
         "columns": [{"name": c, "num": n} for c, n in zip(columns, numeric, strict=True)],
-        "shown": [_finding(f, columns, oid if (oid := map_object_id(rule["id"], i)) in on_map else None)
+        "shown": [_finding(f, columns, oid if (oid := map_object_id(rule["id"], i)) in on_map else None, lang)
                   for i, f in enumerate(shown)],
+        "fix": fix_text(rule["fix"], lang) if rule.get("fix") else None,
         "total": len(findings),
     }
 
@@ -241,10 +244,10 @@ def first_failures(rules: list[dict]) -> list[dict]:
 
 def _words(lang: str):
     """The template's ``t`` and ``plural``: catalogue text, its fields escaped (see :mod:`.i18n`)."""
-    def t(text: str, **fields) -> Markup:
+    def t(text: str, /, **fields) -> Markup:
         return Markup(i18n.t(lang, text)).format(**fields) if fields else Markup(i18n.t(lang, text))
 
-    def plural(text: str, n: int, **fields) -> Markup:
+    def plural(text: str, n: int, /, **fields) -> Markup:
         """``{n} object(s)``: English agrees with ``n`` (1 object, 2 objects); Chinese has no plural."""
         return t(text.replace("(s)", "" if n == 1 else "s") if lang == "en" else text, n=f"{n:,}", **fields)
 

@@ -196,6 +196,13 @@ ZH: dict[str, str] = {
     "{n} {unit}{by} checked": "检查 {n} {unit}{by}",
     " by {column}": "（按 {column}）",
     "plan-level rule": "规划层面规则",
+    # quantified fixes
+    "fix: {text}": "整改：{text}",
+    "How to fix.": "如何整改。",
+    "raise {quantity} from {old} to more than {new} ({change})": "将 {quantity} 从 {old} 提高到 {new} 以上（{change}）",
+    "raise {quantity} from {old} to {new} ({change})": "将 {quantity} 从 {old} 提高到 {new}（{change}）",
+    "lower {quantity} from {old} to less than {new} ({change})": "将 {quantity} 从 {old} 降低到 {new} 以下（{change}）",
+    "lower {quantity} from {old} to {new} ({change})": "将 {quantity} 从 {old} 降低到 {new}（{change}）",
     "{n} change(s)": "{n} 处修改",
     "{n} object key(s) match: {keys}": "{n} 个对象编号匹配：{keys}",
 }

@@ -15,6 +15,7 @@ from ._common import (
     VERDICT_LABEL,
     VERDICT_MEANING,
     evidence_lines,
+    fix_text,
     issue_findings,
     ordered_rules,
     with_outcomes,
@@ -57,6 +58,10 @@ def _detail(lang: str, rule: dict) -> str:
     parts += [escape(line) for line in evidence_lines(rule, lang)]
     everything = issue_findings(rule)
     findings = with_outcomes(everything, ("fail", "insufficient_data"))
+    fixes = ([rule["fix"]] if rule.get("fix") else []) + [f["fix"] for f in findings if f.get("fix")]
+    for fix, f in zip(fixes[:MAX_OBJECTS], ([None] if rule.get("fix") else []) + [f for f in findings if f.get("fix")]):
+        named = f"{escape(f['key'])}: " if f is not None and len(findings) > 1 else ""
+        parts.append(named + escape(t(lang, "fix: {text}", text=fix_text(fix, lang))))
     if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
         named = ", ".join(escape(f["key"]) for f in findings[:MAX_OBJECTS])
         parts.append(t(lang, "{n} object(s): {names}{more}", n=len(findings), names=named,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, issue_findings, waiver_rows, where
+from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where
 from .i18n import pad, t
 
 _VERDICT = {
@@ -84,6 +84,8 @@ def _findings(lang: str, fs: Sequence[dict]) -> list[str]:
         if f.get("waiver") and f["outcome"] == "waived":
             line += f"  ({_waived(lang, f['waiver'])})"
         out.append(line)
+        if f.get("fix"):
+            out.append("        " + t(lang, "fix: {text}", text=fix_text(f["fix"], lang)))
     if len(fs) > MAX_FINDINGS:
         out.append("      " + t(lang, "... and {n} more (see the JSON or CSV report)", n=len(fs) - MAX_FINDINGS))
     return out
@@ -107,6 +109,9 @@ def _rule_block(lang: str, rule: dict, color: bool) -> list[str]:
         out.append(f"      {_tally(lang, rule)}")
     elif rule["message"]:
         out.append(f"      {_place(rule)}{rule['message']}")
+    fix = rule.get("fix") or (not listed and next((f["fix"] for f in rule["findings"] if f.get("fix")), None))
+    if fix:
+        out.append("      " + t(lang, "fix: {text}", text=fix_text(fix, lang)))
     if rule.get("waiver"):
         out.append(f"      {_waived(lang, rule['waiver'])}")
     out += _evidence(lang, rule)
