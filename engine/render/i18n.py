@@ -214,7 +214,15 @@ def t(lang: str, text: str, /, **fields) -> str:
     return out.format(**fields) if fields else out
 
 
-def pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` columns as a terminal shows it (a CJK character takes two)."""
-    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return text + " " * max(width - shown, 0)
+def width(text: str) -> int:
+    """The columns a terminal gives ``text``: a wide (CJK) character takes two.
+
+    >>> width("L1 生态环境修复"), width("L1 Ecological")
+    (15, 13)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    """``text`` padded with spaces to ``columns`` as a terminal shows it."""
+    return text + " " * max(columns - width(text), 0)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from .. import format as F
 from ..textsafe import inert_data
 from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where
-from .i18n import pad, t
+from .i18n import pad, t, width
 
 _VERDICT = {
     "non_compliant": ("NON-COMPLIANT", "31"),
@@ -41,7 +41,7 @@ def _scores(lang: str, title: str, rows: list[dict]) -> list[str]:
     if not rows:
         return []
     out = [title]
-    w = max(len(pad(f"{r['id']} {r['title']}", 0)) for r in rows)
+    w = max(width(f"{r['id']} {r['title']}") for r in rows)
     for r in rows:
         label = pad(f"{r['id']} {r['title']}", w)
         pct = f"{r['score'] * 100:4.0f}%" if r["score"] is not None else t(lang, "n/a").rjust(5 if lang == "en" else 4)
