@@ -196,6 +196,32 @@ ZH: dict[str, str] = {
     "{n} {unit}{by} checked": "检查 {n} {unit}{by}",
     " by {column}": "（按 {column}）",
     "plan-level rule": "规划层面规则",
+    # the request for information
+    "Request for information: {plan}": "补充资料通知：{plan}",
+    " version {version}": " 版本 {version}",
+    "Plan `{plan}`{version}, checked against {standard} {standard_version}.":
+        "规划 `{plan}`{version}，依据 {standard} {standard_version} 审查。",
+    "No rule is waiting on missing data.": "没有规则在等待缺失的数据。",
+    "Data is missing in {n} places; in {blocking} of them it keeps a mandatory (shall) rule from deciding, and so "
+    "keeps the plan from a verdict. Please provide it and resubmit.":
+        "共有 {n} 处数据缺失；其中 {blocking} 处使强制性（shall）规则无法判定，从而使规划无法得出结论。"
+        "请补充后重新提交。",
+    "Plan-level values and table totals": "规划层面的数值和表格合计",
+    "missing": "缺失",
+    "where": "位置",
+    "rules waiting": "等待的规则",
+    "Table `{table}` ({n} objects)": "表 `{table}`（{n} 个对象）",
+    "object": "对象",
+    "group {key}": "组 {key}",
+    # CI formats
+    "Rules without a process stage": "未标注规划阶段的规则",
+    "Not failing at --fail-on {gate}:": "在 --fail-on {gate} 下不计为失败：",
+    "In the standard: {link}": "标准原文：{link}",
+    "waived by a reviewer": "经审查人豁免",
+    "{rule}: {n} more failing rows are not listed here; the CSV report lists every row":
+        "{rule}：另有 {n} 个未通过的行未在此列出；CSV 报告列出全部行",
+    "lacks data": "缺少数据",
+    "failed": "未通过",
     # quantified fixes
     "fix: {text}": "整改：{text}",
     "How to fix.": "如何整改。",
