@@ -213,6 +213,14 @@ ZH: dict[str, str] = {
     "Table `{table}` ({n} objects)": "表 `{table}`（{n} 个对象）",
     "object": "对象",
     "group {key}": "组 {key}",
+    # messages the evaluator writes
+    "not applicable: the plan has no rows of {names}": "不适用：规划中没有 {names} 的行",
+    "{message} (and {n} more)": "{message}（另有 {n} 项）",
+    "{title} — `{text}` does not hold": "{title} — `{text}` 不成立",
+    "insufficient data: {fields} missing": "数据不足：缺少 {fields}",
+    "insufficient data: a value it needs is undefined (a lookup without that key, a division by zero, an aggregate "
+    "of no rows, or a row that matches no other row)":
+        "数据不足：所需的某个值无定义（查找表中没有该键、除以零、对零行求聚合，或某行找不到对应的行）",
     # CI formats
     "Rules without a process stage": "未标注规划阶段的规则",
     "Not failing at --fail-on {gate}:": "在 --fail-on {gate} 下不计为失败：",
