@@ -169,8 +169,9 @@ def _invert(env: _Env, node: M.Expr, target: float) -> tuple[M.Expr, float, list
         return _invert(env, node.operand, -target)
     if isinstance(node, M.Call) and node.func == "round" and node.args:
         inner = node.args[0]
-        if env.value(inner) is None and env.value(node) is not None:
-            env.known[env.key(inner)] = env.value(node)  # the side was evaluated rounded: its total is that
+        rounded = env.value(node)
+        if env.value(inner) is None and rounded is not None:
+            env.known[env.key(inner)] = rounded  # the side was evaluated rounded: its total is that
         return _invert(env, inner, target)
     if not isinstance(node, M.Arith):
         return None
