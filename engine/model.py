@@ -420,6 +420,15 @@ class Let:
     span: Span
 
 
+def languages(declared: str | None) -> tuple[str, ...]:
+    """The languages a header's ``language "en, zh"`` declares, in order; English when none.
+
+    >>> languages("en, zh"), languages(None)
+    (('en', 'zh'), ('en',))
+    """
+    return tuple((declared or "").replace(",", " ").split()) or ("en",)
+
+
 @dataclass(frozen=True)
 class Texts:
     """A rule's texts in one of the pack's other languages (None: not given, the first language's is used)."""
@@ -510,8 +519,7 @@ class Standard:
     @property
     def languages(self) -> tuple[str, ...]:
         """The pack's languages (`language "en, zh"` in its header), the language of its plain texts first."""
-        langs = tuple(w for w in self.attrs.get("language", "en").replace(",", " ").split() if w)
-        return langs or ("en",)
+        return languages(self.attrs.get("language"))
 
     def in_language(self, lang: str) -> Standard:
         """The standard with every title, message and rationale in ``lang`` where the pack gives it

@@ -40,6 +40,7 @@ from ..model import (
     Table,
     Texts,
     Type,
+    languages,
 )
 from ..results import DEFAULT_SEVERITY, SEVERITIES
 from ..syntax import ast
@@ -482,10 +483,9 @@ def _message(t: Typer, template: ast.Template | None, scope: Scope) -> tuple[str
     return tuple(parts)
 
 
-def languages(header: ast.Header | None) -> tuple[str, ...]:
+def header_languages(header: ast.Header | None) -> tuple[str, ...]:
     """A pack's languages from its header's `language "en, zh"`, the language of its plain texts first."""
-    text = next((v for k, v, _ in header.attrs if k == "language"), "en") if header is not None else "en"
-    return tuple(text.replace(",", " ").split()) or ("en",)
+    return languages(next((v for k, v, _ in header.attrs if k == "language"), None) if header is not None else None)
 
 
 def pack_header(ns) -> ast.Header | None:
@@ -496,7 +496,7 @@ def pack_header(ns) -> ast.Header | None:
 
 
 def _language_known(st: _State, tr: ast.Translation) -> bool:
-    langs = languages(pack_header(st.ns))
+    langs = header_languages(pack_header(st.ns))
     if tr.lang in langs[1:]:
         return True
     if tr.lang == langs[0]:

@@ -47,9 +47,9 @@ def pass_warnings(st) -> list[Diagnostic]:
 
 def _missing_translations(ns, rules: list[ast.Rule], own: set[str]) -> list[Diagnostic]:
     """In a pack of several languages, every title, message and rationale is given in each of them."""
-    from . import languages, pack_header
+    from . import header_languages, pack_header
 
-    others = languages(pack_header(ns))[1:]
+    others = header_languages(pack_header(ns))[1:]
     if not others:
         return []
     out = []
@@ -73,7 +73,7 @@ def _missing_translations(ns, rules: list[ast.Rule], own: set[str]) -> list[Diag
             if lacking:
                 clauses = ", ".join(f"`{'else' if k == 'message' else k} {lang} \"…\"`" for k in lacking)
                 out.append(_warn("missing-translation", f"rule {r.id} has no {lang} {_either(lacking)}",
-                                 r.span, f"the pack's languages are {', '.join(languages(pack_header(ns)))}: "
+                                 r.span, f"the pack's languages are {', '.join(header_languages(pack_header(ns)))}: "
                                  f"add {clauses}"))
     return out
 
