@@ -608,7 +608,7 @@ class RuleEvaluation:
         return head + self.say("insufficient data: a value it needs is undefined (a lookup without that key, a "
                                "division by zero, an aggregate of no rows, or a row that matches no other row)")
 
-    def say(self, text: str, **fields) -> str:
+    def say(self, text: str, /, **fields) -> str:
         """A message's own words in the report's language (see :mod:`engine.render.i18n`)."""
         return t(self.ctx.std.lang or "en", text, **fields)
 

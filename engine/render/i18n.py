@@ -94,6 +94,7 @@ ZH: dict[str, str] = {
     "expired": "已过期",
     "unused": "未使用",
     "{days} days left": "剩余 {days} 天",
+    ".": "。",
     "covers {n}": "覆盖 {n} 项",
     "expires {date}": "{date} 到期",
     "Waiver": "豁免",
