@@ -50,7 +50,7 @@ def _scores(lang: str, title: str, rows: list[dict]) -> list[str]:
     return out
 
 
-def _evidence(lang: str, rule: dict) -> list[str]:
+def _evidence(rule: dict, lang: str = "en") -> list[str]:
     return [f"      {t(lang, 'evidence: {line}', line=line)}" for line in evidence_lines(rule, lang, missing=False)]
 
 
@@ -114,7 +114,7 @@ def _rule_block(lang: str, rule: dict, color: bool) -> list[str]:
         out.append("      " + t(lang, "fix: {text}", text=fix_text(fix, lang)))
     if rule.get("waiver"):
         out.append(f"      {_waived(lang, rule['waiver'])}")
-    out += _evidence(lang, rule)
+    out += _evidence(rule, lang)
     out += _findings(lang, listed)
     for c in rule["citations"]:
         clause = f" {c['clause']}" if c.get("clause") else ""
