@@ -79,9 +79,14 @@ def annotate(std: M.Standard, report: dict) -> None:
                 if fix is not None:
                     r["fix"] = fix
             continue
-        for f in r["findings"]:
-            if f["outcome"] == "fail":
-                fix = fix_for(std, rule, {**lets, **f["values"]})
+        if not isinstance(rule.assertion, M.Compare) or rule.assertion.op not in _OPS:
+            continue
+        findings = r["findings"]
+        column = [fix_for(std, rule, {**lets, **f["values"]}) if f["outcome"] == "fail" else None for f in findings]
+        if hasattr(findings, "fixes"):  # findings held as columns: the fixes are one more column
+            findings.fixes = column if any(column) else None
+        else:
+            for f, fix in zip(findings, column):
                 if fix is not None:
                     f["fix"] = fix
 

@@ -18,8 +18,8 @@ from ._common import (
     fix_text,
     issue_findings,
     ordered_rules,
-    with_outcomes,
     waiver_rows,
+    with_outcomes,
 )
 from .csv_ import FILENAME as CSV_FILE
 from .i18n import t
