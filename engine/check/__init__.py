@@ -465,7 +465,8 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
               span, "a plan-level rule's values are in its evidence already")
     return Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
                 citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
-                for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep), translations={k: Texts(**v) for k, v in texts.items()})
+                for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep),
+                translations={k: Texts(**v) for k, v in texts.items()})
 
 
 def _message(t: Typer, template: ast.Template | None, scope: Scope) -> tuple[str | Expr, ...] | None:
