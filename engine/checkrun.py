@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic, NbsError, Span, format_all
 from .distributed import choose
 from .plan.loader import resolve_plan
 from .progress import Progress
-from .render import FORMATS, problems, write_reports, write_set
+from .render import FORMATS, Content, problems, write_reports, write_set
 from .render import text as text_render
 from .render.options import RenderOptions
 from .resources import LazyModule, data_dir
@@ -171,12 +171,13 @@ def run(args, s: Settings) -> int:
     outcomes = []
     cluster = None
     if s.engine != "pandas":
-        from .distributed import Cluster
+        from .distributed import Cluster, default_memory_limit
 
-        cluster = Cluster(s.scheduler, s.memory_limit)  # started when a plan is checked with Dask
+        limit = s.memory_limit if s.memory_limit is not None else default_memory_limit()
+        cluster = Cluster(s.scheduler, limit)  # started when a plan is checked with Dask
     try:
-        if s.scheduler is not None:  # an unreachable scheduler is an argument error, before any plan is read
-            cluster.connect()
+        if cluster is not None and s.scheduler is not None:  # an unreachable scheduler is an argument error,
+            cluster.connect()  # before any plan is read
         with Progress(len(plans), enabled=not s.quiet) as progress:
             for name, plan in zip(_folders(plans), plans):
                 out = (s.output / name if len(plans) > 1 else s.output) if s.output else None
@@ -220,7 +221,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
         std = std.in_language(s.lang or std.languages[0])
         evaluator = None
-        if cluster is not None and choose(s.engine, plan_path, s.memory_limit, s.scheduler) == "dask":
+        if cluster is not None and choose(s.engine, plan_path, cluster.memory_limit, s.scheduler) == "dask":
             plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)
         else:
             plan = api.load_plan(plan_path, std)
@@ -270,7 +271,8 @@ def _invalid(plan: str, name: str, out: Path | None, formats: list[str], s: Sett
     print(format_all(diags), file=sys.stderr)
     if out:
         options = options or RenderOptions(fail_on=s.fail_on, source_root=str(gate.source_root(plan, s.source_root)))
-        rendered = [(out / FORMATS[f].filename, problems.render(f, diags, options)) for f in formats]
+        rendered: list[tuple[Path, Content]] = [(out / FORMATS[f].filename, problems.render(f, diags, options))
+                                                for f in formats]
         for path in write_set(out, rendered):
             if not s.quiet:
                 print(f"wrote {path} (the input diagnostics: no verdict)", file=sys.stderr)
