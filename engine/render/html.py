@@ -168,7 +168,7 @@ def _rule(rule: dict, on_map: set[str], lang: str) -> dict:
     kept_columns = list(dict.fromkeys(k for f in kept[:MAX_ROWS] for k in f["values"]))
     return {
         **rule,
-        "kept": [_finding(f, kept_columns, None) for f in kept[:MAX_ROWS]],
+        "kept": [_finding(f, kept_columns, None, lang) for f in kept[:MAX_ROWS]],
         "kept_columns": kept_columns,
         "kept_total": len(kept),
         "label": OUTCOME_LABEL[rule["outcome"]],

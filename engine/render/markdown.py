@@ -8,6 +8,7 @@ Plan text is escaped so that it cannot break the table or inject markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..textsafe import inert
 from ._common import (
@@ -49,7 +50,7 @@ def escape(text) -> str:
     return _LINKISH.sub("&#8203;", text)
 
 
-def _more(lang: str, items: list) -> str:
+def _more(lang: str, items: Sequence) -> str:
     return t(lang, " and {n} more", n=len(items) - MAX_OBJECTS) if len(items) > MAX_OBJECTS else ""
 
 
