@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import model as M
 
 _OPS = (">=", ">", "<=", "<")
@@ -82,10 +84,17 @@ def annotate(std: M.Standard, report: dict) -> None:
         if not isinstance(rule.assertion, M.Compare) or rule.assertion.op not in _OPS:
             continue
         findings = r["findings"]
-        column = [fix_for(std, rule, {**lets, **f["values"]}) if f["outcome"] == "fail" else None for f in findings]
-        if hasattr(findings, "fixes"):  # findings held as columns: the fixes are one more column
+        if hasattr(findings, "fixes"):  # findings held as columns: the failing rows' values are read, never
+            cols = findings.findings  # their messages, and the fixes are one more column
+            failing = np.flatnonzero(cols.outcome == "fail")
+            values = cols.take(failing).value_dicts(0, len(failing))
+            column: list[dict | None] = [None] * len(cols)
+            for p, v in zip(failing.tolist(), values):
+                column[p] = fix_for(std, rule, {**lets, **v})
             findings.fixes = column if any(column) else None
         else:
+            column = [fix_for(std, rule, {**lets, **f["values"]}) if f["outcome"] == "fail" else None
+                      for f in findings]
             for f, fix in zip(findings, column):
                 if fix is not None:
                     f["fix"] = fix

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where
+from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where, with_outcomes
 from .i18n import pad, t, width
 
 _VERDICT = {
@@ -238,7 +238,7 @@ def _kept(rules: list[dict]) -> list[str]:
     """Rules that keep evidence (`keep evidence`): their passing rows or groups, with the values that passed."""
     blocks = []
     for rule in rules:
-        passing = [f for f in rule["findings"] if f["outcome"] == "pass"]
+        passing = with_outcomes(rule["findings"], ("pass",))
         if not passing:
             continue
         what = "passing row" if rule["scope"] == "row" else "passing group"
