@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import fixes
 from .check import check_pack
 from .check.loader import bundled_packs
 from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
@@ -169,9 +170,12 @@ def evaluate(standard: Standard, plan: Plan, waivers: WaiverSet | list[dict] | N
             waivers.judged(*resolve_as_of(None, plan.meta))
         results, shown = results_of(waivers.for_evaluation(standard))
         data = build_report(standard, shown, results, waivers_file)
+        fixes.annotate(standard, data)
         if not waivers.dated():  # no waiver has a date: the report does not depend on one
             waivers.as_of = None
         notes = waivers.review(standard, data, notes)
         return Report(standard, plan, results, data, notes)
     results, shown = results_of(None)
-    return Report(standard, plan, results, build_report(standard, shown, results, waivers_file), notes)
+    data = build_report(standard, shown, results, waivers_file)
+    fixes.annotate(standard, data)
+    return Report(standard, plan, results, data, notes)

@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic, NbsError, Span, format_all
 from .distributed import choose
 from .plan.loader import resolve_plan
 from .progress import Progress
-from .render import FORMATS, problems, write_reports, write_set
+from .render import FORMATS, Content, problems, write_reports, write_set
 from .render import text as text_render
 from .render.options import RenderOptions
 from .resources import LazyModule, data_dir
@@ -59,6 +59,7 @@ class Settings:
     engine: str = "pandas"
     scheduler: str | None = None
     memory_limit: int | None = None  # bytes; None: the Dask engine's default share of memory
+    lang: str | None = None  # None: the standard's first language
 
 
 def settings(args, config: Config) -> Settings:
@@ -86,6 +87,7 @@ def settings(args, config: Config) -> Settings:
         sarif_waived=pick("sarif_waived", "sarif-waived", "suppress"), doc_url=pick("doc_url", "doc-url"),
         quiet=args.quiet, color=color, csv_bom=args.csv_bom,
         select=tuple(pick("select", "select", ())), ignore=tuple(pick("ignore", "ignore", ())),
+        lang=pick("lang", "lang"),
         **_engine_settings(args, config))
 
 
@@ -169,12 +171,13 @@ def run(args, s: Settings) -> int:
     outcomes = []
     cluster = None
     if s.engine != "pandas":
-        from .distributed import Cluster
+        from .distributed import Cluster, default_memory_limit
 
-        cluster = Cluster(s.scheduler, s.memory_limit)  # started when a plan is checked with Dask
+        limit = s.memory_limit if s.memory_limit is not None else default_memory_limit()
+        cluster = Cluster(s.scheduler, limit)  # started when a plan is checked with Dask
     try:
-        if s.scheduler is not None:  # an unreachable scheduler is an argument error, before any plan is read
-            cluster.connect()
+        if cluster is not None and s.scheduler is not None:  # an unreachable scheduler is an argument error,
+            cluster.connect()  # before any plan is read
         with Progress(len(plans), enabled=not s.quiet) as progress:
             for name, plan in zip(_folders(plans), plans):
                 out = (s.output / name if len(plans) > 1 else s.output) if s.output else None
@@ -216,8 +219,9 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
     options = _options(plan_path, s, baseline)
     try:
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
+        std = std.in_language(s.lang or std.languages[0])
         evaluator = None
-        if cluster is not None and choose(s.engine, plan_path, s.memory_limit, s.scheduler) == "dask":
+        if cluster is not None and choose(s.engine, plan_path, cluster.memory_limit, s.scheduler) == "dask":
             plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)
         else:
             plan = api.load_plan(plan_path, std)
@@ -269,7 +273,8 @@ def _invalid(plan: str, name: str, out: Path | None, formats: list[str], s: Sett
     print(format_all(diags), file=sys.stderr)
     if out:
         options = options or RenderOptions(fail_on=s.fail_on, source_root=str(gate.source_root(plan, s.source_root)))
-        rendered = [(out / FORMATS[f].filename, problems.render(f, diags, options)) for f in formats]
+        rendered: list[tuple[Path, Content]] = [(out / FORMATS[f].filename, problems.render(f, diags, options))
+                                                for f in formats]
         for path in write_set(out, rendered):
             if not s.quiet:
                 print(f"wrote {path} (the input diagnostics: no verdict)", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 # pandas nor the parser (tests/test_cli.py checks this).
 from .diagnostics import ERROR, NbsError, format_all, sort_diagnostics
 from .render import FORMATS
+from .render.i18n import LANGUAGES
 from .resources import version
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--memory-limit", type=_memory, metavar="SIZE", default=None,
                    help="the memory the tables may take before --engine auto picks Dask, and the Dask workers' total "
                         "(e.g. 4GiB; default: a quarter of this machine's memory)")
+    c.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help="the language of every report: rule titles, messages and rationales as the standard gives "
+                   "them in it, and the report's own words (default: the standard's first language)")
 
     lint = sub.add_parser("lint", help="check rule files and report every problem",
                           description="Parse and check a rule pack; print file:line:col: code: message. Exit 0: "

@@ -15,6 +15,7 @@ waiver-warning-days = 30
 select = ["L1", "L2"]             # scoped checks: rule ids, goals, categories, stages, strengths
 ignore = ["BIO-*"]
 sarif-waived = "suppress"
+lang = "zh"                       # the language of the reports
 ```
 """
 
@@ -44,6 +45,7 @@ KEYS: dict[str, tuple[str, tuple | None]] = {
     "engine": ("str", ("pandas", "dask", "auto")),
     "scheduler": ("str", None),
     "memory-limit": ("str", None),
+    "lang": ("str", ("en", "zh")),
 }
 
 

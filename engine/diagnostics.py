@@ -66,6 +66,8 @@ CODES: dict[str, Code] = _register(
     ("profile-only",           ERROR,   RULES, "`set`, `disable` or `override` outside a profile"),
     ("unknown-standard",       ERROR,   RULES, "a profile extends a standard that is not bundled or found"),
     ("duplicate-id",           ERROR,   RULES, "a name or rule id is declared twice"),
+    ("unknown-language",       ERROR,   RULES, "a translation (`zh \"…\"`) in a language the pack's header does not "
+                                               "declare (`language \"en, zh\"`)"),
     ("duplicate-clause",       ERROR,   RULES, "a rule has a clause twice (two `when`, two messages, ...)"),
     ("missing-assertion",      ERROR,   RULES, "a rule has no `shall`, `should` or `may`"),
     ("missing-reason",         ERROR,   RULES, "a profile disables a rule without a reason"),
@@ -108,6 +110,8 @@ CODES: dict[str, Code] = _register(
     ("never-applies",          WARNING, RULES, "a `when` that no combination of values makes true"),
     ("empty-category",         WARNING, RULES, "a category no declared enum value can select"),
     ("duplicate-title",        WARNING, RULES, "two rules with the same title"),
+    ("missing-translation",    WARNING, RULES, "a pack of several languages lacks a title, message or rationale in "
+                                               "one of them"),
     ("plan-not-found",         ERROR,   PLAN, "no plan package at that path"),
     ("plan-syntax",            ERROR,   PLAN, "plan.yaml is not valid YAML"),
     ("plan-duplicate-key",     ERROR,   PLAN, "a key appears twice in a plan.yaml mapping"),

@@ -29,7 +29,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -200,6 +200,7 @@ def _load_part(spec) -> pd.DataFrame:
 
     path, display, table, source, repair, crs, offset = spec
     frame, _ = read_table(path, display, table, source, repair, crs)
+    assert frame is not None  # the part was read once already and had no error
     frame.attrs.clear()
     frame.index = pd.RangeIndex(offset + 1, offset + len(frame) + 1)
     return frame
@@ -247,6 +248,7 @@ def _duplicate_keys(files, shown, table: C.Table, checked, read_args) -> list[Di
         if not len(rows):
             continue
         frame, _ = read_table(f, s, table, *read_args)
+        assert frame is not None  # every part was read once already and had no error
         for r in rows:
             key = frame[table.key].iloc[r]
             if key in seen:
@@ -319,7 +321,7 @@ class _Nodes:
         rowsets = [rowset] if rowset else []
         while stack or rowsets:
             if rowsets:
-                rs = rowsets.pop()
+                rs: str | None = rowsets.pop()
                 while rs in self.std.categories:
                     cat = self.std.categories[rs]
                     if cat.selector is not None:
@@ -333,8 +335,9 @@ class _Nodes:
                 out.append(n)
                 if isinstance(n, C.LetRef) and n.top:
                     stack.append(self.std.lets[n.name])
-                if isinstance(n, C.Call) and n.args and getattr(n.args[0], "rowset", None):
-                    rowsets.append(n.args[0].rowset)
+                read = getattr(n.args[0], "rowset", None) if isinstance(n, C.Call) and n.args else None
+                if read:
+                    rowsets.append(read)
         return out
 
 
@@ -352,7 +355,7 @@ def _compiled(std: Standard):
 
 def _context(std: Standard, compiler: Compiler, numbering: _Nodes, tables: dict, fields: dict, seeds: dict,
              stats: dict | None = None) -> Context:
-    ctx = _PartContext(std, SimpleNamespace(tables=tables, fields=fields), compiler)
+    ctx = _PartContext(std, cast(Plan, SimpleNamespace(tables=tables, fields=fields)), compiler)
     ctx.stats = stats or {}
     for num, value in seeds.items():
         ctx.cache[("aggregate", id(numbering.nodes[num]))] = value
@@ -374,6 +377,7 @@ class _Evaluation(RuleEvaluation):
     """A rule evaluated with the plan's missing cells counted over every partition (``stats``)."""
 
     def missing_plan(self, exprs: list[C.Expr]) -> list[str]:
+        assert isinstance(self.ctx, _PartContext)
         stats = self.ctx.stats
         refs: set = set()
         for e in exprs:
@@ -397,7 +401,7 @@ class _Evaluation(RuleEvaluation):
                             out.append(f"{self.ctx.table_of(r.rowset)}.{col} ({rows} empty, so whether they are "
                                        f"`{r.rowset}` is unknown)")
             elif r.kind == "elem":
-                out += super().missing_plan([_Only(r)])
+                out += super().missing_plan([cast(C.Expr, _Only(r))])
         return list(dict.fromkeys(out))
 
 
@@ -428,6 +432,7 @@ def _scan_partition(std: Standard, frame: pd.DataFrame, table: str, small: dict,
 def _partial(compiler: Compiler, ctx: Context, node: C.Call):
     b = B.resolve(node.func, len(node.args))
     arg = node.args[0]
+    assert b is not None and b.partial is not None and arg.rowset is not None  # a decomposable plan aggregate
     frame = ctx.table_frame(arg.rowset)
     member = ctx.mask(arg.rowset)
     sub = Env(ctx, elem=frame)
@@ -447,7 +452,7 @@ def _partition_stats(ctx: Context, rowset: str, cols: list[str]) -> dict:
     inside = np.ones(len(frame), dtype=bool) if member is None else member.fillna(True).to_numpy(dtype=bool)
     unknown = np.zeros(len(frame), dtype=bool) if member is None else member.isna().to_numpy()
     selectors = {}
-    rs = rowset
+    rs: str | None = rowset
     while rs in ctx.std.categories:
         cat = ctx.std.categories[rs]
         if cat.selector is not None:
@@ -504,7 +509,8 @@ class DaskEvaluator:
         self._delayed: dict[str, list] = {}
         self._pandas = Compiler(self.std)  # for rules on gathered tables: its own memo of compiled closures
 
-    def table_of(self, rowset: str) -> str:
+    def table_of(self, rowset: str | None) -> str:
+        assert rowset is not None  # an aggregate's rows
         return rowset if rowset in self.std.tables else self.std.categories[rowset].table
 
     def _known(self, rowset) -> bool:
@@ -596,7 +602,7 @@ class DaskEvaluator:
                     aggs[self.numbering.number[id(n)]] = n
             for e in (rule.when, *(x.expr for x in rule.lets), rule.assertion):
                 for r in (e.refs if e is not None else ()):
-                    if r.kind == "elem" and self._known(r.rowset) and self.table_of(r.rowset) in self.big:
+                    if r.kind == "elem" and r.rowset and self._known(r.rowset) and self.table_of(r.rowset) in self.big:
                         stat_cols.setdefault(r.rowset, set()).add(r.name)
             for n in nodes:
                 if _plan_aggregate(n) and self._known(n.args[0].rowset) and self.table_of(n.args[0].rowset) in self.big:
@@ -621,6 +627,7 @@ class DaskEvaluator:
                 outs = self._map(table, _scan_partition, f"totals over {table}", dict(self.seeds), nums, rowsets)
                 for num in nums:
                     b = B.resolve(aggs[num].func, len(aggs[num].args))
+                    assert b is not None and b.combine is not None  # _plan_aggregate chose decomposable ones
                     parts = [o[0][num] for o in outs]
                     inside = any(p[1] for p in parts)
                     cols = needed_columns(aggs[num])
@@ -652,7 +659,8 @@ class DaskEvaluator:
         std_f = self._scattered("std", self.std)
         small_f = self._scattered("small", self.small)
         if table not in self._delayed:
-            self._delayed[table] = self.plan.tables[table].to_delayed()
+            frame: Any = self.plan.tables[table]  # a dask DataFrame
+            self._delayed[table] = frame.to_delayed()
         parts = self._delayed[table]
         tasks = [dask.delayed(fn, pure=False)(std_f, p, table, small_f, self.plan.fields, *args) for p in parts]
         futures = client.compute(tasks)
@@ -675,6 +683,7 @@ class DaskEvaluator:
         by_table: dict[str, list[C.Rule]] = {}
         when = {r.id: w for r, w in rules}
         for r, _ in rules:
+            assert r.for_each is not None  # per-row rules
             by_table.setdefault(r.for_each.table, []).append(r)
         ctx = _context(self.std, self.compiler, self.numbering, self.small, self.plan.fields, self.seeds, self.stats)
         for table, group in by_table.items():

@@ -23,6 +23,7 @@ from .diagnostics import WARNING, Diagnostic, Span
 from .findings import Findings, concat
 from .model import Ref, Rule, Standard
 from .plan import Plan
+from .render.i18n import t
 from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, RuleResult, rule_outcome
 
 
@@ -303,8 +304,8 @@ class RuleEvaluation:
         absent = self.absent_rowsets()
         if absent:
             names = " or ".join(f"`{r}`" for r in absent)
-            return self.result(NOT_APPLICABLE, f"not applicable: the plan has no rows of {names}",
-                               evidence=evidence)
+            return self.result(NOT_APPLICABLE, self.say("not applicable: the plan has no rows of {names}",
+                                                        names=names), evidence=evidence)
         for name, fn in self.cr.lets:
             env.lets[name] = fn(env)
         value = self.cr.assertion(env)
@@ -438,7 +439,7 @@ class RuleEvaluation:
             assert first is not None
             n = counts[outcome]
             text = findings.message(first)
-            message = text if n == 1 else f"{text} (and {n - 1} more)"
+            message = text if n == 1 else self.say("{message} (and {n} more)", message=text, n=n - 1)
             if outcome == WAIVED:
                 waivers = {tuple(sorted(w.items())) for w, o in zip(findings.waiver, findings.outcome) if o == WAIVED}
                 waiver = findings.waiver[first] if len(waivers) == 1 else None
@@ -679,15 +680,20 @@ class RuleEvaluation:
     def default_message(self, subject: str | None) -> str:
         text = self.ctx.std.source_text(self.rule.assertion.span)
         head = f"{subject}: " if subject else ""
-        return f"{head}{self.rule.title} — `{text}` does not hold"
+        return head + self.say("{title} — `{text}` does not hold", title=self.rule.title, text=text)
 
     def insufficient_text(self, missing: list[str], subject: str | None = None) -> str:
         head = f"{subject}: " if subject else ""
         if missing:
-            return f"{head}insufficient data: {', '.join(missing)} missing"
-        return (f"{head}insufficient data: a value it needs is undefined (a lookup without that key, a "
-                "division by zero, an aggregate of no rows, a row that matches no other row, or a series with "
-                "no measurement at that time, fewer than two measurements, or a gap longer than its interval)")
+            return head + self.say("insufficient data: {fields} missing", fields=", ".join(missing))
+        return head + self.say("insufficient data: a value it needs is undefined (a lookup without that key, a "
+                               "division by zero, an aggregate of no rows, a row that matches no other row, or a "
+                               "series with no measurement at that time, fewer than two measurements, or a gap "
+                               "longer than its interval)")
+
+    def say(self, text: str, /, **fields) -> str:
+        """A message's own words in the report's language (see :mod:`engine.render.i18n`)."""
+        return t(self.ctx.std.lang or "en", text, **fields)
 
     def missing_plan(self, exprs: list[C.Expr]) -> list[str]:
         """Plan fields that are null and table columns with empty cells among what ``exprs`` read."""

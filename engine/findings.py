@@ -39,8 +39,9 @@ class Findings(Sequence):
     """
 
     def __init__(self, table: str, outcome: np.ndarray, key: list | np.ndarray, row: np.ndarray | None,
-                 values: pd.DataFrame | None = None, message: list | None = None,
-                 formatter: MessageFormatter | None = None, missing: list | None = None, waiver: list | None = None):
+                 values: pd.DataFrame | None = None, message: list | np.ndarray | None = None,
+                 formatter: MessageFormatter | None = None, missing: list | np.ndarray | None = None,
+                 waiver: list | np.ndarray | None = None):
         n = len(outcome)
         self.table = table  # keys, messages, missing and waivers are object arrays, like the outcomes
         self.outcome = np.asarray(outcome, dtype=object)
@@ -111,7 +112,7 @@ class Findings(Sequence):
         for start in range(0, len(self), CHUNK):
             yield from self.views(start, start + CHUNK)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             views = self.views(start, stop)
@@ -151,8 +152,11 @@ def _gather(parent: Findings, pos: np.ndarray) -> list[str]:
     return parent._message[pos].tolist()
 
 
+_NONE = np.asarray(None, dtype=object)
+
+
 def _is_none(a: np.ndarray) -> np.ndarray:
-    return np.equal(a, None)
+    return np.equal(a, _NONE)
 
 
 def _objects(values, n: int, nested: bool = False) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .diagnostics import Span
@@ -320,6 +320,7 @@ class Table:
     span: Span
     optional: bool = False  # may be absent or empty in a plan
     time: str | None = None  # the year or date column its rows are measured at (``time COL``)
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) in the pack's other languages
 
 
 @dataclass(frozen=True)
@@ -395,6 +396,7 @@ class Category:
     selector: Expr | None
     doc: str | None
     span: Span
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -404,6 +406,7 @@ class Level:
     doc: str | None
     order: int
     span: Span
+    titles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -444,6 +447,24 @@ class Partial:
     span: Span
 
 
+def languages(declared: str | None) -> tuple[str, ...]:
+    """The languages a header's ``language "en, zh"`` declares, in order; English when none.
+
+    >>> languages("en, zh"), languages(None)
+    (('en', 'zh'), ('en',))
+    """
+    return tuple((declared or "").replace(",", " ").split()) or ("en",)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A rule's texts in one of the pack's other languages (None: not given, the first language's is used)."""
+
+    title: str | None = None
+    message: tuple[str | Expr, ...] | None = None
+    rationale: str | None = None
+
+
 @dataclass
 class Rule:
     """A checked rule: its tags, its checked expressions, and where it is written."""
@@ -468,11 +489,21 @@ class Rule:
     changes: list[str] = field(default_factory=list)
     keep_evidence: bool = False  # `keep evidence`: passing rows or groups are findings too, with their values
     partial: Partial | None = None  # totals over the rows that have data, with their coverage
+    translations: dict[str, Texts] = field(default_factory=dict)  # language -> its texts
+
+    def in_language(self, lang: str) -> Rule:
+        """The rule with its title, message and rationale in ``lang`` where the pack gives them."""
+        t = self.translations.get(lang)
+        if t is None:
+            return self
+        return replace(self, title=t.title or self.title, rationale=t.rationale or self.rationale,
+                       message=t.message if t.message is not None else self.message)
 
     def expressions(self) -> list[Expr]:
         """Every checked expression of the rule: when, the `for each` filter, lets, assertion, message."""
+        messages = [self.message, *(t.message for t in self.translations.values())]
         out = [self.when, self.for_each.where if self.for_each else None, *(x.expr for x in self.lets),
-               self.assertion, *(p for p in self.message or () if not isinstance(p, str))]
+               self.assertion, *(p for m in messages for p in m or () if not isinstance(p, str))]
         return [e for e in out if e is not None]
 
     def reads(self) -> frozenset[Ref]:
@@ -511,6 +542,23 @@ class Standard:
     unit_defs: tuple[UnitDef, ...] = ()  # the units the pack declares (engine.units.system rebuilds its units)
     _relpaths: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     dated: dict | None = None  # dated params: the date checked on and the values picked (engine.editions)
+    titles: tuple[tuple[str, str], ...] = ()  # the standard's title in its other languages
+    lang: str | None = None  # the language its texts are in, when chosen with in_language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The pack's languages (`language "en, zh"` in its header), the language of its plain texts first."""
+        return languages(self.attrs.get("language"))
+
+    def in_language(self, lang: str) -> Standard:
+        """The standard with every title, message and rationale in ``lang`` where the pack gives it
+        (else in the pack's first language); reports are rendered from it."""
+        def titled(decls: dict) -> dict:
+            return {k: replace(d, title=dict(d.titles).get(lang, d.title)) for k, d in decls.items()}
+
+        return replace(self, title=dict(self.titles).get(lang, self.title), goals=titled(self.goals),
+                       stages=titled(self.stages), categories=titled(self.categories), tables=titled(self.tables),
+                       rules=[r.in_language(lang) for r in self.rules], lang=lang)
 
     @property
     def version(self) -> str:

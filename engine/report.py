@@ -63,6 +63,7 @@ class ReportFindings(Sequence):
         self.file, self.first_line = file, first_line
         self.group_lines = group_lines or {}  # a group's key -> the file line of its first row
         self.shapes = shapes  # GeoJSON per finding, for findings on a layer
+        self.fixes: list[dict | None] | None = None  # a quantified fix per finding (engine.fixes), where any
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -97,6 +98,10 @@ class ReportFindings(Sequence):
         if self.shapes is not None:
             for d, g in zip(out, self.shapes[start:stop]):
                 d["geometry"] = g
+        if self.fixes is not None:
+            for d, fix in zip(out, self.fixes[start:stop]):
+                if fix is not None:
+                    d["fix"] = fix
         return out
 
     def __iter__(self) -> Iterator[dict]:
@@ -120,8 +125,10 @@ class ReportFindings(Sequence):
         if keep.all():
             return self
         pos = np.flatnonzero(keep)
-        return ReportFindings(self.findings.take(pos), self.file, self.first_line, self.group_lines,
-                              None if self.shapes is None else [self.shapes[p] for p in pos.tolist()])
+        out = ReportFindings(self.findings.take(pos), self.file, self.first_line, self.group_lines,
+                             None if self.shapes is None else [self.shapes[p] for p in pos.tolist()])
+        out.fixes = None if self.fixes is None else [self.fixes[p] for p in pos.tolist()]
+        return out
 
     def __eq__(self, other) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
@@ -155,6 +162,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
     profile = std.profile
     return {
         "report_version": REPORT_VERSION,
+        "lang": std.lang or std.languages[0],
         "tool": {"name": "nbscheck", "version": version()},
         "standard": {
             "id": std.id, "title": std.title, "version": std.version,

@@ -13,6 +13,8 @@ from test_render_formats import big_report, hostile_plan, report_of
 
 from engine.render import html
 
+ROOT = Path(__file__).parent.parent
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
@@ -131,3 +133,24 @@ def test_the_index_holds_every_failing_object_up_to_its_stated_cap(monkeypatch, 
     capped = " ".join(html.render(big).split())
     # the mini plan's other failing rule is plan-level (no objects): the first 1,000 of 5,000
     assert "the first 1,000 of 5,000 such objects, most serious rules first (at most 1,000 are indexed" in capped
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_chinese_report_with_fixes_fits_and_searches(browser, size, tmp_path):
+    """`--lang zh`: the page's own words and the pack's texts in Chinese, the fixes shown, no overflow at
+    390 px, and the search's count said in Chinese by the script."""
+    from engine.cli import main
+
+    assert main(["check", str(ROOT / "examples/industrial-belt"), "--lang", "zh", "-f", "html", "-o",
+                 str(tmp_path), "-q"]) == 1
+    page = tmp_path / "report.html"
+    _open(browser, page, size)
+    inner, scroll = browser.execute_script("return [window.innerWidth, document.documentElement.scrollWidth]")
+    assert scroll <= inner == SIZES[size][0]
+    assert browser.find_element("id", "findings-h").text == "各规则的发现"
+    card = browser.find_element("id", "rule-ACC-001")
+    # Becontree: 9 m2 x 12,700 residents = 11.43 ha of public green space, against 1.4 ha (+10.03 ha)
+    assert "整改：将 d.public_green_ha 从 1.4 ha 提高到 11.43 ha（+10.03 ha）" in card.text
+    browser.find_element("css selector", "input[name=q]").send_keys("E05000026")
+    assert "个对象编号匹配：" in browser.find_element("id", "matches").text
+    browser.save_screenshot(str(tmp_path / f"zh-{size}.png"))

@@ -167,7 +167,7 @@ def _item_lines(i: int, item) -> tuple[list[_Line], dict[tuple, tuple]]:
 def _decl_lines(i: int, item) -> list[_Line]:
     key = ("item", i)
     if isinstance(item, ast.Header):
-        head = f"{item.kind} {item.id} {P.quote(item.title)}"
+        head = f"{item.kind} {item.id} {P.quote(item.title)}{_tr(item.translations)}"
         if item.kind == "profile" or item.extends is not None:
             head += f" extends {P.name_or_string(item.extends or '')}"
         if not item.attrs:
@@ -180,9 +180,9 @@ def _decl_lines(i: int, item) -> list[_Line]:
         url = f" url {P.quote(item.url)}" if item.url is not None else ""
         return [_Line(0, f"reference {item.key} {P.quote(item.citation)}{url}", key)]
     if isinstance(item, ast.Level):
-        return [_Line(0, f"{item.kind} {item.id} {P.quote(item.title)}{_doc(item.doc)}", key)]
+        return [_Line(0, f"{item.kind} {item.id} {P.quote(item.title)}{_tr(item.translations)}{_doc(item.doc)}", key)]
     if isinstance(item, ast.CategoryDecl):
-        text = f"category {item.id} {P.quote(item.title)}"
+        text = f"category {item.id} {P.quote(item.title)}{_tr(item.translations)}"
         text += f" parent {item.parent}" if item.parent is not None else ""
         text += f" = {item.table}"
         text += f" where {P.expr(item.where)}" if item.where is not None else ""
@@ -190,7 +190,8 @@ def _decl_lines(i: int, item) -> list[_Line]:
     if isinstance(item, ast.TableDecl):
         optional = " optional" if item.optional else ""
         time = f" time {item.time}" if item.time is not None else ""
-        head = f"table {item.name} {P.quote(item.title)} key {item.key}{time}{optional}{_doc(item.doc)} {{"
+        title = f"{P.quote(item.title)}{_tr(item.translations)}"
+        head = f"table {item.name} {title} key {item.key}{time}{optional}{_doc(item.doc)} {{"
         body = []
         for j, c in enumerate(item.columns):
             for n, text in enumerate(_column(c, f"{c.name}: ", 1)):
@@ -237,10 +238,21 @@ def _editions(item: ast.ParamDecl | ast.SetParam) -> str:
     return ", ".join(P.literal(e.value) + (f" from {e.start}" if e.start else "") for e in item.editions)
 
 
+def _tr(translations: tuple[ast.Translation, ...]) -> str:
+    """A declaration's title in other languages, after the title: ` zh "标题"`."""
+    return "".join(f" {t.lang} {P.quote(t.text)}" for t in translations)
+
+
 def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
     kinds = [k for k, _ in r.clause_spans]
     keys = {k: [("clause", i, j) for j, kk in enumerate(kinds) if kk == k] for k in set(kinds)}
     lines = [_Line(0, f"rule {r.id} {P.quote(r.title)} {{", ("item", i))]
+
+    def translated(kind: str) -> list[_Line]:
+        return [_Line(1, f"{'else' if kind == 'message' else kind} {t.lang} {P.quote(t.text)}",
+                      keys[f"{kind}:{t.lang}"][0]) for t in r.translations if t.kind == kind]
+
+    lines += translated("title")
     tags = []
     for word, refs in (("goal", r.goals), ("category", r.categories), ("stage", r.stages)):
         if refs:
@@ -281,8 +293,10 @@ def _rule_lines(i: int, r: ast.Rule) -> tuple[list[_Line], dict[tuple, tuple]]:
         lines.append(_Line(1, f"{r.strength} {P.expr(r.assertion)}", keys["assertion"][0]))
     if r.message is not None:
         lines.append(_Line(1, f"else {P.quote(r.message.text)}", keys["message"][0]))
+    lines += translated("message")
     if r.rationale is not None:
         lines.append(_Line(1, f"rationale {P.quote(r.rationale)}", keys["rationale"][0]))
+    lines += translated("rationale")
     if r.keep:
         lines.append(_Line(1, "keep evidence", keys["keep"][0]))
     lines.append(_Line(0, "}", ("close", i)))

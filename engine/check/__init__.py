@@ -42,7 +42,9 @@ from ..model import (
     Rule,
     Standard,
     Table,
+    Texts,
     Type,
+    languages,
     walk,
 )
 from ..results import DEFAULT_SEVERITY, SEVERITIES
@@ -145,9 +147,11 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
     ns, t = st.ns, st.typer
     m = st.model
     _check_header(t, ns.header.attrs if ns.header is not None else ())
+    m["titles"] = _titles(st, pack_header(ns)) if ns.header is not None else ()
     m["references"] = {k: Reference(k, r.citation, r.url, r.span) for k, r in ns.references.items()}
-    m["goals"] = {k: Level(k, g.title, g.doc, i, g.span) for i, (k, g) in enumerate(ns.goals.items())}
-    m["stages"] = {k: Level(k, s.title, s.doc, i, s.span) for i, (k, s) in enumerate(ns.stages.items())}
+    m["goals"] = {k: Level(k, g.title, g.doc, i, g.span, _titles(st, g)) for i, (k, g) in enumerate(ns.goals.items())}
+    m["stages"] = {k: Level(k, s.title, s.doc, i, s.span, _titles(st, s))
+                   for i, (k, s) in enumerate(ns.stages.items())}
     tables = {}
     for name, decl in ns.tables.items():
         cols = {}
@@ -175,7 +179,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
         elif decl.time is not None and cols[decl.time].type.kind not in (INTEGER, DATE):
             t.err("type-mismatch", f"the time column `{decl.time}` is {cols[decl.time].type.describe()}; it holds "
                   "years (integer) or dates", cols[decl.time].span)
-        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional, decl.time)
+        tables[name] = Table(name, decl.title, decl.key, cols, decl.doc, decl.span, decl.optional, time=decl.time,
+                             titles=_titles(st, decl))
         t.col_types[name] = {k: c.type for k, c in cols.items()}
         t.col_links[name] = {k: c.references for k, c in cols.items() if c.references is not None}
         t.table_keys[name] = decl.key
@@ -251,7 +256,8 @@ def _pass_declarations(st: _State) -> list[Diagnostic]:
             if selector.type.kind not in (BOOL, INVALID):
                 t.err("type-mismatch", f"a category selector is a condition, not {selector.type.describe()}",
                       cdecl.where.span)
-        cats[cid] = Category(cid, cdecl.title, cdecl.parent, cdecl.table, selector, cdecl.doc, cdecl.span)
+        cats[cid] = Category(cid, cdecl.title, cdecl.parent, cdecl.table, selector, cdecl.doc, cdecl.span,
+                             _titles(st, cdecl))
     for cid in cats:  # parent cycles
         seen: set[str] = set()
         cur: str | None = cid
@@ -511,17 +517,11 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
               rule.assertion.span, "compare it: `... >= 30 %`")
     else:
         _fits(t, a, scope, rule.assertion.span, f"`{rule.strength}`")
-    message = None
-    if rule.message is not None:
-        parts: list[str | Expr] = []
-        for part in rule.message.parts:
-            if isinstance(part, str):
-                parts.append(part)
-            else:
-                p = t.expr(part, scope)
-                _fits(t, p, scope, part.span, "this interpolation")
-                parts.append(p)
-        message = tuple(parts)
+    message = _message(t, rule.message, scope)
+    texts: dict[str, dict] = {}
+    for tr in rule.translations:
+        if _language_known(st, tr):
+            texts.setdefault(tr.lang, {})[tr.kind] = _message(t, tr.template, scope) if tr.template else tr.text
     strength = rule.strength or "shall"
     if rule.keep and scope.kind == "plan":
         span = next(s for k, s in rule.clause_spans if k == "keep")
@@ -529,7 +529,8 @@ def _check_rule(st: _State, rule: ast.Rule) -> Rule | None:
               span, "a plan-level rule's values are in its evidence already")
     checked = Rule(rule.id, rule.title, strength, severity or DEFAULT_SEVERITY[strength], goals, cats, stages,
                    citations, rule.rationale, "plan" if scope.kind == "plan" else scope.kind, rule.span, when,
-                   for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep))
+                   for_each, tuple(lets), a, message, keep_evidence=bool(rule.keep),
+                   translations={k: Texts(**v) for k, v in texts.items()})
     if rule.partial is not None:
         checked.partial = _partial(t, rule.partial, checked)
     return checked
@@ -570,6 +571,52 @@ def _partial(t: Typer, decl: ast.Partial, rule: Rule) -> Partial | None:
                       f"{found.type.kind}", decl.span)
                 return None
     return Partial(least, decl.by, decl.span)
+
+
+def _message(t: Typer, template: ast.Template | None, scope: Scope) -> tuple[str | Expr, ...] | None:
+    """A message's literal parts and checked interpolations."""
+    if template is None:
+        return None
+    parts: list[str | Expr] = []
+    for part in template.parts:
+        if isinstance(part, str):
+            parts.append(part)
+        else:
+            p = t.expr(part, scope)
+            _fits(t, p, scope, part.span, "this interpolation")
+            parts.append(p)
+    return tuple(parts)
+
+
+def header_languages(header: ast.Header | None) -> tuple[str, ...]:
+    """A pack's languages from its header's `language "en, zh"`, the language of its plain texts first."""
+    return languages(next((v for k, v, _ in header.attrs if k == "language"), None) if header is not None else None)
+
+
+def pack_header(ns) -> ast.Header | None:
+    """The header that names the standard: a profile's base's, else the pack's own."""
+    if ns.header is not None and ns.header.kind == "profile" and ns.base_header is not None:
+        return ns.base_header
+    return ns.header
+
+
+def _language_known(st: _State, tr: ast.Translation) -> bool:
+    langs = header_languages(pack_header(st.ns))
+    if tr.lang in langs[1:]:
+        return True
+    if tr.lang == langs[0]:
+        st.typer.err("unknown-language", f"`{tr.lang}` is the language of the pack's plain texts, not a translation",
+                     tr.span, "write the text itself without a language, or declare the languages in the header: "
+                     f"language \"{tr.lang}, ...\"")
+    else:
+        st.typer.err("unknown-language", f"`{tr.lang}` is not one of the pack's languages ({', '.join(langs)})",
+                     tr.span, f"declare it in the pack's header: language \"{', '.join((*langs, tr.lang))}\"")
+    return False
+
+
+def _titles(st: _State, decl) -> tuple[tuple[str, str], ...]:
+    """A declaration's title in the pack's other languages."""
+    return tuple((tr.lang, tr.text) for tr in decl.translations if _language_known(st, tr))
 
 
 def _pass_rules(st: _State) -> list[Diagnostic]:
@@ -685,7 +732,7 @@ def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, 
         tables=m["tables"], fields=m["fields"], params=m["params"], lookups=m["lookups"],
         lets={name: st.typer.top_let(name) for name in ns.lets},
         rules=m["rules"], files=texts, root=str(sources.root), sha256=pack_sha256(texts),
-        profile=_profile_info(st), edition=_edition_info(st),
+        profile=_profile_info(st), edition=_edition_info(st), titles=m["titles"],
         base_roots=(Path(sources.base.root),) if sources.base else (), unit_defs=st.unit_defs)
     return std, _with_source(diags, sources)
 

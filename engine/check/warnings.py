@@ -10,6 +10,7 @@ Runs after the error passes succeed; every diagnostic it returns is a warning
 - ``empty-category``: a category's selector (with its parents') matches no combination of the
   declared enum values.
 - ``duplicate-title``: two rules share a title.
+- ``missing-translation``: a pack of several languages lacks a text in one of them.
 
 Only the pack's own files are warned about: a profile is not told about its base standard.
 """
@@ -40,6 +41,40 @@ def pass_warnings(st) -> list[Diagnostic]:
     out += _never_applies(rules, model)
     out += _empty_categories(ns, model, own)
     out += _duplicate_titles(rules)
+    out += _missing_translations(ns, rules, own)
+    return out
+
+
+def _missing_translations(ns, rules: list[ast.Rule], own: set[str]) -> list[Diagnostic]:
+    """In a pack of several languages, every title, message and rationale is given in each of them."""
+    from . import header_languages, pack_header
+
+    others = header_languages(pack_header(ns))[1:]
+    if not others:
+        return []
+    out = []
+    decls = [d for d in (ns.header, *ns.goals.values(), *ns.stages.values(), *ns.categories.values(),
+                         *ns.tables.values()) if d is not None and d.span.file in own]
+    for d in decls:
+        given = {t.lang for t in d.translations}
+        for lang in others:
+            if lang not in given:
+                name = getattr(d, "id", None) or getattr(d, "name", "")
+                kind = (d.kind if isinstance(d, (ast.Header, ast.Level))
+                        else "category" if isinstance(d, ast.CategoryDecl) else "table")
+                out.append(_warn("missing-translation", f"{kind} `{name}` has no {lang} title", d.span,
+                                 f'add it after the title: {kind} {name} "{d.title}" {lang} "…"'))
+    for r in rules:
+        given = {(t.kind, t.lang) for t in r.translations}
+        for lang in others:
+            wanted = [k for k, present in (("title", True), ("message", r.message is not None),
+                                           ("rationale", r.rationale is not None)) if present]
+            lacking = [k for k in wanted if (k, lang) not in given]
+            if lacking:
+                clauses = ", ".join(f"`{'else' if k == 'message' else k} {lang} \"…\"`" for k in lacking)
+                out.append(_warn("missing-translation", f"rule {r.id} has no {lang} {_either(lacking)}",
+                                 r.span, f"the pack's languages are {', '.join(header_languages(pack_header(ns)))}: "
+                                 f"add {clauses}"))
     return out
 
 
@@ -257,3 +292,8 @@ def _duplicate_titles(rules: list[ast.Rule]) -> list[Diagnostic]:
         else:
             seen[key] = r
     return out
+
+
+def _either(words: list[str]) -> str:
+    """`title`, `title or message`, `title, message or rationale`."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from .. import format as F
+from .i18n import t
 
 VERDICT_LABEL = {
     "non_compliant": "Non-compliant",
@@ -81,14 +82,36 @@ def actual_text(check: dict) -> str:
     return F.check_texts(check)[0]
 
 
-def evidence_lines(rule: dict) -> list[str]:
-    """The evidence as lines of text: each check (actual vs required), then the `let` values."""
+def evidence_lines(rule: dict, lang: str = "en", missing: bool = True) -> list[str]:
+    """The evidence as lines of text: each check (actual vs required), then the `let` values, then
+    what is missing (unless ``missing`` is false)."""
     ev = rule["evidence"]
-    out = [f"{c['expression']}: actual {actual_text(c)}, required {required_text(c)}" for c in ev.get("checks", [])]
+    out = [f"{c['expression']}: " + t(lang, "actual {actual}, required {required}", actual=actual_text(c),
+                                       required=required_text(c)) for c in ev.get("checks", [])]
     out += [f"let {name} = {F.value(v)}" for name, v in ev.get("let", {}).items()]
-    if rule["missing"]:
-        out.append("missing data: " + ", ".join(rule["missing"]))
+    if rule["missing"] and missing:
+        out.append(t(lang, "missing data: {fields}", fields=", ".join(rule["missing"])))
     return out
+
+
+def fix_text(fix: dict, lang: str = "en") -> str:
+    """A quantified fix as a sentence: ``raise d.canopy_share from 24.6 % to 30 % (+5.4 %)``."""
+    up = fix["change"] > 0
+    strict = fix["op"] in (">", "<")
+    text = ("raise {quantity} from {old} to more than {new} ({change})" if up and strict
+            else "raise {quantity} from {old} to {new} ({change})" if up
+            else "lower {quantity} from {old} to less than {new} ({change})" if strict
+            else "lower {quantity} from {old} to {new} ({change})")
+    change = ("+" if up else "−") + F.quantity(abs(fix["change"]), fix["unit"])
+    return t(lang, text, quantity=fix["quantity"], old=F.quantity(fix["from"], fix["unit"]),
+             new=F.quantity(fix["to"], fix["unit"]), change=change)
+
+
+def waiver_rows(report: dict) -> list[dict]:
+    """Every waiver of the waivers file with its status, each field present (empty when not given)."""
+    return [{"by": "", "approved": "", "reference": "", "expires": "", **w,
+             "keys_text": ", ".join(value_text(k) for k in w["keys"]) if w["keys"] else ""}
+            for w in report.get("waivers", [])]
 
 
 def values_text(values: dict) -> str:

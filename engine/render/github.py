@@ -12,6 +12,7 @@ out (the CSV report lists every object).
 from __future__ import annotations
 
 from ._common import ordered_rules, value_text
+from .i18n import t
 from .options import DEFAULT, RenderOptions, finding_fingerprints, level
 
 MAX_PER_RULE = 10
@@ -46,6 +47,7 @@ def annotation(kind: str, file: str | None, line: int | None, title: str, messag
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
+    lang = report.get("lang") or "en"
     lines: list[str] = []
     left = 0
     for rule in ordered_rules(report):
@@ -57,7 +59,7 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
             src = f or rule
             loc = src["location"]
             kind = COMMAND[level(rule["strength"], src["outcome"], options.fail_on)]
-            what = "lacks data" if src["outcome"] == "insufficient_data" else "failed"
+            what = t(lang, "lacks data" if src["outcome"] == "insufficient_data" else "failed")
             title = f"{rule['id']} [{rule['strength']}] {what}: {rule['title']}"
             obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
             file = options.source_prefix + loc["file"] if loc.get("file") else None

@@ -20,17 +20,20 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from ..resources import data_dir
+from . import i18n
 from ._common import (
     OUTCOME_LABEL,
     OUTCOMES,
     VERDICT_LABEL,
     VERDICT_MEANING,
     actual_text,
+    fix_text,
     issue_findings,
     map_object_id,
     ordered_rules,
     required_text,
     value_text,
+    waiver_rows,
     where,
 )
 from .csv_ import FILENAME as CSV_FILE
@@ -130,7 +133,7 @@ def radar(rows: list[dict], size: int = 320, radius: float = 100) -> dict | None
     }
 
 
-def _finding(f: dict, columns: list[str], on_map: str | None) -> dict:
+def _finding(f: dict, columns: list[str], on_map: str | None, lang: str) -> dict:
     """A row of a rule card's table; a shape value links to the object on the map (``on_map``) when the
     map draws it."""
     values = f["values"]
@@ -142,6 +145,7 @@ def _finding(f: dict, columns: list[str], on_map: str | None) -> dict:
                    "href": f"#{on_map}" if on_map and isinstance(values.get(c), dict) else None}
                   for c in columns],
         "waiver": _waiver(f["waiver"]),
+        "fix": fix_text(f["fix"], lang) if f.get("fix") else None,
     }
 
 
@@ -154,7 +158,7 @@ def _waiver(w: dict | None) -> dict | None:
                                    "reference": w.get("reference", "")}
 
 
-def _rule(rule: dict, on_map: set[str]) -> dict:
+def _rule(rule: dict, on_map: set[str], lang: str) -> dict:
     findings = issue_findings(rule)
     shown = findings[:MAX_ROWS]
     columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
@@ -164,7 +168,7 @@ def _rule(rule: dict, on_map: set[str]) -> dict:
     kept_columns = list(dict.fromkeys(k for f in kept[:MAX_ROWS] for k in f["values"]))
     return {
         **rule,
-        "kept": [_finding(f, kept_columns, None) for f in kept[:MAX_ROWS]],
+        "kept": [_finding(f, kept_columns, None, lang) for f in kept[:MAX_ROWS]],
         "kept_columns": kept_columns,
         "kept_total": len(kept),
         "label": OUTCOME_LABEL[rule["outcome"]],
@@ -173,25 +177,27 @@ def _rule(rule: dict, on_map: set[str]) -> dict:
                    for c in ev.get("checks", [])],
         "lets": [{"name": k, "text": value_text(v)} for k, v in ev.get("let", {}).items()],
         "applies": ev.get("when"),
-        "scope_text": _scope_text(rule),
+        "scope_text": _scope_text(rule, lang),
         "where": where(rule["location"]),
         "waiver": _waiver(rule["waiver"]),
         "columns": [{"name": c, "num": n} for c, n in zip(columns, numeric, strict=True)],
-        "shown": [_finding(f, columns, oid if (oid := map_object_id(rule["id"], i)) in on_map else None)
+        "shown": [_finding(f, columns, oid if (oid := map_object_id(rule["id"], i)) in on_map else None, lang)
                   for i, f in enumerate(shown)],
+        "fix": fix_text(rule["fix"], lang) if rule.get("fix") else None,
         "total": len(findings),
     }
 
 
-def _scope_text(rule: dict) -> str:
+def _scope_text(rule: dict, lang: str = "en") -> str:
     ev, counts = rule["evidence"], rule["counts"]
     if rule["scope"] == "plan":
-        return "plan-level rule"
+        return i18n.t(lang, "plan-level rule")
     n = ev.get("groups", ev.get("rows", sum(counts.values())))
-    unit = ("group" if rule["scope"] == "group" else "row") + ("" if n == 1 else "s")
-    by = f" by {ev['group_by']}" if ev.get("group_by") else ""
-    parts = ", ".join(f"{counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOMES if counts.get(o))
-    return f"{n} {unit}{by} checked" + (f": {parts}" if parts else "")
+    unit = "groups" if rule["scope"] == "group" else "rows"
+    unit = unit[:-1] if lang == "en" and n == 1 else i18n.t(lang, unit)
+    by = i18n.t(lang, " by {column}", column=ev["group_by"]) if ev.get("group_by") else ""
+    parts = ", ".join(f"{counts[o]} {i18n.t(lang, OUTCOME_LABEL[o].lower())}" for o in OUTCOMES if counts.get(o))
+    return i18n.t(lang, "{n} {unit}{by} checked", n=n, unit=unit, by=by) + (f": {parts}" if parts else "")
 
 
 def object_index(rules: list[dict]) -> dict:
@@ -236,14 +242,22 @@ def first_failures(rules: list[dict]) -> list[dict]:
     return out
 
 
-def _waiver_rows(report: dict) -> list[dict]:
-    return [{"by": "", "approved": "", "reference": "", "expires": "", **w,
-             "keys_text": ", ".join(value_text(k) for k in w["keys"]) if w["keys"] else ""}
-            for w in report.get("waivers", [])]
+def _words(lang: str):
+    """The template's ``t`` and ``plural``: catalogue text, its fields escaped (see :mod:`.i18n`)."""
+    def t(text: str, /, **fields) -> Markup:
+        return Markup(i18n.t(lang, text)).format(**fields) if fields else Markup(i18n.t(lang, text))
+
+    def plural(text: str, n: int, /, **fields) -> Markup:
+        """``{n} object(s)``: English agrees with ``n`` (1 object, 2 objects); Chinese has no plural."""
+        return t(text.replace("(s)", "" if n == 1 else "s") if lang == "en" else text, n=f"{n:,}", **fields)
+
+    return t, plural
 
 
 def view(report: dict) -> dict:
     """Everything the template shows, as plain values."""
+    lang = report.get("lang") or "en"
+    t, plural = _words(lang)
     rules = ordered_rules(report)
     index = object_index(rules)
     first = first_failures(rules)
@@ -257,20 +271,21 @@ def view(report: dict) -> dict:
         "map": the_map, "map_rules": {g["id"] for g in the_map["groups"]} if the_map else set(),
         "tool": report["tool"], "report_version": report["report_version"],
         "plan": report["plan"], "standard": report["standard"], "waivers_file": report["waivers_file"],
-        "verdict": {"id": report["verdict"], "label": VERDICT_LABEL[report["verdict"]],
-                    "meaning": VERDICT_MEANING[report["verdict"]]},
-        "counts": [{"id": o, "label": OUTCOME_LABEL[o], "n": report["counts"][o]} for o in OUTCOMES],
+        "verdict": {"id": report["verdict"], "label": t(VERDICT_LABEL[report["verdict"]]),
+                    "meaning": t(VERDICT_MEANING[report["verdict"]])},
+        "counts": [{"id": o, "label": t(OUTCOME_LABEL[o]), "n": report["counts"][o]} for o in OUTCOMES],
         "shall_failed": shall_failed,
         "total_rules": len(rules),
         "scores": scores,
         "radar": radar(scores["goals"]),
-        "rules": [_rule(r, on_map) for r in rules],
+        "rules": [_rule(r, on_map, lang) for r in rules],
         "first": first[:MAX_FIRST], "first_more": max(0, len(first) - MAX_FIRST),
         "index": index, "index_json": _index_json(index), "max_index": MAX_INDEX,
-        "waivers": _waiver_rows(report), "waivers_as_of": report.get("waivers_as_of"),
+        "waivers": waiver_rows(report), "waivers_as_of": report.get("waivers_as_of"),
         "max_rows": MAX_ROWS,
         "csv_file": CSV_FILE,
         "assets": assets(),
+        "lang": lang, "t": t, "plural": plural, "Markup": Markup,
     }
 
 

@@ -117,6 +117,9 @@ def _finding_texts(rf, start: int, stop: int, pad: str) -> list[str]:
                   for g in rf.shapes[start:stop]]
     else:
         shapes = [""] * n
+    if rf.fixes is not None:  # a quantified fix (engine.fixes), after the shape as the finding's dict has it
+        shapes = [g + ("" if fix is None else f',\n{p2}"fix": ' + _encode(fix, p2))
+                  for g, fix in zip(shapes, rf.fixes[start:stop])]
     return [f'{{\n{p2}"outcome": {o},\n{p2}"table": {table},\n{p2}"key": {k},\n{p2}"message": {m},\n'
             f'{p2}"values": {v},\n{p2}"missing": {mi},\n{p2}"waiver": {w},\n{p2}"location": {loc},\n'
             f'{p2}"row": {r}{g}\n{pad}}}'

@@ -17,6 +17,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ._common import citation_text, evidence_lines, issue_findings, value_text, values_text, where, xml_safe
+from .i18n import t
 from .options import DEFAULT, RenderOptions, fails_check
 
 MAX_OBJECTS = 100  # failing objects written into one failure's text
@@ -34,7 +35,7 @@ def _suites(report: dict) -> list[tuple[str, str, list[dict]]]:
         (by_stage[first] if first else general).append(rule)
     out = [(sid, title, by_stage[sid]) for sid, title in stages if by_stage[sid]]
     if general:
-        out.append(("general", "Rules without a process stage", general))
+        out.append(("general", t(report.get("lang") or "en", "Rules without a process stage"), general))
     return out
 
 
@@ -56,7 +57,7 @@ def _details(rule: dict) -> str:
     return xml_safe("\n".join(lines) + "\n")
 
 
-def _testcase(suite: ET.Element, rule: dict, classname: str, options: RenderOptions) -> str | None:
+def _testcase(suite: ET.Element, rule: dict, classname: str, options: RenderOptions, lang: str) -> str | None:
     """Add the rule's test case; return its details when it did not pass but does not gate."""
     case = ET.SubElement(suite, "testcase", name=xml_safe(f"{rule['id']} {rule['title']}"),
                          classname=xml_safe(classname), time="0")
@@ -69,9 +70,9 @@ def _testcase(suite: ET.Element, rule: dict, classname: str, options: RenderOpti
         ET.SubElement(case, "error", message=message, type="insufficient_data").text = _details(rule)
     elif outcome == "waived":
         reason = (rule["waiver"] or {}).get("reason", "")
-        ET.SubElement(case, "skipped", message=xml_safe(f"waived: {reason}".strip()))
+        ET.SubElement(case, "skipped", message=xml_safe(f"{t(lang, 'waived')}: {reason}".rstrip(": ")))
     elif outcome == "not_applicable":
-        ET.SubElement(case, "skipped", message=message or "not applicable")
+        ET.SubElement(case, "skipped", message=message or t(lang, "not applicable"))
     return None
 
 
@@ -87,6 +88,7 @@ def _properties(parent: ET.Element, report: dict) -> None:
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
+    lang = report.get("lang") or "en"
     root = ET.Element("testsuites")
     std_id = report["standard"]["id"]
     for index, (sid, title, rules) in enumerate(_suites(report)):
@@ -97,9 +99,10 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
                               failures=str(gating.count("fail")), errors=str(gating.count("insufficient_data")),
                               skipped=str(outcomes.count("waived") + outcomes.count("not_applicable")), time="0")
         _properties(suite, report)
-        quiet = [d for rule in rules if (d := _testcase(suite, rule, f"{std_id}.{sid}", options))]
+        quiet = [d for rule in rules if (d := _testcase(suite, rule, f"{std_id}.{sid}", options, lang))]
         ET.SubElement(suite, "system-out").text = (
-            f"Not failing at --fail-on {options.fail_on}:\n" + "".join(quiet) if quiet else "")
+            t(lang, "Not failing at --fail-on {gate}:", gate=options.fail_on) + "\n"
+            + "".join(quiet) if quiet else "")
         ET.SubElement(suite, "system-err").text = ""
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

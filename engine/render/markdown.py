@@ -8,6 +8,7 @@ Plan text is escaped so that it cannot break the table or inject markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..textsafe import inert
 from ._common import (
@@ -15,11 +16,14 @@ from ._common import (
     VERDICT_LABEL,
     VERDICT_MEANING,
     evidence_lines,
+    fix_text,
     issue_findings,
     ordered_rules,
+    waiver_rows,
     with_outcomes,
 )
 from .csv_ import FILENAME as CSV_FILE
+from .i18n import t
 
 MAX_OBJECTS = 3  # failing objects named per rule
 MAX_RULES = 40  # rules listed per section
@@ -46,71 +50,105 @@ def escape(text) -> str:
     return _LINKISH.sub("&#8203;", text)
 
 
-def _detail(rule: dict) -> str:
+def _more(lang: str, items: Sequence) -> str:
+    return t(lang, " and {n} more", n=len(items) - MAX_OBJECTS) if len(items) > MAX_OBJECTS else ""
+
+
+def _detail(lang: str, rule: dict) -> str:
     parts = [escape(rule["message"])] if rule["message"] else []
-    parts += [escape(line) for line in evidence_lines(rule)]
+    parts += [escape(line) for line in evidence_lines(rule, lang)]
     everything = issue_findings(rule)
     findings = with_outcomes(everything, ("fail", "insufficient_data"))
+    fixes = ([rule["fix"]] if rule.get("fix") else []) + [f["fix"] for f in findings if f.get("fix")]
+    for fix, f in zip(fixes[:MAX_OBJECTS], ([None] if rule.get("fix") else []) + [f for f in findings if f.get("fix")]):
+        named = f"{escape(f['key'])}: " if f is not None and len(findings) > 1 else ""
+        parts.append(named + escape(t(lang, "fix: {text}", text=fix_text(fix, lang))))
     if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
         named = ", ".join(escape(f["key"]) for f in findings[:MAX_OBJECTS])
-        more = f" and {len(findings) - MAX_OBJECTS} more" if len(findings) > MAX_OBJECTS else ""
-        parts.append(f"{len(findings)} object(s): {named}{more}")
+        parts.append(t(lang, "{n} object(s): {names}{more}", n=len(findings), names=named,
+                       more=_more(lang, findings)))
     waived = with_outcomes(everything, ("waived",))
     reasons = {(f.get("waiver") or {}).get("reason", "") for f in waived}
     if rule.get("waiver"):
         reasons.add(rule["waiver"].get("reason", ""))
     if waived:
         named = ", ".join(escape(f["key"]) for f in waived[:MAX_OBJECTS])
-        more = f" and {len(waived) - MAX_OBJECTS} more" if len(waived) > MAX_OBJECTS else ""
-        parts.append(f"waived: {named}{more}")
+        parts.append(t(lang, "waived: {names}{more}", names=named, more=_more(lang, waived)))
     for reason in sorted(r for r in reasons if r):
-        parts.append(f"waiver: {escape(reason)}")
+        parts.append(t(lang, "waiver: {reason}", reason=escape(reason)))
     return "<br>".join(parts) or "—"
 
 
-def _table(rules: list[dict]) -> list[str]:
-    out = ["| | Rule | Strength | Finding |", "|---|---|---|---|"]
+def _table(lang: str, rules: list[dict]) -> list[str]:
+    out = [f"| | {t(lang, 'Rule')} | {t(lang, 'Strength')} | {t(lang, 'Finding')} |", "|---|---|---|---|"]
     for r in rules[:MAX_RULES]:
         out.append(f"| {_ICON[r['outcome']]} | **{escape(r['id'])}** {escape(r['title'])} | "
-                   f"{r['strength']}, {r['severity']} | {_detail(r)} |")
+                   f"{r['strength']}, {r['severity']} | {_detail(lang, r)} |")
     if len(rules) > MAX_RULES:
-        out.append(f"| | … and {len(rules) - MAX_RULES} more rules | | |")
+        out.append(f"| | {t(lang, '… and {n} more rules', n=len(rules) - MAX_RULES)} | | |")
     return out
 
 
-def _kinds(rules: list[dict]) -> str:
-    """``2 should rules failed, 1 rule lacks data``"""
-    kinds = (("should rule", "failed", lambda r: r["outcome"] == "fail" and r["strength"] == "should"),
-             ("may rule", "failed", lambda r: r["outcome"] == "fail" and r["strength"] == "may"),
-             ("rule", "lacking data", lambda r: r["outcome"] == "insufficient_data"),
-             ("rule", "waived", lambda r: r["outcome"] == "waived"))
-    counts = [(noun, verb, sum(map(pick, rules))) for noun, verb, pick in kinds]
-    return ", ".join(f"{n} {noun}{'' if n == 1 else 's'} {verb}" for noun, verb, n in counts if n)
+def _kinds(lang: str, rules: list[dict]) -> str:
+    """``2 should rules failed, 1 rule lacking data``"""
+    kinds = (("{n} should rule(s) failed", lambda r: r["outcome"] == "fail" and r["strength"] == "should"),
+             ("{n} may rule(s) failed", lambda r: r["outcome"] == "fail" and r["strength"] == "may"),
+             ("{n} rule(s) lacking data", lambda r: r["outcome"] == "insufficient_data"),
+             ("{n} rule(s) waived", lambda r: r["outcome"] == "waived"))
+    counts = [(text, sum(map(pick, rules))) for text, pick in kinds]
+    said = [t(lang, text, n=n) for text, n in counts if n]
+    # English counts agree with their nouns: 1 should rule, 2 should rules
+    return ", ".join(s.replace("rule(s)", "rule" if s.startswith("1 ") else "rules") for s in said)
+
+
+def _waivers(lang: str, report: dict) -> list[str]:
+    """Every waiver of the waivers file with its status."""
+    rows = waiver_rows(report)
+    if not rows:
+        return []
+    out = [f"### {t(lang, 'Waivers')} ({len(rows)})", "",
+           f"| {t(lang, 'Waiver')} | {t(lang, 'Scope')} | {t(lang, 'Status')} | {t(lang, 'Covers')} | "
+           f"{t(lang, 'Reason')} | {t(lang, 'By · approved · reference')} | {t(lang, 'Expires')} |",
+           "|---|---|---|---|---|---|---|"]
+    for w in rows:
+        status = t(lang, w["status"])
+        if w["days_left"] is not None and w["status"] != "expired":
+            status += f" ({t(lang, '{days} days left', days=w['days_left'])})"
+        who = " · ".join(escape(x) if x else "—" for x in (w["by"], w["approved"], w["reference"]))
+        out.append(f"| `{escape(w['id'])}` | {escape(w['scope'])} | {status} | {w['covers']} | "
+                   f"{escape(w['reason'])} | {who} | {escape(w['expires']) or '—'} |")
+    return [*out, ""]
 
 
 def render(report: dict) -> str:
+    lang = report.get("lang") or "en"
     std, plan, counts = report["standard"], report["plan"], report["counts"]
     verdict = report["verdict"]
     rules = ordered_rules(report)
     blocking = [r for r in rules if r["outcome"] in ("fail", "insufficient_data") and r["strength"] == "shall"]
     others = [r for r in rules if r["outcome"] in ("fail", "insufficient_data", "waived") and r not in blocking]
+    checked = t(lang, "**{plan}** ({plan_id}{version}) checked against **{standard}** {standard_version}.",
+                plan=escape(plan["title"]), plan_id=escape(plan["id"]),
+                version=f" v{escape(plan['version'])}" if plan["version"] else "", standard=escape(std["title"]),
+                standard_version=escape(std["version"]))
     lines = [
-        f"## nbscheck: {VERDICT_LABEL[verdict]}",
+        f"## {t(lang, 'nbscheck: {verdict}', verdict=t(lang, VERDICT_LABEL[verdict]))}",
         "",
-        f"**{escape(plan['title'])}** ({escape(plan['id'])}"
-        + (f" v{escape(plan['version'])}" if plan["version"] else "") + ") "
-        f"checked against **{escape(std['title'])}** {escape(std['version'])}.  ",
-        VERDICT_MEANING[verdict],
+        f"{checked}  ",
+        t(lang, VERDICT_MEANING[verdict]),
         "",
-        " · ".join(f"{_ICON[o]} {counts[o]} {OUTCOME_LABEL[o].lower()}" for o in OUTCOME_LABEL),
+        " · ".join(f"{_ICON[o]} {counts[o]} {t(lang, OUTCOME_LABEL[o].lower())}" for o in OUTCOME_LABEL),
         "",
     ]
     if blocking:
-        lines += [f"### Shall rules that failed or lack data ({len(blocking)})", ""] + _table(blocking) + [""]
+        lines += [f"### {t(lang, 'Shall rules that failed or lack data ({n})', n=len(blocking))}", ""]
+        lines += [*_table(lang, blocking), ""]
     if others:
-        lines += ["<details>", f"<summary>Other findings: {_kinds(others)}</summary>", ""] + _table(others) + [
-            "", "</details>", ""]
-    lines.append(f"<sub>nbscheck {escape(report['tool']['version'])} · standard sha256 "
-                 f"`{std['sha256'][:12]}` · plan sha256 `{plan['sha256'][:12]}` · "
-                 f"every failing object is listed in {CSV_FILE}</sub>")
+        lines += ["<details>", f"<summary>{t(lang, 'Other findings: {kinds}', kinds=_kinds(lang, others))}</summary>",
+                  "", *_table(lang, others), "", "</details>", ""]
+    lines += _waivers(lang, report)
+    foot = t(lang, "nbscheck {version} · standard sha256 {std} · plan sha256 {plan} · every failing object is "
+             "listed in {csv}", version=escape(report["tool"]["version"]), std=f"`{std['sha256'][:12]}`",
+             plan=f"`{plan['sha256'][:12]}`", csv=CSV_FILE)
+    lines.append(f"<sub>{foot}</sub>")
     return "\n".join(lines) + "\n"

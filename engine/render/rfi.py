@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ._common import value_text, where
 from .csv_ import defuse
+from .i18n import t
 from .markdown import escape
 
 STRENGTH_ORDER = {"shall": 0, "should": 1, "may": 2}
@@ -41,8 +42,8 @@ class Request:
     def blocks_verdict(self) -> bool:
         return "shall" in self.rules.values()
 
-    def label(self) -> str:
-        return f"group {value_text(self.key)}" if self.group else value_text(self.key)
+    def label(self, lang: str = "en") -> str:
+        return t(lang, "group {key}", key=value_text(self.key)) if self.group else value_text(self.key)
 
     def rule_list(self) -> list[str]:
         return [f"{rid} ({s})" for rid, s in sorted(self.rules.items(), key=lambda x: (STRENGTH_ORDER[x[1]], x[0]))]
@@ -68,20 +69,23 @@ def requests(report: dict) -> tuple[list[Request], list[Request]]:
 
 
 def render_markdown(report: dict) -> str:
+    lang = report.get("lang") or "en"
     plan_reqs, object_reqs = requests(report)
     p, s = report["plan"], report["standard"]
-    lines = [f"# Request for information: {escape(p['title'])}", "",
-             f"Plan `{escape(p['id'])}`" + (f" version {escape(p['version'])}" if p["version"] else "")
-             + f", checked against {escape(s['id'])} {escape(s['version'])}.", ""]
+    version = t(lang, " version {version}", version=escape(p["version"])) if p["version"] else ""
+    lines = [f"# {t(lang, 'Request for information: {plan}', plan=escape(p['title']))}", "",
+             t(lang, "Plan `{plan}`{version}, checked against {standard} {standard_version}.", plan=escape(p["id"]),
+               version=version, standard=escape(s["id"]), standard_version=escape(s["version"])), ""]
     if not (plan_reqs or object_reqs):
-        lines.append("No rule is waiting on missing data.")
+        lines.append(t(lang, "No rule is waiting on missing data."))
         return "\n".join(lines) + "\n"
     blocking = sum(r.blocks_verdict for r in plan_reqs + object_reqs)
-    lines += [f"Data is missing in {len(plan_reqs) + len(object_reqs)} places; in {blocking} of them it keeps a "
-              "mandatory (shall) rule from deciding, and so keeps the plan from a verdict. Please provide it and "
-              "resubmit.", ""]
+    lines += [t(lang, "Data is missing in {n} places; in {blocking} of them it keeps a mandatory (shall) rule from "
+                "deciding, and so keeps the plan from a verdict. Please provide it and resubmit.",
+                n=len(plan_reqs) + len(object_reqs), blocking=blocking), ""]
     if plan_reqs:
-        lines += ["## Plan-level values and table totals", "", "| missing | where | rules waiting |", "|---|---|---|"]
+        lines += [f"## {t(lang, 'Plan-level values and table totals')}", "",
+                  f"| {t(lang, 'missing')} | {t(lang, 'where')} | {t(lang, 'rules waiting')} |", "|---|---|---|"]
         for r in plan_reqs:
             rules = escape(", ".join(r.rule_list()))
             lines.append(f"| {escape(r.missing[0])} | {escape(where(r.location))} | {rules} |")
@@ -91,9 +95,10 @@ def render_markdown(report: dict) -> str:
         if r.table != table:
             table = r.table
             n = sum(1 for o in object_reqs if o.table == table)
-            lines += [f"## Table `{escape(table)}` ({n} objects)", "",
-                      "| object | where | missing | rules waiting |", "|---|---|---|---|"]
-        lines.append(f"| {escape(r.label())} | {escape(where(r.location))} | {escape(', '.join(r.missing))} "
+            head = " | ".join(t(lang, w) for w in ("object", "where", "missing", "rules waiting"))
+            lines += [f"## {t(lang, 'Table `{table}` ({n} objects)', table=escape(table), n=n)}", "",
+                      f"| {head} |", "|---|---|---|---|"]
+        lines.append(f"| {escape(r.label(lang))} | {escape(where(r.location))} | {escape(', '.join(r.missing))} "
                      f"| {escape(', '.join(r.rule_list()))} |")
         if r is object_reqs[-1] or object_reqs[object_reqs.index(r) + 1].table != table:
             lines.append("")

@@ -21,6 +21,7 @@ import json
 import re
 
 from ._common import citation_text, evidence_lines, value_text, values_text
+from .i18n import t
 from .options import DEFAULT, RenderOptions, fails_check, finding_fingerprints, level
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -40,7 +41,7 @@ def doc_link(rule_id: str, options: RenderOptions) -> str | None:
     return f"{options.doc_url.split('#')[0]}#rule-{rule_id}" if options.doc_url else None
 
 
-def _help(rule: dict, options: RenderOptions) -> dict:
+def _help(rule: dict, options: RenderOptions, lang: str) -> dict:
     """The rationale, then the citations (linked in Markdown where they have a URL), then the
     rule in the rendered standard."""
     lead = [rule["rationale"]] if rule["rationale"] else []
@@ -49,12 +50,12 @@ def _help(rule: dict, options: RenderOptions) -> dict:
     md = lead + ["\n".join(f"- {citation_text(c)}" + (f" <{c['url']}>" if c.get("url") else "") for c in cites)]
     link = doc_link(rule["id"], options)
     if link:
-        text.append(f"In the standard: {link}")
+        text.append(t(lang, "In the standard: {link}", link=link))
         md.append(f"[{rule['id']} in the standard]({link})")
     return {"text": "\n".join(text) or rule["title"], "markdown": "\n\n".join(m for m in md if m) or rule["title"]}
 
 
-def _descriptor(rule: dict, options: RenderOptions) -> dict:
+def _descriptor(rule: dict, options: RenderOptions, lang: str) -> dict:
     scope = "; ".join(f"{k} {', '.join(rule[k])}" for k in ("goals", "categories", "stages") if rule[k])
     desc = {
         "id": rule["id"],
@@ -62,7 +63,7 @@ def _descriptor(rule: dict, options: RenderOptions) -> dict:
         "shortDescription": {"text": rule["title"]},
         "fullDescription": {"text": f"{rule['title']} ({rule['strength']}, {rule['severity']}"
                                     + (f"; {scope}" if scope else "") + ")."},
-        "help": _help(rule, options),
+        "help": _help(rule, options, lang),
         "defaultConfiguration": {"level": level(rule["strength"], "fail", options.fail_on)},
         "properties": {"strength": rule["strength"], "severity": rule["severity"],
                        "tags": rule["goals"] + rule["categories"] + rule["stages"],
@@ -85,7 +86,7 @@ def _location(loc: dict, options: RenderOptions, table: str | None = None, key=N
     return [out] if out else []
 
 
-def _result(rule: dict, index: int, finding: dict | None, fp: str, options: RenderOptions) -> dict:
+def _result(rule: dict, index: int, finding: dict | None, fp: str, options: RenderOptions, lang: str) -> dict:
     src = finding or rule
     outcome, waiver = src["outcome"], src["waiver"]
     res: dict = {"ruleId": rule["id"], "ruleIndex": index}
@@ -107,7 +108,7 @@ def _result(rule: dict, index: int, finding: dict | None, fp: str, options: Rend
     if outcome == "waived":
         w = waiver or {}
         res["suppressions"] = [{"kind": "external", "status": "accepted",
-                                "justification": w.get("reason", "waived by a reviewer")}]
+                                "justification": w.get("reason", t(lang, "waived by a reviewer"))}]
     res["properties"] = {"outcome": outcome, "strength": rule["strength"], "severity": rule["severity"]}
     return res
 
@@ -122,12 +123,13 @@ def _results(report: dict, options: RenderOptions) -> tuple[list[dict], list[dic
                    if not (options.waived == "omit" and (f or rule)["outcome"] == "waived")]
         room = max(0, min(MAX_PER_RULE, MAX_RESULTS - len(results)))
         for fp, f in entries[:room]:
-            results.append(_result(rule, index, f, fp, options))
+            results.append(_result(rule, index, f, fp, options, report.get("lang") or "en"))
         if len(entries) > room:
             notes.append({"level": "warning", "descriptor": {"id": "truncated"},
                           "associatedRule": {"id": rule["id"], "index": index},
-                          "message": {"text": f"{rule['id']}: {len(entries) - room} more failing rows are not "
-                                              "listed here; the CSV report lists every row"}})
+                          "message": {"text": t(report.get("lang") or "en", "{rule}: {n} more failing rows are not "
+                                                "listed here; the CSV report lists every row", rule=rule["id"],
+                                                n=len(entries) - room)}})
     return results, notes
 
 
@@ -138,7 +140,7 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
         "tool": {"driver": {
             "name": "nbscheck",
             "version": report["tool"]["version"],
-            "rules": [_descriptor(r, options) for r in report["rules"]],
+            "rules": [_descriptor(r, options, report.get("lang") or "en") for r in report["rules"]],
             "properties": {"standard": {k: std[k] for k in ("id", "title", "version", "sha256")}},
         }},
         "originalUriBaseIds": {ROOT: {"description": {"text": "the repository root"}}},

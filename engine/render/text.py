@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, issue_findings, where
+from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where, with_outcomes
+from .i18n import pad, t, width
 
 _VERDICT = {
     "non_compliant": ("NON-COMPLIANT", "31"),
@@ -36,21 +37,21 @@ def _bar(score: float | None, width: int = 10) -> str:
     return "█" * full + "░" * (width - full)
 
 
-def _scores(title: str, rows: list[dict]) -> list[str]:
+def _scores(lang: str, title: str, rows: list[dict]) -> list[str]:
     if not rows:
         return []
     out = [title]
-    w = max(len(f"{r['id']} {r['title']}") for r in rows)
+    w = max(width(f"{r['id']} {r['title']}") for r in rows)
     for r in rows:
-        label = f"{r['id']} {r['title']}".ljust(w)
-        pct = "  n/a" if r["score"] is None else f"{r['score'] * 100:4.0f}%"
+        label = pad(f"{r['id']} {r['title']}", w)
+        pct = f"{r['score'] * 100:4.0f}%" if r["score"] is not None else t(lang, "n/a").rjust(5 if lang == "en" else 4)
         capped = f", capped by {r['capped_by']}: own {r['own_score'] * 100:.0f}%" if r.get("capped_by") else ""
         out.append(f"  {label}  {_bar(r['score'])} {pct}  ({r['passed']}/{r['applicable']}{capped})")
     return out
 
 
-def _evidence(rule: dict) -> list[str]:
-    return [f"      evidence: {line}" for line in evidence_lines(rule) if not line.startswith("missing data:")]
+def _evidence(rule: dict, lang: str = "en") -> list[str]:
+    return [f"      {t(lang, 'evidence: {line}', line=line)}" for line in evidence_lines(rule, lang, missing=False)]
 
 
 def _listed(rule: dict) -> Sequence[dict]:
@@ -58,16 +59,21 @@ def _listed(rule: dict) -> Sequence[dict]:
     return [] if len(fs) <= 1 and not (fs and fs[0]["outcome"] == "waived" and rule["outcome"] != "waived") else fs
 
 
-def _tally(rule: dict) -> str:
+def _tally(lang: str, rule: dict) -> str:
     counts = rule["counts"]
-    unit = "groups" if rule["scope"] == "group" else "rows"
     total = sum(counts.values())
-    parts = [f"{counts[k]} {label}" for k, label in (("fail", "fail"), ("insufficient_data", "lack data"),
-                                                     ("waived", "waived")) if counts.get(k)]
-    return f"of {total} {unit}: " + ", ".join(parts)
+    parts = [f"{counts[k]} {t(lang, label)}" for k, label in (("fail", "fail"), ("insufficient_data", "lack data"),
+                                                              ("waived", "waived")) if counts.get(k)]
+    of = "of {total} groups: {parts}" if rule["scope"] == "group" else "of {total} rows: {parts}"
+    return t(lang, of, total=total, parts=", ".join(parts))
 
 
-def _findings(fs: Sequence[dict]) -> list[str]:
+def _waived(lang: str, w: dict) -> str:
+    return t(lang, "waived{by}: {reason}", by=t(lang, " by {who}", who=w["by"]) if w.get("by") else "",
+             reason=w.get("reason", ""))
+
+
+def _findings(lang: str, fs: Sequence[dict]) -> list[str]:
     out = []
     for f in fs[:MAX_FINDINGS]:
         loc = f["location"]
@@ -76,11 +82,12 @@ def _findings(fs: Sequence[dict]) -> list[str]:
             where = f"{where}:{loc['line']}"
         line = f"      {_MARK[f['outcome']]} {where}  {f['message']}"
         if f.get("waiver") and f["outcome"] == "waived":
-            w = f["waiver"]
-            line += f"  (waived{' by ' + w['by'] if w.get('by') else ''}: {w.get('reason', '')})"
+            line += f"  ({_waived(lang, f['waiver'])})"
         out.append(line)
+        if f.get("fix"):
+            out.append("        " + t(lang, "fix: {text}", text=fix_text(f["fix"], lang)))
     if len(fs) > MAX_FINDINGS:
-        out.append(f"      ... and {len(fs) - MAX_FINDINGS} more (see the JSON or CSV report)")
+        out.append("      " + t(lang, "... and {n} more (see the JSON or CSV report)", n=len(fs) - MAX_FINDINGS))
     return out
 
 
@@ -92,34 +99,61 @@ def _place(rule: dict) -> str:
     return f"{text}  " if text else ""
 
 
-def _rule_block(rule: dict, color: bool) -> list[str]:
+def _rule_block(lang: str, rule: dict, color: bool) -> list[str]:
     mark = _MARK[rule["outcome"]]
     code = "31" if rule["outcome"] == "fail" else "33"
     head = f"  {_c(mark, code, color)} {rule['id']} [{rule['strength']}, {rule['severity']}] {rule['title']}"
     out = [head]
     listed = _listed(rule)
     if listed:
-        out.append(f"      {_tally(rule)}")
+        out.append(f"      {_tally(lang, rule)}")
     elif rule["message"]:
         out.append(f"      {_place(rule)}{rule['message']}")
+    fix = rule.get("fix") or (not listed and next((f["fix"] for f in rule["findings"] if f.get("fix")), None))
+    if fix:
+        out.append("      " + t(lang, "fix: {text}", text=fix_text(fix, lang)))
     if rule.get("waiver"):
-        w = rule["waiver"]
-        by = f" by {w['by']}" if w.get("by") else ""
-        out.append(f"      waived{by}: {w['reason']}")
-    out += _evidence(rule)
-    out += _findings(listed)
+        out.append(f"      {_waived(lang, rule['waiver'])}")
+    out += _evidence(rule, lang)
+    out += _findings(lang, listed)
     for c in rule["citations"]:
         clause = f" {c['clause']}" if c.get("clause") else ""
-        out.append(f"      cite: {c['key']}{clause} — {c['citation']}")
+        out.append("      " + t(lang, "cite: {text}", text=f"{c['key']}{clause} — {c['citation']}"))
     return out
 
 
-def _scope_note(scope: dict | None) -> str:
+def _scope_note(lang: str, scope: dict | None) -> str:
     """After the verdict of a scoped run: that it covers only the rules in scope."""
     if scope is None:
         return ""
-    return (f"  (covers only {F.count(scope['rules_in_scope'], 'rule')} in scope: {scope['selection']}; "
-            f"{len(scope['rules_out_of_scope'])} out of scope)")
+    rules = F.count(scope["rules_in_scope"], "rule") if lang == "en" else scope["rules_in_scope"]
+    return t(lang, "  (covers only {rules} in scope: {selection}; {out} out of scope)", rules=rules,
+             selection=scope["selection"], out=len(scope["rules_out_of_scope"]))
+
+
+def _waivers(lang: str, report: dict) -> list[str]:
+    """Every waiver of the waivers file with its status, as the JSON and HTML reports list them."""
+    rows = waiver_rows(report)
+    if not rows:
+        return []
+    head = t(lang, "{n} waiver(s) in {file}", n=len(rows), file=report.get("waivers_file") or "")
+    as_of = report.get("waivers_as_of")
+    if as_of:
+        how = {"--as-of": "given with --as-of", "plan date": "the plan's date"}.get(as_of["source"],
+                                                                                    "the day of the run")
+        head += t(lang, ", judged on {date} ({how})", date=as_of["date"], how=t(lang, how))
+    out = [f"{t(lang, 'Waivers')} ({len(rows)})", f"  {head}"]
+    for w in rows:
+        status = t(lang, w["status"])
+        if w["days_left"] is not None and w["status"] != "expired":
+            status += f", {t(lang, '{days} days left', days=w['days_left'])}"
+        line = f"  {w['id']}  {w['scope']}  [{status}]  {t(lang, 'covers {n}', n=w['covers'])}"
+        if w["expires"]:
+            line += f", {t(lang, 'expires {date}', date=w['expires'])}"
+        out.append(line)
+        who = " · ".join(x for x in (w["by"], w["approved"], w["reference"]) if x)
+        out.append(f"      {w['reason']}" + (f" ({who})" if who else ""))
+    return out
 
 
 def _edition(e: dict | None) -> list[str]:
@@ -153,36 +187,44 @@ def _sources(sources: list[dict]) -> list[str]:
 
 def render(report: dict, color: bool = False) -> str:
     report = inert_data(report)  # plan text reaches a terminal: no control or bidi characters from it
+    lang = report.get("lang") or "en"
+
+    def head(label: str) -> str:
+        return pad(t(lang, label), 10)
+
     std, plan = report["standard"], report["plan"]
     label, code = _VERDICT[report["verdict"]]
+    label = t(lang, label)
     lines = [
-        f"Standard: {std['id']} {std['version']} — {std['title']}",
+        f"{head('Standard:')}{std['id']} {std['version']} — {std['title']}",
     ]
     if std.get("profile"):
         p = std["profile"]
-        lines.append(f"Profile:  {p['id']} — {p['title']} ({len(p['changes'])} changes)")
+        lines.append(f"{head('Profile:')}{p['id']} — {p['title']} ({t(lang, '{n} changes', n=len(p['changes']))})")
         lines += [f"          {c['kind']} {c['target']}: {c['change']}" for c in p["changes"]]
-    lines.append(f"Plan:     {plan['id']} — {plan['title']}")
+    lines.append(f"{head('Plan:')}{plan['id']} — {plan['title']}")
     lines += _edition(report.get("editions"))
     lines += _sources(report.get("sources", []))
     spatial = report.get("spatial")
     if spatial:
         by = {"standard": "the standard's", "plan": "the plan's", "layers": "the layers'"}[spatial["chosen_by"]]
-        repairs = f"; {len(spatial['repairs'])} shapes repaired" if spatial["repairs"] else ""
-        lines.append(f"Measured: {spatial['crs']} ({spatial['crs_name']}), {by} CRS; "
-                     f"{len(spatial['layers'])} layers{repairs}")
-    lines += ["", f"Verdict:  {_c(label, '1;' + code, color)}" + _scope_note(report.get("scope"))]
+        repairs = t(lang, "; {n} shapes repaired", n=len(spatial["repairs"])) if spatial["repairs"] else ""
+        lines.append(head("Measured:") + t(lang, "{crs} ({name}), {by} CRS; {layers} layers{repairs}",
+                                           crs=spatial["crs"], name=spatial["crs_name"], by=t(lang, by),
+                                           layers=len(spatial["layers"]), repairs=repairs))
+    lines += ["", f"{head('Verdict:')}{_c(label, '1;' + code, color)}" + _scope_note(lang, report.get("scope"))]
     c = report["counts"]
-    lines.append("Rules:    " + " · ".join(f"{c[k]} {k.replace('_', ' ')}" for k in
-                                           ("pass", "fail", "insufficient_data", "not_applicable", "waived")))
+    lines.append(head("Rules:") + " · ".join(f"{c[k]} {t(lang, k.replace('_', ' '))}" for k in
+                                             ("pass", "fail", "insufficient_data", "not_applicable", "waived")))
     lines.append("")
     for title, key in (("Scores by goal level", "goals"), ("Scores by process stage", "stages"),
                        ("Scores by restoration object category", "categories")):
         rows = report["scores"][key]
-        block = _scores(title, [r for r in rows if r["applicable"] or key != "categories"])
+        title = t(lang, title)
+        block = _scores(lang, title, [r for r in rows if r["applicable"] or key != "categories"])
         idle = [f"{r['id']} {r['title']}" for r in rows if not r["applicable"] and key == "categories"]
         if idle:  # no score, not 100 %: nothing in the plan for their rules to judge
-            block = (block or [title]) + [f"  no rule applies: {', '.join(idle)}"]
+            block = (block or [title]) + ["  " + t(lang, "no rule applies: {names}", names=", ".join(idle))]
         if block:
             lines += block + [""]
     groups = (
@@ -197,11 +239,12 @@ def render(report: dict, color: bool = False) -> str:
     for title, pick in groups:
         chosen = [r for r in report["rules"] if pick(r)]
         if chosen:
-            lines.append(f"{title} ({len(chosen)})")
+            lines.append(f"{t(lang, title)} ({len(chosen)})")
             for r in chosen:
-                lines += _rule_block(r, color)
+                lines += _rule_block(lang, r, color)
             lines.append("")
     lines += _kept(report["rules"])
+    lines += _waivers(lang, report)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -209,7 +252,7 @@ def _kept(rules: list[dict]) -> list[str]:
     """Rules that keep evidence (`keep evidence`): their passing rows or groups, with the values that passed."""
     blocks = []
     for rule in rules:
-        passing = [f for f in rule["findings"] if f["outcome"] == "pass"]
+        passing = with_outcomes(rule["findings"], ("pass",))
         if not passing:
             continue
         what = "passing row" if rule["scope"] == "row" else "passing group"

@@ -182,6 +182,18 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A text in another language: a title (`goal L1 "…" zh "…"`, `title zh "…"`), a message
+    (`else zh "…"`, with its interpolations) or a rationale (`rationale zh "…"`)."""
+
+    span: Span
+    kind: str  # title, message, rationale
+    lang: str
+    text: str
+    template: Template | None = None  # a message's parts
+
+
+@dataclass(frozen=True)
 class Header:
     span: Span
     kind: str  # "standard" or "profile"
@@ -189,6 +201,7 @@ class Header:
     title: str
     attrs: tuple[tuple[str, str, Span], ...]
     extends: str | None = None
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +227,7 @@ class Level:
     id: str
     title: str
     doc: str | None = None
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,7 @@ class CategoryDecl:
     table: str
     where: Expr | None
     doc: str | None = None
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,6 +278,7 @@ class TableDecl:
     doc: str | None = None
     optional: bool = False  # the plan may leave it out or give it no rows: "none"
     time: str | None = None  # `time COL`: the year or date column its rows are measured at
+    translations: tuple[Translation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +439,7 @@ class Rule:
     clause_spans: tuple[tuple[str, Span], ...] = ()
     keep: bool | None = None  # `keep evidence`: passing rows keep their values
     partial: Partial | None = None
+    translations: tuple[Translation, ...] = ()
 
 
 Item = (Header | Import | Reference | Level | CategoryDecl | TableDecl | FieldDecl | ParamDecl | LookupDecl

@@ -331,16 +331,20 @@ class _ToAst(Transformer):
         return (str(children[0]), _unquote(str(children[1])), self._span(meta))
 
     @v_args(meta=True)
+    def translation(self, meta, children):
+        return ast.Translation(self._span(meta), "title", str(children[0]), _unquote(str(children[1])))
+
+    @v_args(meta=True)
     def standard(self, meta, children):
-        name, title, base, *attrs = children
+        tr, (name, title, base, *attrs) = _split(children)
         base_s = None if base is None else _unquote(str(base)) if base.type == "STRING" else str(base)
-        return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs), base_s)
+        return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs), base_s, tr)
 
     @v_args(meta=True)
     def profile(self, meta, children):
-        name, title, base, *attrs = children
+        tr, (name, title, base, *attrs) = _split(children)
         base_s = _unquote(str(base)) if base.type == "STRING" else str(base)
-        return ast.Header(self._span(meta), "profile", str(name), _unquote(str(title)), tuple(attrs), base_s)
+        return ast.Header(self._span(meta), "profile", str(name), _unquote(str(title)), tuple(attrs), base_s, tr)
 
     @v_args(meta=True)
     def import_(self, meta, children):
@@ -357,17 +361,19 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def goal(self, meta, children):
-        return ast.Level(self._span(meta), "goal", str(children[0]), _unquote(str(children[1])), children[2])
+        tr, (gid, title, doc) = _split(children)
+        return ast.Level(self._span(meta), "goal", str(gid), _unquote(str(title)), doc, tr)
 
     @v_args(meta=True)
     def stage(self, meta, children):
-        return ast.Level(self._span(meta), "stage", str(children[0]), _unquote(str(children[1])), children[2])
+        tr, (sid, title, doc) = _split(children)
+        return ast.Level(self._span(meta), "stage", str(sid), _unquote(str(title)), doc, tr)
 
     @v_args(meta=True)
     def category(self, meta, children):
-        cid, title, parent, table, where, doc = children
+        tr, (cid, title, parent, table, where, doc) = _split(children)
         return ast.CategoryDecl(self._span(meta), str(cid), _unquote(str(title)),
-                                str(parent) if parent is not None else None, str(table), where, doc)
+                                str(parent) if parent is not None else None, str(table), where, doc, tr)
 
     @v_args(meta=True)
     def type(self, meta, children):
@@ -411,9 +417,9 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def table(self, meta, children):
-        name, title, key, time, optional, doc, *columns = children
+        tr, (name, title, key, time, optional, doc, *columns) = _split(children)
         return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc,
-                             optional is not None, str(time) if time is not None else None)
+                             optional is not None, str(time) if time is not None else None, translations=tr)
 
     def time_column(self, children):
         return children[0]
@@ -525,12 +531,22 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def message(self, meta, children):
-        tok = children[0]
-        return ("message", parse_template(tok, self.filename), self._span(meta))
+        lang, tok = children
+        template = parse_template(tok, self.filename)
+        if lang is not None:
+            return ast.Translation(self._span(meta), "message", str(lang), template.text, template)
+        return ("message", template, self._span(meta))
 
     @v_args(meta=True)
     def rationale(self, meta, children):
-        return ("rationale", _unquote(str(children[0])), self._span(meta))
+        lang, tok = children
+        if lang is not None:
+            return ast.Translation(self._span(meta), "rationale", str(lang), _unquote(str(tok)))
+        return ("rationale", _unquote(str(tok)), self._span(meta))
+
+    @v_args(meta=True)
+    def title(self, meta, children):
+        return ast.Translation(self._span(meta), "title", str(children[0]), _unquote(str(children[1])))
 
     @v_args(meta=True)
     def keep(self, meta, children):
@@ -547,9 +563,15 @@ class _ToAst(Transformer):
         fields: dict = {"goals": (), "categories": (), "stages": (), "severity": None, "when": None,
                         "for_each": None, "strength": None, "assertion": None, "message": None,
                         "rationale": None, "keep": None, "partial": None}
-        cites, lets, spans = [], [], []
+        cites, lets, spans, translations = [], [], [], []
         for c in clauses:
-            if isinstance(c, ast.Cite):
+            if isinstance(c, ast.Translation):
+                key = f"{c.kind}:{c.lang}"
+                if any(f"{t.kind}:{t.lang}" == key for t in translations):
+                    spans.append((f"duplicate:{c.kind} {c.lang}", c.span))
+                spans.append((key, c.span))
+                translations.append(c)
+            elif isinstance(c, ast.Cite):
                 cites.append(c)
                 spans.append(("cite", c.span))
             elif isinstance(c, ast.LetDecl):
@@ -578,7 +600,13 @@ class _ToAst(Transformer):
                         spans.append((f"duplicate:{kind}", span))
                     fields[kind] = value
         return ast.Rule(self._span(meta), str(rid), _unquote(str(title)), cites=tuple(cites), lets=tuple(lets),
-                        clause_spans=tuple(spans), **fields)
+                        clause_spans=tuple(spans), translations=tuple(translations), **fields)
+
+
+def _split(children: list) -> tuple[tuple[ast.Translation, ...], list]:
+    """A declaration's translations of its title, and its other children in order."""
+    return (tuple(c for c in children if isinstance(c, ast.Translation)),
+            [c for c in children if not isinstance(c, ast.Translation)])
 
 
 # ---- templates -------------------------------------------------------------

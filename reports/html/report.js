@@ -53,10 +53,10 @@
       card.hidden = !visible;
       if (visible) { count += 1; }
     });
-    shown.textContent = count + " of " + cards.length + " rules shown";
+    shown.textContent = shown.getAttribute("data-text").replace("{shown}", count).replace("{total}", cards.length);
     if (matches) {
-      matches.textContent = words.length && found.count ? found.count + " object key" + (found.count === 1 ? "" : "s") +
-        " match: " + found.join("; ") + (found.count > found.length ? "; …" : "") : "";
+      matches.textContent = words.length && found.count ? matches.getAttribute("data-text")
+        .replace("{n}", found.count).replace("(s)", found.count === 1 ? "" : "s").replace("{keys}", found.join("; ") + (found.count > found.length ? "; …" : "")) : "";
     }
     none.hidden = count > 0;
   }
