@@ -532,7 +532,9 @@ def _extreme_scalar(which: Callable):
 
 # ---- series over time (aggregates over a table with a time column) ---------------------------
 
-_YEARS = U.parse_unit("years")
+def _years():
+    """The unit of durations (parsed on first use: the unit system loads pint only when a pack is checked)."""
+    return U.parse_unit("years")
 
 
 def _series_check(call: Call, first: int) -> None:
@@ -545,7 +547,7 @@ def _series_check(call: Call, first: int) -> None:
     for i in range(first, len(call.args)):
         t, p = call.args[i], b.param(i)
         if p.unit is not None:  # a duration: years, months or days
-            if t.unit is None or not U.same_dimension(t.unit, _YEARS):
+            if t.unit is None or not U.same_dimension(t.unit, _years()):
                 raise call.fail(f"the {p.name} of `{call.name}` is a length of time, e.g. 6 years or 90 days",
                                 arg=i, hint=f"e.g. {b.examples[-1]}")
         elif call.time.kind == DATE and t.kind != DATE:
@@ -568,7 +570,7 @@ def _trend_type(call: Call) -> Type:
 
 def _gap_type(call: Call) -> Type:
     _series_check(call, 1)
-    return Type(NUMBER, _YEARS)
+    return Type(NUMBER, _years())
 
 
 def _fewest_type(call: Call) -> Type:
