@@ -31,6 +31,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INVALID)
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked (reading package metadata costs start-up)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"nbscheck {version()}")
+        parser.exit()
+
 def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
@@ -47,7 +58,7 @@ def _formats(value: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="nbscheck", description="Check urban ecological-restoration plans against standards "
                 "written as rules.")
-    p.add_argument("--version", action="version", version=f"nbscheck {version()}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="check a plan package against a standard",

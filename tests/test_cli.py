@@ -11,6 +11,7 @@ import pytest
 from casekit import FIXTURES, edit
 
 from engine.cli import main
+from engine.render import FORMATS, csv_, geojson
 
 
 def test_text_summary(plan_dir, capsys):
@@ -230,6 +231,17 @@ def test_help_and_version_load_neither_pandas_nor_the_parser(flag):
                          cwd=Path(__file__).parent.parent).stdout
     assert "loaded: [] exit: 0" in out
 
+
+
+def test_help_loads_no_report_format_and_no_package_metadata():
+    # each format's module is imported when a report is written; the version only when --version asks
+    probe = ("import sys\nfrom engine.cli import main\nmain(['--help'])\n"
+             "print('loaded:', sorted(m for m in sys.modules if m.startswith('engine.render.') "
+             "and m.split('.')[2] not in ('options', 'i18n') or m == 'importlib.metadata'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).parent.parent).stdout
+    assert "loaded: []" in out, out[-300:]
+    assert FORMATS["csv"].filename == csv_.FILENAME and FORMATS["geojson"].filename == geojson.FILENAME
 
 def test_the_public_evaluate_is_the_function_after_the_submodule_was_loaded():
     # `engine/evaluate.py` is a submodule; loading it must not hide the public `engine.evaluate` function

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -17,18 +18,35 @@ from pathlib import Path
 
 from .. import progress
 from ..inputs import size_text
-from . import csv_, geojson, github, gitlab, html, json_, junit, markdown, rfi, sarif, text
 from .options import DEFAULT, RenderOptions
+
+
+def _load(target):
+    """A renderer's function: given, or named ``"module:function"`` in this package and imported on first use, so
+    `nbscheck --help` does not import every format."""
+    if not isinstance(target, str):
+        return target
+    module, name = target.split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 @dataclass(frozen=True)
 class Renderer:
     name: str
     filename: str  # the file written in the output folder
-    render: Callable[..., str]  # (report) -> str, or (report, RenderOptions) -> str when takes_options
+    renderer: Callable[..., str] | str  # (report) -> str, or (report, RenderOptions) -> str when takes_options
     description: str
     takes_options: bool = False
-    stream: Callable[..., Iterator[str]] | None = None  # the text piece by piece, for formats that list every finding
+    streamer: Callable[..., Iterator[str]] | str | None = None  # the text piece by piece, for formats that list
+    # every finding
+
+    @property
+    def render(self) -> Callable[..., str]:
+        return _load(self.renderer)
+
+    @property
+    def stream(self) -> Callable[..., Iterator[str]] | None:
+        return None if self.streamer is None else _load(self.streamer)
 
     def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
         return "".join(self.chunks(report, options))
@@ -37,28 +55,30 @@ class Renderer:
         """The rendered text in pieces, so a large report is written to its file without being held whole."""
         if options.csv_bom and self.filename.endswith(".csv"):
             yield "\ufeff"
-        if self.stream is not None:
-            yield from (self.stream(report, options) if self.takes_options else self.stream(report))
+        stream = self.stream
+        if stream is not None:
+            yield from (stream(report, options) if self.takes_options else stream(report))
         else:
-            yield self.render(report, options) if self.takes_options else self.render(report)
+            render = self.render
+            yield render(report, options) if self.takes_options else render(report)
 
 
 FORMATS: dict[str, Renderer] = {
-    "text": Renderer("text", "report.txt", text.render, "terminal summary"),
-    "json": Renderer("json", "report.json", json_.render, "the report contract (reports/report.schema.json)",
-                     stream=json_.chunks),
-    "html": Renderer("html", "report.html", html.render, "self-contained page for reviewers: charts, filters"),
-    "md": Renderer("md", "report.md", markdown.render, "short Markdown for a pull-request comment"),
-    "junit": Renderer("junit", "report.junit.xml", junit.render, "JUnit XML: one test case per rule, failures as "
+    "text": Renderer("text", "report.txt", "text:render", "terminal summary"),
+    "json": Renderer("json", "report.json", "json_:render", "the report contract (reports/report.schema.json)",
+                     streamer="json_:chunks"),
+    "html": Renderer("html", "report.html", "html:render", "self-contained page for reviewers: charts, filters"),
+    "md": Renderer("md", "report.md", "markdown:render", "short Markdown for a pull-request comment"),
+    "junit": Renderer("junit", "report.junit.xml", "junit:render", "JUnit XML: one test case per rule, failures as "
                       "--fail-on decides", True),
-    "sarif": Renderer("sarif", "report.sarif", sarif.render, "SARIF 2.1.0 for code scanning", True),
-    "csv": Renderer("csv", csv_.FILENAME, csv_.render, "every failing object, one row each", stream=csv_.chunks),
-    "github": Renderer("github", "report.github.txt", github.render, "GitHub Actions workflow annotations", True),
-    "gitlab": Renderer("gitlab", "gl-code-quality-report.json", gitlab.render, "GitLab Code Quality JSON", True),
-    "rfi": Renderer("rfi", "rfi.md", rfi.render_markdown, "request for information: the data that blocks a "
+    "sarif": Renderer("sarif", "report.sarif", "sarif:render", "SARIF 2.1.0 for code scanning", True),
+    "csv": Renderer("csv", "report.csv", "csv_:render", "every failing object, one row each", streamer="csv_:chunks"),
+    "github": Renderer("github", "report.github.txt", "github:render", "GitHub Actions workflow annotations", True),
+    "gitlab": Renderer("gitlab", "gl-code-quality-report.json", "gitlab:render", "GitLab Code Quality JSON", True),
+    "rfi": Renderer("rfi", "rfi.md", "rfi:render_markdown", "request for information: the data that blocks a "
                     "verdict, by object (Markdown)"),
-    "rfi-csv": Renderer("rfi-csv", "rfi.csv", rfi.render_csv, "request for information as CSV"),
-    "geojson": Renderer("geojson", geojson.FILENAME, geojson.render,
+    "rfi-csv": Renderer("rfi-csv", "rfi.csv", "rfi:render_csv", "request for information as CSV"),
+    "geojson": Renderer("geojson", "report.geojson", "geojson:render",
                         "findings with their shapes as a FeatureCollection (open it in QGIS)"),
 }
 
