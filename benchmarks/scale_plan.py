@@ -21,16 +21,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .generate import CATEGORIES, CONDITION_P, CONDITIONS, MEASURES, MODES
+
 RULES = Path(__file__).parent / "scale_rules"
 ROW_GROUP = 1_000_000
 
-CATEGORIES = ["mountain", "forest", "grassland", "wetland", "river_lake", "farmland", "sand_land", "coast",
-              "urban_green_space", "brownfield", "abandoned_mine", "degraded_land"]
 CATEGORY_P = [0.05, 0.13, 0.06, 0.10, 0.09, 0.08, 0.02, 0.03, 0.24, 0.09, 0.03, 0.08]
-CONDITIONS = ["very_poor", "poor", "moderate", "good", "excellent"]
-CONDITION_P = [0.10, 0.25, 0.35, 0.20, 0.10]
-MODES = ["protection", "natural_recovery", "assisted_regeneration", "reconstruction"]
-MEASURES = ["nature_based", "hybrid", "grey"]
 MEASURE_P = [0.78, 0.13, 0.09]
 REMEDIATION = ["not_needed", "assessed", "planned", "completed"]
 REMEDIATION_P = [0.10, 0.55, 0.15, 0.20]

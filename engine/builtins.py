@@ -352,12 +352,16 @@ def _combine_share(parts: list):
     return 100.0 * float(num) / float(den) if den else None
 
 
+def _hits(r: rt.Rows, which: str) -> pd.Series:
+    """The included rows that decide ``any`` (true ones) or ``all`` (false ones)."""
+    b = rt.to_bool(r.values)
+    hit = (b.fillna(False) if which == "any" else ~b.fillna(True)).astype(bool)
+    return hit & r.inc if r.inc is not None else hit
+
+
 def _part_quantifier(which: str):
     def part(r: rt.Rows):
-        b = rt.to_bool(r.values)
-        hit = (b.fillna(False) if which == "any" else ~b.fillna(True)).astype(bool)
-        if r.inc is not None:
-            hit = hit & r.inc
+        hit = _hits(r, which)
         return bool(hit.any()), bool(r.nulls(r.missing()))
 
     return part
@@ -399,10 +403,7 @@ def _scalar_share(values: list, total: int | None = None):
 
 def _vec_quantifier(which: str):
     def run(r: rt.Rows):
-        b = rt.to_bool(r.values)
-        hit = (b.fillna(False) if which == "any" else ~b.fillna(True)).astype(bool)
-        if r.inc is not None:
-            hit = hit & r.inc
+        hit = _hits(r, which)
         found = r.reduce(hit, "any")
         null = r.nulls(r.missing())
         if r.keys is None:

@@ -89,6 +89,18 @@ class Typer:
         self._let_busy: set[str] = set()
 
     # helpers ---------------------------------------------------------------
+    def _row_filter(self, where, scope, rowset: str, outside: str, hint: str) -> C.Expr:
+        """A call's `where`: a condition on the rows of ``rowset`` (or on plan values); ``outside`` and ``hint``
+        say what is wrong with one that tests other rows."""
+        w = self.expr(where, scope)
+        if w is _BAD:
+            return _BAD
+        if w.type.kind != BOOL:
+            return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", where.span)
+        if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
+            return self.err("scope-mismatch", outside, where.span, hint)
+        return w
+
     def err(self, code: str, message: str, span, hint: str | None = None) -> C.Expr:
         self.diags.append(Diagnostic(code, message, span, hint=hint))
         return _BAD
@@ -642,14 +654,10 @@ class Typer:
                 refs |= w.refs
             join = C.Join(elem_key, row_key, tuple(checked_rest))
         elif node.where is not None:
-            w = self.expr(node.where, scope)
+            w = self._row_filter(node.where, scope, rowset, f"the `where` of this {f} must test rows of `{rowset}`",
+                                 f"write `{rowset}.column` in the filter")
             if w is _BAD:
                 return _BAD
-            if w.type.kind != BOOL:
-                return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", node.where.span)
-            if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
-                return self.err("scope-mismatch", f"the `where` of this {f} must test rows of `{rowset}`",
-                                node.where.span, f"write `{rowset}.column` in the filter")
             refs |= w.refs
             where = w
         extra: list[C.Expr] = []
@@ -736,15 +744,11 @@ class Typer:
         rows = [x for x in infos if isinstance(x, C.RowsOf)]
         if node.where is not None:
             rowset = rows[0].name
-            w = self.expr(node.where, scope)
+            w = self._row_filter(node.where, scope, rowset, f"the `where` of this {f} filters the rows of `{rowset}`",
+                                 f"write `{rowset}.column` in the filter, e.g. `{rowset}.public`; a filter by the "
+                                 "current row is not supported here")
             if w is _BAD:
                 return _BAD
-            if w.type.kind != BOOL:
-                return self.err("type-mismatch", f"`where` needs a condition, not {w.type.describe()}", node.where.span)
-            if w.shape not in (SCALAR, ELEM) or (w.shape == ELEM and w.rowset != rowset):
-                return self.err("scope-mismatch", f"the `where` of this {f} filters the rows of `{rowset}`",
-                                node.where.span, f"write `{rowset}.column` in the filter, e.g. "
-                                f"`{rowset}.public`; a filter by the current row is not supported here")
             first = rows[0]
             filtered = C.RowsOf(Info(first.type, SCALAR, first.rowset, first.refs | w.refs), first.span, first.name,
                                 first.column, first.shapes, first.values, w)
