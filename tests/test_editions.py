@@ -39,7 +39,8 @@ def test_a_replacement_of_another_kind_is_a_duplicate(tmp_path):
 
 
 def test_the_berlin_edition_scores_with_its_own_factors(tmp_path):
-    # old set: 100 m2 green roof x 0.7 = 70 m2 on 200 m2 = 0.35 >= 0.30 (commercial);
+    # old set: 100 m2 green roof x 0.7 = 70 m2 on 200 m2 = 0.35, compared at one decimal (half up) as
+    # 0.4 >= 0.30 (commercial);
     # the 2019/2021 set has no green roof, so the same plan is refused by the base pack
     plan = write_plan(tmp_path / "plan", {"plot": {"use": "commercial", "area_m2": 200, "site_coverage": 0.5},
                                           "tables": {"surfaces": [{"id": "r", "surface": "green_roof",
@@ -47,7 +48,7 @@ def test_the_berlin_edition_scores_with_its_own_factors(tmp_path):
     std = api.load_standard("berlin_baf_before_2019")
     result = api.evaluate(std, api.load_plan(plan, std)).results[0]
     assert (result.rule_id, result.outcome) == ("BAF-001", "pass")
-    assert result.evidence["checks"][0]["actual"] == 0.35 and result.evidence["let"]["target"] == 0.3
+    assert result.evidence["checks"][0]["actual"] == 0.4 and result.evidence["let"]["target"] == 0.3
     assert main(["check", str(plan), "--standard", "berlin_baf", "-q"]) == 2
 
 
@@ -58,6 +59,8 @@ def test_doc_lists_what_the_edition_replaces(tmp_path, capsys):
     assert "## An edition of `berlin_baf`" in text
     for target in ("`surfaces`", "`factor`", "`BAF_CALC`"):
         assert f"| {target} | " in text.split("## Contents")[0]
+    # the edition compares the BAF at one decimal: its param table names who set it
+    assert "| `baf_decimals` | 1 (set by the edition) | 2 |" in text
 
 
 def test_an_imported_pack_lends_its_params_and_lookups(tmp_path):
