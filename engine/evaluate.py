@@ -8,6 +8,7 @@ evidence.
 from __future__ import annotations
 
 import gc
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -533,13 +534,17 @@ class RuleEvaluation:
         labels = [f"{table}.{c}" for c in present]
         elsewhere = None  # what the rule reads from other tables, when the row itself lacks nothing
         messages, missings = [], []
+        said: dict[tuple, str] = {}  # the words for each list of missing cells, as insufficient_text gives them
         for k, flags in zip(keys, empty):
             missing = [label for label, isnull in zip(labels, flags) if isnull]
             if not missing:
                 if elsewhere is None:
                     elsewhere = self.missing_plan(self.deciding())
                 missing = elsewhere
-            messages.append(self.insufficient_text(missing, f"{key_col} {k}"))
+            words = said.get(tuple(missing))
+            if words is None:
+                words = said[tuple(missing)] = self.insufficient_text(missing)
+            messages.append(f"{key_col} {k}: {words}")
             missings.append(missing)
         return Findings(table, outcomes, keys, row_numbers, values, messages, missing=missings)
 
@@ -646,29 +651,34 @@ class RuleEvaluation:
 
     # messages ------------------------------------------------------------------
     def messages(self, env: Env, n: int) -> list[str]:
+        """The messages of the ``n`` rows of ``env``, built column by column: each part formatted for all the
+        rows at once (a category or a distinct number once), then joined row by row."""
         if self.cr.message is None:
             key = self.ctx.std.tables[self.fe.table].key
-            return [self.default_message(f"{key} {k}") for k in F.value_list(env.frame[key])]
-        parts = []
+            tail = self.default_message(None)  # as default_message(subject): the subject, a colon, the rest
+            return [f"{key} {k}: {tail}" for k in F.value_list(env.frame[key])]
+        parts: list = []
         for p in self.cr.message:
             if isinstance(p, str):
-                parts.append([p] * n)
+                parts.append(repeat(p))
                 continue
             v = p.value(env)
             t = p.threshold(env) if p.threshold is not None else None
-            if rt.is_series(v) and t is not None:
+            if rt.is_series(v) and t is not None or rt.is_series(t):
                 texts = F.apart_list(v, t)
             elif rt.is_series(v):
                 texts = F.value_list(v)
-            elif rt.is_series(t):
-                texts = F.apart_list(pd.Series([v] * n, index=t.index), t)
             else:
                 texts = [_shown(p, v, t)] * n
+                parts.append(texts)
+                continue
             name = getattr(p.unit, "name", p.unit) or ""
             if name and F.quantity(v, p.unit, "") != "":  # as F.quantity: the unit follows a value that is given
                 texts = [f"{x} {name}" for x in texts]
             parts.append(texts)
-        return list(map(F.one_in_singular, map("".join, zip(*parts)))) if parts else [""] * n
+        if not any(isinstance(x, list) for x in parts):
+            return [F.one_in_singular("".join(x for x in self.cr.message if isinstance(x, str)))] * n
+        return F.singular_list(list(map("".join, zip(*parts))))
 
     def message(self, env: Env) -> str:
         if self.cr.message is None:

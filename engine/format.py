@@ -120,7 +120,7 @@ def plain_list(s: pd.Series) -> list:
         return [cats[c] for c in codes]
     kind = getattr(s.dtype, "kind", "O")
     if kind == "f":
-        return by_unique(s.to_numpy(dtype="float64"), plain, None)
+        return plain_floats(s.to_numpy(dtype="float64", na_value=float("nan")))
     if kind == "M":
         return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
     if (pd.api.types.is_string_dtype(s.dtype) and s.dtype != object) or str(s.dtype) == "boolean":
@@ -141,6 +141,78 @@ def by_unique(values, fn, missing: Any) -> list:
     table = np.empty(len(uniques) + 1, dtype=object)
     table[:-1] = [fn(u) for u in uniques.tolist()]
     table[-1] = missing
+    return table[codes].tolist()
+
+
+def rounded(x, digits: int = SIGNIFICANT):
+    """``float(f"{v:.{digits}g}")`` of each value of a float array, bit for bit (NaN and infinities kept).
+
+    Scaled to ``digits`` digits before the point, a value is rounded to the nearest integer and scaled
+    back by an exact power of ten: both steps are correctly rounded, so the result is the double nearest
+    the decimal the text gives. A value whose scaled form lies within its own rounding error of a tie,
+    or is out of the exact powers' range, goes through the text.
+
+    >>> import numpy as np; rounded(np.array([0.1 + 0.2, 1 / 3, 2.5e-13, -0.0])).tolist()
+    [0.3, 0.333333333333, 2.5e-13, -0.0]
+    """
+    import numpy as np
+
+    out = np.array(x, dtype="float64")
+    ax = np.abs(out)
+    ok = np.isfinite(out) & (ax > 0)
+    with np.errstate(all="ignore"):
+        k = (digits - 1) - np.floor(np.log10(np.where(ok, ax, 1.0)))
+        ok &= np.abs(k) <= 22
+        k = np.where(ok, k, 0.0)
+        p = 10.0 ** np.abs(k)  # exact below 1e23
+        up = k >= 0
+        y = np.where(up, out * p, out / p)
+        ay = np.abs(y)
+        ok &= (ay >= 10.0 ** (digits - 1)) & (ay < 10.0 ** digits) & (np.abs(ay - np.floor(ay) - 0.5) > 1e-3)
+        r = np.rint(y)
+        out = np.where(ok, np.where(up, r / p, r * p), out)
+    slow = np.flatnonzero(~ok & np.isfinite(out) & (ax > 0))
+    if len(slow):
+        out[slow] = [float(f"{v:.{digits}g}") for v in out[slow].tolist()]
+    return out
+
+
+def plain_floats(x) -> list:
+    """:func:`plain` of each value of a float array: to 12 significant digits, a whole number as an int,
+    NaN and infinities as None."""
+    import numpy as np
+
+    r = rounded(x)
+    whole = np.isfinite(r) & (r == np.floor(r)) & (np.abs(r) < 2**53)
+    out = r.astype(object)
+    if whole.any():
+        out[whole] = r[whole].astype(np.int64).astype(object)
+    out[~np.isfinite(r)] = None
+    return out.tolist()
+
+
+def number_texts(x) -> list[str]:
+    """:func:`number` of each value of a float array (NaN gives ``(missing)``), each distinct value formatted
+    once.
+
+    >>> import numpy as np; number_texts(np.array([5.4987, 140.714, 30.0, np.nan, 5.4987, -0.0]))
+    ['5.499', '140.71', '30', '(missing)', '5.499', '0']
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, u = pd.factorize(np.asarray(x, dtype="float64"), use_na_sentinel=True)
+    u = np.asarray(u, dtype="float64")
+    au = np.abs(u)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(u) & (u == np.floor(u)) & (au < 1e15)
+    big = ~whole & (au >= 100)
+    small = ~whole & ~big
+    table = np.empty(len(u) + 1, dtype=object)
+    table[np.flatnonzero(whole)] = list(map(str, u[whole].astype(np.int64).tolist()))
+    table[np.flatnonzero(big)] = [f"{v:.2f}".rstrip("0").rstrip(".") for v in u[big].tolist()]
+    table[np.flatnonzero(small)] = [f"{v:.4g}" for v in u[small].tolist()]
+    table[-1] = MISSING
     return table[codes].tolist()
 
 
@@ -226,7 +298,9 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
-_ONE_UNIT = re.compile(r"(?<![\d.,])1 (year|day|month|person|tree)s\b")
+COUNTED = ("year", "day", "month", "person", "tree")  # units a count of one reads in the singular
+_ONE_UNIT = re.compile(rf"(?<![\d.,])1 ({'|'.join(COUNTED)})s\b")
+_ONES = tuple(f"1 {unit}s" for unit in COUNTED)
 
 
 def one_in_singular(text: str) -> str:
@@ -238,34 +312,70 @@ def one_in_singular(text: str) -> str:
     return _ONE_UNIT.sub(r"1 \1", text)
 
 
-def value_list(s: pd.Series) -> list[str]:
-    """:func:`value` applied to a whole column."""
+def singular_list(texts: list[str]) -> list[str]:
+    """:func:`one_in_singular` of each text; only the texts that hold ``1 years`` (or another counted unit's
+    plural after 1) are searched, and none when all of them together hold none."""
+    joined = "\n".join(texts)
+    if not any(one in joined for one in _ONES):
+        return texts
+    return [one_in_singular(x) if any(one in x for one in _ONES) else x for x in texts]
+
+
+def value_texts(s: pd.Series) -> list[str]:
+    """:func:`value` of each item of a column (as ``s.tolist()`` gives them), each category or distinct number
+    formatted once.
+
+    >>> import pandas as pd; value_texts(pd.Series(["b", None, "a"], dtype="category"))
+    ['b', '(missing)', 'a']
+    """
+    import numpy as np
     import pandas as pd
 
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [value(c) for c in s.cat.categories] + [MISSING]
-        return [cats[c] for c in s.cat.codes.to_numpy()]
-    if getattr(s.dtype, "kind", "O") == "f":
-        return by_unique(s.to_numpy(dtype="float64"), number, MISSING)
-    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-        return s.astype(object).where(s.notna(), MISSING).tolist()
-    return [value(x) for x in plain_list(s)]
-
-
-def apart_list(values: pd.Series, thresholds: pd.Series | Any) -> list[str]:
-    """:func:`apart`'s value text for each row (the thresholds: a column or one value)."""
-    if getattr(values.dtype, "kind", "O") == "f" and not hasattr(thresholds, "tolist"):
-        # one threshold: each value's text, and more digits only where it reads as the threshold does
-        texts = value_list(values)
-        b = value(thresholds)
-        if not _numeric(thresholds):
-            return texts
-        xs = values.to_numpy(dtype="float64")
-        for i in [i for i, a in enumerate(texts) if a == b]:
-            texts[i] = apart(float(xs[i]), thresholds)[0]
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = np.array([value(c) for c in s.cat.categories] + [MISSING], dtype=object)
+        return cats[s.cat.codes.to_numpy()].tolist()
+    kind = getattr(dtype, "kind", "O")
+    if kind == "f":
+        return number_texts(s.to_numpy(dtype="float64", na_value=float("nan")))
+    if kind in "iu":
+        empty = s.isna().to_numpy()
+        texts = list(map(str, s.to_numpy(dtype="int64" if kind == "i" else "uint64", na_value=0).tolist()))
+        for i in np.flatnonzero(empty).tolist():
+            texts[i] = MISSING
         return texts
-    others = thresholds.tolist() if hasattr(thresholds, "tolist") else [thresholds] * len(values)
-    return [apart(x, t)[0] for x, t in zip(values.tolist(), others)]
+    if kind == "b" and isinstance(dtype, np.dtype):
+        return np.where(s.to_numpy(), YES, NO).astype(object).tolist()
+    if pd.api.types.is_string_dtype(dtype) and str(dtype) != "object":
+        return s.astype(object).where(s.notna(), MISSING).tolist()
+    return [value(x) for x in s.tolist()]
+
+
+def value_list(s: pd.Series) -> list[str]:
+    """:func:`value` applied to a whole column (a column of Python objects: of their :func:`plain` copies)."""
+    if s.dtype == object:
+        return [value(x) for x in plain_list(s)]
+    return value_texts(s)
+
+
+def apart_list(values: pd.Series | Any, thresholds: pd.Series | Any) -> list[str]:
+    """:func:`apart`'s value text for each row: the values and the thresholds are each a column or one value
+    (at least one a column, of the same length); the texts read the same as :func:`value` gives them except
+    where a value would read as its threshold does."""
+    import numpy as np
+    import pandas as pd
+
+    columns = [x for x in (values, thresholds) if isinstance(x, pd.Series)]
+    n = len(columns[0])
+    texts = value_texts(values) if isinstance(values, pd.Series) else [value(values)] * n
+    limits = value_texts(thresholds) if isinstance(thresholds, pd.Series) else value(thresholds)
+    same = np.flatnonzero(np.asarray(texts, dtype=object) == np.asarray(limits, dtype=object))
+    if len(same):  # told apart with more digits, one at a time (rare: the value reads as the threshold does)
+        xs = values.iloc[same].tolist() if isinstance(values, pd.Series) else [values] * len(same)
+        ts = thresholds.iloc[same].tolist() if isinstance(thresholds, pd.Series) else [thresholds] * len(same)
+        for i, x, t in zip(same.tolist(), xs, ts):
+            texts[i] = apart(x, t)[0]
+    return texts
 
 
 def check_texts(check: dict) -> tuple[str, str]:

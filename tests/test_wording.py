@@ -80,3 +80,27 @@ def test_the_html_charts_leave_room_for_their_labels(tmp_path):
     bars = page[page.index('aria-label="Bar chart of scores by stages"'):]
     bars = bars[:bars.index("</svg>")]
     assert "Survey of the existing" in bars and "green infrastructure" in bars and "…" not in bars
+
+
+def test_a_param_in_a_per_row_message_names_its_unit_once(tmp_path):
+    # the message ends the param with a full stop, so the param's unit (%) follows its value, once
+    (tmp_path / "pack.nbs").write_text('''standard u "Units once" { version "1" }
+table sites "Sites" key id {
+  id: text
+  n: integer
+}
+param min_native = 70 %
+rule U-1 "Enough" {
+  for each s in sites
+  should s.n > 100
+  else "{s.id}: below {min_native}."
+}
+''', encoding="utf-8")
+    (tmp_path / "plan" / "tables").mkdir(parents=True)
+    (tmp_path / "plan" / "tables" / "sites.csv").write_text("id,n\nA,2\nB,3\n", encoding="utf-8")
+    (tmp_path / "plan" / "plan.yaml").write_text("plan:\n  id: u\n  title: u\ntables:\n  sites: tables/sites.csv\n",
+                                                 encoding="utf-8")
+    main(["check", str(tmp_path / "plan"), "-s", str(tmp_path / "pack.nbs"), "-f", "json", "-o", str(tmp_path / "out"),
+          "-q", "--fail-on", "never"])
+    rule = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["rules"][0]
+    assert [f["message"] for f in rule["findings"]] == ["A: below 70 %.", "B: below 70 %."]
