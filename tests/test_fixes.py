@@ -45,3 +45,71 @@ def test_a_plan_level_total_is_fixed_by_what_it_lacks(reports):
 def test_no_fix_where_the_threshold_moves_with_the_value(reports):
     # ACC-004 compares a district with the city's mean, which its own residents are part of
     assert not any(f.get("fix") for f in _rule(reports, "ACC-004")["findings"])
+
+
+PACK = '''standard fxc "Fixes as columns" { version "1" }
+table d "Districts" key id {
+  id: text
+  a: number
+  b: number
+  c: number
+  k: enum(x, y)
+}
+rule P-1 "Product" { for each r in d  shall r.a * r.b >= 10 }
+rule S-1 "Sum" { for each r in d  shall r.a + r.b >= 10 }
+rule M-1 "Difference" { for each r in d  shall r.a - r.b * 2 <= 5 }
+rule R-1 "Rounded quotient" { for each r in d  shall round(r.a / r.b, 1) >= 2 }
+rule L-1 "Share" { for each r in d  let share = (r.c / r.a) as %  shall share >= 30 % }
+rule N-1 "Negated" { for each r in d  shall -r.b < 3 }
+'''
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    from engine import load_standard
+
+    path = tmp_path_factory.mktemp("fxc") / "pack.nbs"
+    path.write_text(PACK, encoding="utf-8")
+    return load_standard(path)
+
+
+def test_fixes_of_many_rows_at_once_are_each_rows_fix(pack):
+    import numpy as np
+    import pandas as pd
+
+    from engine import format as F
+    from engine.fixes import fix_for, fixes_for
+
+    rng = np.random.default_rng(5)
+    n = 400
+    near = rng.choice([10.0, 2.0, 0.0, 5.0], n) * (1 + rng.choice([0.0, 1e-12, -1e-7, 0.3, -0.5], n))
+    frame = pd.DataFrame({
+        "a": np.where(rng.random(n) < 0.1, np.nan, np.where(rng.random(n) < 0.5, near, rng.uniform(-30, 30, n))),
+        "b": np.where(rng.random(n) < 0.15, 0.0, np.round(rng.uniform(-8, 8, n) * 1000) / 1000),
+        "c": rng.uniform(0, 20, n),
+        "k": pd.Categorical(rng.choice(["x", "y"], n)),
+    })
+    frame["share"] = frame["c"] / frame["a"] * 100
+    rows = [{c: F.plain(v) for c, v in zip(frame.columns, values)} for values in frame.itertuples(index=False)]
+    for rule in pack.rules:
+        column = fixes_for(pack, rule, {}, frame, {})
+        together = [None] * n if column is None else list(column)
+        assert together == [fix_for(pack, rule, row) for row in rows], rule.id
+        assert any(together), rule.id
+
+
+def test_fixes_by_hand(pack):
+    import pandas as pd
+
+    from engine.fixes import fixes_for
+
+    frame = pd.DataFrame({"a": [4.0, 3.0, 30.0], "b": [2.0, 0.0, -4.0], "c": [1.0, 1.0, 1.0]})
+    product = list(fixes_for(pack, pack.rule("P-1"), {}, frame, {}))
+    # 4 x 2 = 8 < 10: a to 10 / 2 = 5 (+1); 3 x 0 = 0: b (held a = 3) to 10 / 3 = 3.333333 (6 decimals);
+    # 30 x -4 = -120: a to 10 / -4 = -2.5 (-32.5)
+    assert [(f["quantity"], f["from"], f["to"], f["change"]) for f in product] == [
+        ("r.a", 4.0, 5.0, 1.0), ("r.b", 0.0, 3.333333, 3.333333), ("r.a", 30.0, -2.5, -32.5)]
+    negated = list(fixes_for(pack, pack.rule("N-1"), {}, frame, {}))
+    # -b < 3 fails for b = -4 only: b to -3 (+1), op "<" kept
+    assert negated[:2] == [None, None] and negated[2] == {"quantity": "r.b", "from": -4.0, "to": -3.0, "change": 1.0,
+                                                           "unit": "", "op": "<"}
