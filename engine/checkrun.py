@@ -217,10 +217,10 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
     except NbsError as e:
         return _invalid(plan_ref, name, out, formats, s, e.diagnostics, baseline)
     options = _options(plan_path, s, baseline)
+    evaluator = None
     try:
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
         std = std.in_language(s.lang or std.languages[0])
-        evaluator = None
         if cluster is not None and choose(s.engine, plan_path, cluster.memory_limit, s.scheduler) == "dask":
             plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)
         else:
@@ -230,7 +230,19 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
             waivers.judged(*resolve_as_of(s.as_of, plan.meta), s.warn_days)
         report = api.evaluate(std, plan, waivers, evaluator=evaluator, as_of=s.as_of)
     except NbsError as e:
+        if evaluator is not None:
+            evaluator.close()
         return _invalid(plan_path, name, out, formats, s, e.diagnostics, baseline, options)
+    try:
+        return _reported(report, name, out, formats, s, baseline, several, options)
+    finally:
+        if evaluator is not None:  # the Dask engine's findings on disk, read by the reports just written
+            evaluator.close()
+
+
+def _reported(report: api.Report, name: str, out: Path | None, formats: list[str], s: Settings,
+              baseline: dict | None, several: bool, options: RenderOptions) -> Outcome:
+    """The baseline gate, the reports written (or printed) and what the check came to."""
     if report.notes:
         print(format_all(report.notes), file=sys.stderr)
     code = exit_code(report.verdict, s.fail_on)

@@ -12,8 +12,9 @@ Each rule is evaluated one of three ways, and the result is the pandas engine's,
 - a plan-level value over a table (``sum``, ``count``, ``mean``, ``min``, ``max``, ``share``, ``any``,
   ``all``) is reduced across partitions: each partition gives the built-in's ``partial`` part, the
   client ``combine``-s them (aggregates nested in others' filters are reduced first, level by level);
-- a per-row rule runs on every partition with those values known, and its findings are joined in
-  row order;
+- a per-row rule runs on every partition with those values known; each partition's findings are
+  written to disk (:mod:`engine.spill`) as the partition completes, and the report reads them from
+  there a chunk at a time, in row order: the client holds one byte per finding, not the findings;
 - a rule that cannot be decomposed (per-group rules, aggregates joined to another table's rows, spatial
   functions over a table) is evaluated by the pandas engine on the table gathered from the
   partitions; each such rule is named on standard error.
@@ -41,7 +42,7 @@ from .compile import runtime as rt
 from .compile.compiler import Compiler, Env, needed_columns
 from .diagnostics import Diagnostic, NbsError, Span
 from .evaluate import Context, RuleEvaluation, _ref_order, _unused_waivers, _waiver_index
-from .findings import Findings, concat
+from .findings import Findings
 from .model import ROWSET, Standard
 from .plan import Plan
 from .results import FAIL, INSUFFICIENT, PASS, WAIVED, RuleResult, rule_outcome
@@ -475,8 +476,28 @@ def _rows_partition(std: Standard, frame: pd.DataFrame, table: str, small: dict,
         for rid in rule_ids:
             ev = _PartRows(ctx, compiler.rule(std.rule(rid)), index.get(rid, []), missing[rid])
             result = ev.run_rows(Env(ctx), {})
-            out[rid] = result, [(number[w], k) for w, k in ev.used]
+            out[rid] = _summary(result), [(number[w], k) for w, k in ev.used]
     return out
+
+
+def _summary(result: RuleResult) -> dict:
+    """What the client needs of one partition's result of a per-row rule: its counts, the first message and
+    waiver of each outcome that is not a pass, the waivers and missing data seen, and the findings themselves
+    as an Arrow table (:func:`engine.spill.to_arrow`, every message formatted here) with their outcome codes."""
+    from . import spill
+
+    f = result.findings
+    assert isinstance(f, Findings)  # a per-row rule's
+    firsts = {}
+    for outcome in (FAIL, INSUFFICIENT, WAIVED):
+        i = f.first(outcome)
+        if i is not None:
+            firsts[outcome] = (f.message(i), f.waiver[i])
+    waived = f.waiver[f.outcome == WAIVED].tolist()
+    lacking = f.missing[f.outcome == INSUFFICIENT].tolist()
+    return {"counts": result.counts, "firsts": firsts, "waiver_kinds": {tuple(sorted(w.items())) for w in waived},
+            "missing": {m for miss in dict.fromkeys(tuple(x or ()) for x in lacking) for m in miss},
+            "table": spill.to_arrow(f) if len(f) else None, "codes": spill.outcome_codes(f.outcome)}
 
 
 class _PartRows(_Evaluation):
@@ -494,8 +515,11 @@ class _PartRows(_Evaluation):
 class DaskEvaluator:
     """Evaluates a standard on a plan whose tables are (partly) Dask frames."""
 
-    def __init__(self, std: Standard, plan: Plan, cluster: Cluster, progress=None, quiet: bool = False):
+    def __init__(self, std: Standard, plan: Plan, cluster: Cluster, progress=None, quiet: bool = False,
+                 spill_root: str | Path | None = None):
         self.std, self.plan, self.cluster = std, plan, cluster
+        self.spill_root = spill_root  # where the folder of findings parts is made (None: the temporary folder)
+        self.spill: Any = None  # engine.spill.SpillFolder, made when the first partition's findings arrive
         self.progress = progress  # called with a line saying which partitions are done
         self.quiet = quiet
         self.compiler = Compiler(std)
@@ -650,8 +674,10 @@ class DaskEvaluator:
         deeper = [self._level(n) for n in inner if _plan_aggregate(n)]
         return 1 + max(deeper) if deeper else 0
 
-    def _map(self, table: str, fn, label: str, *args) -> list:
-        """``fn(std, partition, table, small tables, fields, *args)`` on every partition of ``table``, in order."""
+    def _map(self, table: str, fn, label: str, *args, consume=None) -> list:
+        """``fn(std, partition, table, small tables, fields, *args)`` on every partition of ``table``, in order.
+        ``consume(i, value)``: called with each partition's value as it arrives, in the order they finish; what
+        it returns is kept in the value's place (the value itself is then released from the cluster)."""
         import dask
         from distributed import as_completed
 
@@ -667,7 +693,12 @@ class DaskEvaluator:
         order = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * len(futures)
         for done, (future, value) in enumerate(as_completed(futures, with_results=True), 1):
-            out[order[future.key]] = value
+            i = order[future.key]
+            out[i] = value if consume is None else consume(i, value)
+            if consume is not None:
+                futures[i] = None
+                future.release()
+                del value
             if self.progress is not None:
                 self.progress(f"{label}: partition {done} of {len(futures)}")
         return out
@@ -692,14 +723,28 @@ class DaskEvaluator:
                 probe = _Evaluation(ctx, self.compiler.rule(r), [])
                 missing[r.id] = probe.missing_plan(probe.deciding())
             outs = self._map(table, _rows_partition, f"rules over {table}", dict(self.seeds), self.stats,
-                             [r.id for r in group], waivers, missing)
+                             [r.id for r in group], waivers, missing, consume=self._spilled)
             for r in group:
                 parts = [o[r.id] for o in outs]
                 ev = _Evaluation(ctx, self.compiler.rule(r), index.get(r.id, []))
                 used = {(id(waivers[i]), k) for _, u in parts for i, k in u}
                 evidence = {"when": F.plain(when[r.id])} if r.when is not None else {}
-                out[r.id] = _joined(ev, [p for p, _ in parts], evidence), used
+                out[r.id] = _joined(ev, [p for p, _ in parts], evidence, self.spill), used
         return out
+
+    def _spilled(self, i: int, value: dict) -> dict:
+        """One partition's results with their findings written to the spill folder as they arrive."""
+        from .spill import SpillFolder, write_part
+
+        if self.spill is None:
+            self.spill = SpillFolder(self.spill_root)
+        for summary, _ in value.values():
+            table = summary.pop("table")
+            summary["path"] = None
+            if table is not None:
+                summary["path"] = self.spill.new_part()
+                write_part(table, summary["path"])
+        return value
 
     # rules evaluated by the pandas engine on gathered tables
     def _gathered_rule(self, rule: C.Rule, waivers: list[dict]) -> tuple[RuleResult, set]:
@@ -717,31 +762,40 @@ class DaskEvaluator:
             result = ev.run()
         return result, ev.used
 
+    def close(self) -> None:
+        """Remove the findings written to disk (once the reports that read them are written)."""
+        if self.spill is not None:
+            self.spill.close()
+
     def report_plan(self) -> Plan:
         """The plan as the report reads it: gathered tables where a rule needed them, else the small ones."""
         return replace(self.plan, tables={**self.small, **self._gathered})
 
 
-def _joined(ev: RuleEvaluation, parts: list[RuleResult], evidence: dict) -> RuleResult:
-    """One per-row rule's result from its partitions' results, as the pandas engine gives it at once."""
+def _joined(ev: RuleEvaluation, parts: list[dict], evidence: dict, folder) -> RuleResult:
+    """One per-row rule's result from its partitions' summaries (:func:`_summary`), as the pandas engine gives it
+    at once; its findings are read from the parts written to ``folder``, in partition (so row) order."""
+    from .spill import SpilledFindings
+
     counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
     for p in parts:
-        for k, v in p.counts.items():
+        for k, v in p["counts"].items():
             counts[k] += v
-    findings = concat([p.findings for p in parts if isinstance(p.findings, Findings)])
-    findings.table = ev.fe.table
+    written = [p for p in parts if p["path"] is not None]
+    findings: Findings = Findings.empty(ev.fe.table)
+    if written:
+        findings = SpilledFindings(ev.fe.table, [p["path"] for p in written], outcomes=[p["codes"] for p in written],
+                                   folder=folder)
     outcome = rule_outcome(counts)
     message, waiver = "", None
     if outcome in (FAIL, INSUFFICIENT, WAIVED):
-        first = findings.first(outcome)
-        text = findings.message(first) if first is not None else ""
+        text, first_waiver = next(p["firsts"][outcome] for p in parts if outcome in p["firsts"])
         n = counts[outcome]
-        message = text if n == 1 else f"{text} (and {n - 1} more)"
-        if outcome == WAIVED and first is not None:
-            kinds = {tuple(sorted(w.items())) for w, o in zip(findings.waiver, findings.outcome) if o == WAIVED}
-            waiver = findings.waiver[first] if len(kinds) == 1 else None
+        message = text if n == 1 else ev.say("{message} (and {n} more)", message=text, n=n - 1)
+        if outcome == WAIVED:
+            kinds = set().union(*(p["waiver_kinds"] for p in parts))
+            waiver = first_waiver if len(kinds) == 1 else None
     evidence["rows"] = sum(counts.values())
-    lacking = findings.missing[findings.outcome == INSUFFICIENT]
-    missing = sorted({m for miss in dict.fromkeys(tuple(x or ()) for x in lacking.tolist()) for m in miss})
+    missing = sorted(set().union(*(p["missing"] for p in parts)))
     return ev.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                      findings=findings, missing=missing, waiver=waiver)

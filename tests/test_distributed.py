@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from benchmarks.generate import generate
 from engine import builtins as B
 from engine import distributed as D
+from engine import spill
 from engine.cli import main
 from engine.compile import runtime as rt
 
@@ -53,8 +55,16 @@ def test_reports_match_the_pandas_engine(scheduler, tmp_path, monkeypatch, capsy
     plan = generate(tmp_path / "gen", 20_000, districts=100, seed=7)
     pack = ["--standard", str(ROOT / "benchmarks" / "rules")]  # the pack the generator writes plans for
     pandas_ = _reports([str(plan), *pack], tmp_path / "gen-pandas")
+    spilled = []  # the findings parts on disk when the reports are written, then removed
+    close = spill.SpillFolder.close
+    monkeypatch.setattr(spill.SpillFolder, "close", lambda self: (spilled.append(len(list(self.path.iterdir()))),
+                                                                  close(self)))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spill"))
+    (tmp_path / "spill").mkdir()
     dask_ = _reports([str(plan), *pack, "--engine", "dask", "--scheduler", scheduler], tmp_path / "gen-dask")
     assert dask_ == pandas_
+    assert spilled and spilled[0] >= 4  # 20,000 rows in 4 partitions: a part per partition of each failing rule
+    assert list((tmp_path / "spill").iterdir()) == []
     failing = sum(r.get("counts", {}).get("fail", 0) for r in json.loads(pandas_["report.json"])["rules"])
     assert failing > 500  # the comparison covers many findings, not a clean plan
 

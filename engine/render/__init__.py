@@ -143,7 +143,8 @@ def write_set(out_dir: Path, files: list[tuple[Path, Content]]) -> list[Path]:
             previous = _previous_set(out_dir)
             digests = {}
             for path, _ in files:
-                digests[path.name] = hashlib.sha256((staging / path.name).read_bytes()).hexdigest()
+                with open(staging / path.name, "rb") as fh:  # read in blocks: a report can be gigabytes
+                    digests[path.name] = hashlib.file_digest(fh, "sha256").hexdigest()
                 os.replace(staging / path.name, path)
                 done.append(path)
             for name in previous - set(digests):
