@@ -206,48 +206,52 @@ class _Parts:
             "missing": missing,
             "waiver": np.array(_unpickle(col(_WAIVER)), dtype=object),
             "values": values.reset_index(drop=True),
-            "absent": {c: (col(_ABSENT + c).to_numpy(zero_copy_only=False) if _ABSENT + c in names
-                           else np.full(n, c not in meta["values"])) for c in self.absent},
+            **{_ABSENT + c: (col(_ABSENT + c).to_numpy(zero_copy_only=False) if _ABSENT + c in names
+                             else np.full(n, c not in meta["values"])) for c in self.absent},
         }
         self._cache[i] = out
         if len(self._cache) > _CACHED:
             self._cache.popitem(last=False)
         return out
 
-    def rows(self, ref: tuple | None, positions: np.ndarray) -> dict:
-        """Every column at ``positions`` (``values``: the value frame; ``absent``: the lack masks); the last
-        answer is kept under ``ref``, so the columns of one slice are decoded once."""
+    def rows(self, ref: tuple | None, positions: np.ndarray, only: str | None = None) -> dict:
+        """The columns at ``positions`` (``values``: the value frame; ``absent:<c>``: where column c is lacking);
+        the last answer is kept under ``ref``, so the columns of one slice are decoded once. ``only``: just that
+        column (a gather of many positions, not kept)."""
         if ref is not None and self._last is not None and self._last[0] == ref:
             return self._last[1]
         which = np.searchsorted(self.starts, positions, side="right") - 1
         pieces = []
-        if len(positions):
-            cuts = np.flatnonzero(np.diff(which)) + 1
-            for seg in np.split(np.arange(len(positions)), cuts):
-                b = int(which[seg[0]])
-                local = positions[seg] - self.starts[b]
-                got = self.batch(b)
-                whole = len(local) == len(got["key"]) and bool(np.all(local == np.arange(len(local))))
-                pieces.append(got if whole else {
-                    k: (v.iloc[local] if k == "values" else {c: m[local] for c, m in v.items()} if k == "absent"
-                        else None if v is None else v[local]) for k, v in got.items()})
-        out = _joined(pieces, self) if len(pieces) != 1 else pieces[0]
-        self._last = (ref, out)
+        cuts = np.flatnonzero(np.diff(which)) + 1
+        for seg in np.split(np.arange(len(positions)), cuts) if len(positions) else ():
+            b = int(which[seg[0]])
+            got = self.batch(b)
+            local = positions[seg] - self.starts[b]
+            whole = len(local) == len(got["key"]) and bool(np.all(local == np.arange(len(local))))
+            pieces.append({k: v if whole or v is None else v.iloc[local] if k == "values" else v[local]
+                           for k, v in got.items() if only is None or k == only})
+        out = _joined(pieces, self, only)
+        if ref is not None:
+            self._last = (ref, out)
         return out
 
 
-def _joined(pieces: list[dict], parts: _Parts) -> dict:
-    if not pieces:
-        frame = pd.DataFrame(columns=parts.values)
-        empty = np.zeros(0, dtype=object)
-        return {"key": empty, "row": None if parts.groups else np.zeros(0, dtype=np.int64), "message": empty,
-                "missing": empty, "waiver": empty, "values": frame,
-                "absent": {c: np.zeros(0, dtype=bool) for c in parts.absent}}
-    out = {k: (None if pieces[0][k] is None else np.concatenate([p[k] for p in pieces]))
-           for k in ("key", "row", "message", "missing", "waiver")}
-    frame = pd.concat([p["values"] for p in pieces], ignore_index=True)
-    out["values"] = frame.reindex(columns=parts.values) if parts.partial else frame
-    out["absent"] = {c: np.concatenate([p["absent"][c] for p in pieces]) for c in parts.absent}
+def _joined(pieces: list[dict], parts: _Parts, only: str | None) -> dict:
+    """The columns of several batches' pieces as one."""
+    if len(pieces) == 1:
+        return pieces[0]
+    names = ["key", "row", "message", "missing", "waiver", "values", *(_ABSENT + c for c in parts.absent)]
+    out: dict = {}
+    for k in names if only is None else [only]:
+        if k == "values":
+            frame = pd.concat([p[k] for p in pieces], ignore_index=True) if pieces else pd.DataFrame()
+            out[k] = frame.reindex(columns=parts.values) if parts.partial or not pieces else frame
+        elif k == "row" and parts.groups:
+            out[k] = None
+        elif pieces:
+            out[k] = np.concatenate([p[k] for p in pieces])
+        else:
+            out[k] = np.zeros(0, dtype=bool if k.startswith(_ABSENT) else np.int64 if k == "row" else object)
     return out
 
 
@@ -282,8 +286,6 @@ class _Column(Sequence):
             local = at - int(self._parts.starts[b])
             if self._name == "values":
                 return got["values"].iloc[local:local + 1].reset_index(drop=True)
-            if self._name.startswith(_ABSENT):
-                return got["absent"][self._name[len(_ABSENT):]][local]
             return got[self._name][local]
         if isinstance(i, slice) and i.step in (None, 1):
             start, stop, _ = i.indices(n)
@@ -296,9 +298,8 @@ class _Column(Sequence):
                 local = np.flatnonzero(local)
             local = local.astype(np.int64, copy=False)
             ref = None  # a gather is not kept
-        got = self._parts.rows(ref, local if self._pos is None else self._pos[local])
-        if self._name.startswith(_ABSENT):
-            return got["absent"][self._name[len(_ABSENT):]]
+        got = self._parts.rows(ref, local if self._pos is None else self._pos[local],
+                               None if ref is not None else self._name)
         return got[self._name]
 
     def __array__(self, dtype=None, copy=None):

@@ -79,6 +79,9 @@ def test_columns_read_back_with_their_types(tmp_path, monkeypatch):
     # a selection: every third finding, read through the parts
     pos = np.arange(0, len(obj2), 3)
     assert [f.key for f in back.take(pos)] == obj2.key[pos].tolist()
+    pd.testing.assert_frame_equal(back.values.iloc[pos], obj2.values.iloc[pos].reset_index(drop=True))
+    assert back.key[pos].tolist() == obj2.key[pos].tolist()
+    assert back.row[pos[::2]].tolist() == obj2.row[pos[::2]].tolist()
     assert back[7] == obj2[7] and back[-1] == obj2[-1]
 
 
