@@ -153,7 +153,8 @@ def _parser_fingerprint() -> str:
 
     here = Path(__file__).resolve().parent
     parts: list[str | bytes] = [version(), sys.version]
-    for f in (here / "syntax" / "parser.py", here / "syntax" / "ast.py", here / "diagnostics.py",
+    for f in (here / "syntax" / "parser.py", here / "syntax" / "lalr.py", here / "syntax" / "ast.py",
+              here / "diagnostics.py",
               data_dir("grammar") / "nbs.lark"):
         parts.append(f.read_bytes())
     return digest(*parts)

@@ -19,8 +19,11 @@ What pint decides, nbscheck decides the same way:
   with ``unit NAME``) are dimensions of their own: 30 trees is neither 30 %
   nor 30 persons; currencies are dimensions of their own and never convert.
 
-pint itself is imported only when a unit is parsed, which happens while a
-pack is checked; a checked pack read from the cache never loads it.
+pint itself is imported only when a pack is checked that writes a unit
+other than the common ones nbscheck knows without it (``ha``, ``m2``, ``%``,
+``degC``, ``years`` and the rest of :data:`KNOWN_UNITS`, with the answers pint
+gives for them), or declares units of its own; a checked pack read from the
+cache never loads it.
 
 >>> DEFAULT.conversion(parse_unit("ha"), parse_unit("m2"))
 (10000.0, 0.0)
@@ -123,6 +126,42 @@ COMMON_UNITS = ("%", "m", "km", "mm", "cm", "ft", "mi", "m2", "ha", "km2", "acre
                 "delta_degC", "days", "months", "years", "kg", "t", "CNY", "EUR", "USD", "GBP", "persons",
                 "trees", "species", "ratio")
 KNOWN_UNITS = tuple(sorted(set(COMMON_UNITS) | set(_ALIASES)))
+# What pint answers for the names above (dimensionality, scale and offset to pint's root units, pint's spelling),
+# so that a pack using only these never loads pint (half a second); tests/test_units.py checks every entry
+# against pint.
+_BUILTIN: tuple[tuple[tuple[str, ...], Dims, float, float, str], ...] = (
+    (("%", "percent"), (), 0.01, 0.0, "percent"),
+    (("1",), (), 1.0, 0.0, "dimensionless"),
+    (("ratio",), (), 1.0, 0.0, "ratio"),
+    (("CNY",), (("[currency_CNY]", 1),), 1.0, 0.0, "CNY"),
+    (("EUR",), (("[currency_EUR]", 1),), 1.0, 0.0, "EUR"),
+    (("GBP",), (("[currency_GBP]", 1),), 1.0, 0.0, "GBP"),
+    (("USD",), (("[currency_USD]", 1),), 1.0, 0.0, "USD"),
+    (("K",), (("[temperature]", 1),), 1.0, 0.0, "kelvin"),
+    (("degC",), (("[temperature]", 1),), 1.0, 273.15, "degree_Celsius"),
+    (("degF",), (("[temperature]", 1),), 0.555555555556, 255.37222222222223, "degree_Fahrenheit"),
+    (("delta_degC",), (("[temperature]", 1),), 1.0, 0.0, "delta_degree_Celsius"),
+    (("delta_degF",), (("[temperature]", 1),), 0.5555555555555556, 0.0, "delta_degree_Fahrenheit"),
+    (("mm",), (("[length]", 1),), 0.001, 0.0, "millimeter"),
+    (("cm",), (("[length]", 1),), 0.01, 0.0, "centimeter"),
+    (("m", "meter", "meters", "metre", "metres"), (("[length]", 1),), 1.0, 0.0, "meter"),
+    (("km", "kilometer", "kilometers", "kilometre", "kilometres"), (("[length]", 1),), 1000.0, 0.0, "kilometer"),
+    (("ft",), (("[length]", 1),), 0.30479999999999996, 0.0, "foot"),
+    (("mi",), (("[length]", 1),), 1609.344, 0.0, "mile"),
+    (("m2", "m^2", "sqm"), (("[length]", 2),), 1.0, 0.0, "meter ** 2"),
+    (("ha", "hectare", "hectares"), (("[length]", 2),), 10000.0, 0.0, "hectare"),
+    (("km2", "km^2"), (("[length]", 2),), 1000000.0, 0.0, "kilometer ** 2"),
+    (("acre", "acres"), (("[length]", 2),), 4046.8564224, 0.0, "international_acre"),
+    (("m3",), (("[length]", 3),), 1.0, 0.0, "meter ** 3"),
+    (("day", "days"), (("[time]", 1),), 86400.0, 0.0, "day"),
+    (("month", "months"), (("[time]", 1),), 2629800.0, 0.0, "month"),
+    (("year", "years"), (("[time]", 1),), 31557600.0, 0.0, "year"),
+    (("kg",), (("[mass]", 1),), 1000.0, 0.0, "kilogram"),
+    (("t",), (("[mass]", 1),), 1000000.0, 0.0, "metric_ton"),
+    (("person", "persons"), (("[persons]", 1),), 1.0, 0.0, "person"),
+    (("tree", "trees"), (("[trees]", 1),), 1.0, 0.0, "tree"),
+    (("species",), (("[species]", 1),), 1.0, 0.0, "species"),
+)
 _POWER = re.compile(r"(?<=[A-Za-z])([23])\b")  # m2 -> m**2, km3 -> km**3
 
 
@@ -184,7 +223,7 @@ class UnitSystem:
 
     def parse(self, text: str, reg: Any = None) -> Unit:
         """The unit a pack writes as ``text`` (``ha``, ``m2/persons``, ``degC``, a declared ``habitat_unit``)."""
-        got = self._units.get(text)
+        got = self._units.get(text) or _builtin_units().get(text)
         if got is not None:
             return got
         reg = reg if reg is not None else self.registry
@@ -268,6 +307,17 @@ class UnitSystem:
                 return known, 1.0
         sep = "*" if op == "*" else "/"
         return Unit(dims, scale, _compose(a.name, sep, b.name), 0.0, f"({a.expr}) {sep} ({b.expr})"), 1.0
+
+
+@functools.cache
+def _builtin_units() -> dict[str, Unit]:
+    """The units of :data:`_BUILTIN` by every name a pack may write them with."""
+    out = {}
+    for names, dims, scale, offset, expr in _BUILTIN:
+        for text in names:
+            key = _ALIASES.get(text, text)
+            out[text] = Unit(dims, scale, "" if key in ("1", "ratio") else key, offset, expr)
+    return out
 
 
 def _delta(u: Unit) -> bool:

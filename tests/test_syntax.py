@@ -121,3 +121,58 @@ def test_interpolations_on_later_lines_keep_their_line():
     assert not diags
     exprs = [p for p in module.items[0].message.parts if not isinstance(p, str)]
     assert [(e.span.line, e.span.column) for e in exprs] == [(4, 4), (6, 4)]
+
+
+def _both_ways(text: str, name: str, start: str = "start"):
+    """The syntax tree from the one-pass driver and from Lark's tree and the transformer, spans included."""
+    from engine.syntax import parser as P
+
+    fast = P._transform(text, start, P._ToAst(name))
+    return fast, P._ToAst(name).transform(P._parse(text, start))
+
+
+def test_the_one_pass_parser_builds_the_tree_lark_and_the_transformer_build():
+    from pathlib import Path
+
+    from engine.syntax import parser as P
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(p for d in ("rules", "examples", "benchmarks", "tests") for p in (root / d).rglob("*.nbs"))
+    assert len(files) > 50
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            P._parse(text)
+        except Exception:  # a test's file with a syntax error: Lark reports it, whatever the driver says
+            continue
+        fast, slow = _both_ways(text, str(path))
+        if "diag_too_deep" in str(path):
+            assert fast is P._LARK  # left to Lark and the transformer, whose recursion limit decides
+            continue
+        assert fast is not P._LARK and fast == slow, path
+
+
+@pytest.mark.parametrize("text", [
+    'rule R-1 "t" { for each date in mode where date.mode is present shall count(date) >= 1 else "{date.mode}" }',
+    'table t "T" key id { date: date  mode: text optional  category: text }',
+    'rule R-1 "t" { shall ((a + b)) * -c >= 2 ha as m2 and not (x in [1, 2, "z"]) else "{(a + b) * 2}" }',
+    'lookup l: text -> number [ha] { [1, 2): 3, (, 5]: 4, "a": 1 } default 2 "doc"',
+    'rule R-1 "t" { shall (if x then 2 else 3) < sum(o.a where o.b > 1) and y between 1 and 2 partial min 50 % by d }',
+    'rule R-1 "t" { goal A, B  category C  stage D  severity major  keep evidence  shall o.d->p > 1 }',
+])
+def test_the_one_pass_parser_agrees_on_keywords_links_bands_and_parentheses(text):
+    from engine.syntax import parser as P
+
+    fast, slow = _both_ways(text, "x.nbs")
+    assert fast is not P._LARK and fast == slow
+
+
+@pytest.mark.parametrize("text", [
+    'rule R-1 "t" { shall count(o where o.a > 1 where o.b) > 1 }',  # two `where`: the transformer's message
+    'rule R-1 "t" { shall 1 > 0 else "{a +}" }',  # an unreadable interpolation
+    'rule R-1 "t" { shall a = 1 }',  # a syntax error
+])
+def test_the_one_pass_parser_leaves_errors_to_lark(text):
+    from engine.syntax import parser as P
+
+    assert P._transform(text, "start", P._ToAst("x.nbs")) is P._LARK

@@ -105,3 +105,27 @@ def test_pint_is_not_imported_to_use_a_checked_unit():
             "u = pickle.loads(pickle.dumps(U.METRE)); print(u.dimension_name(), 'pint' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["length", "False"]
+
+
+def test_the_built_in_units_are_what_pint_answers(monkeypatch):
+    """The common units answer without pint; each answer is the one pint gives (parsed with the table off)."""
+    table = dict(U._builtin_units())
+    assert set(U.KNOWN_UNITS) <= set(table) and table["ha"].scale == 1e4 and table["degC"].offset == 273.15
+    monkeypatch.setattr(U, "_builtin_units", dict)
+    by_pint = U.UnitSystem()
+    for text, unit in table.items():
+        assert by_pint.parse(text) == unit, text
+
+
+def test_a_pack_with_common_units_is_checked_without_pint():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pack = Path(__file__).resolve().parents[1] / "benchmarks" / "scale_rules"  # ha, % and plain numbers
+    code = ("import sys; from engine.check import check_pack; std, d = check_pack(sys.argv[1]); "
+            "print(std is not None, 'pint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(pack)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "NBSCHECK_NO_CACHE": "1"}).stdout
+    assert out.split() == ["True", "False"]

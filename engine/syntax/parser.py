@@ -16,7 +16,7 @@ from .. import cache
 from ..diagnostics import Diagnostic, Span
 from ..inputs import LIMITS
 from ..resources import data_dir
-from . import ast
+from . import ast, lalr
 
 # Friendly messages for common mistakes, matched by the parser state they end in.
 SYNTAX_EXAMPLES: dict[str, list[str]] = {
@@ -120,6 +120,30 @@ def _retype_keyword(e: UnexpectedInput) -> bool:
 
 def _parse(text: str, start: str = "start"):
     return _load_lark().parse(text, start=start, on_error=_retype_keyword)
+
+
+@functools.cache
+def _driver() -> lalr.Driver | None:
+    try:
+        return lalr.Driver(_load_lark(), _ToAst)
+    except lalr.Fallback:  # tables of a shape the driver does not know: Lark parses everything
+        return None
+
+
+_LARK = object()
+
+
+def _transform(text: str, start: str, transformer: _ToAst):
+    """What ``transformer`` makes of ``text`` parsed from ``start`` in one pass (:mod:`engine.syntax.lalr`), or
+    ``_LARK`` when Lark must parse it: a syntax error, an unreadable message or a deep tree, whose diagnostic
+    (or result) is Lark's."""
+    driver = _driver()
+    if driver is None:
+        return _LARK
+    try:
+        return driver.parse(text, start, transformer)
+    except Exception:  # noqa: BLE001 -- whatever went wrong, Lark and the transformer say what it is
+        return _LARK
 
 
 def _expected_words(expected) -> str:
@@ -678,13 +702,17 @@ def parse_expression(text: str, filename: str = "<expr>", line_offset: int = 0, 
     >>> parse_expression("1 + 2").op
     '+'
     """
+    transformer = _ToAst(filename, line_offset, col_offset)
+    done = _transform(text, "expr", transformer)
+    if done is not _LARK:
+        return done
     try:
         tree = _parse(text, start="expr")
     except UnexpectedInput as e:
         raise TemplateError(Span(filename, line_offset + getattr(e, "line", 1),
                                  col_offset + getattr(e, "column", 1)),
                             f"cannot read `{{{text}}}` in the message") from None
-    return _ToAst(filename, line_offset, col_offset).transform(tree)
+    return transformer.transform(tree)
 
 
 # ---- files -----------------------------------------------------------------
@@ -699,8 +727,9 @@ def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
             comments.append((line, col, m.group(1)))
     try:
-        tree = _parse(text)
-        items = _ToAst(filename).transform(tree)
+        items = _transform(text, "start", _ToAst(filename))
+        if items is _LARK:
+            items = _ToAst(filename).transform(_parse(text))
     except UnexpectedInput as e:
         return None, [_syntax_diagnostic(e, text, filename)]
     except RecursionError:

@@ -1,0 +1,245 @@
+"""Lark's LALR tables driven by one loop that builds the AST as it parses.
+
+``Lark.parse`` builds a parse tree (every node a ``Tree`` whose positions are
+propagated child by child) and :class:`engine.syntax.parser._ToAst` then walks
+it; for a large pack that costs three times the parse itself. This driver reads
+the same tables and the same per-state lexers as Lark, shapes each rule's
+children as Lark's tree builder would (anonymous tokens filtered, ``_rules``
+inlined, ``[optional]`` parts as ``None``, ``?rules`` with one child passed
+through), spans them as ``propagate_positions`` would (from the first to the
+last token a rule matched, punctuation included) and hands them straight to the
+transformer's method for the rule. Keywords read as names where a name may stand,
+as :func:`engine.syntax.parser._retype_keyword` makes Lark do.
+
+It only ever answers for text that parses cleanly: at the first unexpected
+character or token, at a message that cannot be read, or at a tree deep enough
+that walking it might exhaust Python's stack, it raises :class:`Fallback` and
+the caller parses the text with Lark, whose result (or diagnostic) is the one
+given. tests/test_syntax.py parses every bundled pack both ways and compares
+the syntax trees, spans included.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lark import Lark, Token
+from lark.grammar import Rule, Terminal
+from lark.lexer import PatternStr, UnlessCallback
+from lark.parse_tree_builder import maybe_create_child_filter
+from lark.parsers.lalr_analysis import Shift
+from lark.visitors import _vargs_meta
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_DEPTH = 80  # deeper trees go to Lark and the transformer, whose recursion decides what is too deep
+
+
+class Fallback(Exception):
+    """The text is not one this driver answers for: parse it with Lark."""
+
+
+class _Meta:
+    __slots__ = ("empty", "line", "column", "end_line", "end_column")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int):
+        self.empty = False
+        self.line, self.column, self.end_line, self.end_column = line, column, end_line, end_column
+
+
+class _EmptyMeta:
+    __slots__ = ()
+    empty = True
+
+
+_EMPTY = _EmptyMeta()
+
+
+class Driver:
+    """Parses with ``lark``'s tables into what the methods of ``transformer_cls`` return."""
+
+    def __init__(self, lark: Lark, transformer_cls: type):
+        frontend = lark.parser
+        table = frontend.parser._parse_table
+        lexer = frontend.lexer
+        self.start_states, self.end_states = table.start_states, table.end_states
+        self.newline_types = frozenset(lexer.root_lexer.newline_types)
+        self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
+        # the terminals a rule keeps as a child (Lark filters out the anonymous ones: "rule", "{", ...)
+        self.kept = {sym.name for rule in lark.rules for sym in rule.expansion
+                     if isinstance(sym, Terminal) and (rule.options.keep_all_tokens or not sym.filter_out)}
+        self._basic = lexer.lexers  # per parser state, the lexer of the terminals it accepts (shared between states)
+        self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # made on first use, as Lark does
+        self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
+        rules: dict[int, tuple] = {}
+        self.states: dict[int, dict[str, tuple[bool, Any]]] = {}
+        for state, actions in table.states.items():
+            row = {}
+            for type_, (action, arg) in actions.items():
+                if action is Shift:
+                    row[type_] = (True, arg)
+                else:
+                    if id(arg) not in rules:
+                        rules[id(arg)] = self._reducer(arg, transformer_cls, lark.options.maybe_placeholders)
+                    row[type_] = (False, rules[id(arg)])
+            self.states[state] = row
+
+    def _lexer(self, state: int) -> tuple[Any, dict[str, dict[str, str]]]:
+        """The state's lexer as a regular expression's ``match`` and, per terminal that may be a keyword
+        (``NAME`` for ``rule``), the keywords it is retyped to."""
+        basic = self._basic[state]
+        made = self._made.get(id(basic))
+        if made is None:
+            mres = basic.scanner._mres  # builds basic.callback too
+            keywords: dict[str, dict[str, str]] = {}
+            for type_, callback in basic.callback.items():
+                if not isinstance(callback, UnlessCallback) or not all(
+                        isinstance(t.pattern, PatternStr) and not t.pattern.flags for t in callback.scanner.terminals):
+                    raise Fallback(f"a lexer callback this driver does not know: {callback!r}")
+                keywords[type_] = {t.pattern.value: t.name for t in callback.scanner.terminals}
+            if len(mres) != 1:
+                raise Fallback("a lexer of more than one regular expression")
+            made = self._made[id(basic)] = (mres[0].match, keywords)
+        self.lexers[state] = made
+        return made
+
+    @staticmethod
+    def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
+        """(size, the goto symbol, which children to keep, Nones to append, passes a single child through,
+        the method, whether it takes the meta, whether the rule is inlined into its parent, whether it is
+        one other rule's value unchanged)."""
+        options = rule.options
+        chooser = maybe_create_child_filter(rule.expansion, options.keep_all_tokens, False,
+                                            list(options.empty_indices) if placeholders else [])
+        if chooser is None:
+            include, append = None, 0
+        elif len(chooser.args) == 2:  # with placeholders: (index, inline it, Nones before it)
+            include, append = chooser.args
+        else:
+            include, append = [(i, inline, 0) for i, inline in chooser.args[0]], 0
+        name = rule.alias or options.template_source or rule.origin.name
+        inline = name.startswith("_")
+        method: Any = None
+        meta = False
+        if not inline:
+            method = transformer_cls.__dict__.get(name)  # None: a `?rule` alternative of one child, passed through
+            if method is None and not options.expand1:
+                raise Fallback(f"no transformer method for rule {name}")
+            if method is not None and getattr(method, "visit_wrapper", None) is not None:
+                if method.visit_wrapper is not _vargs_meta:
+                    raise Fallback(f"a method of another kind: {name}")
+                method, meta = method.base_func, True
+        expand1 = bool(options.expand1 and not rule.alias)
+        through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
+        return (len(rule.expansion), rule.origin.name, include, append, expand1, method, meta, inline, through)
+
+    def parse(self, text: str, start: str, transformer: Any) -> Any:
+        """What the transformer makes of ``text`` read from rule ``start``, or :class:`Fallback`."""
+        states, lexers, kept = self.states, self.lexers, self.kept
+        ignore, newline_types = self.ignore_types, self.newline_types
+        end_state = self.end_states[start]
+        state_stack = [self.start_states[start]]
+        values: list = []
+        spans: list[Any] = []  # per value: (line, column, end line, end column, depth), or None where it spans nothing
+        pos, line, line_start, n = 0, 1, 0, len(text)
+        new_token = Token._future_new
+        while True:
+            # the next token, lexed as Lark's contextual lexer does in this state
+            type_ = "$END"
+            lexer = lexers.get(state_stack[-1])
+            match, keywords = lexer if lexer is not None else self._lexer(state_stack[-1])
+            while pos < n:
+                m = match(text, pos)
+                if m is None:
+                    raise Fallback("unexpected character")
+                value, type_ = m.group(), m.lastgroup
+                start_line, start_col, start_pos = line, pos - line_start + 1, pos
+                pos = m.end()
+                if type_ in newline_types:
+                    newlines = value.count("\n")
+                    if newlines:
+                        line += newlines
+                        line_start = start_pos + value.rindex("\n") + 1
+                if type_ in ignore:
+                    type_ = "$END"
+                    continue
+                if type_ in keywords:
+                    type_ = keywords[type_].get(value, type_)
+                break
+            span: Any = None
+            if type_ == "$END":
+                value = ""
+            else:
+                span = (start_line, start_col, line, pos - line_start + 1, 0)
+            # feed it: reduce as the table says, then shift
+            while True:
+                act = states[state_stack[-1]].get(type_)
+                if act is None:
+                    if (type_ != "NAME" and type_ != "$END" and "NAME" in states[state_stack[-1]]
+                            and _IDENTIFIER.fullmatch(value)):
+                        type_ = "NAME"  # a keyword where a name may stand
+                        continue
+                    raise Fallback("unexpected token")
+                shift, arg = act
+                if shift:
+                    if type_ == "$END":
+                        raise Fallback("a shift at the end")
+                    state_stack.append(arg)
+                    values.append(new_token(type_, value, start_pos, span[0], span[1], span[2], span[3], pos)
+                                  if type_ in kept else None)
+                    spans.append(span)
+                    break
+                size, origin, include, append, expand1, method, meta, inline, through = arg
+                if through:  # `?rule: other_rule`: the child is the value and its span the span
+                    state_stack[-1] = states[state_stack[-2]][origin][1]
+                    if type_ == "$END" and state_stack[-1] == end_state:
+                        return values[-1]
+                    continue
+                if size:
+                    children, raw = values[-size:], spans[-size:]
+                    del state_stack[-size:], values[-size:], spans[-size:]
+                else:
+                    children, raw = [], []
+                first: Any = None
+                last: Any = None
+                depth = 0
+                for s in raw:
+                    if s is not None:
+                        if first is None:
+                            first = s
+                        last = s
+                        if s[4] > depth:
+                            depth = s[4]
+                if include is not None:
+                    shaped: list = []
+                    for i, expand, nones in include:
+                        if nones:
+                            shaped += [None] * nones
+                        if expand:
+                            shaped += children[i]
+                        else:
+                            shaped.append(children[i])
+                    if append:
+                        shaped += [None] * append
+                    children = shaped
+                if expand1 and len(children) == 1:
+                    value_out = children[0]
+                    if value_out is None or isinstance(value_out, Token):
+                        raise Fallback("a token passed through")  # Lark spans it as the token alone
+                elif inline:
+                    value_out = children
+                else:
+                    depth += 1
+                    if depth > MAX_DEPTH or method is None:
+                        raise Fallback("a deep tree" if method is not None else f"no method for {origin}")
+                    if meta:
+                        m_ = _Meta(first[0], first[1], last[2], last[3]) if first is not None else _EMPTY
+                        value_out = method(transformer, m_, children)
+                    else:
+                        value_out = method(transformer, children)
+                goto = states[state_stack[-1]][origin]
+                state_stack.append(goto[1])
+                values.append(value_out)
+                spans.append((first[0], first[1], last[2], last[3], depth) if first is not None else None)
+                if type_ == "$END" and state_stack[-1] == end_state:
+                    return values[-1]
