@@ -275,11 +275,21 @@ class Call(Expr):
     time: str | None = None  # a series function: the aggregated table's time column
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def children(node) -> list:
     """The child nodes of a checked node, from its fields (sqlglot's ``iter_expressions``)."""
     out: list = []
-    for f in fields(node):
-        v = getattr(node, f.name)
+    for name in _field_names(type(node)):
+        v = getattr(node, name)
         if isinstance(v, Expr | Join):
             out.append(v)
         elif isinstance(v, tuple):

@@ -176,3 +176,18 @@ def test_the_one_pass_parser_leaves_errors_to_lark(text):
     from engine.syntax import parser as P
 
     assert P._transform(text, "start", P._ToAst("x.nbs")) is P._LARK
+
+
+@pytest.mark.parametrize("text", ["o", "o.id", "_x.y_2", "date.mode", "o.true", "true", "false", "not", "if",
+                                  "o.", "o.a.b", " o", "1", "o->x"])
+def test_a_message_reference_is_read_as_the_parser_reads_it(text):
+    """`{name}` and `{row.column}` skip the parser loop; anything else (keywords included) goes through it."""
+    from engine.syntax import parser as P
+
+    driver = P._driver()
+    quick = driver.reference(text, P._ToAst("x.nbs", 4, 7))
+    full = P._transform(text, "expr", P._ToAst("x.nbs", 4, 7))
+    if text in ("o", "o.id", "_x.y_2", "date.mode", "o.true"):
+        assert quick is not None and quick == full
+    else:
+        assert quick is None

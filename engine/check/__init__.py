@@ -698,6 +698,11 @@ def _fmt(v) -> str:
 
 def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standard | None, list[Diagnostic]]:
     """Parse and check a pack (folder, file, or bundled id); ``within`` confines a profile's base."""
+    with cache.gc_paused():  # many small objects and no cycles: see engine.cache.gc_paused
+        return _check_pack(path, within)
+
+
+def _check_pack(path: Path | str, within: Path | None) -> tuple[Standard | None, list[Diagnostic]]:
     from .loader import resolve_pack
 
     p = Path(path) if within is not None else resolve_pack(str(path)) or Path(path)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import builtins as B
+from .. import cache
 from .. import model as C
 from ..model import BOOL, ELEM, GROUP, ROW, ROWSET, Standard
 from . import runtime as rt
@@ -119,6 +120,10 @@ class Compiler:
         return fn
 
     def rule(self, rule: C.Rule) -> CompiledRule:
+        with cache.gc_paused():  # closures and small objects, no cycles: see engine.cache.gc_paused
+            return self._rule(rule)
+
+    def _rule(self, rule: C.Rule) -> CompiledRule:
         fe = rule.for_each
         when = self.expr(rule.when) if rule.when is not None else None
         where = self.expr(fe.where) if fe is not None and fe.where is not None else None

@@ -146,15 +146,28 @@ Expr = (Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | 
         | If | Link)
 
 
+_EXPR_TYPES = Expr.__args__  # isinstance is quicker with a tuple than with a union
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def children(node) -> list:
     """The expression nodes directly under ``node``, from its dataclass fields (in field order)."""
     out: list = []
-    for f in fields(node):
-        v = getattr(node, f.name)
-        if isinstance(v, Expr):
+    for name in _field_names(type(node)):
+        v = getattr(node, name)
+        if isinstance(v, _EXPR_TYPES):
             out.append(v)
         elif isinstance(v, tuple):
-            out += [x for x in v if isinstance(x, Expr)]
+            out += [x for x in v if isinstance(x, _EXPR_TYPES)]
     return out
 
 

@@ -32,6 +32,7 @@ from lark.parsers.lalr_analysis import Shift
 from lark.visitors import _vargs_meta
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_REFERENCE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 MAX_DEPTH = 80  # deeper trees go to Lark and the transformer, whose recursion decides what is too deep
 
 
@@ -71,6 +72,7 @@ class Driver:
         self._basic = lexer.lexers  # per parser state, the lexer of the terminals it accepts (shared between states)
         self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # made on first use, as Lark does
         self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
+        self._methods = {name: transformer_cls.__dict__[name].base_func for name in ("name", "attribute")}
         rules: dict[int, tuple] = {}
         self.states: dict[int, dict[str, tuple[bool, Any]]] = {}
         for state, actions in table.states.items():
@@ -132,6 +134,26 @@ class Driver:
         expand1 = bool(options.expand1 and not rule.alias)
         through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
         return (len(rule.expansion), rule.origin.name, include, append, expand1, method, meta, inline, through)
+
+    def reference(self, text: str, transformer: Any) -> Any:
+        """``name`` or ``row.column`` read as an expression (most of a message's interpolations) without the
+        loop, or None for any other text: what ``parse(text, "expr", transformer)`` gives, by the same
+        methods, from the tokens the lexer of the expression's first state would read."""
+        m = _REFERENCE.fullmatch(text)
+        if m is None:
+            return None
+        first, second = m.group(1), m.group(2)
+        match, keywords = self._lexer(self.start_states["expr"])
+        lexed = match(text, 0)
+        if lexed is None or lexed.lastgroup != "NAME" or lexed.end() != len(first) or first in keywords.get("NAME", {}):
+            return None  # `true`, `not`, `if`: keywords where an expression starts
+        end = len(text) + 1
+        meta = _Meta(1, 1, 1, end)
+        name = Token._future_new("NAME", first, 0, 1, 1, 1, len(first) + 1, len(first))
+        if second is None:
+            return self._methods["name"](transformer, meta, [name])
+        column = Token._future_new("NAME", second, len(first) + 1, 1, len(first) + 2, 1, end, len(text))
+        return self._methods["attribute"](transformer, meta, [name, column])
 
     def parse(self, text: str, start: str, transformer: Any) -> Any:
         """What the transformer makes of ``text`` read from rule ``start``, or :class:`Fallback`."""

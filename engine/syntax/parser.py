@@ -215,7 +215,9 @@ class _ToAst(Transformer):
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", True):
             return Span(self.filename)
-        return self._shift(meta.line, meta.column, meta.end_line, meta.end_column)
+        if self.line_offset or self.col_offset:
+            return self._shift(meta.line, meta.column, meta.end_line, meta.end_column)
+        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tspan(self, tok: Token) -> Span:
         return self._shift(tok.line, tok.column, tok.end_line, tok.end_column)
@@ -703,7 +705,10 @@ def parse_expression(text: str, filename: str = "<expr>", line_offset: int = 0, 
     '+'
     """
     transformer = _ToAst(filename, line_offset, col_offset)
-    done = _transform(text, "expr", transformer)
+    driver = _driver()
+    done = driver.reference(text, transformer) if driver is not None else None
+    if done is None:
+        done = _transform(text, "expr", transformer)
     if done is not _LARK:
         return done
     try:
