@@ -290,10 +290,10 @@ def children(node) -> list:
     out: list = []
     for name in _field_names(type(node)):
         v = getattr(node, name)
-        if isinstance(v, Expr | Join):
+        if isinstance(v, (Expr, Join)):
             out.append(v)
         elif isinstance(v, tuple):
-            out += [x for x in v if isinstance(x, Expr | Join)]
+            out += [x for x in v if isinstance(x, (Expr, Join))]
     return out
 
 

@@ -201,6 +201,8 @@ def _unquote(token: str) -> str:
 
         return textwrap.dedent(body.strip("\n")).strip()
     body = token[1:-1]
+    if "\\" not in body:
+        return body
     return re.sub(r'\\(["\\nt])', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
