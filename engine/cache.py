@@ -142,7 +142,7 @@ def gc_paused() -> Iterator[None]:
 
     Parsing a pack, checking it and (un)pickling its trees make tens of thousands of small objects
     and no garbage cycles; the collections their allocations set off walk every object made so far,
-    and cost a third of a cold check and five sixths of reading a checked pack from the cache.
+    and cost up to half of checking a pack and five sixths of reading a checked pack from the cache.
     """
     was = gc.isenabled()
     gc.disable()
