@@ -159,6 +159,7 @@ def test_the_one_pass_parser_builds_the_tree_lark_and_the_transformer_build():
     'lookup l: text -> number [ha] { [1, 2): 3, (, 5]: 4, "a": 1 } default 2 "doc"',
     'rule R-1 "t" { shall (if x then 2 else 3) < sum(o.a where o.b > 1) and y between 1 and 2 partial min 50 % by d }',
     'rule R-1 "t" { goal A, B  category C  stage D  severity major  keep evidence  shall o.d->p > 1 }',
+    '', '# only a comment\n',
 ])
 def test_the_one_pass_parser_agrees_on_keywords_links_bands_and_parentheses(text):
     from engine.syntax import parser as P

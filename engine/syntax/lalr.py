@@ -143,7 +143,10 @@ class Driver:
         if m is None:
             return None
         first, second = m.group(1), m.group(2)
-        match, keywords = self._lexer(self.start_states["expr"])
+        try:
+            match, keywords = self._lexer(self.start_states["expr"])
+        except Fallback:
+            return None
         lexed = match(text, 0)
         if lexed is None or lexed.lastgroup != "NAME" or lexed.end() != len(first) or first in keywords.get("NAME", {}):
             return None  # `true`, `not`, `if`: keywords where an expression starts
