@@ -190,3 +190,21 @@ def test_a_plan_found_valid_is_not_validated_again(cache_dir, tmp_path):
                               text=True, env=env)
         assert done.returncode == 2 and "plan-schema" in done.stdout + done.stderr
     assert not [p for p in cache_dir.iterdir() if p.name.startswith("valid-")][1:]  # only riverside's entry
+
+
+def test_the_cycle_collector_is_resumed_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with cache.gc_paused():
+            assert not gc.isenabled()
+            raise ValueError("a failure inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cache.gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had paused it keeps it paused
+    finally:
+        gc.enable()
