@@ -72,28 +72,34 @@ def to_arrow(findings: Findings) -> pa.Table:
         (pickled if values[c].dtype == object and not _plain(values[c].tolist()) else typed).append(c)
     try:
         table = pa.Table.from_pandas(values[typed], preserve_index=False) if typed else pa.table({})
-    except (pa.ArrowException, TypeError, ValueError):  # a dtype Arrow does not take (shapes): those columns pickled
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):  # a dtype Arrow does not take: pickled
         for c in list(typed):
             try:
                 pa.Table.from_pandas(values[[c]], preserve_index=False)
-            except (pa.ArrowException, TypeError, ValueError):
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
                 typed.remove(c)
                 pickled.append(c)
         table = pa.Table.from_pandas(values[typed], preserve_index=False) if typed else pa.table({})
-    for c in typed:  # an object column of plain values: its Python values, typed (read back as objects)
-        if values[c].dtype == object:
-            table = table.set_column(table.schema.get_field_index(c), c, pa.array(values[c].tolist()))
-    object_cols = [c for c in typed if values[c].dtype == object]
+    object_cols = []
+    for c in [c for c in typed if values[c].dtype == object]:  # plain values: typed, read back as Python objects
+        arr = _typed(values[c].tolist())
+        if arr is None:
+            table = table.remove_column(table.schema.get_field_index(c))
+            pickled.append(c)
+        else:
+            table = table.set_column(table.schema.get_field_index(c), c, arr)
+            object_cols.append(c)
     for c in pickled:
         table = table.append_column(_PICKLED + c, _pickles(values[c].tolist()))
     for c, lacks in findings.absent.items():
         table = table.append_column(_ABSENT + c, pa.array(np.asarray(lacks, dtype=bool)))
     keys = findings.key.tolist()
-    key_pickled = not _plain(keys)
+    typed_keys = _typed(keys)
+    key_pickled = typed_keys is None
     outcome = pa.array(findings.outcome.tolist(), pa.string()).dictionary_encode()
     columns = {
         _OUT: outcome.cast(pa.dictionary(pa.int8(), pa.string())),
-        _KEY: _pickles(keys) if key_pickled else pa.array(keys),
+        _KEY: _pickles(keys) if typed_keys is None else typed_keys,
         _ROW: pa.array(findings.row, pa.int64()) if findings.row is not None else pa.nulls(n, pa.int64()),
         _MSG: pa.array(findings.messages(0, n), pa.string()),
         _MISS: pa.array([None if m is None else list(m) for m in findings.missing.tolist()], pa.list_(pa.string())),
@@ -128,6 +134,16 @@ def _plain(values: list) -> bool:
     """Every value None or of one plain type (so Arrow types the column and gives the same values back)."""
     kinds = {type(v) for v in values if v is not None}
     return len(kinds) <= 1 and kinds <= set(_PLAIN)
+
+
+def _typed(values: list) -> pa.Array | None:
+    """Plain values as a typed Arrow array, or None when they are not (mixed types, integers beyond 64 bits)."""
+    if not _plain(values):
+        return None
+    try:
+        return pa.array(values)
+    except (pa.ArrowException, OverflowError):
+        return None
 
 
 def _pickles(values: list) -> pa.Array:

@@ -88,14 +88,16 @@ def test_columns_read_back_with_their_types(tmp_path, monkeypatch):
 def test_mixed_python_values_are_kept_exactly(tmp_path):
     values = pd.DataFrame({"n": pd.Series([1, 2.5, None, "x"], dtype=object),
                            "f": [1.0, np.nan, 3.0, 4.0],
-                           "i": pd.Series([1, 2, 3, None], dtype=object)})
-    f = Findings("t", np.array(["fail", "insufficient_data", "waived", "fail"], dtype=object), [1, "b", 3.5, None],
+                           "i": pd.Series([1, 2, 3, None], dtype=object),
+                           "big": pd.Series([2**65, 1, None, 2], dtype=object)})
+    f = Findings("t", np.array(["fail", "insufficient_data", "waived", "fail"], dtype=object), [1, 2**70, 3, None],
                  np.array([1, 2, 3, 4]), values, ["m1", "m2", "m3", "m4"], missing=[None, ["t.f"], None, None],
                  waiver=[None, None, {"reason": "agreed", "expires": pd.Timestamp("2030-01-01").date()}, None])
     back = _spilled(f, spill.SpillFolder(tmp_path), 2)
-    assert [v.key for v in back] == [1, "b", 3.5, None]
+    assert [v.key for v in back] == [1, 2**70, 3, None]
     assert back.values.iloc[0:4]["n"].tolist() == [1, 2.5, None, "x"]
     assert back.values.iloc[0:4]["i"].tolist() == [1, 2, 3, None]
+    assert back.values.iloc[0:4]["big"].tolist() == [2**65, 1, None, 2]
     assert back.values.iloc[0:4]["i"].dtype == object and back.values.iloc[0:4]["f"].dtype == "float64"
     assert back.missing[:].tolist() == [None, ["t.f"], None, None]
     assert back.waiver[2] == {"reason": "agreed", "expires": pd.Timestamp("2030-01-01").date()}
