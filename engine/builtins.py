@@ -69,10 +69,11 @@ from . import units as U
 from .compile import runtime as rt
 from .model import BOOL, DATE, INTEGER, NUMBER, ROWSET, Type
 
-AGGREGATE, SCALAR = "aggregate", "scalar"
+AGGREGATE: str = "aggregate"
+SCALAR: str = "scalar"
 
-ORDERABLE = ("number", "integer", "date")
-NUMERIC = ("number", "integer")
+ORDERABLE: tuple[str, ...] = ("number", "integer", "date")
+NUMERIC: tuple[str, ...] = ("number", "integer")
 
 
 class Refusal(Exception):

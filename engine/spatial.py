@@ -40,14 +40,19 @@ QUAD_SEGS = 16  # segments per quarter circle of a buffer (as geopandas): 64-gon
 def _shapes(x) -> np.ndarray:
     """Geometries as an object array (None where missing)."""
     values = x.to_numpy(dtype=object) if rt.is_series(x) else np.array([x], dtype=object)
-    gone = pd.isna(values)
-    if gone.any():  # NaN or NA where a shape is missing: shapely takes None
-        values = np.where(gone, None, values)
-    return values
+    gone = _missing(values)
+    return _blank(values, gone) if gone.any() else values  # NaN or NA where a shape is missing: shapely takes None
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
     return pd.isna(values)
+
+
+def _blank(values: np.ndarray, gone: np.ndarray) -> np.ndarray:
+    """A copy of the shapes with None where ``gone`` holds (the caller's array is left as it was)."""
+    out = values.copy()
+    out[gone] = None
+    return out
 
 
 def _numbers(x, n: int) -> np.ndarray:
@@ -249,7 +254,7 @@ def _within(g, rows: rt.RowsetValue, d):
     dist = _numbers(d, len(values))
     t = _targets(rows)
     gone = _missing(values) | ~np.isfinite(dist)
-    values = np.where(gone, None, values)
+    values = _blank(values, gone)
     left, right = _pairs(values, t.shapes, "dwithin", np.where(gone, 0.0, dist)[~gone])
     return _out(_tally(len(values), left, right, t, gone), _index(g, d))
 

@@ -32,6 +32,7 @@ from .source import Source
 if TYPE_CHECKING:
     import pyproj
     import shapely
+    from geopandas import GeoSeries
 else:  # imported when a plan has geodata
     pyproj, shapely = LazyModule("pyproj"), LazyModule("shapely")
 
@@ -53,13 +54,15 @@ class Layer:
     file: str
     layer: str | None
     format: str
-    source_crs: pyproj.CRS
-    geometry: object  # a GeoSeries: in the source CRS while loading, then in the working CRS
+    source_crs: pyproj.CRS | None  # None when neither the file nor plan.yaml states one (finish refuses it)
+    # the shapes: an object Series in the source CRS while loading, then (finish) a GeoSeries in the working CRS
+    geometry: GeoSeries
     column: str | None  # the declared geometry column, if any
     repairs: list[dict] = field(default_factory=list)
-    extra: dict[str, object] = field(default_factory=dict)  # further geometry columns (WKT), reprojected alike
+    extra: dict[str, GeoSeries] = field(default_factory=dict)  # further geometry columns (WKT), reprojected alike
 
     def describe(self) -> dict:
+        assert self.source_crs is not None  # finish refuses a layer without one before describing it
         kinds = sorted({_FAMILY.get(t, t) for t in self.geometry.geom_type.dropna().unique()})
         return {"table": self.table, "file": self.file, "layer": self.layer, "format": self.format,
                 "source_crs": crs_name(self.source_crs), "features": int(len(self.geometry)),
@@ -203,12 +206,14 @@ def wkt_column(raw: pd.DataFrame, column: str, display: str, first_line: int | N
     from .tables import _rows_problem
 
     text = raw[column]
-    given = text.notna() & (text.astype(str).str.strip() != "")
-    values = np.where(given.to_numpy(), text.astype(str).str.strip().to_numpy(dtype=object), None)
+    stripped = text.astype(str).str.strip()
+    given = (text.notna() & (stripped != "")).to_numpy()
+    values = stripped.to_numpy(dtype=object, copy=True)
+    values[~given] = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         geoms = shapely.from_wkt(values, on_invalid="ignore")
-    bad = given.to_numpy() & pd.isna(geoms)
+    bad = given & pd.isna(geoms)
     if bad.any():
         rows = raw.index[bad]
         shown = [str(v)[:40] + ("…" if len(str(v)) > 40 else "") for v in text[bad].tolist()]
@@ -267,8 +272,7 @@ def check_geometry(geoms: pd.Series, keys: pd.Series, key_name: str, display: st
         ok &= ~bad
     types = np.array([None] * len(values), dtype=object)
     types[ok] = shapely.get_type_id(values[ok])
-    families = np.array([_FAMILY.get(_TYPE_NAMES.get(t), "collection") if t is not None else None for t in types],
-                        dtype=object)
+    families = np.array([_family(t) if t is not None else None for t in types], dtype=object)
     if kind is not None:
         wrong = ok & (families != kind)
         if wrong.any():
@@ -304,13 +308,18 @@ def check_geometry(geoms: pd.Series, keys: pd.Series, key_name: str, display: st
         values = values.copy()
         values[idx] = fixed
         for i, reason in zip(idx, reasons):
-            repairs.append({"feature": int(geoms.index[i]), "key": _plain_key(keys.iloc[i]), "problem": reason})
+            repairs.append({"feature": int(geoms.index[int(i)]), "key": _plain_key(keys.iloc[i]), "problem": reason})
         geoms = pd.Series(values, index=geoms.index, dtype=object)
     return geoms, repairs, diags
 
 
 _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
                6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def _family(type_id: int) -> str:
+    """point, line or polygon for shapely's geometry type id; collection for a geometry collection."""
+    return _FAMILY.get(_TYPE_NAMES.get(type_id, "GeometryCollection"), "collection")
 
 
 def _keep_kind(g, kind: str):
@@ -359,35 +368,39 @@ def finish(layers: dict[str, Layer], std: Standard, data: dict, pdisp: str, line
                                     hint="write an EPSG code, e.g. EPSG:4326 or EPSG:27700"))
     if diags:
         return None, diags
+    sources: dict[str, pyproj.CRS] = {}  # each layer's CRS, by table
     for lay in layers.values():
         if lay.source_crs is None:
             diags.append(Diagnostic("unknown-crs", f"table `{lay.table}` (`{lay.file}`) states no coordinate reference "
                                     "system", Span(pdisp, line_of(("tables", lay.table))),
                                     hint=f"state it in plan.yaml: `{lay.table}: {{file: {lay.file}, crs: EPSG:...}}`, "
                                     "or `crs: EPSG:...` for every such file"))
+        else:
+            sources[lay.table] = lay.source_crs
     if diags:
         return None, diags
-    how, crs = standard_crs(std)
-    stated = data.get("working_crs")
-    if how == "code":
-        if stated is not None and (parse_crs(stated) is None or parse_crs(stated) != crs):
-            return None, [Diagnostic("plan-crs", f"`working_crs: {stated}`: the standard measures in {crs_name(crs)}",
-                                     Span(pdisp, line_of(("working_crs",))), hint="remove `working_crs`")]
-        chosen, by = crs, "standard"
+    _, fixed = standard_crs(std)  # a CRS when the standard names one
+    working = data.get("working_crs")
+    chosen: pyproj.CRS | None
+    if fixed is not None:
+        if working is not None and (parse_crs(working) is None or parse_crs(working) != fixed):
+            return None, [Diagnostic("plan-crs", f"`working_crs: {working}`: the standard measures in "
+                                     f"{crs_name(fixed)}", Span(pdisp, line_of(("working_crs",))),
+                                     hint="remove `working_crs`")]
+        chosen, by = fixed, "standard"
+    elif working is not None:
+        chosen, by = parse_crs(working), "plan"
+        if chosen is None:
+            return None, [Diagnostic("unknown-crs", f"`working_crs: {working}` is not a known CRS",
+                                     Span(pdisp, line_of(("working_crs",))),
+                                     hint="write an EPSG code such as EPSG:27700 (British National Grid) or "
+                                     "EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)")]
     else:
-        if stated is not None:
-            chosen, by = parse_crs(stated), "plan"
-            if chosen is None:
-                return None, [Diagnostic("unknown-crs", f"`working_crs: {stated}` is not a known CRS",
-                                         Span(pdisp, line_of(("working_crs",))),
-                                         hint="write an EPSG code such as EPSG:27700 (British National Grid) or "
-                                         "EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E)")]
+        found = {crs_name(c): c for c in sources.values()}
+        if len(found) == 1 and metric_problem(next(iter(found.values()))) is None:
+            chosen, by = next(iter(found.values())), "layers"
         else:
-            found = {crs_name(lay.source_crs): lay.source_crs for lay in layers.values()}
-            if len(found) == 1 and metric_problem(next(iter(found.values()))) is None:
-                chosen, by = next(iter(found.values())), "layers"
-            else:
-                return None, [_no_working_crs(layers, found, pdisp)]
+            return None, [_no_working_crs(layers, found, pdisp)]
     problem = metric_problem(chosen)
     if problem is not None:
         where = line_of(("working_crs",)) if by == "plan" else 0
@@ -396,13 +409,13 @@ def finish(layers: dict[str, Layer], std: Standard, data: dict, pdisp: str, line
                                  hint="choose a projected CRS in metres for the plan's area")]
     for lay in layers.values():
         for values in (lay.geometry, *lay.extra.values()):
-            diags += _area_of_use(lay, values)
+            diags += _area_of_use(lay, sources[lay.table], values)
     if diags:
         return None, diags
     for lay in layers.values():
         import geopandas as gpd
 
-        def moved(values, source=lay.source_crs):
+        def moved(values: pd.Series, source: pyproj.CRS = sources[lay.table]) -> GeoSeries:
             series = gpd.GeoSeries(values.to_numpy(dtype=object), index=values.index, crs=source)
             return series.to_crs(chosen) if not source.equals(chosen) else series
 
@@ -443,9 +456,9 @@ def _no_working_crs(layers: dict[str, Layer], found: dict, pdisp: str) -> Diagno
     return Diagnostic("plan-crs", text, Span(pdisp), hint=hint)
 
 
-def _area_of_use(lay: Layer, geometry) -> list[Diagnostic]:
+def _area_of_use(lay: Layer, source: pyproj.CRS, geometry: pd.Series) -> list[Diagnostic]:
     """Features whose bounds fall outside the source CRS's area of use (with a margin of a tenth of it)."""
-    area = lay.source_crs.area_of_use
+    area = source.area_of_use
     if area is None:
         west, south, east, north = -180.0, -90.0, 180.0, 90.0
     else:
@@ -457,11 +470,11 @@ def _area_of_use(lay: Layer, geometry) -> list[Diagnostic]:
         return []
     b = shapely.bounds(values[present])
     with np.errstate(all="ignore"):
-        if lay.source_crs.is_geographic:
+        if source.is_geographic:
             lon = np.c_[b[:, 0], b[:, 2]]
             lat = np.c_[b[:, 1], b[:, 3]]
         else:
-            t = pyproj.Transformer.from_crs(lay.source_crs, WGS84, always_xy=True)
+            t = pyproj.Transformer.from_crs(source, WGS84, always_xy=True)
             xs = np.c_[b[:, 0], b[:, 2], b[:, 0], b[:, 2]]
             ys = np.c_[b[:, 1], b[:, 1], b[:, 3], b[:, 3]]
             lon, lat = t.transform(xs, ys, errcheck=False)
@@ -471,7 +484,7 @@ def _area_of_use(lay: Layer, geometry) -> list[Diagnostic]:
     if inside.all():
         return []
     rows = geometry.index[np.flatnonzero(present)[~inside]]
-    what = f"lies outside the area of use of {crs_name(lay.source_crs)}"
+    what = f"lies outside the area of use of {crs_name(source)}"
     if area is not None:
         what += f" ({area.name.split(' - ')[0].split(';')[0]}: {west}..{east}°E, {south}..{north}°N)"
     return [Diagnostic("bad-geometry", f"feature {r}: {what}", Span(lay.file),
@@ -527,7 +540,7 @@ def outline(lay: Layer) -> dict | None:
     """
     values = lay.geometry.dropna().to_numpy(dtype=object)
     values = values[~shapely.is_empty(values)]
-    kinds = {_FAMILY.get(_TYPE_NAMES.get(t)) for t in np.unique(shapely.get_type_id(values))} if len(values) else set()
+    kinds = {_family(t) for t in np.unique(shapely.get_type_id(values))} if len(values) else set()
     if not len(values) or kinds == {"point"}:
         return None
     x0, y0, x1, y1 = shapely.total_bounds(values)
