@@ -55,7 +55,7 @@ class Plan:
     lines: dict[tuple, int]
     fields: dict[str, Any]
     tables: dict[str, pd.DataFrame]
-    table_files: dict[str, str]  # table -> path inside the package
+    table_files: dict[str, str | None]  # table -> path inside the package (None: an optional table not given)
     first_data_line: dict[str, int | None]
     sha256: str
     standard_ref: str | None = None
@@ -122,23 +122,24 @@ def _decode(raw: bytes, display: str) -> str | Diagnostic:
                           hint="save the plan file as UTF-8")
 
 
-def _open_zip(path: Path) -> tuple[zipfile.ZipFile | None, str | None, list[Diagnostic]]:
+def _open_zip(path: Path) -> tuple[tuple[zipfile.ZipFile, str] | None, list[Diagnostic]]:
     """A zipped plan, checked entry by entry before anything is read, and the name of its plan file."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
-        return None, None, [Diagnostic("plan-format", f"{path} is not a readable zip file ({e})", Span(str(path)))]
+        return None, [Diagnostic("plan-format", f"{path} is not a readable zip file ({e})", Span(str(path)))]
     problem = zip_problem(zf.infolist(), str(path), what="the zipped plan")
-    name = _zip_plan_name(zf) if problem is None else None
-    if problem is None and name is None:
-        problem = Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))
-    if problem is None and zf.getinfo(name).file_size > LIMITS["plan_file_bytes"]:
-        problem = Diagnostic("file-too-large", f"the plan file is {size_text(zf.getinfo(name).file_size)}; the "
-                             f"limit is {size_text(LIMITS['plan_file_bytes'])}", Span(f"{path}!{name}"))
-    if problem is not None:
-        zf.close()
-        return None, None, [problem]
-    return zf, name, []
+    if problem is None:
+        name = _zip_plan_name(zf)
+        if name is None:
+            problem = Diagnostic("plan-not-found", f"{path} holds no plan.yaml or plan.json", Span(str(path)))
+        elif zf.getinfo(name).file_size > LIMITS["plan_file_bytes"]:
+            problem = Diagnostic("file-too-large", f"the plan file is {size_text(zf.getinfo(name).file_size)}; the "
+                                 f"limit is {size_text(LIMITS['plan_file_bytes'])}", Span(f"{path}!{name}"))
+        else:
+            return (zf, name), []
+    zf.close()
+    return None, [problem]
 
 
 _ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error)
@@ -148,9 +149,10 @@ def _read_head(path: Path | str) -> tuple[dict | None, dict, str, list[Diagnosti
     """plan.yaml's data, its lines and its display name, read before the standard is known; or what stops it."""
     path = Path(path)
     if path.suffix.lower() == ".zip" and path.is_file():
-        zf, name, diags = _open_zip(path)
-        if zf is None:
+        opened, diags = _open_zip(path)
+        if opened is None:
             return None, {}, str(path), diags
+        zf, name = opened
         display = f"{path}!{name}"
         try:
             with zf:
@@ -162,9 +164,10 @@ def _read_head(path: Path | str) -> tuple[dict | None, dict, str, list[Diagnosti
         if plan_file is None:
             return None, {}, str(path), diags
         display = str(plan_file)
-        raw = _read_plan_file(plan_file, display)
-        if isinstance(raw, Diagnostic):
-            return None, {}, display, [raw]
+        read = _read_plan_file(plan_file, display)
+        if isinstance(read, Diagnostic):
+            return None, {}, display, [read]
+        raw = read
     text = _decode(raw, display)
     if isinstance(text, Diagnostic):
         return None, {}, display, [text]
@@ -218,9 +221,10 @@ def load_plan(path: Path | str, std: Standard, parts=None) -> tuple[Plan | None,
 
 def _load_zip(path: Path, std: Standard, parts=None):
     """Extract a zipped package into a temporary folder (entries checked first) and load it from there."""
-    zf, name, diags = _open_zip(path)
-    if zf is None:
+    opened, diags = _open_zip(path)
+    if opened is None:
         return None, diags
+    zf, name = opened
     with zf, tempfile.TemporaryDirectory(prefix="nbscheck-") as tmp:
         root = Path(tmp).resolve()
         try:
@@ -271,7 +275,11 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
         return None, diags
     hasher = hashlib.sha256()
     hasher.update(b"plan\0" + raw)
-    tables, table_files, first_lines, layers, sources = {}, {}, {}, {}, []
+    tables: dict[str, pd.DataFrame] = {}
+    table_files: dict[str, str | None] = {}  # None: an optional table the plan does not give
+    first_lines: dict[str, int | None] = {}
+    layers: dict[str, geo.Layer] = {}
+    sources: list[dict] = []
     repair = std.attrs.get("repair") == "make_valid"
     units = U.system(std.unit_defs)
     for name, table in std.tables.items():
@@ -329,9 +337,9 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
                 sources.append(mapping.describe(name, target.relative_to(root).as_posix(), read["decoded"],
                                                 read["mappings"]))
             tables[name] = df
-            table_files[name] = target.relative_to(root).as_posix()
+            table_files[name] = file = target.relative_to(root).as_posix()
             first_lines[name] = first_data_line(target)
-            hasher.update(table_files[name].encode() + b"\0")
+            hasher.update(file.encode() + b"\0")
             _hash_file(hasher, target)
     diags += _check_references(std, tables, table_files, first_lines, show, root)
     if diags:
