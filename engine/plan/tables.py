@@ -12,7 +12,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,9 @@ def _read_csv(data: bytes, display: str, table: Table, text_cols: list[str]) -> 
         return Diagnostic("table-format", f"the header has {len(header)} columns; the limit is "
                           f"{LIMITS['table_columns']}", Span(display, 1),
                           hint="see \"Limits and safety\" in the README")
-    if len(set(header)) != len(header):
-        return _csv_structure(data, display)
+    repeated = _repeated_column(header, display)
+    if repeated is not None:
+        return repeated
     declared = {c.name: ("float64" if c.type.kind in (NUMBER, INTEGER) else str)
                 for c in table.columns.values() if c.name in header}
     if _LENIENT.search(data):  # a cell pyarrow would read as a number but nbscheck refuses: the careful path
@@ -88,10 +89,9 @@ def _csv_structure(data: bytes, display: str) -> Diagnostic | None:
     """
     reader = csv.reader(_lines(data))
     header = [h.strip() for h in next(reader, [])]
-    dupes = sorted({n for n in header if header.count(n) > 1})
-    if dupes:
-        return Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
-                          Span(display, 1), hint="each column needs its own name")
+    repeated = _repeated_column(header, display)
+    if repeated is not None:
+        return repeated
     width = len(header)
     for row in reader:
         if len(row) != width and row:
@@ -99,6 +99,14 @@ def _csv_structure(data: bytes, display: str) -> Diagnostic | None:
                               f"{width}", Span(display, reader.line_num),
                               hint="quote values that contain commas, and check for a missing or extra comma")
     return None
+
+
+def _repeated_column(header: list[str], display: str) -> Diagnostic | None:
+    if len(set(header)) == len(header):
+        return None
+    dupes = sorted({n for n in header if header.count(n) > 1})
+    return Diagnostic("duplicate-column", f"column `{dupes[0]}` appears twice in the header",
+                      Span(display, 1), hint="each column needs its own name")
 
 
 Read = pd.DataFrame | Diagnostic | list[Diagnostic]
@@ -213,6 +221,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
             if problems:
                 return None, problems
         else:
+            assert kind is not None  # format_of names every geodata suffix
             df = kind.read(path, display, table, text_cols, source)
             if isinstance(df, Diagnostic | list):
                 return None, df if isinstance(df, list) else [df]
@@ -280,7 +289,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
     if problems:
         return None, problems
     if geo.LAYER not in df.columns:
-        if any(v.notna().any() for v, _ in extra.values()):
+        if shape is not None and any(v.notna().any() for v, _ in extra.values()):
             return None, [Diagnostic("missing-column", f"table `{table.name}` has no `{shape.name}` shapes, but "
                                      f"other geometry columns ({', '.join(extra)})", Span(display),
                                      hint=f"`{shape.name}` is the table's own geometry: give the table as a layer "
@@ -297,6 +306,7 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
         return None, problems
     for name, (_, fixed) in extra.items():
         repairs += [{**r, "column": name} for r in fixed]
+    assert fmt is not None  # the shapes came from a layer or a WKT column
     frame.attrs["layer"] = geo.Layer(table.name, display, source.layer, fmt, crs, geoms,
                                      shape.name if shape is not None else None, repairs,
                                      {name: values for name, (values, _) in extra.items()})
@@ -307,7 +317,8 @@ def _more_shapes(df: pd.DataFrame, frame: pd.DataFrame, table: Table, columns: l
                  first_line: int | None, repair: bool) -> tuple[dict, list[Diagnostic]]:
     """A table's geometry columns after the first: WKT text in the table (a CSV column, a layer's attribute),
     checked like the layer's own shapes and in its CRS. Returns {column: (shapes, repairs)} and problems."""
-    out, diags = {}, []
+    out: dict[str, tuple[pd.Series, list[dict]]] = {}
+    diags: list[Diagnostic] = []
     for col in columns:
         if col.name not in df.columns:
             if not col.optional:
@@ -371,7 +382,7 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
                                [None] * int(nulls.sum()), "is empty; every row needs a key")
     dupes = None if _unique(key) else key.duplicated(keep="first") & ~nulls
     if dupes is not None and dupes.any():
-        firsts = {}
+        firsts: dict[Hashable, Hashable] = {}  # key -> the row of its first use
         for r, v in key[key.duplicated(keep=False) & ~nulls].items():
             firsts.setdefault(v, r)
         rows = key.index[dupes]
@@ -437,7 +448,8 @@ def _enum(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagn
     recode = np.array([allowed.get(x, -1 if x == "" else -2) for x in texts] + [-1], dtype=np.int64)
     codes = recode[cat.codes]
     bad = codes == -2
-    out = pd.Series(pd.Categorical.from_codes(np.where(bad, -1, codes), categories=list(t.values), ordered=True),
+    codes[bad] = -1
+    out = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(t.values), ordered=True)),
                     index=s.index)
     diags: list[Diagnostic] = []
     if bad.any():
