@@ -29,7 +29,7 @@ REPORT_VERSION = "1.0"
 
 
 def _location(plan: Plan, table: str, row: int | None) -> dict:
-    loc = {"file": plan.table_files.get(table)}
+    loc: dict[str, str | int | None] = {"file": plan.table_files.get(table)}
     first = plan.first_data_line.get(table)
     if row is not None:
         loc["row"] = row
@@ -108,7 +108,7 @@ class ReportFindings(Sequence):
         for start in range(0, len(self), CHUNK):
             yield from self.dicts(start, start + CHUNK)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             got = self.dicts(start, stop) if stop > start else []
@@ -148,7 +148,7 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
     shapes = _shapes(std, plan, results) if plan.layers else {}
     rules = []
     for r in results:
-        d = {"id": r.rule_id}
+        d: dict[str, object] = {"id": r.rule_id}
         for name in _RESULT_FIELDS:
             if name == "findings":
                 d[name] = _report_findings(std, plan, r, shapes)
@@ -157,7 +157,8 @@ def build_report(std: Standard, plan: Plan, results: list[RuleResult], waivers_f
         if r.scope == "plan":
             d["location"] = _plan_location(std, plan, r)
         else:
-            d["location"] = {"file": plan.table_files.get(_rule_table(std, r.rule_id)) or plan.plan_file}
+            table = _rule_table(std, r.rule_id)
+            d["location"] = {"file": (plan.table_files.get(table) if table is not None else None) or plan.plan_file}
         rules.append(d)
     profile = std.profile
     return {
@@ -204,6 +205,7 @@ def _report_findings(std: Standard, plan: Plan, r: RuleResult, shapes: dict) -> 
 
 def _spatial(plan: Plan) -> dict:
     """The working CRS, each layer (with a simplified outline for maps) and the repairs made."""
+    assert plan.spatial is not None  # a plan with layers
     outlines = {name: geo.outline(lay) for name, lay in plan.layers.items()}
     return {**plan.spatial, "layers": [{**d, "outline": outlines[d["table"]]} for d in plan.spatial["layers"]]}
 
@@ -256,8 +258,8 @@ def _group_first_rows(std: Standard, plan: Plan, result: RuleResult) -> dict[str
     if table is None or by is None or table not in plan.tables or not result.findings:
         return {}
     column = plan.tables[table][by]
-    firsts = column.reset_index(drop=True).drop_duplicates()
-    return {str(k): int(i) + 1 for i, k in firsts.items() if k is not None and k == k}
+    firsts = column.reset_index(drop=True).drop_duplicates()  # labelled by position
+    return {str(k): int(i) + 1 for i, k in zip(firsts.index.to_numpy(), firsts) if k is not None and k == k}
 
 
 def _rule_table(std: Standard, rule_id: str) -> str | None:
