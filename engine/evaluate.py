@@ -39,20 +39,20 @@ class Context:
         self.cache: dict = {}
         self._masks: dict[str, pd.Series] = {}
 
-    def mask(self, rowset: str):
+    def mask(self, rowset: str) -> pd.Series | None:
         """Membership of each row of the table in a category (nullable bool), or None for a table."""
         if rowset in self.std.tables:
             return None
         if rowset not in self._masks:
             cat = self.std.categories[rowset]
             df = self.plan.tables[cat.table]
-            m = True
+            m: pd.Series | bool | None = True
             if cat.selector is not None:
                 m = rt.to_bool(self.compiler.expr(cat.selector)(Env(self, frame=df)))
             if cat.parent is not None:
                 pm = self.mask(cat.parent)
                 m = rt.and_(m, pm) if pm is not None else m
-            if not rt.is_series(m):
+            if not isinstance(m, pd.Series):
                 m = pd.Series(m if m is not None else pd.NA, index=df.index, dtype="boolean")
             self._masks[rowset] = m
         return self._masks[rowset]
@@ -198,7 +198,7 @@ class RuleEvaluation:
         self.fe: C.ForEach = compiled.rule.for_each or C.ForEach("", "", "", None, None, compiled.rule.span)
         self.waivers = waivers
         self.used: set = set()  # (waiver, key) pairs that covered a finding
-        self.unscoped = None  # group keys of rows whose membership in a group rule's scope is unknown
+        self.unscoped: pd.Series | None = None  # group keys of rows whose membership in a group rule's scope is unknown
 
     def result(self, outcome: str, message: str, **kw) -> RuleResult:
         r = self.rule
@@ -215,6 +215,7 @@ class RuleEvaluation:
         rule, cr = self.rule, self.cr
         evidence: dict[str, Any] = {}
         if cr.when is not None:
+            assert rule.when is not None  # cr.when is compiled from it
             w = cr.when(env)
             evidence["when"] = F.plain(w)
             if w is None:
@@ -388,11 +389,12 @@ class RuleEvaluation:
     def _selector_columns(self, rowset: str) -> list[str]:
         """The columns a category's selectors (its own and its parents') read; none for a table."""
         cols: set[str] = set()
-        while rowset in self.ctx.std.categories:
-            cat = self.ctx.std.categories[rowset]
+        rs: str | None = rowset
+        while rs in self.ctx.std.categories:
+            cat = self.ctx.std.categories[rs]
             if cat.selector is not None:
                 cols |= set(_row_columns(cat.selector.refs))
-            rowset = cat.parent
+            rs = cat.parent
         return sorted(cols)
 
     def _scope_columns(self) -> list[str]:
@@ -569,8 +571,8 @@ class RuleEvaluation:
         orphans = ""  # rows in scope whose group is unknown: they could change any group's result
         if nokey.any():
             rows = frame.index[nokey].tolist()
-            shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
-            orphans = f"{table}.{by} (empty in row{'s' if len(rows) > 1 else ''} {shown})"
+            named = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+            orphans = f"{table}.{by} (empty in row{'s' if len(rows) > 1 else ''} {named})"
             frame, codes = frame[~nokey], codes[~nokey]
         keys = pd.Series(codes, index=frame.index)
         groups = pd.RangeIndex(len(labels))
@@ -585,7 +587,7 @@ class RuleEvaluation:
                     (p, self._as_groups(p.value(genv), groups),
                      None if p.threshold is None else self._as_groups(p.threshold(genv), groups))
                     for p in self.cr.message or ()]
-        undecided = set()  # groups a row of unknown scope might belong to
+        undecided: set[int] = set()  # groups (positions) a row of unknown scope might belong to
         scope_note = ""
         if self.unscoped is not None:
             cols = ", ".join(f"{table}.{c}" for c in self._scope_columns())
@@ -607,7 +609,8 @@ class RuleEvaluation:
         if orphans and len(groups) == 0:  # every row lacks its group: the rule applies, the data is missing
             counts[INSUFFICIENT] += 1
             pieces.append(_listed(table, [(INSUFFICIENT, None, self.insufficient_text([orphans]), [orphans])]))
-        listed, shown = [], []
+        listed: list[tuple] = []  # (outcome, group, message, missing)
+        shown: list[int] = []
         for g, ok, unk in zip(groups, passed.tolist(), unknown.tolist()):
             if ok and not self.rule.keep_evidence:
                 continue
@@ -719,6 +722,7 @@ class RuleEvaluation:
             elif r.kind == "elem" and r.rowset not in ctx.std.tables and r.rowset not in ctx.std.categories:
                 continue  # a column of the rule's own group: its empty cells are counted by missing_group
             elif r.kind == "elem":
+                assert r.rowset is not None  # a table's or category's element: the branch above took the rest
                 frame, member = ctx.table_frame(r.rowset), ctx.mask(r.rowset)
                 empty = frame[r.name].isna()
                 total = len(frame)
@@ -733,7 +737,8 @@ class RuleEvaluation:
 
     def _unknown_membership(self, rowset: str) -> list[str]:
         """Selector columns with empty cells, when they leave membership of a category unknown."""
-        ctx, out = self.ctx, []
+        ctx = self.ctx
+        out: list[str] = []
         m = ctx.mask(rowset)
         if m is None or not m.isna().any():
             return out
