@@ -294,3 +294,159 @@ def test_column_results_keep_the_rows_index():
 def test_arithmetic_with_the_value_on_the_left():
     assert cells(rt.arith("-", 10.0, s(4.0, None))) == [6.0, None]  # 10 - 4
     assert cells(rt.arith("/", 6.0, s(0.0, 3.0))) == [None, 2.0]  # 6 / 0 is missing, 6 / 3
+
+
+# ---- found by the mutation run of 2026-12-01 (876 mutants): each test kills the mutants named in its comment -------
+def test_the_rounding_tolerance_is_inclusive_and_relative_to_the_larger_value_on_columns():
+    # |0 - 1e-9| = 1e-9 = TOLERANCE x max(0, 1e-9, 1): exactly at the tolerance still counts as equal (`<=`, not `<`)
+    assert rt.compare("==", 0.0, 1e-9) is True and rt.compare("<", 0.0, 1e-9) is False
+    assert cells(rt.compare("==", s(0.0), 1e-9)) == [True] and cells(rt.compare("<", s(0.0), 1e-9)) == [False]
+    # 1.5e-9 apart near zero: beyond 1e-9 x max(|a|, |b|, 1) = 1e-9, so different (a floor of 1, not 2)
+    assert rt.compare("==", 0.0, 1.5e-9) is False and cells(rt.compare("==", s(0.0), 1.5e-9)) == [False]
+    # 1e12 and 1e12 + 1 on a column: 1 <= 1e-9 x 1e12 = 1000 (the tolerance grows with the value, it is not divided)
+    assert cells(rt.compare("==", s(1e12), 1e12 + 1)) == [True]
+    assert cells(rt.compare("<=", s(1e12 + 1), s(1e12))) == [True]
+
+
+def test_a_float_and_a_boolean_column_compare_exactly():
+    # 1 + 1e-12 is not True: booleans never take the tolerant path, on columns as on plain values
+    assert cells(rt.compare("==", s(1.0 + 1e-12, 1.0), True)) == [False, True]
+    assert cells(rt.compare("==", s(1.0 + 1e-12, 1.0), s(True, True))) == [False, True]
+
+
+def test_an_integer_column_against_a_float_value_is_compared_with_tolerance():
+    # the float on the right: 5 == 5 + 1e-12 within the tolerance
+    assert cells(rt.compare("==", s(5, 6), 5.0 + 1e-12)) == [True, False]
+
+
+def test_membership_keeps_a_plain_boolean_column_and_a_nullable_one_where_values_are_missing():
+    assert rt.isin(s("a", "c"), ["a"], False).dtype == bool
+    out = rt.isin(s("a", "c", None), ["a"], False)
+    assert out.dtype == "boolean" and cells(out) == [True, False, None]
+
+
+def test_to_bool_leaves_a_nullable_boolean_column_as_it_is():
+    nullable = s(True, None, dtype="boolean")
+    assert rt.to_bool(nullable) is nullable
+
+
+def test_column_arithmetic_keeps_floats_and_scale_divides_nothing():
+    out = rt.arith("/", s(6.0, 6.0), s(0.0, 3.0))
+    assert out.dtype == "float64" and cells(out) == [None, 2.0]  # 6 / 0 is missing, 6 / 3 = 2
+    # degC to degF on a column: 10 x 1.8 + 32 = 50, 20 x 1.8 + 32 = 68
+    assert rt.scale(s(10.0, 20.0), 1.8, 32.0).tolist() == pytest.approx([50.0, 68.0])
+
+
+def test_lookup_of_columns_keeps_the_rows_index_and_an_enum_with_no_categories():
+    index = [10, 20, 30]
+    cats = pd.Series(pd.Categorical(["w", None, "p"], categories=["w", "p"]), index=index)
+    numbers = rt.lookup(cats, {"w": 1.0, "p": 0.4}, None)
+    assert list(numbers.index) == index and cells(numbers) == [1.0, None, 0.4]
+    texts = rt.lookup(cats, {"w": "wet"}, "other")
+    assert list(texts.index) == index and cells(texts) == ["wet", None, "other"]
+    empty = pd.Series(pd.Categorical([None, None], categories=[]))
+    assert cells(rt.lookup(empty, {"w": 1.0}, None)) == [None, None]
+
+
+def _bands():
+    from engine.model import Band
+
+    # [0, 10) -> 1.0, [10, 20] -> 2.0, (15, 30) -> 3.0: 15 < x <= 20 lies in the second and the third; the first wins
+    return (Band(0.0, 10.0, True, False, 1.0), Band(10.0, 20.0, True, True, 2.0), Band(15.0, 30.0, False, False, 3.0))
+
+
+def test_band_lookup_of_a_column():
+    x = pd.Series([5.0, 10.0, 18.0, 25.0, 40.0, None], index=[1, 2, 3, 4, 5, 6])
+    out = rt.band_lookup(x, _bands(), None)
+    # 5 in [0, 10); 10 in [10, 20]; 18 in [10, 20] (first of two); 25 in (15, 30); 40 in none; None missing
+    assert out.dtype == "float64" and cells(out) == [1.0, 2.0, 2.0, 3.0, None, None]
+    with_default = rt.band_lookup(x, _bands(), 0.0)
+    assert with_default.dtype == "float64" and cells(with_default) == [1.0, 2.0, 2.0, 3.0, 0.0, None]
+    # 15 is the open low end of the third band: it belongs to the second only
+    assert cells(rt.band_lookup(s(15.0), _bands()[1:][::-1], None)) == [2.0]
+
+
+def test_band_lookup_of_text_values():
+    from engine.model import Band
+
+    bands = (Band(None, 10.0, False, False, "low"), Band(10.0, None, True, False, "high"))
+    out = rt.band_lookup(s(5.0, 12.0, None), bands, None)
+    assert out.dtype == object and cells(out) == ["low", "high", None]
+
+
+def test_if_keeps_the_rows_index_and_the_branches_type():
+    index = [7, 8, 9]
+    cond = pd.Series([True, False, None], index=index, dtype="boolean")
+    out = rt.if_(cond, 1.0, 2.0)
+    assert list(out.index) == index and out.dtype == "float64" and cells(out) == [1.0, 2.0, None]
+    col = pd.Series([10.0, 20.0, 30.0], index=index)
+    out = rt.if_(pd.Series([True, False, True], index=index), col, 0.0)
+    assert out.dtype == "float64" and cells(out) == [10.0, 0.0, 30.0]
+    out = rt.if_(cond, col, None)
+    assert cells(out) == [10.0, None, None]
+
+
+def test_grouped_aggregates_on_rows_with_their_own_index():
+    index = [11, 12, 13, 14]
+    values = pd.Series([1.0, 2.0, 4.0, 8.0], index=index)
+    keys = pd.Series(["b", "a", "b", "a"], index=index)
+    where = pd.Series([True, True, False, True], index=index, dtype="boolean")
+    out = agg("sum", values, where, keys)
+    # a: 2 + 8 = 10; b: 1 (its second row is filtered out); groups in key order
+    assert list(out.index) == ["a", "b"] and out.tolist() == [10.0, 1.0]
+    assert agg("count", values, None, keys).tolist() == [2, 2]
+
+
+def test_grouped_aggregates_leave_out_categories_no_row_has():
+    keys = pd.Series(pd.Categorical(["a", "a"], categories=["a", "z"]))
+    assert agg("sum", s(1.0, 2.0), None, keys).to_dict() == {"a": 3.0}
+
+
+def test_an_included_missing_value_makes_the_aggregate_unknown_beside_a_known_filter():
+    # the filter is known for every row, the included second row has no value: the sum is unknown
+    assert agg("sum", s(1.0, None, 3.0), s(True, True, False, dtype="boolean")) is None
+    assert agg("sum", s(1.0, None, 3.0), s(True, False, True, dtype="boolean")) == 4.0  # 1 + 3
+
+
+def test_plan_level_aggregates_are_plain_python_numbers():
+    total = agg("sum", s(1.5, 2.0), None)
+    count = agg("count", s(1, 2, 3), None)
+    assert type(total) is float and total == 3.5 and type(count) is int and count == 3
+
+
+def test_time_coordinate():
+    # a year is itself; a date is its year + (month - 1) / 12 + (day - 1) / 372
+    assert rt.time_coordinate(2030) == 2030.0 and type(rt.time_coordinate(2030)) is float
+    assert rt.time_coordinate(pd.Timestamp("2024-03-01")) == 2024 + 2 / 12  # 2024.1666...
+    assert rt.time_coordinate(np.datetime64("2025-07-16")) == pytest.approx(2025 + 6 / 12 + 15 / 372)  # 2025.5403
+    dates = pd.Series(pd.to_datetime(["2024-01-15", "2024-12-31"]))
+    out = rt.time_coordinate(dates)
+    # 2024 + 0 + 14/372 = 2024.037634; 2024 + 11/12 + 30/372 = 2024.997312
+    assert out.dtype == "float64" and out.tolist() == pytest.approx([2024 + 14 / 372, 2024 + 11 / 12 + 30 / 372])
+    years = rt.time_coordinate(s(2020, 2030))
+    assert years.dtype == "float64" and years.tolist() == [2020.0, 2030.0]
+
+
+def test_follow_a_reference_to_another_table():
+    index = pd.Index(["D1", "D2", "D3"], dtype=object)  # the other table's keys
+    values = pd.Series([10.0, None, 30.0], index=[1, 2, 3])  # its column, row for row
+    assert rt.follow("D3", index, values) == 30.0 and type(rt.follow("D3", index, values)) is float
+    assert rt.follow("D2", index, values) is None  # the row is there, its value is missing
+    assert rt.follow("D9", index, values) is None and rt.follow(None, index, values) is None
+    keys = pd.Series(["D3", "D9", None, "D1"], index=[5, 6, 7, 8])
+    out = rt.follow(keys, index, values)
+    assert list(out.index) == [5, 6, 7, 8] and out.dtype == "float64" and cells(out) == [30.0, None, None, 10.0]
+    texts = rt.follow(keys, index, pd.Series(["x", "y", "z"], dtype=object))
+    assert cells(texts) == ["z", None, None, "x"]
+    nothing = rt.follow(s("D1"), pd.Index([], dtype=object), pd.Series([], dtype="float64"))
+    assert cells(nothing) == [None]
+
+
+def test_a_rowset_value_holds_what_it_is_given():
+    frame = pd.DataFrame({"x": [1, 2]})
+    member = s(True, None, dtype="boolean")
+    rows = rt.RowsetValue("parks", frame, member, shapes=s("a", "b"), values=s(1.0, 2.0))
+    assert rows.name == "parks" and rows.frame is frame and rows.member is member
+    assert rows.shapes.tolist() == ["a", "b"] and rows.values.tolist() == [1.0, 2.0]
+    bare = rt.RowsetValue("trees", frame, None)
+    assert bare.member is None and bare.shapes is None and bare.values is None
