@@ -16,7 +16,6 @@ An engine that evaluates a table in partitions builds one :class:`Findings` per 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +145,9 @@ class Findings(Sequence):
 
 def _gather(parent: Findings, pos: np.ndarray) -> list[str]:
     """Messages of many positions of ``parent``: formatted in one call, then read back."""
-    missing = np.unique(pos[_is_none(parent._message[pos])])
+    missing = pos[_is_none(parent._message[pos])]
+    if len(missing) > 1 and not bool(np.all(missing[1:] > missing[:-1])):  # in order and once each already: as is
+        missing = np.unique(missing)
     if len(missing) and parent.formatter is not None:
         parent._message[missing] = _objects(parent.formatter(missing), len(missing))
     return parent._message[pos].tolist()
@@ -170,7 +171,7 @@ def _objects(values, n: int, nested: bool = False) -> np.ndarray:
         for i, v in enumerate(values):
             out[i] = v
     else:
-        out[:] = list(values)
+        out[:] = values if isinstance(values, list) else list(values)
     return out
 
 
@@ -184,14 +185,13 @@ def concat(parts: list[Findings]) -> Findings:
     offsets = np.cumsum([0] + [len(p) for p in parts])
 
     def formatter(pos: np.ndarray) -> list[str]:
-        out: list[Any] = [None] * len(pos)
+        out = np.full(len(pos), None, dtype=object)
         which = np.searchsorted(offsets, pos, side="right") - 1
         for k, part in enumerate(parts):
             sel = np.flatnonzero(which == k)
             if len(sel):
-                for j, text in zip(sel.tolist(), _gather(part, pos[sel] - offsets[k])):
-                    out[j] = text
-        return out
+                out[sel] = _objects(_gather(part, pos[sel] - offsets[k]), len(sel))
+        return out.tolist()
 
     rows = None if any(p.row is None for p in parts) else np.concatenate([p.row for p in parts])
     columns = list(dict.fromkeys(c for p in parts for c in p.values.columns))
