@@ -515,11 +515,9 @@ class _PartRows(_Evaluation):
 class DaskEvaluator:
     """Evaluates a standard on a plan whose tables are (partly) Dask frames."""
 
-    def __init__(self, std: Standard, plan: Plan, cluster: Cluster, progress=None, quiet: bool = False,
-                 spill_root: str | Path | None = None):
+    def __init__(self, std: Standard, plan: Plan, cluster: Cluster, progress=None, quiet: bool = False):
         self.std, self.plan, self.cluster = std, plan, cluster
-        self.spill_root = spill_root  # where the folder of findings parts is made (None: the temporary folder)
-        self.spill: Any = None  # engine.spill.SpillFolder, made when the first partition's findings arrive
+        self.spill: Any = None  # engine.spill.SpillFolder (in the temporary folder), made when findings first arrive
         self.progress = progress  # called with a line saying which partitions are done
         self.quiet = quiet
         self.compiler = Compiler(std)
@@ -737,7 +735,7 @@ class DaskEvaluator:
         from .spill import SpillFolder, write_part
 
         if self.spill is None:
-            self.spill = SpillFolder(self.spill_root)
+            self.spill = SpillFolder()
         for summary, _ in value.values():
             table = summary.pop("table")
             summary["path"] = None
