@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .render.options import fails_check, finding_fingerprints, open_findings
+from .render.options import FAILING, fails_check, fingerprint, object_fingerprints, open_findings, open_objects
 
 
 def git_toplevel(folder: Path) -> Path | None:
@@ -56,8 +56,12 @@ def source_prefix(plan_path: str | Path, root: Path) -> str:
 def fingerprints(report: dict) -> set[str]:
     """Every finding of a report that failed or lacked data (a waived one is not known: when its
     waiver lapses, it shows up as new)."""
-    return {fp for rule in report["rules"] if rule["outcome"] in ("fail", "insufficient_data")
-            for fp, f in finding_fingerprints(rule) if (f or rule)["outcome"] in ("fail", "insufficient_data")}
+    out: set[str] = set()
+    for rule in report["rules"]:
+        if rule["outcome"] in FAILING:
+            kept = open_objects(rule, FAILING)
+            out.update([fingerprint(rule["id"])] if kept is None else object_fingerprints(rule["id"], kept))
+    return out
 
 
 def new_failures(report: dict, baseline: dict, fail_on: str) -> list[tuple[dict, dict | None]]:

@@ -104,6 +104,19 @@ class ReportFindings(Sequence):
                     d["fix"] = fix
         return out
 
+    def column(self, name: str) -> list:
+        """One field of every finding (``outcome``, ``key``, ``message``, ``missing``, ``waiver``, ``fix`` or
+        ``geometry``), read from the columns without building the findings."""
+        f = self.findings
+        if name == "message":
+            return f.messages()
+        if name in ("outcome", "key", "waiver"):
+            return getattr(f, name).tolist()
+        if name == "missing":
+            return [list(m or []) for m in f.missing.tolist()]
+        got = {"fix": self.fixes, "geometry": self.shapes}[name]
+        return [None] * len(self) if got is None else list(got)
+
     def __iter__(self) -> Iterator[dict]:
         for start in range(0, len(self), CHUNK):
             yield from self.dicts(start, start + CHUNK)

@@ -64,6 +64,18 @@ def with_outcomes(findings: Sequence[dict], outcomes: tuple[str, ...]) -> Sequen
     return [f for f in findings if f["outcome"] in outcomes]
 
 
+def field(findings: Sequence[dict], name: str) -> list:
+    """One field of every finding (None where a finding has none): read from the columns when the findings are
+    held as columns, so a renderer that needs one field of a million findings builds none of them.
+
+    >>> field([{"key": "O-1", "fix": None}, {"key": "O-2"}], "fix")
+    [None, None]
+    """
+    if hasattr(findings, "column"):
+        return findings.column(name)
+    return [f.get(name) for f in findings]
+
+
 def value_text(value) -> str:
     """A plan value as a reviewer reads it (see :mod:`engine.format`).
 
@@ -71,6 +83,15 @@ def value_text(value) -> str:
     ('(missing)', 'yes', '2.5', 'D01')
     """
     return F.value(value, given=True)
+
+
+def value_texts(values: list) -> list[str]:
+    """:func:`value_text` of each value; text is itself.
+
+    >>> value_texts(["D01", None, 7.0])
+    ['D01', '(missing)', '7']
+    """
+    return [v if type(v) is str else value_text(v) for v in values]
 
 
 def required_text(check: dict) -> str:

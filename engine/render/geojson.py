@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from .. import format as F
-from ._common import issue_findings, ordered_rules
+from ._common import field, issue_findings, ordered_rules
 
 FILENAME = "report.geojson"
 
@@ -21,8 +21,12 @@ FILENAME = "report.geojson"
 def features(report: dict) -> list[dict]:
     out = []
     for rule in ordered_rules(report):
-        for f in issue_findings(rule):
-            if not f.get("geometry"):
+        findings = issue_findings(rule)
+        shapes = field(findings, "geometry")
+        if not any(shapes):  # a rule on a table without shapes: its findings are not built
+            continue
+        for f, shape in zip(findings, shapes):
+            if not shape:
                 continue
             props = {"rule_id": rule["id"], "title": rule["title"], "strength": rule["strength"],
                      "severity": rule["severity"], "outcome": f["outcome"], "table": f["table"], "key": f["key"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._common import ordered_rules, value_text
 from .i18n import t
-from .options import DEFAULT, RenderOptions, finding_fingerprints, level
+from .options import DEFAULT, FAILING, RenderOptions, level, rule_entries
 
 MAX_PER_RULE = 10
 MAX_TOTAL = 200
@@ -53,9 +53,9 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
     for rule in ordered_rules(report):
         if rule["outcome"] not in ("fail", "insufficient_data"):
             continue
-        entries = [(fp, f) for fp, f in finding_fingerprints(rule) if (f or rule)["outcome"] != "waived"]
         room = max(0, min(MAX_PER_RULE, MAX_TOTAL - len(lines)))
-        for _, f in entries[:room]:
+        entries, total = rule_entries(rule, FAILING, room)
+        for _, f in entries:
             src = f or rule
             loc = src["location"]
             kind = COMMAND[level(rule["strength"], src["outcome"], options.fail_on)]
@@ -64,7 +64,7 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
             obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
             file = options.source_prefix + loc["file"] if loc.get("file") else None
             lines.append(annotation(kind, file, loc.get("line"), title, obj + (src["message"] or rule["title"])))
-        left += max(0, len(entries) - room)
+        left += max(0, total - room)
     if left:
         lines.append(annotation("notice", None, None, "nbscheck", f"{left} more objects that did not pass are not "
                                 "annotated; the CSV report lists every one"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from ._common import value_text
-from .options import DEFAULT, RenderOptions, fails_check, open_findings
+from .options import DEFAULT, FAILING, RenderOptions, fails_check, open_findings
 
 SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor", "info": "info"}
 RANK = ("info", "minor", "major", "critical", "blocker")
@@ -28,10 +28,8 @@ def _severity(rule: dict, outcome: str, fail_on: str) -> str:
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
     issues = []
-    for rule, fp, f in open_findings(report["rules"]):
+    for rule, fp, f in open_findings(report["rules"], FAILING):
         src = f or rule
-        if src["outcome"] == "waived":
-            continue
         loc = src["location"]
         obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
         issues.append({

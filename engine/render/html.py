@@ -27,14 +27,17 @@ from ._common import (
     VERDICT_LABEL,
     VERDICT_MEANING,
     actual_text,
+    field,
     fix_text,
     issue_findings,
     map_object_id,
     ordered_rules,
     required_text,
     value_text,
+    value_texts,
     waiver_rows,
     where,
+    with_outcomes,
 )
 from .csv_ import FILENAME as CSV_FILE
 
@@ -164,7 +167,7 @@ def _rule(rule: dict, on_map: set[str], lang: str) -> dict:
     columns = list(dict.fromkeys(k for f in shown for k in f["values"]))
     numeric = [all(_is_number(f["values"].get(c)) for f in shown if f["values"].get(c) is not None) for c in columns]
     ev = rule["evidence"]
-    kept = [f for f in rule["findings"] if f["outcome"] == "pass"]  # `keep evidence`
+    kept = with_outcomes(rule["findings"], ("pass",))  # `keep evidence`
     kept_columns = list(dict.fromkeys(k for f in kept[:MAX_ROWS] for k in f["values"]))
     return {
         **rule,
@@ -213,12 +216,11 @@ def object_index(rules: list[dict]) -> dict:
         if not findings:
             continue
         total += len(findings)
-        room = max(0, MAX_INDEX - indexed)
-        taken = findings[:room]
+        taken = field(findings, "key")[:max(0, MAX_INDEX - indexed)]
         indexed += len(taken)
         if taken:
             ids.append(rule["id"])
-            keys.append([taken[0]["table"], [value_text(f["key"]) for f in taken]])
+            keys.append([findings[0]["table"], value_texts(taken)])
     return {"rules": ids, "keys": keys, "total": total, "indexed": indexed}
 
 

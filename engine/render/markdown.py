@@ -16,6 +16,7 @@ from ._common import (
     VERDICT_LABEL,
     VERDICT_MEANING,
     evidence_lines,
+    field,
     fix_text,
     issue_findings,
     ordered_rules,
@@ -59,8 +60,9 @@ def _detail(lang: str, rule: dict) -> str:
     parts += [escape(line) for line in evidence_lines(rule, lang)]
     everything = issue_findings(rule)
     findings = with_outcomes(everything, ("fail", "insufficient_data"))
-    fixes = ([rule["fix"]] if rule.get("fix") else []) + [f["fix"] for f in findings if f.get("fix")]
-    for fix, f in zip(fixes[:MAX_OBJECTS], ([None] if rule.get("fix") else []) + [f for f in findings if f.get("fix")]):
+    fixed = [i for i, fix in enumerate(field(findings, "fix")) if fix][:MAX_OBJECTS]
+    for f in (([None] if rule.get("fix") else []) + [findings[i] for i in fixed])[:MAX_OBJECTS]:
+        fix = rule["fix"] if f is None else f["fix"]
         named = f"{escape(f['key'])}: " if f is not None and len(findings) > 1 else ""
         parts.append(named + escape(t(lang, "fix: {text}", text=fix_text(fix, lang))))
     if len(findings) > 1 or (findings and findings[0]["message"] != rule["message"]):
@@ -68,7 +70,7 @@ def _detail(lang: str, rule: dict) -> str:
         parts.append(t(lang, "{n} object(s): {names}{more}", n=len(findings), names=named,
                        more=_more(lang, findings)))
     waived = with_outcomes(everything, ("waived",))
-    reasons = {(f.get("waiver") or {}).get("reason", "") for f in waived}
+    reasons = {(w or {}).get("reason", "") for w in field(waived, "waiver")}
     if rule.get("waiver"):
         reasons.add(rule["waiver"].get("reason", ""))
     if waived:

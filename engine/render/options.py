@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,20 +87,51 @@ def _key_text(key) -> str:
     return str(key)
 
 
-def finding_fingerprints(rule: dict) -> list[tuple[str, dict | None]]:
-    """(fingerprint, finding) for each object of a rule that did not pass; a plan-level rule
-    (or one without findings) gives one entry with ``None``."""
-    findings = [f for f in rule["findings"] if f["outcome"] in (*FAILING, "waived")]
-    if not findings:
-        return [(fingerprint(rule["id"]), None)]
-    return [(fingerprint(rule["id"], f["table"], f["key"]), f) for f in findings]
+OPEN = (*FAILING, "waived")  # the outcomes of a finding a code host tracks
 
 
-def open_findings(rules: list[dict]) -> Iterator[tuple[dict, str, dict | None]]:
-    """(rule, fingerprint, finding) for every object of a rule that failed or lacks data, waived ones included."""
+def object_fingerprints(rule_id: str, findings: Sequence[dict]) -> list[str]:
+    """:func:`fingerprint` of each finding of a rule; findings held as columns are read from their key column.
+
+    >>> object_fingerprints("WET-001", [{"table": "objects", "key": 7.0}]) == [fingerprint("WET-001", "objects", 7)]
+    True
+    """
+    cols = getattr(findings, "findings", None)
+    if cols is None:
+        return [fingerprint(rule_id, f["table"], f["key"]) for f in findings]
+    head = f"{rule_id}\x1f{cols.table}\x1f"
+    sha256 = hashlib.sha256
+    return [sha256((head + (k if type(k) is str else _key_text(k))).encode("utf-8")).hexdigest()[:32]
+            for k in cols.key.tolist()]
+
+
+def open_objects(rule: dict, keep: tuple[str, ...] = OPEN) -> Sequence[dict] | None:
+    """The findings of a rule that did not pass whose outcome is one of ``keep``; None when the rule has no
+    finding that did not pass (a plan-level rule), so that the rule stands for itself."""
+    from ._common import with_outcomes
+
+    objects = with_outcomes(rule["findings"], OPEN)
+    return with_outcomes(objects, keep) if objects else None
+
+
+def rule_entries(rule: dict, keep: tuple[str, ...] = OPEN, limit: int | None = None
+                 ) -> tuple[list[tuple[str, dict | None]], int]:
+    """(fingerprint, finding) for the first ``limit`` of :func:`open_objects`, and how many there are in all; a
+    rule without such findings gives one entry with ``None`` when its own outcome is one of ``keep``. Only the
+    findings returned are built."""
+    kept = open_objects(rule, keep)
+    if kept is None:
+        return ([(fingerprint(rule["id"]), None)], 1) if rule["outcome"] in keep else ([], 0)
+    shown = kept[:limit] if limit is not None else kept
+    return list(zip(object_fingerprints(rule["id"], shown), shown)), len(kept)
+
+
+def open_findings(rules: list[dict], keep: tuple[str, ...] = OPEN) -> Iterator[tuple[dict, str, dict | None]]:
+    """(rule, fingerprint, finding) for every object of a rule that failed or lacks data whose outcome is one of
+    ``keep`` (by default waived ones included)."""
     for rule in rules:
         if rule["outcome"] in FAILING:
-            for fp, f in finding_fingerprints(rule):
+            for fp, f in rule_entries(rule, keep)[0]:
                 yield rule, fp, f
 
 

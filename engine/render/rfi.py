@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 
-from ._common import value_text, where
+from ._common import value_text, where, with_outcomes
 from .csv_ import defuse
 from .i18n import t
 from .markdown import escape
@@ -54,7 +55,7 @@ def requests(report: dict) -> tuple[list[Request], list[Request]]:
     plan: dict[tuple, Request] = {}
     objects: dict[tuple, Request] = {}
     for rule in report["rules"]:
-        pending = [f for f in rule["findings"] if f["outcome"] == "insufficient_data"]
+        pending = with_outcomes(rule["findings"], ("insufficient_data",))
         for f in pending:
             group = rule["scope"] == "group"
             ident = (f["table"], group, str(f["key"]))
@@ -91,16 +92,17 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {escape(r.missing[0])} | {escape(where(r.location))} | {rules} |")
         lines.append("")
     table = None
-    for r in object_reqs:
+    per_table = Counter(r.table for r in object_reqs)
+    for i, r in enumerate(object_reqs):
         if r.table != table:
             table = r.table
-            n = sum(1 for o in object_reqs if o.table == table)
+            n = per_table[table]
             head = " | ".join(t(lang, w) for w in ("object", "where", "missing", "rules waiting"))
             lines += [f"## {t(lang, 'Table `{table}` ({n} objects)', table=escape(table), n=n)}", "",
                       f"| {head} |", "|---|---|---|---|"]
         lines.append(f"| {escape(r.label(lang))} | {escape(where(r.location))} | {escape(', '.join(r.missing))} "
                      f"| {escape(', '.join(r.rule_list()))} |")
-        if r is object_reqs[-1] or object_reqs[object_reqs.index(r) + 1].table != table:
+        if i + 1 == len(object_reqs) or object_reqs[i + 1].table != table:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -22,7 +22,7 @@ import re
 
 from ._common import citation_text, evidence_lines, value_text, values_text
 from .i18n import t
-from .options import DEFAULT, RenderOptions, fails_check, finding_fingerprints, level
+from .options import DEFAULT, FAILING, OPEN, RenderOptions, fails_check, level, rule_entries
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_PER_RULE = 1000
@@ -119,17 +119,16 @@ def _results(report: dict, options: RenderOptions) -> tuple[list[dict], list[dic
     for index, rule in enumerate(report["rules"]):
         if rule["outcome"] not in ("fail", "insufficient_data", "waived"):
             continue
-        entries = [(fp, f) for fp, f in finding_fingerprints(rule)
-                   if not (options.waived == "omit" and (f or rule)["outcome"] == "waived")]
         room = max(0, min(MAX_PER_RULE, MAX_RESULTS - len(results)))
-        for fp, f in entries[:room]:
+        entries, total = rule_entries(rule, FAILING if options.waived == "omit" else OPEN, room)
+        for fp, f in entries:
             results.append(_result(rule, index, f, fp, options, report.get("lang") or "en"))
-        if len(entries) > room:
+        if total > room:
             notes.append({"level": "warning", "descriptor": {"id": "truncated"},
                           "associatedRule": {"id": rule["id"], "index": index},
                           "message": {"text": t(report.get("lang") or "en", "{rule}: {n} more failing rows are not "
                                                 "listed here; the CSV report lists every row", rule=rule["id"],
-                                                n=len(entries) - room)}})
+                                                n=total - room)}})
     return results, notes
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, fix_text, issue_findings, waiver_rows, where, with_outcomes
+from ._common import evidence_lines, field, fix_text, issue_findings, waiver_rows, where, with_outcomes
 from .i18n import pad, t, width
 
 _VERDICT = {
@@ -75,7 +75,7 @@ def _waived(lang: str, w: dict) -> str:
 
 def _findings(lang: str, fs: Sequence[dict]) -> list[str]:
     out = []
-    for f in fs[:MAX_FINDINGS]:
+    for f in _shown(fs):
         loc = f["location"]
         where = loc.get("file") or f["table"]
         if loc.get("line"):
@@ -91,10 +91,16 @@ def _findings(lang: str, fs: Sequence[dict]) -> list[str]:
     return out
 
 
+def _shown(findings: Sequence[dict]) -> list[dict]:
+    """The findings the summary lists, made inert: :func:`render` makes the report's own text inert, and findings
+    held as columns are built only here, the few that are shown."""
+    return [inert_data(f) for f in findings[:MAX_FINDINGS]]
+
+
 def _place(rule: dict) -> str:
     """``file:line  `` where a rule's one finding, or a plan-level rule's data, is; empty when unknown."""
     issues = issue_findings(rule)
-    loc = issues[0]["location"] if len(issues) == 1 else rule.get("location") or {}
+    loc = _shown(issues)[0]["location"] if len(issues) == 1 else rule.get("location") or {}
     text = where(loc)
     return f"{text}  " if text else ""
 
@@ -109,7 +115,7 @@ def _rule_block(lang: str, rule: dict, color: bool) -> list[str]:
         out.append(f"      {_tally(lang, rule)}")
     elif rule["message"]:
         out.append(f"      {_place(rule)}{rule['message']}")
-    fix = rule.get("fix") or (not listed and next((f["fix"] for f in rule["findings"] if f.get("fix")), None))
+    fix = rule.get("fix") or (not listed and inert_data(next((x for x in field(rule["findings"], "fix") if x), None)))
     if fix:
         out.append("      " + t(lang, "fix: {text}", text=fix_text(fix, lang)))
     if rule.get("waiver"):
@@ -257,7 +263,7 @@ def _kept(rules: list[dict]) -> list[str]:
             continue
         what = "passing row" if rule["scope"] == "row" else "passing group"
         block = [f"  {_MARK['pass']} {rule['id']} {rule['title']}: {F.count(len(passing), what)} kept"]
-        for f in passing[:MAX_FINDINGS]:
+        for f in _shown(passing):
             values = ", ".join(f"{k} {F.value(v)}" for k, v in f["values"].items())
             block.append(f"      {_MARK['pass']} {f['key']}: {values}")
         if len(passing) > MAX_FINDINGS:
