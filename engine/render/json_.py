@@ -30,7 +30,18 @@ def _dumps(v, compact: bool = False) -> str:
 
 
 def _encode(v, pad: str) -> str:
-    return "".join(_pieces(v, pad))
+    """``v`` as :func:`_pieces` writes it, built as one string (for the small values inside a finding)."""
+    if isinstance(v, dict) and v:
+        inner = pad + "  "
+        return "{\n" + ",\n".join(
+            inner + encode_basestring(str(k)) + ": " + (_dumps(x, True) if k in _SHAPE_KEYS and isinstance(x, dict)
+                                                        else _encode(x, inner)) for k, x in v.items()) + "\n" + pad + "}"
+    if isinstance(v, list | tuple) and v:
+        inner = pad + "  "
+        return "[\n" + ",\n".join(inner + _encode(x, inner) for x in v) + "\n" + pad + "]"
+    if _is_findings(v):
+        return "".join(_pieces(v, pad))
+    return _leaf(v)
 
 
 def _pieces(v, pad: str) -> Iterator[str]:
@@ -38,9 +49,7 @@ def _pieces(v, pad: str) -> Iterator[str]:
     if _is_findings(v):
         yield "[\n"
         for start in range(0, len(v), CHUNK):
-            if start:
-                yield ",\n"
-            yield ",\n".join(inner + text for text in _finding_texts(v, start, start + CHUNK, inner))
+            yield (",\n" if start else "") + _findings_text(v, start, start + CHUNK, inner)
         yield "\n" + pad + "]"
     elif isinstance(v, dict) and v:
         yield "{\n"
@@ -58,7 +67,7 @@ def _pieces(v, pad: str) -> Iterator[str]:
             yield from _pieces(x, inner)
         yield "\n" + pad + "]"
     else:
-        yield _dumps(v)
+        yield _leaf(v)
 
 
 def _is_findings(v) -> bool:
@@ -66,8 +75,9 @@ def _is_findings(v) -> bool:
     return type(v).__name__ == "ReportFindings" and hasattr(v, "findings")
 
 
-def _scalar(v, pad: str) -> str:
-    """One value as :func:`_dumps` writes it; the common types without the encoder's set-up."""
+def _leaf(v) -> str:
+    """A value that is not a non-empty dict or list, as :func:`_dumps` writes it; the common types without the
+    encoder's set-up."""
     t = type(v)
     if t is str:
         return encode_basestring(v)
@@ -79,72 +89,106 @@ def _scalar(v, pad: str) -> str:
         return int.__repr__(v)
     if t is float and math.isfinite(v):
         return float.__repr__(v)
+    return _dumps(v)
+
+
+def _scalar(v, pad: str) -> str:
+    """Any value as :func:`_encode` writes it at ``pad``; the common types without the encoder's set-up."""
+    t = type(v)
+    if t is str or v is None or t is bool or t is int or (t is float and math.isfinite(v)):
+        return _leaf(v)
     return _encode(v, pad)
 
 
-def _finding_texts(rf, start: int, stop: int, pad: str) -> list[str]:
-    """Findings ``start`` to ``stop`` as the indented text :func:`_encode` gives their dicts, from the columns."""
+def _distinct(values: list, encode) -> list[str]:
+    """``encode`` of each value, called once per distinct value (values are hashable)."""
+    memo: dict = {}
+    return [memo[v] if v in memo else memo.setdefault(v, encode(v)) for v in values]
+
+
+def _findings_text(rf, start: int, stop: int, pad: str) -> str:
+    """Findings ``start`` to ``stop`` as the indented text :func:`_encode` gives their dicts, one after another
+    (``,`` and a new line between them), built from the columns: each column is encoded on its own (a category,
+    an outcome, a list of missing fields once per distinct value), then each finding's text is one template
+    filled with its column texts."""
     f = rf.findings
     stop = min(stop, len(f))
-    n = stop - start
     p2, p3 = pad + "  ", pad + "    "
-    outcomes = [encode_basestring(o) for o in f.outcome[start:stop].tolist()]
-    table = encode_basestring(f.table)
-    keys = [_scalar(k, p2) for k in f.key[start:stop].tolist()]
-    messages = list(map(encode_basestring, f.messages(start, stop)))
-    values = _values_texts(f, start, stop, p2, p3)
-    missing = [_encode(list(m), p2) if m else "[]" for m in f.missing[start:stop].tolist()]
-    waivers = ["null" if w is None else _encode(w, p2) for w in f.waiver[start:stop].tolist()]
-    file = _scalar(rf.file, p3)
+    parts: list[str] = []  # the template's constant texts, around one slot per column
+    columns: list[list[str]] = []
+
+    def text(const: str) -> None:
+        parts.append(const)
+
+    def column(values: list[str]) -> None:
+        columns.append(values)
+        parts.append("%s")
+
+    text("{\n" + p2 + '"outcome": ')
+    column(_distinct(f.outcome[start:stop].tolist(), encode_basestring))
+    text(f',\n{p2}"table": {encode_basestring(f.table)},\n{p2}"key": ')
+    column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in f.key[start:stop].tolist()])
+    text(f',\n{p2}"message": ')
+    column(list(map(encode_basestring, f.messages(start, stop))))
+    text(f',\n{p2}"values": ')
+    _values(f, start, stop, p2, p3, text, column)
+    text(f',\n{p2}"missing": ')
+    column(_distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
+                     lambda m: _encode(list(m), p2) if m else "[]"))
+    text(f',\n{p2}"waiver": ')
+    waivers = f.waiver[start:stop].tolist()  # a waiver that covers many findings is one object: encoded once
+    texts = {id(w): _encode(w, p2) for w in waivers if w is not None}
+    column(["null" if w is None else texts[id(w)] for w in waivers])
+    text(f',\n{p2}"location": {{\n{p3}"file": {_scalar(rf.file, p3)}')
     if f.row is None:
-        rows = ["null"] * n
-        locations = []
-        for k in f.key[start:stop].tolist():
-            line = rf.group_lines.get(str(k)) if rf.first_line else None
-            locations.append(f'{{\n{p3}"file": {file}\n{p2}}}' if line is None else
-                             f'{{\n{p3}"file": {file},\n{p3}"line": {line}\n{p2}}}')
+        lines = [rf.group_lines.get(str(k)) if rf.first_line else None for k in f.key[start:stop].tolist()]
+        column(["" if line is None else f',\n{p3}"line": {line}' for line in lines])
+        text(f'\n{p2}}},\n{p2}"row": null')
     else:
-        row_numbers = f.row[start:stop].tolist()
-        rows = list(map(str, row_numbers))
+        rows = f.row[start:stop]
+        row_texts = list(map(str, rows.tolist()))
+        text(f',\n{p3}"row": ')
+        column(row_texts)
         if rf.first_line:
-            off = rf.first_line - 1
-            locations = [f'{{\n{p3}"file": {file},\n{p3}"row": {r},\n{p3}"line": {r + off}\n{p2}}}'
-                         for r in row_numbers]
-        else:
-            locations = [f'{{\n{p3}"file": {file},\n{p3}"row": {r}\n{p2}}}' for r in row_numbers]
-    if rf.shapes is not None:
-        shapes = [f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _encode(g, p2))
-                  for g in rf.shapes[start:stop]]
-    else:
-        shapes = [""] * n
-    if rf.fixes is not None:  # a quantified fix (engine.fixes), after the shape as the finding's dict has it
-        shapes = [g + ("" if fix is None else f',\n{p2}"fix": ' + _encode(fix, p2))
-                  for g, fix in zip(shapes, rf.fixes[start:stop])]
-    return [f'{{\n{p2}"outcome": {o},\n{p2}"table": {table},\n{p2}"key": {k},\n{p2}"message": {m},\n'
-            f'{p2}"values": {v},\n{p2}"missing": {mi},\n{p2}"waiver": {w},\n{p2}"location": {loc},\n'
-            f'{p2}"row": {r}{g}\n{pad}}}'
-            for o, k, m, v, mi, w, loc, r, g in zip(outcomes, keys, messages, values, missing, waivers, locations,
-                                                    rows, shapes)]
+            text(f',\n{p3}"line": ')
+            column(list(map(str, (rows + (rf.first_line - 1)).tolist())))
+        text(f'\n{p2}}},\n{p2}"row": ')
+        column(row_texts)
+    if rf.shapes is not None or rf.fixes is not None:  # after the row, as the finding's dict has them
+        shapes = [""] * (stop - start) if rf.shapes is None else [
+            f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _scalar(g, p2))
+            for g in rf.shapes[start:stop]]
+        if rf.fixes is not None:
+            shapes = [g if fix is None else g + f',\n{p2}"fix": ' + _encode(fix, p2)
+                      for g, fix in zip(shapes, rf.fixes[start:stop])]
+        column(shapes)
+    text("\n" + pad + "}")
+    template = "".join(p if p == "%s" else p.replace("%", "%%") for p in parts)
+    return pad + (",\n" + pad).join(map(template.__mod__, zip(*columns)))
 
 
-def _values_texts(f, start: int, stop: int, p2: str, p3: str) -> list[str]:
-    """Each finding's ``values`` object, built column by column."""
-    n = stop - start
+def _values(f, start: int, stop: int, p2: str, p3: str, text, column) -> None:
+    """Each finding's ``values`` object into the template: a slot per column (its name a constant), or, where
+    some findings lack a column, one slot holding each finding's object."""
     part = f.values.iloc[start:stop]
     if not len(part.columns):
-        return ["{}"] * n
-    lines = []
-    for name in part.columns:
-        head = f"{p3}{encode_basestring(str(name))}: "
-        lines.append([head + t for t in _column_texts(part[name], p3, str(name) in _SHAPE_KEYS)])
-    if f.absent:  # findings that lack a column: drop its line, and write {} when none is left
-        names = [str(c) for c in part.columns]
-        out = []
-        for i, row in enumerate(zip(*lines)):
-            kept = [t for name, t in zip(names, row) if name not in f.absent or not f.absent[name][start + i]]
-            out.append("{\n" + ",\n".join(kept) + "\n" + p2 + "}" if kept else "{}")
-        return out
-    return ["{\n" + body + "\n" + p2 + "}" for body in map(",\n".join, zip(*lines))]
+        text("{}")
+        return
+    names = [str(c) for c in part.columns]
+    texts = [_column_texts(part[c], p3, name in _SHAPE_KEYS) for c, name in zip(part.columns, names)]
+    if not f.absent:
+        for i, (name, values) in enumerate(zip(names, texts)):
+            text(("{\n" if not i else ",\n") + p3 + encode_basestring(name) + ": ")
+            column(values)
+        text("\n" + p2 + "}")
+        return
+    heads = [p3 + encode_basestring(name) + ": " for name in names]
+    lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
+    out = []
+    for i, row in enumerate(zip(*texts)):
+        kept = [head + t for head, t, lack in zip(heads, row, lacks) if lack is None or not lack[i]]
+        out.append("{\n" + ",\n".join(kept) + "\n" + p2 + "}" if kept else "{}")
+    column(out)
 
 
 def _column_texts(s, pad: str, shape_key: bool = False) -> list[str]:
