@@ -57,7 +57,7 @@ rule E3 "each district has 3 ha" { goal G1 stage S1
   else "{s.district}: {total} ha" }
 '''
 HARD_TEXT = ['quote " and backslash \\ end', "tab\there\nnew line\r\x00nul\x1f", "line\u2028sep\u2029para",
-             "中文 的 湿地", "emoji 🌳🦆", "=HYPERLINK(\"x\")", "+1", "-2 ha", "@me", "\ufeffbom", "   ", ""]
+             "中文 的 湿地", "emoji 🌳🦆 %s 100%", "=HYPERLINK(\"x\")", "+1", "-2 ha", "@me", "\ufeffbom", "   ", ""]
 
 
 def _edge_rows() -> list[dict]:

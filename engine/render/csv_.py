@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 
 from .. import format as F
 from ..textsafe import inert
-from ._common import ISSUES, issue_findings, ordered_rules, values_json
+from ._common import ISSUES, Template, distinct, issue_findings, ordered_rules, values_json
 
 FILENAME = "report.csv"
 COLUMNS = ("rule_id", "outcome", "strength", "severity", "table", "key", "file", "line", "message", "values",
@@ -59,20 +60,47 @@ def rows(report: dict):
                           loc.get("file"), loc.get("line"), rule["message"], "", _waiver(rule.get("waiver"))]
 
 
-def _columns(rule: dict, findings, start: int, stop: int) -> list[list[str]]:
-    """Defused cells of findings ``start`` to ``stop`` of a rule whose findings are held as columns, column by
-    column: the same cells :func:`rows` gives, without a dict per finding."""
+def _chunk(rule: dict, findings, start: int, stop: int) -> str:
+    """The CSV lines of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the lines
+    :func:`rows` gives, each column defused and quoted on its own (the values cell once per category or distinct
+    number), then one template filled per finding."""
     f = findings.findings
     stop = min(stop, len(f))
-    n = stop - start
-    locations = findings.locations(start, stop)
-    lines = [loc.get("line") for loc in locations]
-    const = lambda v: [defuse(v)] * n  # noqa: E731
-    return [const(rule["id"]), f.outcome[start:stop].tolist(), const(rule["strength"]), const(rule["severity"]),
-            const(f.table), defuse_column(f.key[start:stop].tolist()), const(findings.file),
-            ["" if x is None else str(x) for x in lines], defuse_column(f.messages(start, stop)),
-            defuse_column(values_json_column(f, start, stop)),
-            [defuse(_waiver(w)) if w else "" for w in f.waiver[start:stop].tolist()]]
+    line = Template()
+    const = lambda *cells: ",".join(quote(defuse(c)) for c in cells)  # noqa: E731
+    line.text(const(rule["id"]) + ",")
+    line.column(distinct(f.outcome[start:stop].tolist(), lambda o: quote(defuse(o))))
+    line.text("," + const(rule["strength"], rule["severity"], f.table) + ",")
+    line.column(list(map(quote, defuse_column(f.key[start:stop].tolist()))))
+    line.text("," + const(findings.file) + ",")
+    if f.row is not None and findings.first_line:
+        line.column(list(map(str, (f.row[start:stop] + (findings.first_line - 1)).tolist())))
+    elif f.row is None and findings.first_line:
+        lines = [findings.group_lines.get(str(k)) for k in f.key[start:stop].tolist()]
+        line.column(["" if n is None else str(n) for n in lines])
+    else:
+        line.column([""] * (stop - start))
+    line.text(",")
+    line.column(list(map(quote, defuse_column(f.messages(start, stop)))))
+    line.text(",")
+    line.column(_values_cells(f, start, stop))
+    line.text(",")
+    line.column(["" if not w else quote(defuse(_waiver(w))) for w in f.waiver[start:stop].tolist()])
+    line.text("\n")
+    return "".join(line.texts())
+
+
+_QUOTED = re.compile('[,"\n\r]')
+
+
+def quote(cell: str) -> str:
+    """A cell as the ``csv`` module writes it (minimal quoting, ``,`` between cells): in double quotes, its own
+    doubled, when it holds a comma, a double quote or a line break.
+
+    >>> quote("D01"), quote('say "hi", twice')
+    ('D01', '"say ""hi"", twice"')
+    """
+    return '"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell
 
 
 def defuse_column(cells: list) -> list[str]:
@@ -100,31 +128,45 @@ def defuse_column(cells: list) -> list[str]:
     return out.tolist()
 
 
-def values_json_column(f, start: int, stop: int) -> list[str]:
-    """:func:`values_json` of each finding's values, built column by column."""
+def _values_cells(f, start: int, stop: int) -> list[str]:
+    """The ``values`` cell of each finding (:func:`values_json`, defused and quoted), built column by column: the
+    text of a value is made safe once per category or distinct number. A cell's characters are defused and its
+    quotes doubled piece by piece, as neither depends on its neighbours; its first character is ``{``, never a
+    formula start."""
     from .json_ import _column_texts, _dumps, _scalar
-
-    def _compact(v) -> str:
-        return _scalar(v, "") if v is None or type(v) in (str, bool, int, float) else _dumps(v, True)
 
     part = f.values.iloc[start:stop]
     n = len(part)
     if not len(part.columns):
         return ["{}"] * n
-    cols = []
+    heads, columns = [], []
     for name in part.columns:
-        head = _dumps(str(name)) + ":"
+        heads.append(_quote_part(_dumps(str(name)) + ":"))
         s = part[name]
         if getattr(s.dtype, "kind", "O") == "f" or s.dtype == "category":
-            texts = _column_texts(s, "")
+            columns.append(_column_texts(s, "", then=_quote_part))
         else:  # a shape's summary is shown as its text, as values_json does
-            texts = [_dumps(F.value(v)) if isinstance(v, dict) else _compact(v) for v in F.plain_list(s)]
-        cols.append([head + t for t in texts])
-    if f.absent:
-        names = [str(c) for c in part.columns]
-        return ["{" + ",".join(t for name, t in zip(names, row) if name not in f.absent
-                               or not f.absent[name][start + i]) + "}" for i, row in enumerate(zip(*cols))]
-    return ["{" + body + "}" for body in map(",".join, zip(*cols))]
+            columns.append([_quote_part(_dumps(F.value(v)) if isinstance(v, dict) else
+                                        _scalar(v, "") if v is None or type(v) in (str, bool, int, float)
+                                        else _dumps(v, True)) for v in F.plain_list(s)])
+    if f.absent:  # a finding lacks some columns: its cell is built on its own
+        lacks = [f.absent[name][start:stop] if name in f.absent else None for name in part.columns]
+        out = []
+        for i, row in enumerate(zip(*columns)):
+            kept = [head + t for head, t, lack in zip(heads, row, lacks) if lack is None or not lack[i]]
+            out.append('"{' + ",".join(kept) + '}"' if kept else "{}")
+        return out
+    cell = Template()
+    for i, (head, texts) in enumerate(zip(heads, columns)):
+        cell.text(('"{' if not i else ",") + head)
+        cell.column(texts)
+    cell.text('}"')
+    return list(cell.texts())
+
+
+def _quote_part(text: str) -> str:
+    """A piece of a cell that is quoted (it holds a name in double quotes): defused, its quotes doubled."""
+    return inert(text, keep_newlines=True).replace('"', '""')
 
 
 CHUNK = 20_000  # findings written at a time
@@ -138,11 +180,11 @@ def chunks(report: dict) -> Iterator[str]:
     for rule in ordered_rules(report):
         findings = issue_findings(rule)
         if hasattr(findings, "findings") and len(findings):
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
             for start in range(0, len(findings), CHUNK):
-                writer.writerows(zip(*_columns(rule, findings, start, start + CHUNK)))
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
+                yield _chunk(rule, findings, start, start + CHUNK)
             continue
         for row in rows({"rules": [rule]}):
             writer.writerow([defuse(c) for c in row])

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 
 from .. import format as F
+from ._common import Template, distinct
 
 CHUNK = 20_000  # findings encoded at a time
 
@@ -33,9 +34,10 @@ def _encode(v, pad: str) -> str:
     """``v`` as :func:`_pieces` writes it, built as one string (for the small values inside a finding)."""
     if isinstance(v, dict) and v:
         inner = pad + "  "
-        return "{\n" + ",\n".join(
-            inner + encode_basestring(str(k)) + ": " + (_dumps(x, True) if k in _SHAPE_KEYS and isinstance(x, dict)
-                                                        else _encode(x, inner)) for k, x in v.items()) + "\n" + pad + "}"
+        items = [inner + encode_basestring(str(k)) + ": "
+                 + (_dumps(x, True) if k in _SHAPE_KEYS and isinstance(x, dict) else _encode(x, inner))
+                 for k, x in v.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if isinstance(v, list | tuple) and v:
         inner = pad + "  "
         return "[\n" + ",\n".join(inner + _encode(x, inner) for x in v) + "\n" + pad + "]"
@@ -100,12 +102,6 @@ def _scalar(v, pad: str) -> str:
     return _encode(v, pad)
 
 
-def _distinct(values: list, encode) -> list[str]:
-    """``encode`` of each value, called once per distinct value (values are hashable)."""
-    memo: dict = {}
-    return [memo[v] if v in memo else memo.setdefault(v, encode(v)) for v in values]
-
-
 def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     """Findings ``start`` to ``stop`` as the indented text :func:`_encode` gives their dicts, one after another
     (``,`` and a new line between them), built from the columns: each column is encoded on its own (a category,
@@ -114,18 +110,10 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     f = rf.findings
     stop = min(stop, len(f))
     p2, p3 = pad + "  ", pad + "    "
-    parts: list[str] = []  # the template's constant texts, around one slot per column
-    columns: list[list[str]] = []
-
-    def text(const: str) -> None:
-        parts.append(const)
-
-    def column(values: list[str]) -> None:
-        columns.append(values)
-        parts.append("%s")
-
+    t = Template()
+    text, column = t.text, t.column
     text("{\n" + p2 + '"outcome": ')
-    column(_distinct(f.outcome[start:stop].tolist(), encode_basestring))
+    column(distinct(f.outcome[start:stop].tolist(), encode_basestring))
     text(f',\n{p2}"table": {encode_basestring(f.table)},\n{p2}"key": ')
     column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in f.key[start:stop].tolist()])
     text(f',\n{p2}"message": ')
@@ -133,7 +121,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     text(f',\n{p2}"values": ')
     _values(f, start, stop, p2, p3, text, column)
     text(f',\n{p2}"missing": ')
-    column(_distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
+    column(distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
                      lambda m: _encode(list(m), p2) if m else "[]"))
     text(f',\n{p2}"waiver": ')
     waivers = f.waiver[start:stop].tolist()  # a waiver that covers many findings is one object: encoded once
@@ -163,8 +151,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
                       for g, fix in zip(shapes, rf.fixes[start:stop])]
         column(shapes)
     text("\n" + pad + "}")
-    template = "".join(p if p == "%s" else p.replace("%", "%%") for p in parts)
-    return pad + (",\n" + pad).join(map(template.__mod__, zip(*columns)))
+    return pad + (",\n" + pad).join(t.texts())
 
 
 def _values(f, start: int, stop: int, p2: str, p3: str, text, column) -> None:
@@ -191,20 +178,25 @@ def _values(f, start: int, stop: int, p2: str, p3: str, text, column) -> None:
     column(out)
 
 
-def _column_texts(s, pad: str, shape_key: bool = False) -> list[str]:
+def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> list[str]:
     """The JSON text of :func:`engine.format.plain` of each value of a typed column (a pandas Series), worked
-    out once per category or distinct number."""
+    out once per category or distinct number; ``then`` is applied to each text (once per category or number)."""
     import numpy as np
     import pandas as pd
 
+    then = then or _same
     if isinstance(s.dtype, pd.CategoricalDtype):
-        table = np.array([encode_basestring(str(c)) for c in s.cat.categories] + ["null"], dtype=object)
+        table = np.array([then(encode_basestring(str(c))) for c in s.cat.categories] + [then("null")], dtype=object)
         return table[s.cat.codes.to_numpy()].tolist()
     if getattr(s.dtype, "kind", "O") == "f":
-        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad), "null")
+        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: then(_scalar(F.plain(u), pad)), then("null"))
     if shape_key:
-        return [_dumps(v, True) if isinstance(v, dict) else _scalar(v, pad) for v in F.plain_list(s)]
-    return [_scalar(v, pad) for v in F.plain_list(s)]
+        return [then(_dumps(v, True) if isinstance(v, dict) else _scalar(v, pad)) for v in F.plain_list(s)]
+    return [then(_scalar(v, pad)) for v in F.plain_list(s)]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def chunks(report: dict) -> Iterator[str]:
