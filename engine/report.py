@@ -68,22 +68,23 @@ class ReportFindings(Sequence):
     def __len__(self) -> int:
         return len(self.findings)
 
+    def lines(self, start: int, stop: int) -> list[int | None]:
+        """The file line of findings ``start`` to ``stop``: a row's, or a group's first row's (None where unknown)."""
+        f = self.findings
+        stop = min(stop, len(f))
+        if not self.first_line:
+            return [None] * (stop - start)
+        if f.row is None:
+            return [self.group_lines.get(str(k)) for k in f.key[start:stop].tolist()]
+        return (f.row[start:stop] + (self.first_line - 1)).tolist()
+
     def locations(self, start: int, stop: int) -> list[dict]:
         f = self.findings
+        lines = self.lines(start, stop)
         if f.row is None:
-            out = []
-            for key in f.key[start:stop].tolist():
-                loc: dict = {"file": self.file}
-                line = self.group_lines.get(str(key)) if self.first_line else None
-                if line is not None:
-                    loc["line"] = line
-                out.append(loc)
-            return out
-        rows = f.row[start:stop].tolist()
-        if self.first_line:
-            offset = self.first_line - 1
-            return [{"file": self.file, "row": r, "line": r + offset} for r in rows]
-        return [{"file": self.file, "row": r} for r in rows]
+            return [{"file": self.file} if line is None else {"file": self.file, "line": line} for line in lines]
+        return [{"file": self.file, "row": r} if line is None else {"file": self.file, "row": r, "line": line}
+                for r, line in zip(f.row[start:stop].tolist(), lines)]
 
     def dicts(self, start: int, stop: int) -> list[dict]:
         f = self.findings

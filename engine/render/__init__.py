@@ -74,7 +74,8 @@ FORMATS: dict[str, Renderer] = {
     "sarif": Renderer("sarif", "report.sarif", "sarif:render", "SARIF 2.1.0 for code scanning", True),
     "csv": Renderer("csv", "report.csv", "csv_:render", "every failing object, one row each", streamer="csv_:chunks"),
     "github": Renderer("github", "report.github.txt", "github:render", "GitHub Actions workflow annotations", True),
-    "gitlab": Renderer("gitlab", "gl-code-quality-report.json", "gitlab:render", "GitLab Code Quality JSON", True),
+    "gitlab": Renderer("gitlab", "gl-code-quality-report.json", "gitlab:render", "GitLab Code Quality JSON", True,
+                       streamer="gitlab:chunks"),
     "rfi": Renderer("rfi", "rfi.md", "rfi:render_markdown", "request for information: the data that blocks a "
                     "verdict, by object (Markdown)"),
     "rfi-csv": Renderer("rfi-csv", "rfi.csv", "rfi:render_csv", "request for information as CSV"),

@@ -73,13 +73,7 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text("," + const(rule["strength"], rule["severity"], f.table) + ",")
     line.column(list(map(quote, defuse_column(f.key[start:stop].tolist()))))
     line.text("," + const(findings.file) + ",")
-    if f.row is not None and findings.first_line:
-        line.column(list(map(str, (f.row[start:stop] + (findings.first_line - 1)).tolist())))
-    elif f.row is None and findings.first_line:
-        lines = [findings.group_lines.get(str(k)) for k in f.key[start:stop].tolist()]
-        line.column(["" if n is None else str(n) for n in lines])
-    else:
-        line.column([""] * (stop - start))
+    line.column(["" if n is None else str(n) for n in findings.lines(start, stop)])
     line.text(",")
     line.column(list(map(quote, defuse_column(f.messages(start, stop)))))
     line.text(",")

@@ -11,9 +11,22 @@ at most ``minor`` for what does not. Waived findings are left out.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 
-from ._common import value_text
-from .options import DEFAULT, FAILING, RenderOptions, fails_check, open_findings
+from ._common import Template, distinct, value_text, value_texts
+from .options import (
+    DEFAULT,
+    FAILING,
+    RenderOptions,
+    fails_check,
+    fingerprint,
+    key_fingerprints,
+    object_fingerprints,
+    open_objects,
+)
+
+CHUNK = 20_000  # findings written at a time
 
 SEVERITY = {"critical": "critical", "high": "major", "medium": "minor", "low": "minor", "info": "info"}
 RANK = ("info", "minor", "major", "critical", "blocker")
@@ -26,19 +39,72 @@ def _severity(rule: dict, outcome: str, fail_on: str) -> str:
     return min(sev, "minor", key=RANK.index)
 
 
+def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
+    """The issues as indented JSON, piece by piece: findings held as columns a chunk at a time
+    (:func:`_chunk`), others one issue at a time."""
+    yield "["
+    first = True
+    for rule in report["rules"]:
+        if rule["outcome"] not in FAILING:
+            continue
+        kept = open_objects(rule, FAILING)
+        if kept is not None and hasattr(kept, "findings"):
+            pieces: Iterable[str] = (_chunk(rule, kept, start, start + CHUNK, options)
+                                     for start in range(0, len(kept), CHUNK))
+        else:
+            entries = [(fingerprint(rule["id"]), None)] if kept is None else zip(object_fingerprints(rule["id"], kept),
+                                                                                kept)
+            pieces = [",\n  ".join(_text(_issue(rule, fp, f, options)) for fp, f in entries)]
+        for piece in pieces:
+            if piece:
+                yield ("\n  " if first else ",\n  ") + piece
+                first = False
+    yield "]\n" if first else "\n]\n"
+
+
+def _issue(rule: dict, fp: str, f: dict | None, options: RenderOptions) -> dict:
+    src = f or rule
+    loc = src["location"]
+    obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
+    return {
+        "description": f"{rule['id']} {obj}{src['message'] or rule['title']}",
+        "check_name": rule["id"],
+        "fingerprint": fp,
+        "severity": _severity(rule, src["outcome"], options.fail_on),
+        "categories": ["Compliance"],
+        "location": {"path": options.source_prefix + (loc.get("file") or ""),
+                     "lines": {"begin": loc.get("line") or 1}},
+    }
+
+
+def _text(issue: dict) -> str:
+    """An issue as an item of the indented list (its lines after the first indented once more)."""
+    return json.dumps(issue, ensure_ascii=False, indent=2, allow_nan=False).replace("\n", "\n  ")
+
+
+def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) -> str:
+    """The issues of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the text
+    :func:`_text` gives each, from the columns (a severity once per outcome)."""
+    f = findings.findings
+    stop = min(stop, len(f))
+    title = rule["title"]
+    head = f"{rule['id']} {f.table} "
+    issue = Template()
+    issue.text('{\n    "description": ')
+    issue.column([encode_basestring(f"{head}{k}: {m or title}")
+                  for k, m in zip(value_texts(f.key[start:stop].tolist()), f.messages(start, stop))])
+    issue.text(f',\n    "check_name": {encode_basestring(rule["id"])},\n    "fingerprint": ')
+    issue.column(list(map(encode_basestring, key_fingerprints(rule["id"], f.table, f.key[start:stop].tolist()))))
+    issue.text(',\n    "severity": ')
+    issue.column(distinct(f.outcome[start:stop].tolist(),
+                          lambda o: encode_basestring(_severity(rule, o, options.fail_on))))
+    path = encode_basestring(options.source_prefix + (findings.file or ""))
+    issue.text(f',\n    "categories": [\n      "Compliance"\n    ],\n    "location": {{\n      "path": {path},\n'
+               '      "lines": {\n        "begin": ')
+    issue.column([str(line or 1) for line in findings.lines(start, stop)])
+    issue.text("\n      }\n    }\n  }")
+    return ",\n  ".join(issue.texts())
+
+
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
-    issues = []
-    for rule, fp, f in open_findings(report["rules"], FAILING):
-        src = f or rule
-        loc = src["location"]
-        obj = f"{f['table']} {value_text(f['key'])}: " if f else ""
-        issues.append({
-            "description": f"{rule['id']} {obj}{src['message'] or rule['title']}",
-            "check_name": rule["id"],
-            "fingerprint": fp,
-            "severity": _severity(rule, src["outcome"], options.fail_on),
-            "categories": ["Compliance"],
-            "location": {"path": options.source_prefix + (loc.get("file") or ""),
-                         "lines": {"begin": loc.get("line") or 1}},
-        })
-    return json.dumps(issues, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return "".join(chunks(report, options))

@@ -129,17 +129,15 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     column(["null" if w is None else texts[id(w)] for w in waivers])
     text(f',\n{p2}"location": {{\n{p3}"file": {_scalar(rf.file, p3)}')
     if f.row is None:
-        lines = [rf.group_lines.get(str(k)) if rf.first_line else None for k in f.key[start:stop].tolist()]
-        column(["" if line is None else f',\n{p3}"line": {line}' for line in lines])
+        column(["" if line is None else f',\n{p3}"line": {line}' for line in rf.lines(start, stop)])
         text(f'\n{p2}}},\n{p2}"row": null')
     else:
-        rows = f.row[start:stop]
-        row_texts = list(map(str, rows.tolist()))
+        row_texts = list(map(str, f.row[start:stop].tolist()))
         text(f',\n{p3}"row": ')
         column(row_texts)
         if rf.first_line:
             text(f',\n{p3}"line": ')
-            column(list(map(str, (rows + (rf.first_line - 1)).tolist())))
+            column(list(map(str, rf.lines(start, stop))))
         text(f'\n{p2}}},\n{p2}"row": ')
         column(row_texts)
     if rf.shapes is not None or rf.fixes is not None:  # after the row, as the finding's dict has them

@@ -99,10 +99,14 @@ def object_fingerprints(rule_id: str, findings: Sequence[dict]) -> list[str]:
     cols = getattr(findings, "findings", None)
     if cols is None:
         return [fingerprint(rule_id, f["table"], f["key"]) for f in findings]
-    head = f"{rule_id}\x1f{cols.table}\x1f"
+    return key_fingerprints(rule_id, cols.table, cols.key.tolist())
+
+
+def key_fingerprints(rule_id: str, table: str, keys: list) -> list[str]:
+    """:func:`fingerprint` of the objects of one table with these keys."""
+    head = f"{rule_id}\x1f{table}\x1f"
     sha256 = hashlib.sha256
-    return [sha256((head + (k if type(k) is str else _key_text(k))).encode("utf-8")).hexdigest()[:32]
-            for k in cols.key.tolist()]
+    return [sha256((head + (k if type(k) is str else _key_text(k))).encode("utf-8")).hexdigest()[:32] for k in keys]
 
 
 def open_objects(rule: dict, keep: tuple[str, ...] = OPEN) -> Sequence[dict] | None:
