@@ -178,6 +178,39 @@ def values_text(values: dict) -> str:
     return ", ".join(f"{k} = {value_text(v)}" for k, v in values.items())
 
 
+def values_texts(findings, start: int, stop: int) -> list[str]:
+    """:func:`values_text` of the values of findings ``start`` to ``stop`` held as columns
+    (:class:`engine.report.ReportFindings`), column by column: a value's text once per category or distinct
+    number."""
+    f = findings.findings
+    part = f.values.iloc[start:stop]
+    if not len(part.columns):
+        return [""] * len(part)
+    names = [str(c) for c in part.columns]
+    columns = [_value_texts_of(part[c]) for c in part.columns]
+    if f.absent:
+        lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
+        return [", ".join(f"{name} = {x}" for name, x, lack in zip(names, row, lacks) if lack is None or not lack[i])
+                for i, row in enumerate(zip(*columns))]
+    line = Template()
+    for i, (name, texts) in enumerate(zip(names, columns)):
+        line.text(f"{', ' if i else ''}{name} = ")
+        line.column(texts)
+    return list(line.texts())
+
+
+def _value_texts_of(s) -> list[str]:
+    """:func:`value_text` of the JSON-ready value (:func:`engine.format.plain`) of each value of a typed column."""
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        table = [value_text(str(c)) for c in s.cat.categories] + [value_text(None)]
+        return [table[c] for c in s.cat.codes.to_numpy().tolist()]
+    if getattr(s.dtype, "kind", "O") == "f":
+        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: value_text(F.plain(u)), value_text(None))
+    return [value_text(v) for v in F.plain_list(s)]
+
+
 def values_json(values: dict) -> str:
     """The values of a row as compact JSON (what CSV and machine readers get); a shape as its summary
     text (``polygon, 2.41 ha``)."""

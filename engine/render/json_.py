@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 
@@ -30,20 +31,71 @@ def _dumps(v, compact: bool = False) -> str:
     return json.dumps(v, ensure_ascii=False, allow_nan=False)
 
 
-def _encode(v, pad: str) -> str:
-    """``v`` as :func:`_pieces` writes it, built as one string (for the small values inside a finding)."""
+def _encode(v, pad: str, compact: tuple[str, ...] = _SHAPE_KEYS) -> str:
+    """``v`` as :func:`_pieces` writes it, built as one string (for the small values inside a finding); the dicts
+    under the keys ``compact`` on one line."""
     if isinstance(v, dict) and v:
         inner = pad + "  "
         items = [inner + encode_basestring(str(k)) + ": "
-                 + (_dumps(x, True) if k in _SHAPE_KEYS and isinstance(x, dict) else _encode(x, inner))
+                 + (_dumps(x, True) if k in compact and isinstance(x, dict) else _encode(x, inner, compact))
                  for k, x in v.items()]
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if isinstance(v, list | tuple) and v:
         inner = pad + "  "
-        return "[\n" + ",\n".join(inner + _encode(x, inner) for x in v) + "\n" + pad + "]"
+        return "[\n" + ",\n".join(inner + _encode(x, inner, compact) for x in v) + "\n" + pad + "]"
+    if isinstance(v, Prepared):
+        items = v.items(pad + "  ")
+        return "[\n" + ",\n".join(pad + "  " + x for x in items) + "\n" + pad + "]" if items else "[]"
     if _is_findings(v):
         return "".join(_pieces(v, pad))
     return _leaf(v)
+
+
+def dumps(v, pad: str = "") -> str:
+    """``json.dumps(v, ensure_ascii=False, indent=2, allow_nan=False)`` for a document whose keys are text, built
+    with the C string encoder rather than the standard library's pure-Python indenting one; a :class:`Prepared`
+    list is written from its items' texts. ``pad``: the indent of the place ``v`` is written at.
+
+    >>> doc = {"a": [1, 2.5, None, True], "b": {"c": "ü\\n", "d": {}}, "e": []}
+    >>> dumps(doc) == json.dumps(doc, ensure_ascii=False, indent=2)
+    True
+    """
+    return _encode(v, pad, ())
+
+
+class Prepared:
+    """A list in a document for :func:`dumps` whose items a renderer encodes itself: ``items(pad)`` gives the
+    text of each item at the indent ``pad`` (as ``dumps`` would write it there)."""
+
+    def __init__(self, items: Callable[[str], list[str]]):
+        self.items = items
+
+
+_SLOT = re.compile('"\\\\u0000(\\w+)\\\\u0000"')
+
+
+def slot(name: str) -> str:
+    """A placeholder for a per-finding value in a prototype of a finding's document (see :func:`template`)."""
+    return f"\x00{name}\x00"
+
+
+def template(proto, pad: str) -> tuple[str, list[str]]:
+    """The text :func:`dumps` gives ``proto`` at the indent ``pad`` as a ``%`` format with a ``%s`` for each
+    :func:`slot`, and the slots' names in order; a slot is filled with the JSON text of a value (an encoded
+    string, quotes and all, or a number).
+
+    >>> form, names = template({"id": slot("id"), "n": slot("n"), "p": "100%"}, "")
+    >>> names, form % ('"a\\\\"b"', "7")
+    (['id', 'n'], '{\\n  "id": "a\\\\"b",\\n  "n": 7,\\n  "p": "100%"\\n}')
+    """
+    text = _encode(proto, pad, ())
+    parts, names, at = [], [], 0
+    for m in _SLOT.finditer(text):
+        parts += [text[at:m.start()].replace("%", "%%"), "%s"]
+        names.append(m.group(1))
+        at = m.end()
+    parts.append(text[at:].replace("%", "%%"))
+    return "".join(parts), names
 
 
 def _pieces(v, pad: str) -> Iterator[str]:

@@ -17,12 +17,26 @@ and the run at most ``MAX_RESULTS``; what was left out is said in a notification
 
 from __future__ import annotations
 
-import json
 import re
+from functools import partial
+from json.encoder import encode_basestring
 
-from ._common import citation_text, evidence_lines, value_text, values_text
+import numpy as np
+
+from ._common import citation_text, evidence_lines, value_text, value_texts, values_text, values_texts
 from .i18n import t
-from .options import DEFAULT, FAILING, OPEN, RenderOptions, fails_check, level, rule_entries
+from .json_ import Prepared, dumps, slot, template
+from .options import (
+    DEFAULT,
+    FAILING,
+    OPEN,
+    RenderOptions,
+    fails_check,
+    key_fingerprints,
+    level,
+    open_objects,
+    rule_entries,
+)
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_PER_RULE = 1000
@@ -113,23 +127,77 @@ def _result(rule: dict, index: int, finding: dict | None, fp: str, options: Rend
     return res
 
 
-def _results(report: dict, options: RenderOptions) -> tuple[list[dict], list[dict]]:
-    results: list[dict] = []
+def _results(report: dict, options: RenderOptions) -> tuple[list, list[dict]]:
+    """The results (each a result's dict, or a function of the indent giving the texts of the listed findings of
+    a rule held as columns), and the notifications of what was left out."""
+    lang = report.get("lang") or "en"
+    keep = FAILING if options.waived == "omit" else OPEN
+    results: list = []
     notes: list[dict] = []
+    listed = 0
     for index, rule in enumerate(report["rules"]):
-        if rule["outcome"] not in ("fail", "insufficient_data", "waived"):
+        if rule["outcome"] not in OPEN:
             continue
-        room = max(0, min(MAX_PER_RULE, MAX_RESULTS - len(results)))
-        entries, total = rule_entries(rule, FAILING if options.waived == "omit" else OPEN, room)
-        for fp, f in entries:
-            results.append(_result(rule, index, f, fp, options, report.get("lang") or "en"))
+        room = max(0, min(MAX_PER_RULE, MAX_RESULTS - listed))
+        kept = open_objects(rule, keep)
+        if kept is not None and hasattr(kept, "findings"):
+            total, shown = len(kept), min(room, len(kept))
+            if shown:
+                results.append(partial(_column_results, rule, index, kept, shown, options, lang))
+        else:
+            entries, total = rule_entries(rule, keep, room)
+            shown = len(entries)
+            results += [_result(rule, index, f, fp, options, lang) for fp, f in entries]
+        listed += shown
         if total > room:
             notes.append({"level": "warning", "descriptor": {"id": "truncated"},
                           "associatedRule": {"id": rule["id"], "index": index},
-                          "message": {"text": t(report.get("lang") or "en", "{rule}: {n} more failing rows are not "
-                                                "listed here; the CSV report lists every row", rule=rule["id"],
-                                                n=total - room)}})
+                          "message": {"text": t(lang, "{rule}: {n} more failing rows are not listed here; the CSV "
+                                                "report lists every row", rule=rule["id"], n=total - room)}})
     return results, notes
+
+
+def _column_results(rule: dict, index: int, findings, stop: int, options: RenderOptions, lang: str,
+                    pad: str) -> list[str]:
+    """The texts of the results of the first ``stop`` findings of a rule held as columns, at the indent ``pad``:
+    for each outcome, :func:`_result` of a prototype finding gives the result's shape (:func:`json_.template`),
+    filled from the columns (the message with the values' texts, the line, the key, the fingerprint)."""
+    f = findings.findings
+    keys = f.key[:stop].tolist()
+    names = value_texts(keys)
+    fingerprints = key_fingerprints(rule["id"], f.table, keys)
+    columns = {
+        "message": [encode_basestring((m or rule["title"]) + (f" ({extra})" if extra else "")) for m, extra in
+                    zip(f.messages(0, stop), values_texts(findings, 0, stop))],
+        "line": [str(line or 1) for line in findings.lines(0, stop)],
+        "name": list(map(encode_basestring, names)),
+        "qualified": [encode_basestring(f"{f.table}/{name}") for name in names],
+        "fingerprint": list(map(encode_basestring, fingerprints)),
+        "justification": [encode_basestring((w or {}).get("reason", t(lang, "waived by a reviewer")))
+                          for w in f.waiver[:stop].tolist()],
+    }
+    if options.baseline is not None:
+        columns["baseline"] = ['"unchanged"' if fp in options.baseline else '"new"' for fp in fingerprints]
+    outcomes = f.outcome[:stop]
+    out: list[str] = [""] * stop
+    for outcome in dict.fromkeys(outcomes.tolist()):
+        proto = {"outcome": outcome, "waiver": {"reason": slot("justification")}, "message": slot("message"),
+                 "values": {}, "location": {"file": findings.file, "line": slot("line")}, "table": f.table,
+                 "key": slot("name")}
+        result = _result(rule, index, proto, slot("fingerprint"), options, lang)
+        for loc in result["locations"]:
+            loc["logicalLocations"][0]["fullyQualifiedName"] = slot("qualified")
+        if "baselineState" in result:
+            result["baselineState"] = slot("baseline")
+        form, slots = template(result, pad)
+        where = np.flatnonzero(outcomes == outcome).tolist()
+        for i, text in zip(where, map(form.__mod__, zip(*([columns[name][i] for i in where] for name in slots)))):
+            out[i] = text
+    return out
+
+
+def _texts(results: list, pad: str) -> list[str]:
+    return [text for r in results for text in (r(pad) if callable(r) else [dumps(r, pad)])]
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
@@ -144,10 +212,10 @@ def render(report: dict, options: RenderOptions = DEFAULT) -> str:
         }},
         "originalUriBaseIds": {ROOT: {"description": {"text": "the repository root"}}},
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
-        "results": results,
+        "results": Prepared(partial(_texts, results)),
         "properties": {"verdict": report["verdict"], "counts": report["counts"], "failOn": options.fail_on,
                        "planFolder": options.source_prefix.rstrip("/") or ".",
                        "plan": {k: plan[k] for k in ("id", "title", "version", "sha256")}},
     }
     doc = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return dumps(doc) + "\n"
