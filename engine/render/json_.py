@@ -197,11 +197,37 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
             f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _scalar(g, p2))
             for g in rf.shapes[start:stop]]
         if rf.fixes is not None:
-            shapes = [g if fix is None else g + f',\n{p2}"fix": ' + _encode(fix, p2)
-                      for g, fix in zip(shapes, rf.fixes[start:stop])]
+            shapes = [g if fix is None else g + f',\n{p2}"fix": ' + fix
+                      for g, fix in zip(shapes, _flat_dicts(rf.fixes[start:stop], p2))]
         column(shapes)
     text("\n" + pad + "}")
     return pad + (",\n" + pad).join(t.texts())
+
+
+_LEAVES = (str, int, float, bool, type(None))
+
+
+def _flat_dicts(dicts: list, pad: str) -> list:
+    """:func:`_encode` of each dict (None stays None); dicts of plain values with the same keys share one
+    template, filled with their values' texts."""
+    forms: dict[tuple, str] = {}
+    out = []
+    for d in dicts:
+        if d is None:
+            out.append(None)
+            continue
+        values = d.values()
+        if not d or any(type(v) not in _LEAVES for v in values) or any(k in _SHAPE_KEYS for k in d):
+            out.append(_encode(d, pad))
+            continue
+        keys = tuple(d)
+        form = forms.get(keys)
+        if form is None:
+            inner = pad + "  "
+            form = forms[keys] = "{\n" + ",\n".join(
+                inner + encode_basestring(str(k)).replace("%", "%%") + ": %s" for k in keys) + "\n" + pad + "}"
+        out.append(form % tuple(map(_leaf, values)))
+    return out
 
 
 def _values(f, start: int, stop: int, p2: str, p3: str, text, column) -> None:
