@@ -139,13 +139,10 @@ def write_set(out_dir: Path, files: list[tuple[Path, Content]]) -> list[Path]:
     done: list[Path] = []
     try:
         with _signals_raise():
-            for path, content in files:
-                _write_staged(staging / path.name, content, files, out_dir)
+            digests = {path.name: _write_staged(staging / path.name, content, files, out_dir)
+                       for path, content in files}
             previous = _previous_set(out_dir)
-            digests = {}
             for path, _ in files:
-                with open(staging / path.name, "rb") as fh:  # read in blocks: a report can be gigabytes
-                    digests[path.name] = hashlib.file_digest(fh, "sha256").hexdigest()
                 os.replace(staging / path.name, path)
                 done.append(path)
             for name in previous - set(digests):
@@ -184,11 +181,15 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _write_staged(path: Path, content: Content, files: list[tuple[Path, Content]], out_dir: Path) -> None:
+def _write_staged(path: Path, content: Content, files: list[tuple[Path, Content]], out_dir: Path) -> str:
+    """Write one file of the set as UTF-8, piece by piece; its sha256."""
+    digest = hashlib.sha256()
     try:
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        with open(path, "wb") as fh:
             for piece in [content] if isinstance(content, str) else content:
-                fh.write(piece)
+                data = piece.encode("utf-8")
+                digest.update(data)
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(path, 0o666 & ~_umask())
@@ -204,6 +205,7 @@ def _write_staged(path: Path, content: Content, files: list[tuple[Path, Content]
                       f"{'at least ' if streamed else ''}{size_text(need)}, {size_text(free)} is free; the previous "
                       "reports are left as they were",
                       str(out_dir / path.name)) from None
+    return digest.hexdigest()
 
 
 def _previous_set(out_dir: Path) -> set[str]:
