@@ -104,6 +104,45 @@ class Template:
         return map("".join(self.parts).__mod__, zip(*self.columns))
 
 
+def object_texts(findings, start: int, stop: int, column_texts: Callable, form: Callable[[list[str]], str]
+                 ) -> list[str]:
+    """A text per finding ``start`` to ``stop`` (held as columns) built from its values: ``column_texts(series)``
+    gives the texts of one value column, ``form(heads)`` the ``%`` format of a finding with these columns (a
+    ``%s`` for each, in order). A finding that lacks a column the others have (``Findings.absent``) gets the form
+    of the columns it has: findings with the same columns share one form, filled in one pass.
+
+    >>> import numpy as np, pandas as pd; from engine.findings import Findings; from engine.report import ReportFindings
+    >>> f = Findings("t", np.array(["fail"] * 3, dtype=object), ["a", "b", "c"], np.arange(3),
+    ...              pd.DataFrame({"x": [1.5, None, 2.0], "y": ["p", "q", "r"]}))
+    >>> f.absent = {"y": np.array([False, True, False])}
+    >>> object_texts(ReportFindings(f, None, None), 0, 3, lambda s: [str(v) for v in s],
+    ...              lambda names: "; ".join(f"{n}=%s" for n in names))
+    ['x=1.5; y=p', 'x=nan', 'x=2.0; y=r']
+    """
+    import numpy as np
+
+    f = findings.findings
+    part = f.values.iloc[start:stop]
+    names = [str(c) for c in part.columns]
+    texts = [column_texts(part[c]) for c in part.columns]
+    lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
+    if all(lack is None for lack in lacks):
+        return list(map(form(names).__mod__, zip(*texts))) if names else [form([])] * len(part)
+    has = np.ones((len(part), len(names)), dtype=bool)
+    for j, lack in enumerate(lacks):
+        if lack is not None:
+            has[:, j] = ~lack
+    patterns, which = np.unique(has, axis=0, return_inverse=True)
+    columns = [np.array(t, dtype=object) for t in texts]
+    out = np.empty(len(part), dtype=object)
+    for k, pattern in enumerate(patterns):
+        at = np.flatnonzero(which.ravel() == k)
+        present = np.flatnonzero(pattern).tolist()
+        fmt = form([names[j] for j in present])
+        out[at] = list(map(fmt.__mod__, zip(*(columns[j][at].tolist() for j in present)))) if present else fmt
+    return out.tolist()
+
+
 def distinct(values: list, encode: Callable[[Any], str]) -> list[str]:
     """``encode`` of each value, called once per distinct value (the values are hashable).
 
@@ -182,21 +221,8 @@ def values_texts(findings, start: int, stop: int) -> list[str]:
     """:func:`values_text` of the values of findings ``start`` to ``stop`` held as columns
     (:class:`engine.report.ReportFindings`), column by column: a value's text once per category or distinct
     number."""
-    f = findings.findings
-    part = f.values.iloc[start:stop]
-    if not len(part.columns):
-        return [""] * len(part)
-    names = [str(c) for c in part.columns]
-    columns = [_value_texts_of(part[c]) for c in part.columns]
-    if f.absent:
-        lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
-        return [", ".join(f"{name} = {x}" for name, x, lack in zip(names, row, lacks) if lack is None or not lack[i])
-                for i, row in enumerate(zip(*columns))]
-    line = Template()
-    for i, (name, texts) in enumerate(zip(names, columns)):
-        line.text(f"{', ' if i else ''}{name} = ")
-        line.column(texts)
-    return list(line.texts())
+    return object_texts(findings, start, stop, _value_texts_of,
+                        lambda names: ", ".join(f"{name} = ".replace("%", "%%") + "%s" for name in names))
 
 
 def _value_texts_of(s) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from .. import format as F
 from ..textsafe import inert
-from ._common import ISSUES, Template, distinct, issue_findings, ordered_rules, values_json
+from ._common import ISSUES, Template, distinct, issue_findings, object_texts, ordered_rules, values_json
 
 FILENAME = "report.csv"
 COLUMNS = ("rule_id", "outcome", "strength", "severity", "table", "key", "file", "line", "message", "values",
@@ -77,7 +77,7 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text(",")
     line.column(list(map(quote, defuse_column(f.messages(start, stop)))))
     line.text(",")
-    line.column(_values_cells(f, start, stop))
+    line.column(_values_cells(findings, start, stop))
     line.text(",")
     line.column(["" if not w else quote(defuse(_waiver(w))) for w in f.waiver[start:stop].tolist()])
     line.text("\n")
@@ -122,40 +122,26 @@ def defuse_column(cells: list) -> list[str]:
     return out.tolist()
 
 
-def _values_cells(f, start: int, stop: int) -> list[str]:
+def _values_cells(findings, start: int, stop: int) -> list[str]:
     """The ``values`` cell of each finding (:func:`values_json`, defused and quoted), built column by column: the
     text of a value is made safe once per category or distinct number. A cell's characters are defused and its
     quotes doubled piece by piece, as neither depends on its neighbours; its first character is ``{``, never a
-    formula start."""
+    formula start, and it is quoted when it names a column (in double quotes)."""
     from .json_ import _column_texts, _dumps, _scalar
 
-    part = f.values.iloc[start:stop]
-    n = len(part)
-    if not len(part.columns):
-        return ["{}"] * n
-    heads, columns = [], []
-    for name in part.columns:
-        heads.append(_quote_part(_dumps(str(name)) + ":"))
-        s = part[name]
+    def texts(s) -> list[str]:
         if getattr(s.dtype, "kind", "O") == "f" or s.dtype == "category":
-            columns.append(_column_texts(s, "", then=_quote_part))
-        else:  # a shape's summary is shown as its text, as values_json does
-            columns.append([_quote_part(_dumps(F.value(v)) if isinstance(v, dict) else
-                                        _scalar(v, "") if v is None or type(v) in (str, bool, int, float)
-                                        else _dumps(v, True)) for v in F.plain_list(s)])
-    if f.absent:  # a finding lacks some columns: its cell is built on its own
-        lacks = [f.absent[name][start:stop] if name in f.absent else None for name in part.columns]
-        out = []
-        for i, row in enumerate(zip(*columns)):
-            kept = [head + t for head, t, lack in zip(heads, row, lacks) if lack is None or not lack[i]]
-            out.append('"{' + ",".join(kept) + '}"' if kept else "{}")
-        return out
-    cell = Template()
-    for i, (head, texts) in enumerate(zip(heads, columns)):
-        cell.text(('"{' if not i else ",") + head)
-        cell.column(texts)
-    cell.text('}"')
-    return list(cell.texts())
+            return _column_texts(s, "", then=_quote_part)
+        # a shape's summary is shown as its text, as values_json does
+        return [_quote_part(_dumps(F.value(v)) if isinstance(v, dict) else _scalar(v, "")
+                            if v is None or type(v) in (str, bool, int, float) else _dumps(v, True))
+                for v in F.plain_list(s)]
+
+    def form(names: list[str]) -> str:
+        heads = [_quote_part(_dumps(name) + ":").replace("%", "%%") for name in names]
+        return '"{' + ",".join(head + "%s" for head in heads) + '}"' if names else "{}"
+
+    return object_texts(findings, start, stop, texts, form)
 
 
 def _quote_part(text: str) -> str:

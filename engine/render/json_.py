@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 
 from .. import format as F
-from ._common import Template, distinct
+from ._common import Template, distinct, object_texts
 
 CHUNK = 20_000  # findings encoded at a time
 
@@ -171,7 +171,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     text(f',\n{p2}"message": ')
     column(list(map(encode_basestring, f.messages(start, stop))))
     text(f',\n{p2}"values": ')
-    _values(f, start, stop, p2, p3, text, column)
+    column(_values_column(rf, start, stop, p2, p3))
     text(f',\n{p2}"missing": ')
     column(distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
                      lambda m: _encode(list(m), p2) if m else "[]"))
@@ -208,50 +208,47 @@ _LEAVES = (str, int, float, bool, type(None))
 
 
 def _flat_dicts(dicts: list, pad: str) -> list:
-    """:func:`_encode` of each dict (None stays None); dicts of plain values with the same keys share one
-    template, filled with their values' texts."""
-    forms: dict[tuple, str] = {}
-    out = []
-    for d in dicts:
-        if d is None:
-            out.append(None)
+    """:func:`_encode` of each dict (None stays None), column-wise: dicts with the same keys whose values are
+    plain (text, numbers, booleans, null) share one template, filled from their values a key at a time."""
+    out: list = [None] * len(dicts)
+    groups: dict[tuple, list[int]] = {}
+    for i, d in enumerate(dicts):
+        if d is not None:
+            groups.setdefault(tuple(d), []).append(i)
+    inner = pad + "  "
+    for keys, at in groups.items():
+        columns = [[dicts[i][k] for i in at] for k in keys]
+        if not keys or any(k in _SHAPE_KEYS for k in keys) or not all(
+                set(map(type, c)) <= set(_LEAVES) for c in columns):
+            for i in at:
+                out[i] = _encode(dicts[i], pad)
             continue
-        values = d.values()
-        if not d or any(type(v) not in _LEAVES for v in values) or any(k in _SHAPE_KEYS for k in d):
-            out.append(_encode(d, pad))
-            continue
-        keys = tuple(d)
-        form = forms.get(keys)
-        if form is None:
-            inner = pad + "  "
-            form = forms[keys] = "{\n" + ",\n".join(
-                inner + encode_basestring(str(k)).replace("%", "%%") + ": %s" for k in keys) + "\n" + pad + "}"
-        out.append(form % tuple(map(_leaf, values)))
+        form = "{\n" + ",\n".join(inner + encode_basestring(str(k)).replace("%", "%%") + ": %s"
+                                   for k in keys) + "\n" + pad + "}"
+        for i, text in zip(at, map(form.__mod__, zip(*map(_leaf_column, columns)))):
+            out[i] = text
     return out
 
 
-def _values(f, start: int, stop: int, p2: str, p3: str, text, column) -> None:
-    """Each finding's ``values`` object into the template: a slot per column (its name a constant), or, where
-    some findings lack a column, one slot holding each finding's object."""
-    part = f.values.iloc[start:stop]
-    if not len(part.columns):
-        text("{}")
-        return
-    names = [str(c) for c in part.columns]
-    texts = [_column_texts(part[c], p3, name in _SHAPE_KEYS) for c, name in zip(part.columns, names)]
-    if not f.absent:
-        for i, (name, values) in enumerate(zip(names, texts)):
-            text(("{\n" if not i else ",\n") + p3 + encode_basestring(name) + ": ")
-            column(values)
-        text("\n" + p2 + "}")
-        return
-    heads = [p3 + encode_basestring(name) + ": " for name in names]
-    lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
-    out = []
-    for i, row in enumerate(zip(*texts)):
-        kept = [head + t for head, t, lack in zip(heads, row, lacks) if lack is None or not lack[i]]
-        out.append("{\n" + ",\n".join(kept) + "\n" + p2 + "}" if kept else "{}")
-    column(out)
+def _leaf_column(values: list) -> list[str]:
+    """:func:`_leaf` of each value: text once per distinct text, finite floats by their ``repr``."""
+    types = set(map(type, values))
+    if types == {str}:
+        return distinct(values, encode_basestring)
+    if types == {float} and all(map(math.isfinite, values)):
+        return list(map(float.__repr__, values))
+    return list(map(_leaf, values))
+
+
+def _values_column(rf, start: int, stop: int, p2: str, p3: str) -> list[str]:
+    """Each finding's ``values`` object (:func:`_common.object_texts`)."""
+    def form(names: list[str]) -> str:
+        if not names:
+            return "{}"
+        lines = ",\n".join(p3 + encode_basestring(name).replace("%", "%%") + ": %s" for name in names)
+        return "{\n" + lines + "\n" + p2 + "}"
+
+    return object_texts(rf, start, stop, lambda s: _column_texts(s, p3, str(s.name) in _SHAPE_KEYS), form)
 
 
 def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> list[str]:
