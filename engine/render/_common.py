@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import format as F
@@ -79,29 +79,40 @@ def field(findings: Sequence[dict], name: str) -> list:
 
 class Template:
     """The texts of many findings that share one shape: constant text with a slot per column of per-finding texts,
-    filled in one pass (``%`` formatting), so a format writes a chunk of findings without a dict or a join per
-    finding.
+    so a format writes a chunk of findings without a dict or a string per finding: :meth:`join` interleaves the
+    constants and the columns into one list and joins it once.
 
-    >>> t = Template(); t.text("- "); t.column(["a", "b"]); t.text(" is "); t.column(["1%", "2"]); t.text("\\n")
-    >>> "".join(t.texts())
-    '- a is 1%\\n- b is 2\\n'
+    >>> t = Template(); t.text("- "); t.column(["a", "b"]); t.text(" is "); t.column(["1%", "2"]); t.text(";")
+    >>> t.join("\\n")
+    '- a is 1%;\\n- b is 2;'
     """
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.columns: list[list[str]] = []
+        self.parts: list[str | list[str]] = []  # constant texts and columns, in order
 
     def text(self, const: str) -> None:
-        self.parts.append(const.replace("%", "%%"))
+        if self.parts and isinstance(self.parts[-1], str):
+            self.parts[-1] += const
+        else:
+            self.parts.append(const)
 
     def column(self, texts: list[str]) -> None:
-        self.parts.append("%s")
-        self.columns.append(texts)
+        self.parts.append(texts)
 
-    def texts(self) -> Iterator[str]:
-        if not self.columns:
-            raise ValueError("a template without a column has no findings to fill it")
-        return map("".join(self.parts).__mod__, zip(*self.columns))
+    def join(self, sep: str = "") -> str:
+        """Every finding's text, ``sep`` between them."""
+        sizes = {len(p) for p in self.parts if not isinstance(p, str)}
+        if len(sizes) != 1:
+            raise ValueError("a template needs columns of one length")
+        n = sizes.pop()
+        parts = [sep, *self.parts] if sep else self.parts
+        k = len(parts)
+        pieces: list[str] = [""] * (k * n)
+        for j, part in enumerate(parts):
+            pieces[j::k] = [part] * n if isinstance(part, str) else part
+        if sep:
+            pieces[0] = ""
+        return "".join(pieces)
 
 
 def object_texts(findings, start: int, stop: int, column_texts: Callable, form: Callable[[list[str]], str]
@@ -128,16 +139,15 @@ def object_texts(findings, start: int, stop: int, column_texts: Callable, form: 
     lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
     if all(lack is None for lack in lacks):
         return list(map(form(names).__mod__, zip(*texts))) if names else [form([])] * len(part)
-    has = np.ones((len(part), len(names)), dtype=bool)
-    for j, lack in enumerate(lacks):
+    which = np.zeros(len(part), dtype=np.int64)  # findings that lack the same columns share a number
+    for lack in lacks:
         if lack is not None:
-            has[:, j] = ~lack
-    patterns, which = np.unique(has, axis=0, return_inverse=True)
+            which = np.unique(which * 2 + lack, return_inverse=True)[1].ravel()
     columns = [np.array(t, dtype=object) for t in texts]
     out = np.empty(len(part), dtype=object)
-    for k, pattern in enumerate(patterns):
-        at = np.flatnonzero(which.ravel() == k)
-        present = np.flatnonzero(pattern).tolist()
+    for k in range(int(which.max()) + 1):
+        at = np.flatnonzero(which == k)
+        present = [j for j, lack in enumerate(lacks) if lack is None or not lack[at[0]]]
         fmt = form([names[j] for j in present])
         out[at] = list(map(fmt.__mod__, zip(*(columns[j][at].tolist() for j in present)))) if present else fmt
     return out.tolist()

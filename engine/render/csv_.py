@@ -81,7 +81,7 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text(",")
     line.column(["" if not w else quote(defuse(_waiver(w))) for w in f.waiver[start:stop].tolist()])
     line.text("\n")
-    return "".join(line.texts())
+    return line.join()
 
 
 _QUOTED = re.compile('[,"\n\r]')

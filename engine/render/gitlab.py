@@ -103,7 +103,7 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
                '      "lines": {\n        "begin": ')
     issue.column([str(line or 1) for line in findings.lines(start, stop)])
     issue.text("\n      }\n    }\n  }")
-    return ",\n  ".join(issue.texts())
+    return issue.join(",\n  ")
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:

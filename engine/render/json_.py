@@ -201,7 +201,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
                       for g, fix in zip(shapes, _flat_dicts(rf.fixes[start:stop], p2))]
         column(shapes)
     text("\n" + pad + "}")
-    return pad + (",\n" + pad).join(t.texts())
+    return pad + t.join(",\n" + pad)
 
 
 _LEAVES = (str, int, float, bool, type(None))
