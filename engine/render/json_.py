@@ -257,19 +257,21 @@ def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], st
     import numpy as np
     import pandas as pd
 
-    then = then or _same
     if isinstance(s.dtype, pd.CategoricalDtype):
-        table = np.array([then(encode_basestring(str(c))) for c in s.cat.categories] + [then("null")], dtype=object)
+        table = [encode_basestring(str(c)) for c in s.cat.categories] + ["null"]
+        table = np.array(list(map(then, table)) if then else table, dtype=object)
         return table[s.cat.codes.to_numpy()].tolist()
     if getattr(s.dtype, "kind", "O") == "f":
-        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: then(_scalar(F.plain(u), pad)), then("null"))
-    if shape_key:
-        return [then(_dumps(v, True) if isinstance(v, dict) else _scalar(v, pad)) for v in F.plain_list(s)]
-    return [then(_scalar(v, pad)) for v in F.plain_list(s)]
-
-
-def _same(text: str) -> str:
-    return text
+        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad) if then is None else
+                           then(_scalar(F.plain(u), pad)), "null" if then is None else then("null"))
+    values = F.plain_list(s)
+    if set(map(type, values)) <= {str, type(None)}:
+        texts = ["null" if v is None else encode_basestring(v) for v in values]
+    elif shape_key:
+        texts = [_dumps(v, True) if isinstance(v, dict) else _scalar(v, pad) for v in values]
+    else:
+        texts = [_scalar(v, pad) for v in values]
+    return texts if then is None else distinct(texts, then)
 
 
 def chunks(report: dict) -> Iterator[str]:
