@@ -15,6 +15,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 
 from .. import format as F
 from ..textsafe import inert
@@ -71,11 +72,11 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text(const(rule["id"]) + ",")
     line.column(distinct(f.outcome[start:stop].tolist(), lambda o: quote(defuse(o))))
     line.text("," + const(rule["strength"], rule["severity"], f.table) + ",")
-    line.column(list(map(quote, defuse_column(f.key[start:stop].tolist()))))
+    line.column(cells_column(f.key[start:stop].tolist()))
     line.text("," + const(findings.file) + ",")
     line.column(["" if n is None else str(n) for n in findings.lines(start, stop)])
     line.text(",")
-    line.column(list(map(quote, defuse_column(f.messages(start, stop)))))
+    line.column(cells_column(f.messages(start, stop)))
     line.text(",")
     line.column(_values_cells(findings, start, stop))
     line.text(",")
@@ -97,29 +98,31 @@ def quote(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell
 
 
-def defuse_column(cells: list) -> list[str]:
-    """:func:`defuse` of every cell of a column; text that is plain ASCII is checked in one pass over the
-    column (Arrow string kernels), the rest cell by cell.
+def cells_column(cells: list) -> list[str]:
+    """``quote(defuse(cell))`` of every cell of a column: text that is plain ASCII is checked in one pass over
+    the column (Arrow string kernels), the rest cell by cell.
 
-    >>> defuse_column(["D01", "=1+1", "  -3 ha", "＝1", "", "a\\x1bb"])
-    ['D01', "'=1+1", "'  -3 ha", "'＝1", '', 'a\\\\x1bb']
+    >>> cells_column(["D01", "=1+1", "  -3 ha", "＝1", "", "a\\x1bb", "a, b", "=a"])
+    ['D01', "'=1+1", "'  -3 ha", "'＝1", '', 'a\\\\x1bb', '"a, b"', "'=a"]
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not cells or not all(type(c) is str for c in cells):
-        return [defuse(c) for c in cells]
+    if not cells or set(map(type, cells)) != {str}:
+        return [quote(defuse(c)) for c in cells]
     arr = pa.array(cells, pa.string())
-    # printable ASCII (0x20-0x7e) is what str.isascii() and str.isprintable() together accept
+    # printable ASCII (0x20-0x7e) is what str.isascii() and str.isprintable() together accept: no line breaks
     plain = pc.and_(pc.string_is_ascii(arr), pc.ascii_is_printable(arr)).to_numpy(zero_copy_only=False)
     first = pc.utf8_slice_codeunits(pc.utf8_ltrim(arr, " "), 0, 1)
     risky = pc.is_in(first, pa.array(["=", "+", "-", "@"])).to_numpy(zero_copy_only=False)
-    out = np.array(cells, dtype=object)
-    out[plain & risky] = ["'" + c for c in out[plain & risky].tolist()]
+    special = pc.match_substring_regex(arr, '[,"]').to_numpy(zero_copy_only=False)
+    out = list(cells)
+    for i in np.flatnonzero(plain & (risky | special)).tolist():
+        out[i] = quote("'" + cells[i] if risky[i] else cells[i])
     for i in np.flatnonzero(~plain).tolist():
-        out[i] = defuse(cells[i])
-    return out.tolist()
+        out[i] = quote(defuse(cells[i]))
+    return out
 
 
 def _values_cells(findings, start: int, stop: int) -> list[str]:
@@ -132,10 +135,13 @@ def _values_cells(findings, start: int, stop: int) -> list[str]:
     def texts(s) -> list[str]:
         if getattr(s.dtype, "kind", "O") == "f" or s.dtype == "category":
             return _column_texts(s, "", then=_quote_part)
+        values = F.plain_list(s)
+        if set(map(type, values)) <= {str, type(None)}:
+            return distinct(["null" if v is None else encode_basestring(v) for v in values], _quote_part)
         # a shape's summary is shown as its text, as values_json does
         return [_quote_part(_dumps(F.value(v)) if isinstance(v, dict) else _scalar(v, "")
                             if v is None or type(v) in (str, bool, int, float) else _dumps(v, True))
-                for v in F.plain_list(s)]
+                for v in values]
 
     def form(names: list[str]) -> str:
         heads = [_quote_part(_dumps(name) + ":").replace("%", "%%") for name in names]
