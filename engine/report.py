@@ -63,7 +63,7 @@ class ReportFindings(Sequence):
         self.file, self.first_line = file, first_line
         self.group_lines = group_lines or {}  # a group's key -> the file line of its first row
         self.shapes = shapes  # GeoJSON per finding, for findings on a layer
-        self.fixes: list[dict | None] | None = None  # a quantified fix per finding (engine.fixes), where any
+        self.fixes: Sequence[dict | None] | None = None  # a quantified fix per finding (engine.fixes.FixColumn)
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -116,7 +116,7 @@ class ReportFindings(Sequence):
         if name == "missing":
             return [list(m or []) for m in f.missing.tolist()]
         got = {"fix": self.fixes, "geometry": self.shapes}[name]
-        return [None] * len(self) if got is None else list(got)
+        return [None] * len(self) if got is None else list(got[:])  # a slice reads a FixColumn at once
 
     def __iter__(self) -> Iterator[dict]:
         for start in range(0, len(self), CHUNK):
@@ -141,7 +141,8 @@ class ReportFindings(Sequence):
         pos = np.flatnonzero(keep)
         out = ReportFindings(self.findings.take(pos), self.file, self.first_line, self.group_lines,
                              None if self.shapes is None else [self.shapes[p] for p in pos.tolist()])
-        out.fixes = None if self.fixes is None else [self.fixes[p] for p in pos.tolist()]
+        if self.fixes is not None:
+            out.fixes = self.fixes.take(pos) if hasattr(self.fixes, "take") else [self.fixes[p] for p in pos.tolist()]
         return out
 
     def __eq__(self, other) -> bool:

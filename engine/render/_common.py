@@ -244,7 +244,7 @@ def _value_texts_of(s) -> list[str]:
         return [table[c] for c in s.cat.codes.to_numpy().tolist()]
     if getattr(s.dtype, "kind", "O") == "f":
         return F.by_unique(s.to_numpy(dtype="float64"), lambda u: value_text(F.plain(u)), value_text(None))
-    return [value_text(v) for v in F.plain_list(s)]
+    return value_texts(F.plain_list(s))
 
 
 def values_json(values: dict) -> str:
