@@ -115,20 +115,22 @@ class Template:
         return "".join(pieces)
 
 
-def object_texts(findings, start: int, stop: int, column_texts: Callable, form: Callable[[list[str]], str]
-                 ) -> list[str]:
+def object_texts(findings, start: int, stop: int, column_texts: Callable, pieces: Callable[[list[str]], list[str]],
+                 into: Template | None = None) -> list[str] | None:
     """A text per finding ``start`` to ``stop`` (held as columns) built from its values: ``column_texts(series)``
-    gives the texts of one value column, ``form(heads)`` the ``%`` format of a finding with these columns (a
-    ``%s`` for each, in order). A finding that lacks a column the others have (``Findings.absent``) gets the form
-    of the columns it has: findings with the same columns share one form, filled in one pass.
+    gives the texts of one value column, ``pieces(names)`` the constant texts around the columns ``names`` (one
+    more than the columns). A finding that lacks a column the others have (``Findings.absent``) is built from the
+    columns it has: findings with the same columns share one form, filled in one pass. With ``into``, the texts
+    are added to that template (its columns and constants, when every finding has every column) and nothing is
+    returned.
 
     >>> import numpy as np, pandas as pd; from engine.findings import Findings; from engine.report import ReportFindings
     >>> f = Findings("t", np.array(["fail"] * 3, dtype=object), ["a", "b", "c"], np.arange(3),
     ...              pd.DataFrame({"x": [1.5, None, 2.0], "y": ["p", "q", "r"]}))
     >>> f.absent = {"y": np.array([False, True, False])}
     >>> object_texts(ReportFindings(f, None, None), 0, 3, lambda s: [str(v) for v in s],
-    ...              lambda names: "; ".join(f"{n}=%s" for n in names))
-    ['x=1.5; y=p', 'x=nan', 'x=2.0; y=r']
+    ...              lambda names: [f"{names[0]}=", *(f"; {n}=" for n in names[1:]), " (100%)"])
+    ['x=1.5; y=p (100%)', 'x=nan (100%)', 'x=2.0; y=r (100%)']
     """
     import numpy as np
 
@@ -138,7 +140,14 @@ def object_texts(findings, start: int, stop: int, column_texts: Callable, form: 
     texts = [column_texts(part[c]) for c in part.columns]
     lacks = [f.absent[name][start:stop] if name in f.absent else None for name in names]
     if all(lack is None for lack in lacks):
-        return list(map(form(names).__mod__, zip(*texts))) if names else [form([])] * len(part)
+        consts = pieces(names)
+        if into is not None:
+            for const, column in zip(consts, texts):
+                into.text(const)
+                into.column(column)
+            into.text(consts[-1])
+            return None
+        return list(map(_form(consts).__mod__, zip(*texts))) if names else consts * len(part)
     which = np.zeros(len(part), dtype=np.int64)  # findings that lack the same columns share a number
     for lack in lacks:
         if lack is not None:
@@ -148,9 +157,17 @@ def object_texts(findings, start: int, stop: int, column_texts: Callable, form: 
     for k in range(int(which.max()) + 1):
         at = np.flatnonzero(which == k)
         present = [j for j, lack in enumerate(lacks) if lack is None or not lack[at[0]]]
-        fmt = form([names[j] for j in present])
+        fmt = _form(pieces([names[j] for j in present]))
         out[at] = list(map(fmt.__mod__, zip(*(columns[j][at].tolist() for j in present)))) if present else fmt
+    if into is not None:
+        into.column(out.tolist())
+        return None
     return out.tolist()
+
+
+def _form(consts: list[str]) -> str:
+    """The ``%`` format of constant texts with a ``%s`` between each two."""
+    return "%s".join(c.replace("%", "%%") for c in consts)
 
 
 def distinct(values: list, encode: Callable[[Any], str]) -> list[str]:
@@ -232,7 +249,7 @@ def values_texts(findings, start: int, stop: int) -> list[str]:
     (:class:`engine.report.ReportFindings`), column by column: a value's text once per category or distinct
     number."""
     return object_texts(findings, start, stop, _value_texts_of,
-                        lambda names: ", ".join(f"{name} = ".replace("%", "%%") + "%s" for name in names))
+                        lambda names: [f"{names[0]} = ", *(f", {n} = " for n in names[1:]), ""] if names else [""])
 
 
 def _value_texts_of(s) -> list[str]:

@@ -78,7 +78,7 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text(",")
     line.column(cells_column(f.messages(start, stop)))
     line.text(",")
-    line.column(_values_cells(findings, start, stop))
+    _values_into(line, findings, start, stop)
     line.text(",")
     line.column(["" if not w else quote(defuse(_waiver(w))) for w in f.waiver[start:stop].tolist()])
     line.text("\n")
@@ -125,11 +125,11 @@ def cells_column(cells: list) -> list[str]:
     return out
 
 
-def _values_cells(findings, start: int, stop: int) -> list[str]:
-    """The ``values`` cell of each finding (:func:`values_json`, defused and quoted), built column by column: the
-    text of a value is made safe once per category or distinct number. A cell's characters are defused and its
-    quotes doubled piece by piece, as neither depends on its neighbours; its first character is ``{``, never a
-    formula start, and it is quoted when it names a column (in double quotes)."""
+def _values_into(line: Template, findings, start: int, stop: int) -> None:
+    """The ``values`` cell of each finding (:func:`values_json`, defused and quoted) into the line, column by
+    column: the text of a value is made safe once per category or distinct number. A cell's characters are
+    defused and its quotes doubled piece by piece, as neither depends on its neighbours; its first character is
+    ``{``, never a formula start, and it is quoted when it names a column (in double quotes)."""
     from .json_ import _column_texts, _dumps, _scalar
 
     def texts(s) -> list[str]:
@@ -143,11 +143,13 @@ def _values_cells(findings, start: int, stop: int) -> list[str]:
                             if v is None or type(v) in (str, bool, int, float) else _dumps(v, True))
                 for v in values]
 
-    def form(names: list[str]) -> str:
-        heads = [_quote_part(_dumps(name) + ":").replace("%", "%%") for name in names]
-        return '"{' + ",".join(head + "%s" for head in heads) + '}"' if names else "{}"
+    def pieces(names: list[str]) -> list[str]:
+        if not names:
+            return ["{}"]
+        heads = [_quote_part(_dumps(name) + ":") for name in names]
+        return ['"{' + heads[0], *("," + head for head in heads[1:]), '}"']
 
-    return object_texts(findings, start, stop, texts, form)
+    object_texts(findings, start, stop, texts, pieces, into=line)
 
 
 def _quote_part(text: str) -> str:

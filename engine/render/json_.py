@@ -171,7 +171,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     text(f',\n{p2}"message": ')
     column(list(map(encode_basestring, f.messages(start, stop))))
     text(f',\n{p2}"values": ')
-    column(_values_column(rf, start, stop, p2, p3))
+    _values_into(t, rf, start, stop, p2, p3)
     text(f',\n{p2}"missing": ')
     column(distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
                      lambda m: _encode(list(m), p2) if m else "[]"))
@@ -269,15 +269,15 @@ def _leaf_column(values: list) -> list[str]:
     return list(map(_leaf, values))
 
 
-def _values_column(rf, start: int, stop: int, p2: str, p3: str) -> list[str]:
-    """Each finding's ``values`` object (:func:`_common.object_texts`)."""
-    def form(names: list[str]) -> str:
+def _values_into(t: Template, rf, start: int, stop: int, p2: str, p3: str) -> None:
+    """Each finding's ``values`` object into the template (:func:`_common.object_texts`)."""
+    def pieces(names: list[str]) -> list[str]:
         if not names:
-            return "{}"
-        lines = ",\n".join(p3 + encode_basestring(name).replace("%", "%%") + ": %s" for name in names)
-        return "{\n" + lines + "\n" + p2 + "}"
+            return ["{}"]
+        heads = [p3 + encode_basestring(name) + ": " for name in names]
+        return ["{\n" + heads[0], *(",\n" + head for head in heads[1:]), "\n" + p2 + "}"]
 
-    return object_texts(rf, start, stop, lambda s: _column_texts(s, p3, str(s.name) in _SHAPE_KEYS), form)
+    object_texts(rf, start, stop, lambda s: _column_texts(s, p3, str(s.name) in _SHAPE_KEYS), pieces, into=t)
 
 
 def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> list[str]:
