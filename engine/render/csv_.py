@@ -118,8 +118,11 @@ def cells_column(cells: list) -> list[str]:
     risky = pc.is_in(first, pa.array(["=", "+", "-", "@"])).to_numpy(zero_copy_only=False)
     special = pc.match_substring_regex(arr, '[,"]').to_numpy(zero_copy_only=False)
     out = list(cells)
-    for i in np.flatnonzero(plain & (risky | special)).tolist():
-        out[i] = quote("'" + cells[i] if risky[i] else cells[i])
+    for i in np.flatnonzero(plain & risky & ~special).tolist():
+        out[i] = "'" + cells[i]
+    at = np.flatnonzero(plain & special).tolist()  # quoted: no line breaks in printable ASCII, only , and "
+    for i, c in zip(at, [cells[i] for i in at]):
+        out[i] = '"' + ("'" + c if risky[i] else c).replace('"', '""') + '"'
     for i in np.flatnonzero(~plain).tolist():
         out[i] = quote(defuse(cells[i]))
     return out

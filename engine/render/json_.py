@@ -154,6 +154,24 @@ def _scalar(v, pad: str) -> str:
     return _encode(v, pad)
 
 
+_SEP, _SEP_TEXT = "\x1e", "\\u001e"  # a character between texts encoded together, and its JSON escape
+
+
+def strings(texts: list[str]) -> list[str]:
+    """Each text as a JSON string without its quotes (``encode_basestring(t)[1:-1]``), the whole column encoded
+    in one call where no text holds the separator or its escape.
+
+    >>> strings(['say "hi"', "a\\nb", "\\x1e", "\\\\u001e"])
+    ['say \\\\"hi\\\\"', 'a\\\\nb', '\\\\u001e', '\\\\\\\\u001e']
+    """
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) == len(texts) - 1:
+        encoded = encode_basestring(joined)
+        if encoded.count(_SEP_TEXT) == len(texts) - 1:
+            return encoded[1:-1].split(_SEP_TEXT)
+    return [encode_basestring(t)[1:-1] for t in texts]
+
+
 def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     """Findings ``start`` to ``stop`` as the indented text :func:`_encode` gives their dicts, one after another
     (``,`` and a new line between them), built from the columns: each column is encoded on its own (a category,
@@ -167,10 +185,16 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
     text("{\n" + p2 + '"outcome": ')
     column(distinct(f.outcome[start:stop].tolist(), encode_basestring))
     text(f',\n{p2}"table": {encode_basestring(f.table)},\n{p2}"key": ')
-    column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in f.key[start:stop].tolist()])
-    text(f',\n{p2}"message": ')
-    column(list(map(encode_basestring, f.messages(start, stop))))
-    text(f',\n{p2}"values": ')
+    keys = f.key[start:stop].tolist()
+    if set(map(type, keys)) == {str}:
+        text('"')
+        column(strings(keys))
+        text('"')
+    else:
+        column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in keys])
+    text(f',\n{p2}"message": "')
+    column(strings(f.messages(start, stop)))
+    text(f'",\n{p2}"values": ')
     _values_into(t, rf, start, stop, p2, p3)
     text(f',\n{p2}"missing": ')
     column(distinct([tuple(m) if m else () for m in f.missing[start:stop].tolist()],
