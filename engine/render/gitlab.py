@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 
 from ._common import Template, distinct, value_text, value_texts
+from .json_ import strings
 from .options import (
     DEFAULT,
     FAILING,
@@ -90,12 +91,14 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
     title = rule["title"]
     head = f"{rule['id']} {f.table} "
     issue = Template()
-    issue.text('{\n    "description": ')
-    issue.column([encode_basestring(f"{head}{k}: {m or title}")
-                  for k, m in zip(value_texts(f.key[start:stop].tolist()), f.messages(start, stop))])
-    issue.text(f',\n    "check_name": {encode_basestring(rule["id"])},\n    "fingerprint": ')
-    issue.column(list(map(encode_basestring, key_fingerprints(rule["id"], f.table, f.key[start:stop].tolist()))))
-    issue.text(',\n    "severity": ')
+    keys = f.key[start:stop].tolist()
+    issue.text('{\n    "description": "' + strings([head])[0])  # JSON escapes character by character
+    issue.column(strings(value_texts(keys)))
+    issue.text(": ")
+    issue.column(strings([m or title for m in f.messages(start, stop)]))
+    issue.text(f'",\n    "check_name": {encode_basestring(rule["id"])},\n    "fingerprint": "')
+    issue.column(key_fingerprints(rule["id"], f.table, keys))  # hexadecimal: nothing to escape
+    issue.text('",\n    "severity": ')
     issue.column(distinct(f.outcome[start:stop].tolist(),
                           lambda o: encode_basestring(_severity(rule, o, options.fail_on))))
     path = encode_basestring(options.source_prefix + (findings.file or ""))
