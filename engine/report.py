@@ -106,11 +106,15 @@ class ReportFindings(Sequence):
         return out
 
     def column(self, name: str) -> list:
-        """One field of every finding (``outcome``, ``key``, ``message``, ``missing``, ``waiver``, ``fix`` or
-        ``geometry``), read from the columns without building the findings."""
+        """One field of every finding (``outcome``, ``table``, ``key``, ``message``, ``missing``, ``waiver``,
+        ``location``, ``fix`` or ``geometry``), read from the columns without building the findings."""
         f = self.findings
         if name == "message":
             return f.messages()
+        if name == "table":
+            return [f.table] * len(self)
+        if name == "location":
+            return self.locations(0, len(self))
         if name in ("outcome", "key", "waiver"):
             return getattr(f, name).tolist()
         if name == "missing":

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ._common import field as finding_field
 from ._common import value_text, where, with_outcomes
-from .csv_ import defuse
+from .csv_ import defuse as _defuse
 from .i18n import t
-from .markdown import escape
+from .markdown import escape as _escape
 
 STRENGTH_ORDER = {"shall": 0, "should": 1, "may": 2}
 CSV_COLUMNS = ("table", "key", "file", "line", "missing", "rules", "blocks_verdict")
@@ -44,7 +46,8 @@ class Request:
         return "shall" in self.rules.values()
 
     def label(self, lang: str = "en") -> str:
-        return t(lang, "group {key}", key=value_text(self.key)) if self.group else value_text(self.key)
+        text = self.key if type(self.key) is str else value_text(self.key)
+        return t(lang, "group {key}", key=text) if self.group else text
 
     def rule_list(self) -> list[str]:
         return [f"{rid} ({s})" for rid, s in sorted(self.rules.items(), key=lambda x: (STRENGTH_ORDER[x[1]], x[0]))]
@@ -56,11 +59,14 @@ def requests(report: dict) -> tuple[list[Request], list[Request]]:
     objects: dict[tuple, Request] = {}
     for rule in report["rules"]:
         pending = with_outcomes(rule["findings"], ("insufficient_data",))
-        for f in pending:
-            group = rule["scope"] == "group"
-            ident = (f["table"], group, str(f["key"]))
-            req = objects.setdefault(ident, Request(f["table"], f["key"], f["location"], group))
-            req.add(f["missing"] or rule["missing"], rule)
+        group = rule["scope"] == "group"
+        for table, key, location, missing in zip(*(finding_field(pending, name) for name in ("table", "key", "location",
+                                                                                    "missing"))):
+            ident = (table, group, key if type(key) is str else str(key))
+            req = objects.get(ident)
+            if req is None:
+                req = objects[ident] = Request(table, key, location, group)
+            req.add(missing or rule["missing"], rule)
         if rule["outcome"] == "insufficient_data" and not pending:
             for item in rule["missing"] or ["(the data this rule reads)"]:
                 req = plan.setdefault((item,), Request(None, None, rule["location"]))
@@ -70,6 +76,7 @@ def requests(report: dict) -> tuple[list[Request], list[Request]]:
 
 
 def render_markdown(report: dict) -> str:
+    escape = _memo(_escape)  # what many objects share (missing fields, rules) is escaped once
     lang = report.get("lang") or "en"
     plan_reqs, object_reqs = requests(report)
     p, s = report["plan"], report["standard"]
@@ -107,7 +114,14 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _memo(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """``fn`` remembering its results for this render."""
+    seen: dict[str, str] = {}
+    return lambda text: seen[text] if text in seen else seen.setdefault(text, fn(text))
+
+
 def render_csv(report: dict) -> str:
+    defuse = _memo(_defuse)
     plan_reqs, object_reqs = requests(report)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
