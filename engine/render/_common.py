@@ -248,8 +248,10 @@ def values_texts(findings, start: int, stop: int) -> list[str]:
     """:func:`values_text` of the values of findings ``start`` to ``stop`` held as columns
     (:class:`engine.report.ReportFindings`), column by column: a value's text once per category or distinct
     number."""
-    return object_texts(findings, start, stop, _value_texts_of,
-                        lambda names: [f"{names[0]} = ", *(f", {n} = " for n in names[1:]), ""] if names else [""])
+    texts = object_texts(findings, start, stop, _value_texts_of,
+                         lambda names: [f"{names[0]} = ", *(f", {n} = " for n in names[1:]), ""] if names else [""])
+    assert texts is not None  # returned, as no template was given
+    return texts
 
 
 def _value_texts_of(s) -> list[str]:

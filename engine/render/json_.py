@@ -311,8 +311,8 @@ def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], st
     import pandas as pd
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        table = [encode_basestring(str(c)) for c in s.cat.categories] + ["null"]
-        table = np.array(list(map(then, table)) if then else table, dtype=object)
+        texts = [encode_basestring(str(c)) for c in s.cat.categories] + ["null"]
+        table = np.array(list(map(then, texts)) if then else texts, dtype=object)
         return table[s.cat.codes.to_numpy()].tolist()
     if getattr(s.dtype, "kind", "O") == "f":
         return F.by_unique(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad) if then is None else

@@ -105,7 +105,7 @@ def render_markdown(report: dict) -> str:
             table = r.table
             n = per_table[table]
             head = " | ".join(t(lang, w) for w in ("object", "where", "missing", "rules waiting"))
-            lines += [f"## {t(lang, 'Table `{table}` ({n} objects)', table=escape(table), n=n)}", "",
+            lines += [f"## {t(lang, 'Table `{table}` ({n} objects)', table=escape(str(table)), n=n)}", "",
                       f"| {head} |", "|---|---|---|---|"]
         lines.append(f"| {escape(r.label(lang))} | {escape(where(r.location))} | {escape(', '.join(r.missing))} "
                      f"| {escape(', '.join(r.rule_list()))} |")
