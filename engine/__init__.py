@@ -11,6 +11,8 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"
+
 _PUBLIC = {
     "load_standard": ".api", "load_plan": ".api", "load_waivers": ".api", "evaluate": ".api", "lint": ".api",
     "Report": ".api", "Standard": ".model", "Plan": ".plan", "RuleResult": ".results", "Diagnostic": ".diagnostics",

@@ -13,7 +13,6 @@ the registry (``python -m engine.diagnostics README.md``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -245,6 +244,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     >>> did_you_mean("area_hа", ["area_ha", "district"])
     'did you mean `area_ha`?'
     """
+    import difflib  # only when a name is unknown: not on a clean run's path
+
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
 

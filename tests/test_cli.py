@@ -233,6 +233,14 @@ def test_help_and_version_load_neither_pandas_nor_the_parser(flag):
 
 
 
+def test_the_version_is_the_installed_package_version(capsys):
+    # --version prints engine.__version__, which the build writes into the package metadata
+    from importlib.metadata import version as installed
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"nbscheck {installed('nbscheck')}\n"
+
+
 def test_help_loads_no_report_format_and_no_package_metadata():
     # each format's module is imported when a report is written; the version only when --version asks
     probe = ("import sys\nfrom engine.cli import main\nmain(['--help'])\n"

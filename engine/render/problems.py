@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..diagnostics import ERROR, Diagnostic
@@ -67,6 +66,8 @@ def render_csv(diags: list[Diagnostic], options: RenderOptions) -> str:
 
 def render_junit(diags: list[Diagnostic], options: RenderOptions) -> str:
     errors = [d for d in diags if d.severity == ERROR]
+    import xml.etree.ElementTree as ET  # only for a JUnit report of input problems
+
     root = ET.Element("testsuites")
     suite = ET.SubElement(root, "testsuite", name="input: the plan, rules and waivers nbscheck was given",
                           package="nbscheck", id="0", timestamp="1970-01-01T00:00:00", hostname="localhost",
