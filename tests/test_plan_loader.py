@@ -169,6 +169,25 @@ def test_rejected_cells(plan_dir, std, body, code, line, fragment):
     assert d.span.line == line and fragment in d.message
 
 
+@pytest.mark.parametrize("body", [
+    # clean cells: each column is checked as read (number, text) or decided per distinct word (bool)
+    "O-1,north,wetland,0,,TRUE\nO-2,south,park,2.5,,no\nO-3,south,park,1,,\n",
+    # cells to strip, a blank one, a word in another case: the same values through the general path
+    "O-1, north ,wetland,0,,TRUE\nO-2,south,park,2.5,, No\nO-3,south,park,1,,   \n",
+])
+def test_clean_and_untidy_cells_type_the_same(plan_dir, std, body):
+    _write_objects(plan_dir, body)
+    plan, diags = load_plan(plan_dir, std)
+    assert not diags
+    df = plan.tables["objects"]
+    index = pd.RangeIndex(1, 4)
+    pd.testing.assert_series_equal(df["area_ha"], pd.Series([0.0, 2.5, 1.0], index=index), check_names=False)
+    pd.testing.assert_series_equal(df["treated"], pd.Series([True, False, None], index=index, dtype="boolean"),
+                                   check_names=False)
+    pd.testing.assert_series_equal(df["district"], pd.Series(["north", "south", "south"], index=index, dtype="str"),
+                                   check_names=False)
+
+
 def test_duplicate_header(plan_dir, std):
     (plan_dir / "tables/objects.csv").write_text("id,district,kind,area_ha,area_ha\nO-1,n,park,1,2\n")
     (d,) = _codes(plan_dir, std)

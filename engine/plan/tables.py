@@ -8,6 +8,7 @@ enum value are reported with the file, the row and the column.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import warnings
@@ -22,7 +23,7 @@ import pandas as pd
 from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..inputs import LIMITS, check_file, read_file, zip_problem
-from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, Table
+from ..model import BOOL, DATE, ENUM, GEOMETRY, INTEGER, NUMBER, TEXT, Table
 from . import geo
 from . import source as mapping
 from .source import Source
@@ -408,7 +409,7 @@ def empty_table(table: Table) -> pd.DataFrame:
 
 def _empty(t, index) -> pd.Series:
     if t.kind == ENUM:
-        return pd.Series(pd.Categorical([None] * len(index), categories=list(t.values), ordered=True), index=index)
+        return pd.Series(pd.Categorical([None] * len(index), dtype=_enum_dtype(tuple(t.values))), index=index)
     if t.kind == BOOL:
         return pd.Series(pd.NA, index=index, dtype="boolean")
     if t.kind == DATE:
@@ -418,50 +419,103 @@ def _empty(t, index) -> pd.Series:
     return pd.Series(None, index=index, dtype=object)
 
 
-def _dictionary(s: pd.Series) -> pd.Categorical | None:
-    """A text column as categories and codes: as read (Parquet's dictionary columns), or from Arrow's dictionary
-    encoding, so cleaning and checking an enum's values is done once per distinct value, not per row; None for
-    a column of mixed cells (JSON, XLSX)."""
+def _dictionary(s: pd.Series) -> tuple[np.ndarray, list] | None:
+    """A text column as codes (-1: an empty cell) and the distinct values they number: as read (Parquet's
+    dictionary columns), or from Arrow's dictionary encoding, so cleaning and checking an enum's values is
+    done once per distinct value, not per row; None for a column of mixed cells (JSON, XLSX)."""
     import pyarrow as pa
 
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.array if pd.api.types.is_string_dtype(s.cat.categories.dtype) else None
+        if not pd.api.types.is_string_dtype(s.cat.categories.dtype):
+            return None
+        return s.cat.codes.to_numpy(), list(s.cat.categories)
     if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         return None
     arr = pa.array(s, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column read in several pieces
         arr = arr.combine_chunks()
     d = arr.dictionary_encode()
-    codes = d.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(d.dictionary.to_pylist(), dtype=object))
+    return d.indices.fill_null(-1).to_numpy(zero_copy_only=False), d.dictionary.to_pylist()
+
+
+@functools.lru_cache(maxsize=256)
+def _enum_dtype(values: tuple[str, ...]) -> pd.CategoricalDtype:
+    """An enum's column type, made once per run: validating the categories costs more than coding a column."""
+    return pd.CategoricalDtype(list(values), ordered=True)
 
 
 def _enum(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]] | None:
     """An enum column from its dictionary: each distinct text stripped and looked up once, rows mapped by code."""
     t = col.type
-    cat = _dictionary(s)
-    if cat is None:
+    coded = _dictionary(s)
+    if coded is None:
         return None
-    texts = [str(c).strip() for c in cat.categories]
+    cat_codes, categories = coded
+    texts = [str(c).strip() for c in categories]
     allowed = {v: i for i, v in enumerate(t.values)}
     # per category: its code among the enum's values; -1 for an empty cell, -2 for a value not allowed
     recode = np.array([allowed.get(x, -1 if x == "" else -2) for x in texts] + [-1], dtype=np.int64)
-    codes = recode[cat.codes]
+    codes = recode[cat_codes]
     bad = codes == -2
     codes[bad] = -1
-    out = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(t.values), ordered=True)),
+    out = pd.Series(pd.Categorical.from_codes(codes, dtype=_enum_dtype(tuple(t.values))),
                     index=s.index)
     diags: list[Diagnostic] = []
     if bad.any():
-        shown = np.array(texts + [""], dtype=object)[cat.codes[bad]].tolist()
+        shown = np.array(texts + [""], dtype=object)[cat_codes[bad]].tolist()
         hint = did_you_mean(str(shown[0]), t.values) or f"allowed: {', '.join(t.values)}"
         diags += _rows_problem("unknown-enum-value", display, first_line, col.name, s.index[bad], shown,
                                f"is not one of {', '.join(t.values)}", hint)
     return out, diags
 
 
+_BOUNDS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+
+
+def _as_read(s: pd.Series, col) -> pd.Series | None:
+    """The column as :func:`_convert` would make it, when that is a cheap check away; else None.
+
+    pyarrow reads a well-formed CSV's number columns as float64 and its other columns as Arrow strings.
+    A number column with no infinite, fractional (for an integer) or out-of-range value is already what
+    the general path would make of it, and so is a text column with no cell to strip and none empty; a
+    bool column is decided once per distinct text. The general path's two dozen whole-column pandas
+    operations each have a fixed cost above the work on a small table; these checks are a few NumPy and
+    Arrow calls. Anything else, including every value that needs a diagnostic, takes the general path.
+    """
+    t = col.type
+    if t.kind in (NUMBER, INTEGER):
+        if s.dtype != np.float64:
+            return None
+        values = s.to_numpy()
+        given = values[~np.isnan(values)]
+        ok = bool(np.isfinite(given).all()) and not (t.kind == INTEGER and bool((given % 1 != 0).any()))
+        return s if ok and all(bool(_BOUNDS[op](given, v).all()) for op, v in col.constraints) else None
+    if t.kind not in (TEXT, BOOL) or not isinstance(s.dtype, pd.StringDtype) or s.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if t.kind == TEXT:  # as pandas' str.strip on Arrow strings: utf8_trim_whitespace
+        same = pc.all(pc.equal(pc.utf8_trim_whitespace(arr), arr)).as_py() is not False
+        return s if same and pc.any(pc.equal(arr, "")).as_py() is not True else None
+    d = arr.dictionary_encode()  # bool: each distinct text stripped and lowered as pandas would, once
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary)).to_pylist()
+    if any(w not in _TRUE and w not in _FALSE and w != "" for w in words):
+        return None
+    codes = d.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+    values = np.array([w in _TRUE for w in words] + [False])[codes]
+    missing = np.array([w not in _TRUE and w not in _FALSE for w in words] + [True])[codes]
+    return pd.Series(pd.arrays.BooleanArray(values, missing), index=s.index)
+
+
 def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Diagnostic]]:
     t = col.type
+    done = _as_read(s, col)
+    if done is not None:
+        return done, []
     if t.kind == ENUM:
         done = _enum(s, col, display, first_line)
         if done is not None:
