@@ -375,9 +375,7 @@ def _typed(df: pd.DataFrame, display: str, table: Table, first_line: int | None)
         out[col.name] = series
     if table.key not in out:  # keys are checked with the other columns' problems, when there is a key column
         return None, diags
-    # labels as an object Index: selecting columns by name is then a hash lookup, where Arrow strings (what
-    # pandas infers from the names) cost three times as much on every rule's selection
-    frame = pd.DataFrame(out, index=df.index, columns=pd.Index(list(out), dtype=object))
+    frame = pd.DataFrame(out, index=df.index)
     key = frame[table.key]
     nulls = key.isna()
     if nulls.any():
@@ -406,8 +404,7 @@ def _unique(key: pd.Series) -> bool:
 def empty_table(table: Table) -> pd.DataFrame:
     """An optional table the plan leaves out or leaves empty: its columns, no rows."""
     index = pd.RangeIndex(1, 1)
-    out = {c.name: _empty(c.type, index) for c in table.columns.values()}
-    return pd.DataFrame(out, index=index, columns=pd.Index(list(out), dtype=object))
+    return pd.DataFrame({c.name: _empty(c.type, index) for c in table.columns.values()}, index=index)
 
 
 def _empty(t, index) -> pd.Series:
