@@ -67,7 +67,8 @@ def to_arrow(findings: Findings) -> pa.Table:
     """One piece of findings as an Arrow table, every message formatted (see the module's docstring)."""
     n = len(findings)
     values = findings.values
-    typed, pickled = [], []
+    typed: list[str] = []
+    pickled: list[str] = []
     for c in values.columns:
         (pickled if values[c].dtype == object and not _plain(values[c].tolist()) else typed).append(c)
     try:
@@ -349,10 +350,10 @@ class _Outcomes(Sequence):
         hits = np.flatnonzero(self.labels == label)
         return int(hits[0]) if len(hits) else -1
 
-    def __eq__(self, other):  # type: ignore[override]
+    def __eq__(self, other):
         return self.codes == self._code(other)
 
-    def __ne__(self, other):  # type: ignore[override]
+    def __ne__(self, other):
         return self.codes != self._code(other)
 
     __hash__ = None  # type: ignore[assignment]

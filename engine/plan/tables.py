@@ -517,9 +517,9 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
     if done is not None:
         return done, []
     if t.kind == ENUM:
-        done = _enum(s, col, display, first_line)
-        if done is not None:
-            return done
+        enum = _enum(s, col, display, first_line)
+        if enum is not None:
+            return enum
     given = s.notna()
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
         s = s.str.strip()
