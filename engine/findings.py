@@ -28,7 +28,27 @@ CHUNK = 20_000  # findings built into Python objects at a time
 MessageFormatter = Callable[[np.ndarray], list[str]]
 
 
-class Findings(Sequence):
+class RangeSequence(Sequence):
+    """A sequence whose items are built a range at a time: a subclass gives ``__len__`` and
+    ``_range(start, stop)`` (the items of positions ``start`` to ``stop``, a list), and indexing and
+    slicing read through it, so a slice builds its items in one call."""
+
+    def _range(self, start: int, stop: int) -> list:
+        raise NotImplementedError
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            got = self._range(start, stop) if stop > start else []
+            return got[::step] if step != 1 else got
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._range(i, i + 1)[0]
+
+
+class Findings(RangeSequence):
     """The rows or groups of one rule that did not pass, as columns (see the module's docstring).
 
     ``outcome``, ``key``: one entry per finding; ``row``: the plan's row numbers (None for a group);
@@ -111,16 +131,8 @@ class Findings(Sequence):
         for start in range(0, len(self), CHUNK):
             yield from self.views(start, start + CHUNK)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            views = self.views(start, stop)
-            return views[::step] if step != 1 else views
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self.views(i, i + 1)[0]
+    def _range(self, start: int, stop: int) -> list:
+        return self.views(start, stop)
 
     # building -----------------------------------------------------------------------------------------
     def take(self, positions: Sequence[int] | np.ndarray) -> Findings:

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import format as F
 from . import model as M
+from .findings import RangeSequence
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +45,7 @@ _DIGITS = 6
 Values = tuple[np.ndarray, np.ndarray]
 
 
-class FixColumn(Sequence):
+class FixColumn(RangeSequence):
     """The quantified fixes of a rule's findings as columns: per finding, the quantity it changes (an index
     into ``quantities`` and ``units``; -1: no fix) and the ``from``, ``to`` and ``change`` figures. An item is
     the fix's dict (``quantity``, ``from``, ``to``, ``change``, ``unit``, ``op``) or None, built when read."""
@@ -64,16 +65,8 @@ class FixColumn(Sequence):
                 for w, a, b, c in zip(self.which[sl].tolist(), self.start[sl].tolist(), self.end[sl].tolist(),
                                       self.change[sl].tolist())]
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            got = self.dicts(start, stop) if stop > start else []
-            return got[::step] if step != 1 else got
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self.dicts(i, i + 1)[0]
+    def _range(self, start: int, stop: int) -> list:
+        return self.dicts(start, stop)
 
     def take(self, positions: Sequence[int] | np.ndarray) -> FixColumn:
         """The fixes of the findings at ``positions``, in that order."""

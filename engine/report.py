@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .findings import CHUNK, Findings
+from .findings import CHUNK, Findings, RangeSequence
 from .model import Standard
 from .plan import Plan, geo
 from .resources import LazyModule, version
@@ -52,7 +52,7 @@ def _plan_location(std: Standard, plan: Plan, result: RuleResult) -> dict:
     return {"file": plan.plan_file}
 
 
-class ReportFindings(Sequence):
+class ReportFindings(RangeSequence):
     """A rule's findings as the report's finding dicts (``outcome``, ``table``, ``key``, ``message``, ``values``,
     ``missing``, ``waiver``, ``location``, ``row`` and, on a layer, ``geometry``), built a chunk at a time when
     read: the report holds the columns (:class:`engine.findings.Findings`), never every dict at once."""
@@ -126,16 +126,8 @@ class ReportFindings(Sequence):
         for start in range(0, len(self), CHUNK):
             yield from self.dicts(start, start + CHUNK)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            start, stop, step = i.indices(len(self))
-            got = self.dicts(start, stop) if stop > start else []
-            return got[::step] if step != 1 else got
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self.dicts(i, i + 1)[0]
+    def _range(self, start: int, stop: int) -> list:
+        return self.dicts(start, stop)
 
     def select(self, outcomes: tuple[str, ...] | set[str]) -> ReportFindings:
         """The findings whose outcome is one of ``outcomes`` (this sequence when that is all of them)."""
