@@ -859,6 +859,19 @@ _SERIES = Arg("column", NUMERIC)
 _TIME = Arg("time", ("integer", "number", "date"))
 _EVERY = Arg("interval", NUMERIC, unit="years")
 
+
+def _trend(name: str, strict: bool, words: str, doc: str) -> Builtin:
+    """``increasing`` (strict) or ``non_decreasing``: the totals per time compared step by step."""
+    def explain(a, w):
+        every = f", measured at least every {a[1]}" if len(a) > 1 else ""
+        return f"{a[0]} {words}{w}{every}"
+
+    return Builtin(name, AGGREGATE, (_SERIES, _EVERY), _trend_type, _vec_trend(strict), _scalar_trend(strict),
+                   explain, f"{doc} (no value with fewer than two, or a gap longer than the interval)",
+                   optional=1, reads_time=True,
+                   examples=(f"{name}(canopy.area_ha)", f"{name}(canopy.area_ha, 6 years)"))
+
+
 _ENTRIES += (
     Builtin("value_at", AGGREGATE, (_SERIES, _TIME), _value_at_type, _vec_value_at, _scalar_value_at,
             lambda a, w: f"{a[0]} at {a[1]}{w}",
@@ -868,18 +881,8 @@ _ENTRIES += (
             _vec_change, _scalar_change, lambda a, w: f"the change in {a[0]} from {a[1]} to {a[2]}{w}",
             "the total at the second time minus the total at the first (no value when either is not measured)",
             reads_time=True, examples=("change(canopy.area_ha, 2024, 2030)",)),
-    Builtin("increasing", AGGREGATE, (_SERIES, _EVERY), _trend_type, _vec_trend(True), _scalar_trend(True),
-            lambda a, w: f"{a[0]} rises at every measurement{w}" + (f", measured at least every {a[1]}"
-                                                                     if len(a) > 1 else ""),
-            "each measurement is above the one before (no value with fewer than two, or a gap longer than the "
-            "interval)", optional=1, reads_time=True,
-            examples=("increasing(canopy.area_ha)", "increasing(canopy.area_ha, 6 years)")),
-    Builtin("non_decreasing", AGGREGATE, (_SERIES, _EVERY), _trend_type, _vec_trend(False), _scalar_trend(False),
-            lambda a, w: f"{a[0]} never falls between measurements{w}" + (f", measured at least every {a[1]}"
-                                                                          if len(a) > 1 else ""),
-            "no measurement is below the one before (no value with fewer than two, or a gap longer than the "
-            "interval)", optional=1, reads_time=True,
-            examples=("non_decreasing(canopy.area_ha)", "non_decreasing(canopy.area_ha, 6 years)")),
+    _trend("increasing", True, "rises at every measurement", "each measurement is above the one before"),
+    _trend("non_decreasing", False, "never falls between measurements", "no measurement is below the one before"),
     Builtin("longest_gap", AGGREGATE, (Arg("rows", ("any", "rowset")),), _gap_type, _vec_longest_gap,
             _scalar_longest_gap, lambda a, w: f"the longest time between measurements of {a[0]}{w}",
             "the longest time between two successive measurements, in years (no value with fewer than two)",
