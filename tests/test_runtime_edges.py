@@ -452,3 +452,38 @@ def test_a_rowset_value_holds_what_it_is_given():
     assert rows.shapes.tolist() == ["a", "b"] and rows.values.tolist() == [1.0, 2.0]
     bare = rt.RowsetValue("trees", frame, None)
     assert bare.member is None and bare.shapes is None and bare.values is None
+
+
+# ---- found by the same run, left then: a filter at plan level, an unknown inclusion, three overlapping bands ------
+def test_a_plan_level_filter_on_rows_with_their_own_index_and_a_category():
+    # rows indexed 11-13, the second and third in the category; the filter is one plan-level value
+    index = [11, 12, 13]
+    values = pd.Series([1.0, 2.0, 4.0], index=index)
+    member = pd.Series([False, True, True], index=index, dtype="boolean")
+    keys = pd.Series(["a", "b", "b"], index=index)
+    assert agg("sum", values, True, member=member) == 6.0  # 2 + 4
+    assert agg("sum", values, False, member=member) == 0.0  # nothing included
+    assert agg("sum", values, pd.NA, member=member) is None  # unknown whether any row counts
+    # per group: every group is 0 when the filter is false; when it is unknown, group b (two rows in the
+    # category) is unknown, and group a (no row in the category: not in it and unknown is false) is 0
+    assert agg("count", values, False, keys, member=member).to_dict() == {"a": 0, "b": 0}
+    out = agg("sum", values, pd.NA, keys, member=member)
+    assert out["a"] == 0.0 and pd.isna(out["b"])
+
+
+def test_an_unknown_inclusion_never_decides_any_or_all():
+    flags = s(False, True, dtype="boolean")
+    unknown_second = s(True, None, dtype="boolean")  # the second row, the only true one, may not count
+    assert agg("any", flags, unknown_second) is None  # false for the first; the second might decide it
+    assert agg("any", flags, s(True, True, dtype="boolean")) is True
+    assert agg("all", s(True, False, dtype="boolean"), unknown_second) is None  # the false row may not count
+    assert agg("all", s(True, False, dtype="boolean"), s(True, False, dtype="boolean")) is True
+
+
+def test_a_value_in_three_overlapping_bands_takes_the_first():
+    from engine.model import Band
+
+    bands = (Band(0.0, 30.0, True, True, 1.0), Band(10.0, 30.0, True, True, 2.0), Band(20.0, 30.0, True, True, 3.0))
+    # 5 only in the first; 15 in the first two; 25 in all three: the first band listed wins every time
+    assert cells(rt.band_lookup(s(5.0, 15.0, 25.0), bands, None)) == [1.0, 1.0, 1.0]
+    assert cells(rt.band_lookup(s(25.0, 15.0), bands[::-1], None)) == [3.0, 2.0]  # reversed: (20, 30] first
