@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fixes
-from .check import check_pack
-from .check.loader import bundled_packs
 from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
 from .evaluate import evaluate_standard
 from .inputs import inside
@@ -24,6 +22,7 @@ from .plan import load_plan as _load_plan
 from .plan.loader import read_claim
 from .report import build_report
 from .results import RuleResult, verdict
+from .sources import bundled_packs, check_pack
 from .waivers import WaiverSet, resolve_as_of, waivers_from_dicts
 from .waivers import load_waivers as _load_waivers
 

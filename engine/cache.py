@@ -15,12 +15,16 @@ only on their inputs, so they are kept between runs:
   a hash of the file's text, its display name, the grammar, the source of the
   parser and the tool's version. A changed file, grammar or parser never meets
   an old entry;
+- each rule file's outline, keyed the same way: its imports and headers, all
+  that finding a pack's files reads (:func:`outlined`), so a pack whose checked
+  form is cached is found without unpickling a syntax tree or importing the
+  parser, the syntax tree's classes or the checker;
 - that a plan document was valid against a standard's JSON Schema (an empty
   entry keyed by both and the engine's source: :func:`valid`), so a plan
   checked again unchanged is not validated again;
 - each checked pack (an :class:`engine.model.Standard`, with its warnings),
   keyed by the text and display name of every rule file it read (a profile's
-  base included), where it was found, the source of every module of the
+  base and the packs it imports included), where it was found, the source of every module of the
   engine, the grammar, and the versions of Python, the tool and pint. Only a
   pack that checked without errors is stored; the compiled closures are made
   from it afresh each run.
@@ -206,20 +210,72 @@ def parsed(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]) 
     return module, diags
 
 
+def outlined(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]],
+             outline: Callable[[Any], Any]) -> tuple[Any, Any, list]:
+    """``outline(tree)`` of a rule file's syntax tree, from the cache without the tree, else with the tree
+    (:func:`parsed`): ``(outline, tree, diagnostics)``, the tree None when it came from the cache, the outline
+    None when the file did not parse.
+
+    An outline is the little of a file that finding a pack's files reads (its imports and headers): keyed like
+    the tree (the file's text and name, the parser), so a changed file or parser never meets an old one. Only
+    clean parses are stored, so an outline found means the file parses without a diagnostic.
+    """
+    key = f"outline-{digest(_parser_fingerprint(), name, text)}.pickle" if folder() is not None else None
+    data = get(key) if key is not None else None
+    if data is not None:
+        try:
+            return pickle.loads(data), None, []
+        except Exception:  # written by another Python, truncated by a crash: parse again
+            pass
+    tree, diags = parsed(text, name, parse)
+    if tree is None:
+        return None, None, diags
+    found = outline(tree)
+    if key is not None and not diags:
+        put(key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+    return found, tree, diags
+
+
+def _pint_version() -> str:
+    """pint's version, from the name of its installed metadata folder (``pint-0.24.4.dist-info``) beside the
+    package: ``importlib.metadata`` would import an e-mail parser, a tenth of a warm check's own time."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pint")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    site = Path(next(iter(spec.submodule_search_locations))).parent
+    names = [n for n in os.listdir(site) if n.startswith("pint-") and n.endswith(".dist-info")]
+    if len(names) == 1:
+        return names[0][len("pint-"):-len(".dist-info")]
+    from importlib import metadata  # an egg, an editable install or several folders: ask the metadata
+
+    try:
+        return metadata.version("pint")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _sources(here: Path) -> list[Path]:
+    """The engine's modules, sorted by their path under ``here``."""
+    found = []
+    for folder, dirs, files in os.walk(here):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        found += [Path(folder, f) for f in files if f.endswith(".py")]
+    return sorted(found, key=lambda f: f.relative_to(here).parts)
+
+
 @functools.cache
 def _engine_fingerprint() -> str:
     """The source of every module of the engine and the grammar, with the versions of Python, nbscheck and pint."""
-    from importlib import metadata
-
     from .resources import data_dir, version
 
     here = Path(__file__).resolve().parent
-    try:
-        pint_version = metadata.version("pint")
-    except metadata.PackageNotFoundError:
-        pint_version = "none"
-    parts: list[str | bytes] = [version(), sys.version, pint_version]
-    for f in sorted(here.rglob("*.py")):
+    parts: list[str | bytes] = [version(), sys.version, _pint_version()]
+    for f in _sources(here):
         parts += [f.relative_to(here).as_posix(), f.read_bytes()]
     parts.append((data_dir("grammar") / "nbs.lark").read_bytes())
     return digest(*parts)

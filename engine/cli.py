@@ -259,7 +259,7 @@ def _lint_report(args) -> int:
 
 def cmd_standards(args) -> int:
     from . import api
-    from .check.loader import bundled_packs
+    from .sources import bundled_packs
 
     for sid, path in sorted(bundled_packs().items()):
         try:

@@ -208,3 +208,59 @@ def test_the_cycle_collector_is_resumed_as_it_was():
         assert not gc.isenabled()  # a caller that had paused it keeps it paused
     finally:
         gc.enable()
+
+
+def test_a_files_outline_is_read_back_without_its_tree(cache_dir):
+    from engine.sources import _outline_of
+
+    parse, calls = _counting_parse()
+    text = 'standard s "S" { version "1" }\nimport "parts/a.nbs"\n' + RULE
+    outline, tree, diags = cache.outlined(text, "r.nbs", parse, _outline_of)
+    again, none, diags2 = cache.outlined(text, "r.nbs", parse, _outline_of)
+    assert calls == ["r.nbs"] and diags == diags2 == [] and tree is not None and none is None
+    imports, headers = again
+    assert again == outline and [p for p, _ in imports] == ["parts/a.nbs"] and imports[0][1].line == 2
+    assert [(k, i, e) for k, i, e, _ in headers] == [("standard", "s", None)]
+    changed, tree, _ = cache.outlined(text.replace("a.nbs", "b.nbs"), "r.nbs", parse, _outline_of)
+    assert calls == ["r.nbs", "r.nbs"] and tree is not None and changed[0][0][0] == "parts/b.nbs"
+    for _ in range(2):  # a file that does not parse has no outline, and is parsed (and reported) every time
+        assert cache.outlined("param p =\n", "bad.nbs", parse, _outline_of)[:2] == (None, None)
+    assert calls[2:] == ["bad.nbs", "bad.nbs"]
+
+
+FILES = ("import sys; from engine import api; std = api.load_standard(sys.argv[1]); "
+         "print(sorted(std.params), 'engine.syntax.ast' in sys.modules, 'engine.check' in sys.modules)")
+
+
+def test_a_warm_check_finds_the_files_by_their_outlines(cache_dir, tmp_path):
+    pack = tmp_path / "pack"
+    (pack / "parts").mkdir(parents=True)
+    (pack / "main.nbs").write_text(PACK + 'import "parts/a.nbs"\n', encoding="utf-8")
+    (pack / "parts" / "a.nbs").write_text('param a = 1 "from a"\n', encoding="utf-8")
+    (pack / "parts" / "b.nbs").write_text('param b = 2 "from b"\n', encoding="utf-8")
+    env = {**os.environ, cache.ENV_DIR: str(cache_dir), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def run():
+        return subprocess.run([sys.executable, "-c", FILES, str(pack / "main.nbs")], capture_output=True, text=True,
+                              env=env, check=True).stdout.strip()
+    # cold, the files are parsed and checked; warm, neither the syntax tree nor the checker is imported
+    assert [run(), run()] == ["['a', 'p'] True True", "['a', 'p'] False False"]
+    (pack / "main.nbs").write_text(PACK + 'import "parts/b.nbs"\n', encoding="utf-8")  # another import
+    assert run() == "['b', 'p'] True True"
+    (pack / "parts" / "b.nbs").write_text('param b = 2 "from b"\nparam c = 3 "also"\n', encoding="utf-8")
+    assert [run(), run()] == ["['b', 'c', 'p'] True True", "['b', 'c', 'p'] False False"]
+
+
+def test_a_change_to_an_imported_pack_is_checked_afresh(cache_dir, tmp_path):
+    from engine.sources import check_pack
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "main").mkdir()
+    lib = tmp_path / "lib" / "lib.nbs"
+    lib.write_text('standard lib "Lib" { version "1" }\nparam limit = 5 "a limit"\n', encoding="utf-8")
+    (tmp_path / "main" / "main.nbs").write_text('standard m "M" { version "1" }\nimport "../lib"\ngoal G "G"\n'
+                                                'stage S "S"\nrule R "r" { goal G stage S shall limit == 5 }\n',
+                                                encoding="utf-8")
+    assert check_pack(tmp_path / "main")[0].params["limit"].value == 5
+    lib.write_text(lib.read_text(encoding="utf-8").replace("= 5", "= 7"), encoding="utf-8")
+    assert check_pack(tmp_path / "main")[0].params["limit"].value == 7

@@ -143,7 +143,7 @@ def write_doc(standard: str, output: str) -> int:
 def explain_rule(rule_id: str, standard: str | None = None, plan: str | None = None) -> int:
     """``nbscheck explain``: the rule's source and meaning, and with a plan, why it ended as it did."""
     from .. import api
-    from ..check.loader import bundled_packs
+    from ..sources import bundled_packs
     from .explain import describe_rule, explain_result, find_rule, rule_hint
 
     if plan is not None:

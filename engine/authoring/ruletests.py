@@ -14,12 +14,12 @@ import jsonschema
 import yaml
 
 from .. import api
-from ..check.loader import SUFFIX, resolve_pack
 from ..diagnostics import Diagnostic, NbsError, Span, did_you_mean
 from ..model import Standard
 from ..plan.loader import resolve_plan
 from ..plan.yamlread import line_of, read_document
 from ..results import OUTCOMES, PASS, VERDICTS, RuleResult
+from ..sources import SUFFIX, resolve_pack
 from ..waivers import WaiverSet
 from .materialise import MaterialiseError, Origin, display_path, map_diagnostic, materialise
 

@@ -6,13 +6,11 @@ reports errors, so one mistake does not cascade into many.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .. import builtins as B
-from .. import cache
 from .. import units as U
-from ..diagnostics import ERROR, Diagnostic, did_you_mean, has_errors
+from ..diagnostics import ERROR, Diagnostic, did_you_mean
 from ..model import (
     BOOL,
     DATE,
@@ -48,13 +46,13 @@ from ..model import (
     walk,
 )
 from ..results import DEFAULT_SEVERITY, SEVERITIES
+from ..sources import Sources, check_pack, load_sources, pack_sha256
 from ..syntax import ast
-from .loader import Sources, load_sources, pack_sha256
 from .names import Namespace, collect
 from .types import Scope, Typer
 from .warnings import pass_warnings
 
-__all__ = ["check_pack", "load_sources"]
+__all__ = ["check_pack", "check_sources", "load_sources"]
 
 
 class _State:
@@ -696,31 +694,10 @@ def _fmt(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standard | None, list[Diagnostic]]:
-    """Parse and check a pack (folder, file, or bundled id); ``within`` confines a profile's base."""
-    with cache.gc_paused():  # many small objects and no cycles: see engine.cache.gc_paused
-        return _check_pack(path, within)
-
-
-def _check_pack(path: Path | str, within: Path | None) -> tuple[Standard | None, list[Diagnostic]]:
-    from .loader import resolve_pack
-
-    p = Path(path) if within is not None else resolve_pack(str(path)) or Path(path)
-    sources, diags = load_sources(p, within=within)
-    if has_errors(diags):
-        return None, diags
-    # where the pack was found, as given and resolved (display paths and the standard's root come from these)
-    inputs = [str(p), str(p.resolve()), str(within.resolve()) if within is not None else "", os.getcwd()]
-    layer: Sources | None = sources
-    while layer is not None:  # the pack's files, then those of the standard it extends, and so on
-        inputs.append(str(len(layer.texts)))
-        for name, text in layer.texts.items():
-            inputs += [name, text]
-        layer = layer.base
-    return cache.checked(inputs, lambda: _check(sources, diags))
-
-
-def _check(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, list[Diagnostic]]:
+def check_sources(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, list[Diagnostic]]:
+    """The checked standard of a pack's files (None when a pass finds errors), with every diagnostic: ``diags``
+    (those found while reading the files) and the passes'. :func:`engine.sources.check_pack` calls it when the
+    cache has no checked form of the pack."""
     st = _State(sources)
     for _name, run in PASSES:
         found = run(st)

@@ -1,18 +1,30 @@
-"""Finding a pack's files: a folder of ``.nbs`` files, a file and its imports,
-or a profile and the standard it extends."""
+"""Finding a pack's files (a folder of ``.nbs`` files, a file and its imports, or a profile and the
+standard it extends), and the checked pack from the cache or the checker.
+
+Finding the files reads only each file's outline (its imports and headers), which the cache keeps
+beside its syntax tree; a pack whose checked form is in the cache is then read without the parser,
+the syntax tree or the checker, which are imported only when a file or the pack must be parsed or
+checked.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..diagnostics import Diagnostic, Span, did_you_mean
-from ..inputs import LIMITS, inside, read_text
-from ..resources import data_dir
-from ..syntax import ast, parse_source
+from . import cache
+from .diagnostics import Diagnostic, Span, did_you_mean, has_errors
+from .inputs import LIMITS, inside, read_text
+from .resources import data_dir
+
+if TYPE_CHECKING:
+    from .model import Standard
+    from .syntax import ast
 
 SUFFIX = ".nbs"
 _HEADER = re.compile(r"^\s*(?:standard|profile)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
@@ -23,10 +35,23 @@ class Sources:
     """The parsed modules of a pack (and of the standard a profile extends)."""
 
     root: Path
-    modules: list[ast.Module] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # every file read, by display name, in the order read
     base: Sources | None = None  # a profile's base standard
     imported: list[Sources] = field(default_factory=list)  # packs whose params and lookups are imported
+    parsed: dict[str, ast.Module] = field(default_factory=dict, repr=False)  # trees already parsed, by name
+
+    @property
+    def modules(self) -> list[ast.Module]:
+        """The syntax tree of every file read, in order: from the cache of syntax trees, or parsed now (each file
+        parsed cleanly when it was read, or its outline would not be in the cache)."""
+        from .syntax import parse_source
+
+        for name, text in self.texts.items():
+            if name not in self.parsed:
+                module, _ = parse_source(text, name)
+                assert module is not None  # the same text and parser gave a clean parse before
+                self.parsed[name] = module
+        return [self.parsed[name] for name in self.texts]
 
     def all_texts(self) -> dict[str, str]:
         """The text of every rule file read: this pack's, its base's and those of the packs it imports."""
@@ -38,6 +63,8 @@ class Sources:
 
     def imported_modules(self) -> list[ast.Module]:
         """The params and lookups of the imported packs, as modules of their own files."""
+        from .syntax import ast
+
         out = []
         for s in self.imported:
             for m in s.modules:
@@ -49,17 +76,32 @@ class Sources:
 
 def bundled_packs() -> dict[str, Path]:
     """Bundled packs by standard or profile id."""
+    return dict(_bundled(data_dir("rules")))
+
+
+@functools.cache
+def _bundled(root: Path) -> tuple[tuple[str, Path], ...]:
+    """The bundled packs under ``root``, read once per process (they are part of the installation): each pack's
+    id is the header of its first rule file in path order."""
     found: dict[str, Path] = {}
-    root = data_dir("rules")
     if not root.is_dir():
-        return found
+        return ()
     for pack in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in sorted(pack.rglob(f"*{SUFFIX}")):
+        for f in _rule_files(pack):
             m = _HEADER.search(f.read_text(encoding="utf-8", errors="replace"))
             if m:
                 found.setdefault(m.group(1), pack)
                 break
-    return found
+    return tuple(found.items())
+
+
+def _rule_files(root: Path) -> list[Path]:
+    """The ``.nbs`` files under ``root`` in path order (as ``sorted(root.rglob("*.nbs"))``, without pathlib's
+    globbing)."""
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        found += [Path(folder, n) for n in files if n.endswith(SUFFIX)]
+    return sorted(found, key=lambda f: f.parts)
 
 
 def resolve_pack(ref: str, relative_to: Path | None = None) -> Path | None:
@@ -106,6 +148,7 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
         queue = [path]
     src = Sources(root)
     done: set[Path] = set()
+    headers: list[tuple] = []  # (kind, id, extends, span) of each file's standard or profile header
     while queue:
         f = queue.pop(0)
         name = _display(f)
@@ -122,54 +165,111 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
             continue
         f = f.resolve()
         name = _display(f)
-        module, errs = parse_source(text, name)
+        outline, module, errs = _outline(text, name)
         diags += errs
-        if module is None:
+        if outline is None:
             continue
         src.texts[name] = text
-        src.modules.append(module)
-        for item in module.items:
-            if isinstance(item, ast.Import) and not item.path.endswith(SUFFIX):  # another pack's params, lookups
-                pack = _base_pack(item.path, root, within)
-                if pack is None and ("/" in item.path or item.path.startswith(".")) \
-                        and ("\0" in item.path or not inside(root / item.path, within or root)):
-                    diags.append(Diagnostic("import-outside-pack", f"`{item.path}` is outside the pack folder",
-                                            item.span, hint="imports name files inside the pack, a bundled "
+        if module is not None:
+            src.parsed[name] = module
+        imports, heads = outline
+        headers += heads
+        for path_, span in imports:
+            if not path_.endswith(SUFFIX):  # another pack's params, lookups
+                pack = _base_pack(path_, root, within)
+                if pack is None and ("/" in path_ or path_.startswith(".")) \
+                        and ("\0" in path_ or not inside(root / path_, within or root)):
+                    diags.append(Diagnostic("import-outside-pack", f"`{path_}` is outside the pack folder",
+                                            span, hint="imports name files inside the pack, a bundled "
                                             "standard id, or (for a pack not named by a plan) a pack folder"))
                     continue
                 if pack is None or pack.resolve() in _seen | {root.resolve()}:
                     where = f"a bundled standard id or a pack inside {within}" if within is not None \
                         else "a bundled standard id, a pack folder or a rule file"
-                    diags.append(Diagnostic("import-not-found", f"`import \"{item.path}\"`: not {where}", item.span,
-                                            hint=did_you_mean(item.path, bundled_packs())))
+                    diags.append(Diagnostic("import-not-found", f"`import \"{path_}\"`: not {where}", span,
+                                            hint=did_you_mean(path_, bundled_packs())))
                     continue
                 imported, errs = load_sources(pack, _seen | {root.resolve()}, within=within)
                 diags += errs
                 src.imported.append(imported)
-            elif isinstance(item, ast.Import):
-                target = f.parent / item.path
-                if "\0" in item.path or not inside(target, root):
-                    diags.append(Diagnostic("import-outside-pack", f"`{item.path}` is outside the pack folder",
-                                            item.span, hint="imports name files inside the pack"))
+            else:
+                target = f.parent / path_
+                if "\0" in path_ or not inside(target, root):
+                    diags.append(Diagnostic("import-outside-pack", f"`{path_}` is outside the pack folder",
+                                            span, hint="imports name files inside the pack"))
                 elif not target.is_file():
-                    diags.append(Diagnostic("import-not-found", f"no file `{item.path}`", item.span))
+                    diags.append(Diagnostic("import-not-found", f"no file `{path_}`", span))
                 else:
                     queue.append(target)
-    headers = [i for m in src.modules for i in m.items if isinstance(i, ast.Header)]
-    for h in headers:
-        if h.extends is not None:  # a profile, or an edition (`standard X "T" extends Y`)
-            base_path = _base_pack(h.extends, root, within)
+    for kind, ident, extends, span in headers:
+        if extends is not None:  # a profile, or an edition (`standard X "T" extends Y`)
+            base_path = _base_pack(extends, root, within)
             if base_path is None or base_path.resolve() in _seen | {root.resolve()}:
                 where = f"a bundled standard id or a pack inside {within}" if within is not None \
                     else "a bundled standard id or a pack path"
-                diags.append(Diagnostic("unknown-standard", f"{h.kind} `{h.id}` extends `{h.extends}`, which is not "
+                diags.append(Diagnostic("unknown-standard", f"{kind} `{ident}` extends `{extends}`, which is not "
                                         f"{where}",
-                                        h.span, hint=did_you_mean(h.extends, bundled_packs())))
+                                        span, hint=did_you_mean(extends, bundled_packs())))
                 continue
             base, errs = load_sources(base_path, _seen | {root.resolve()}, within=within)
             diags += errs
             src.base = base
     return src, diags
+
+
+def check_pack(path: Path | str, *, within: Path | None = None) -> tuple[Standard | None, list[Diagnostic]]:
+    """Parse and check a pack (folder, file, or bundled id); ``within`` confines a profile's base."""
+    with cache.gc_paused():  # many small objects and no cycles: see engine.cache.gc_paused
+        return _check_pack(path, within)
+
+
+def _check_pack(path: Path | str, within: Path | None) -> tuple[Standard | None, list[Diagnostic]]:
+    p = Path(path) if within is not None else resolve_pack(str(path)) or Path(path)
+    sources, diags = load_sources(p, within=within)
+    if has_errors(diags):
+        return None, diags
+    # where the pack was found, as given and resolved (display paths and the standard's root come from these)
+    inputs = [str(p), str(p.resolve()), str(within.resolve()) if within is not None else "", os.getcwd()]
+    return cache.checked(inputs + _read(sources), lambda: _checked(sources, diags))
+
+
+def _read(src: Sources) -> list[str]:
+    """Every file a pack read, named, with its text: its own, then those of each pack it imports and of the
+    standard it extends, each layer marked and counted (no two different packs give the same list)."""
+    out = [str(len(src.texts))]
+    for name, text in src.texts.items():
+        out += [name, text]
+    for imported in src.imported:
+        out += ["import", *_read(imported)]
+    if src.base is not None:
+        out += ["base", *_read(src.base)]
+    return out
+
+
+def _checked(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None, list[Diagnostic]]:
+    from .check import check_sources  # the checker, its passes and the syntax tree: only for a pack not cached
+
+    return check_sources(sources, diags)
+
+
+def _outline(text: str, name: str) -> tuple[tuple | None, ast.Module | None, list[Diagnostic]]:
+    """What finding a pack's files reads of one file: its imports, ``(path, span)``, and its headers,
+    ``(kind, id, extends, span)``; from the cache (no syntax tree), else from the tree parsed now, which is
+    returned too (None when the file did not parse)."""
+    return cache.outlined(text, name, _parse, _outline_of)
+
+
+def _parse(text: str, name: str):
+    from .syntax import parse_source
+
+    return parse_source(text, name)
+
+
+def _outline_of(module: ast.Module) -> tuple:
+    from .syntax import ast
+
+    return (tuple((i.path, i.span) for i in module.items if isinstance(i, ast.Import)),
+            tuple((h.kind, h.id, h.extends, h.span) for h in module.items if isinstance(h, ast.Header)))
 
 
 def _base_pack(ref: str, root: Path, within: Path | None) -> Path | None:
