@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .diagnostics import Span
+from .nodefields import field_names
 from .units import Unit, UnitDef
 
 NUMBER, INTEGER, TEXT, BOOL, DATE, ENUM = "number", "integer", "text", "bool", "date", "enum"
@@ -275,20 +276,10 @@ class Call(Expr):
     time: str | None = None  # a series function: the aggregated table's time column
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
-
-
 def children(node) -> list:
     """The child nodes of a checked node, from its fields (sqlglot's ``iter_expressions``)."""
     out: list = []
-    for name in _field_names(type(node)):
+    for name in field_names(type(node)):
         v = getattr(node, name)
         if isinstance(v, (Expr, Join)):
             out.append(v)

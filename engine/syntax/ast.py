@@ -6,9 +6,10 @@ Every node's first field is its :class:`~engine.diagnostics.Span`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from ..diagnostics import Span
+from ..nodefields import field_names
 
 # ---- expressions -------------------------------------------------------------
 
@@ -149,20 +150,10 @@ Expr = (Num | Str | Bool | Name | Attr | Call | BinOp | Compare | Logic | Not | 
 _EXPR_TYPES = Expr.__args__  # isinstance is quicker with a tuple than with a union
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
-
-
 def children(node) -> list:
     """The expression nodes directly under ``node``, from its dataclass fields (in field order)."""
     out: list = []
-    for name in _field_names(type(node)):
+    for name in field_names(type(node)):
         v = getattr(node, name)
         if isinstance(v, _EXPR_TYPES):
             out.append(v)
