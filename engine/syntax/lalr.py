@@ -36,6 +36,9 @@ _REFERENCE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))
 MAX_DEPTH = 80  # deeper trees go to Lark and the transformer, whose recursion decides what is too deep
 
 
+SHIFT, THROUGH, REDUCE = 0, 1, 2  # the kinds of action in Driver.states
+
+
 class Fallback(Exception):
     """The text is not one this driver answers for: parse it with Lark."""
 
@@ -70,21 +73,27 @@ class Driver:
         self.kept = {sym.name for rule in lark.rules for sym in rule.expansion
                      if isinstance(sym, Terminal) and (rule.options.keep_all_tokens or not sym.filter_out)}
         self._basic = lexer.lexers  # per parser state, the lexer of the terminals it accepts (shared between states)
+        ignored = [t.pattern.to_regexp() for t in lexer.root_lexer.terminals if t.name in self.ignore_types]
+        self.prefix = "(?:" + "|".join(f"(?:{p})" for p in ignored) + ")*+"
+        self.skip = re.compile(self.prefix).match
         self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # made on first use, as Lark does
         self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
         self._methods = {name: transformer_cls.__dict__[name].base_func for name in ("name", "attribute")}
         rules: dict[int, tuple] = {}
-        self.states: dict[int, dict[str, tuple[bool, Any]]] = {}
+        # per state and token type: (SHIFT, the next state), (THROUGH, reducer) or (REDUCE, reducer)
+        self.states: dict[int, dict[str, tuple[int, Any]]] = {}
         for state, actions in table.states.items():
             row = {}
             for type_, (action, arg) in actions.items():
                 if action is Shift:
-                    row[type_] = (True, arg)
+                    row[type_] = (SHIFT, arg)
                 else:
                     if id(arg) not in rules:
                         rules[id(arg)] = self._reducer(arg, transformer_cls, lark.options.maybe_placeholders)
-                    row[type_] = (False, rules[id(arg)])
+                    row[type_] = (THROUGH if rules[id(arg)][-1] else REDUCE, rules[id(arg)])
             self.states[state] = row
+        # per start rule, (state below, state, token type) -> the state a run of pass-through reductions ends in
+        self.chains: dict[str, dict[tuple[int, int, str], int]] = {start: {} for start in self.end_states}
 
     def _lexer(self, state: int) -> tuple[Any, dict[str, dict[str, str]]]:
         """The state's lexer as a regular expression's ``match`` and, per terminal that may be a keyword
@@ -101,7 +110,10 @@ class Driver:
                 keywords[type_] = {t.pattern.value: t.name for t in callback.scanner.terminals}
             if len(mres) != 1:
                 raise Fallback("a lexer of more than one regular expression")
-            made = self._made[id(basic)] = (mres[0].match, keywords)
+            # blanks and comments before a token are skipped by the same match (possessively: a token never
+            # starts with one, so nothing is given back); what is left at the end is read by self.skip
+            made = self._made[id(basic)] = (re.compile(self.prefix + "(?:" + mres[0].pattern + ")",
+                                                       mres[0].flags).match, keywords)
         self.lexers[state] = made
         return made
 
@@ -135,6 +147,19 @@ class Driver:
         through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
         return (len(rule.expansion), rule.origin.name, include, append, expand1, method, meta, inline, through)
 
+    def _through(self, below: int, state: int, type_: str, end_state: int) -> int:
+        """Where a run of pass-through reductions (`?rule: other_rule`, one after the other, each replacing the
+        top state by the goto of the state below it) ends, reading ``type_``: at the first other action, or
+        at the end state on the end of the text. A run depends only on these, so it is followed once."""
+        states = self.states
+        while True:
+            act = states[state].get(type_)
+            if act is None or act[0] != THROUGH:
+                return state
+            state = states[below][act[1][1]][1]
+            if type_ == "$END" and state == end_state:
+                return state
+
     def reference(self, text: str, transformer: Any) -> Any:
         """``name`` or ``row.column`` read as an expression (most of a message's interpolations) without the
         loop, or None for any other text: what ``parse(text, "expr", transformer)`` gives, by the same
@@ -161,40 +186,41 @@ class Driver:
     def parse(self, text: str, start: str, transformer: Any) -> Any:
         """What the transformer makes of ``text`` read from rule ``start``, or :class:`Fallback`."""
         states, lexers, kept = self.states, self.lexers, self.kept
-        ignore, newline_types = self.ignore_types, self.newline_types
+        newline_types, skip = self.newline_types, self.skip
         end_state = self.end_states[start]
+        chains = self.chains[start]
         state_stack = [self.start_states[start]]
         values: list = []
         spans: list[Any] = []  # per value: (line, column, end line, end column, depth), or None where it spans nothing
         pos, line, line_start, n = 0, 1, 0, len(text)
         new_token = Token._future_new
         while True:
-            # the next token, lexed as Lark's contextual lexer does in this state
-            type_ = "$END"
+            # the next token, lexed as Lark's contextual lexer does in this state (blanks and comments skipped)
             lexer = lexers.get(state_stack[-1])
             match, keywords = lexer if lexer is not None else self._lexer(state_stack[-1])
-            while pos < n:
-                m = match(text, pos)
-                if m is None:
+            m = match(text, pos) if pos < n else None
+            if m is None:
+                if skip(text, pos).end() < n:
                     raise Fallback("unexpected character")
-                value, type_ = m.group(), m.lastgroup
-                start_line, start_col, start_pos = line, pos - line_start + 1, pos
+                type_, value, span = "$END", "", None
+            else:
+                group = m.lastindex
+                type_, start_pos = m.lastgroup, m.start(group)
+                if start_pos != pos:
+                    newlines = text.count("\n", pos, start_pos)
+                    if newlines:
+                        line += newlines
+                        line_start = text.rindex("\n", pos, start_pos) + 1
+                value = m.group(group)
+                start_line, start_col = line, start_pos - line_start + 1
                 pos = m.end()
                 if type_ in newline_types:
                     newlines = value.count("\n")
                     if newlines:
                         line += newlines
                         line_start = start_pos + value.rindex("\n") + 1
-                if type_ in ignore:
-                    type_ = "$END"
-                    continue
                 if type_ in keywords:
                     type_ = keywords[type_].get(value, type_)
-                break
-            span: Any = None
-            if type_ == "$END":
-                value = ""
-            else:
                 span = (start_line, start_col, line, pos - line_start + 1, 0)
             # feed it: reduce as the table says, then shift
             while True:
@@ -205,8 +231,8 @@ class Driver:
                         type_ = "NAME"  # a keyword where a name may stand
                         continue
                     raise Fallback("unexpected token")
-                shift, arg = act
-                if shift:
+                kind, arg = act
+                if kind == SHIFT:
                     if type_ == "$END":
                         raise Fallback("a shift at the end")
                     state_stack.append(arg)
@@ -214,12 +240,16 @@ class Driver:
                                   if type_ in kept else None)
                     spans.append(span)
                     break
-                size, origin, include, append, expand1, method, meta, inline, through = arg
-                if through:  # `?rule: other_rule`: the child is the value and its span the span
-                    state_stack[-1] = states[state_stack[-2]][origin][1]
-                    if type_ == "$END" and state_stack[-1] == end_state:
+                if kind == THROUGH:  # `?rule: other_rule`: the child is the value and its span the span
+                    key = (state_stack[-2], state_stack[-1], type_)
+                    goto = chains.get(key)
+                    if goto is None:
+                        goto = chains[key] = self._through(key[0], key[1], type_, end_state)
+                    state_stack[-1] = goto
+                    if type_ == "$END" and goto == end_state:
                         return values[-1]
                     continue
+                size, origin, include, append, expand1, method, meta, inline, _ = arg
                 if size:
                     children, raw = values[-size:], spans[-size:]
                     del state_stack[-size:], values[-size:], spans[-size:]
@@ -262,9 +292,9 @@ class Driver:
                         value_out = method(transformer, m_, children)
                     else:
                         value_out = method(transformer, children)
-                goto = states[state_stack[-1]][origin]
-                state_stack.append(goto[1])
+                goto = states[state_stack[-1]][origin][1]
+                state_stack.append(goto)
                 values.append(value_out)
                 spans.append((first[0], first[1], last[2], last[3], depth) if first is not None else None)
-                if type_ == "$END" and state_stack[-1] == end_state:
+                if type_ == "$END" and goto == end_state:
                     return values[-1]

@@ -640,6 +640,9 @@ def _split(children: list) -> tuple[tuple[ast.Translation, ...], list]:
 # ---- templates -------------------------------------------------------------
 
 
+_BRACE = re.compile(r"[{}]")
+
+
 def parse_template(tok: Token, filename: str) -> ast.Template:
     """Split a message string into text and ``{expression}`` parts.
 
@@ -655,7 +658,15 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
     limit = LIMITS["message_interpolations"]
     interpolations = 0
     newlines_before, counted_to = 0, 0  # newlines in text[:counted_to], counted once as the scan moves on
-    while i < len(text):
+    while True:
+        brace = _BRACE.search(text, i)
+        if brace is None:
+            if i < len(text):
+                buf.append(text[i:])
+            break
+        if brace.start() > i:
+            buf.append(text[i:brace.start()])
+        i = brace.start()
         ch = text[i]
         if ch == "{" and text.startswith("{{", i):
             buf.append("{")
@@ -683,7 +694,7 @@ def parse_template(tok: Token, filename: str) -> ast.Template:
             col = (base_col + i + 1) if line == base_line else (i - text.rfind("\n", 0, i) + 1)
             parts.append(parse_expression(src, filename, line - 1, col - 1))
             i = close + 1
-        else:
+        else:  # a lone `}`
             buf.append(ch)
             i += 1
     if buf:
