@@ -11,6 +11,10 @@ only on their inputs, so they are kept between runs:
   version and Python's. ``cache=True`` itself is not used: it keeps its pickle
   in the shared temporary folder, where another user could plant one, and
   writes it in place, where a concurrent run could read half of it;
+- the one-pass parser's tables (:func:`engine.syntax.lalr.tables`: the LALR
+  actions and every state's lexer, read from Lark's once), keyed by the
+  grammar and the source of the parser: a run that finds them loads neither
+  Lark's tables nor its lexers unless a file has a syntax error;
 - each rule file's syntax tree (an :class:`engine.syntax.ast.Module`), keyed by
   a hash of the file's text, its display name, the grammar, the source of the
   parser and the tool's version. A changed file, grammar or parser never meets
@@ -171,7 +175,7 @@ def digest(*parts: str | bytes) -> str:
 
 
 @functools.cache
-def _parser_fingerprint() -> str:
+def parser_fingerprint() -> str:
     """The tool's version and the source of the modules that turn text into syntax trees, with the grammar."""
     from .resources import data_dir, version
 
@@ -192,7 +196,7 @@ def parsed(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]) 
     """
     if folder() is None:
         return parse(text, name)
-    key = f"ast-{digest(_parser_fingerprint(), name, text)}.pickle"
+    key = f"ast-{digest(parser_fingerprint(), name, text)}.pickle"
     data = get(key)
     if data is not None:
         try:
@@ -220,7 +224,7 @@ def outlined(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]
     the tree (the file's text and name, the parser), so a changed file or parser never meets an old one. Only
     clean parses are stored, so an outline found means the file parses without a diagnostic.
     """
-    key = f"outline-{digest(_parser_fingerprint(), name, text)}.pickle" if folder() is not None else None
+    key = f"outline-{digest(parser_fingerprint(), name, text)}.pickle" if folder() is not None else None
     data = get(key) if key is not None else None
     if data is not None:
         try:

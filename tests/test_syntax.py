@@ -152,6 +152,38 @@ def test_the_one_pass_parser_builds_the_tree_lark_and_the_transformer_build():
         assert fast is not P._LARK and fast == slow, path
 
 
+def test_the_one_pass_parser_reads_its_tables_back_from_the_cache(tmp_path, monkeypatch):
+    """A second run reads the driver's tables from the cache (Lark's are not read again) and parses every file of
+    the bundled packs as Lark and the transformer do."""
+    from pathlib import Path
+
+    from engine import cache
+    from engine.syntax import lalr
+    from engine.syntax import parser as P
+
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
+    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    P._driver.cache_clear()
+    try:
+        first = P._driver()
+        assert first is not None and [p.name for p in tmp_path.glob("grammar-*.driver")]
+        P._driver.cache_clear()
+
+        def refuse(*_):
+            raise AssertionError("the tables were read from Lark again")
+
+        monkeypatch.setattr(lalr, "tables", refuse)
+        again = P._driver()
+        assert again is not None and again is not first
+        root = Path(__file__).resolve().parents[1]
+        for path in sorted((root / "rules").rglob("*.nbs")):
+            text = path.read_text(encoding="utf-8-sig")
+            fast = again.parse(text, "start", P._ToAst(str(path)))
+            assert fast == P._ToAst(str(path)).transform(P._parse(text)), path
+    finally:
+        P._driver.cache_clear()
+
+
 @pytest.mark.parametrize("text", [
     'rule R-1 "t" { for each date in mode where date.mode is present shall count(date) >= 1 else "{date.mode}" }',
     'table t "T" key id { date: date  mode: text optional  category: text }',

@@ -3,7 +3,10 @@
 ``Lark.parse`` builds a parse tree (every node a ``Tree`` whose positions are
 propagated child by child) and :class:`engine.syntax.parser._ToAst` then walks
 it; for a large pack that costs three times the parse itself. This driver reads
-the same tables and the same per-state lexers as Lark, shapes each rule's
+the same tables and the same per-state lexers as Lark (:func:`tables` copies them
+once as plain data, which the cache keeps: each state's lexer is one regular
+expression that also skips the blanks and comments before a token, and a run of
+``?rule: other_rule`` reductions is followed once per state pair), shapes each rule's
 children as Lark's tree builder would (anonymous tokens filtered, ``_rules``
 inlined, ``[optional]`` parts as ``None``, ``?rules`` with one child passed
 through), spans them as ``propagate_positions`` would (from the first to the
@@ -59,48 +62,23 @@ class _EmptyMeta:
 _EMPTY = _EmptyMeta()
 
 
-class Driver:
-    """Parses with ``lark``'s tables into what the methods of ``transformer_cls`` return."""
-
-    def __init__(self, lark: Lark, transformer_cls: type):
-        frontend = lark.parser
-        table = frontend.parser._parse_table
-        lexer = frontend.lexer
-        self.start_states, self.end_states = table.start_states, table.end_states
-        self.newline_types = frozenset(lexer.root_lexer.newline_types)
-        self.ignore_types = frozenset(lexer.root_lexer.ignore_types)
-        # the terminals a rule keeps as a child (Lark filters out the anonymous ones: "rule", "{", ...)
-        self.kept = {sym.name for rule in lark.rules for sym in rule.expansion
-                     if isinstance(sym, Terminal) and (rule.options.keep_all_tokens or not sym.filter_out)}
-        self._basic = lexer.lexers  # per parser state, the lexer of the terminals it accepts (shared between states)
-        ignored = [t.pattern.to_regexp() for t in lexer.root_lexer.terminals if t.name in self.ignore_types]
-        self.prefix = "(?:" + "|".join(f"(?:{p})" for p in ignored) + ")*+"
-        self.skip = re.compile(self.prefix).match
-        self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # made on first use, as Lark does
-        self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
-        self._methods = {name: transformer_cls.__dict__[name].base_func for name in ("name", "attribute")}
-        rules: dict[int, tuple] = {}
-        # per state and token type: (SHIFT, the next state), (THROUGH, reducer) or (REDUCE, reducer)
-        self.states: dict[int, dict[str, tuple[int, Any]]] = {}
-        for state, actions in table.states.items():
-            row = {}
-            for type_, (action, arg) in actions.items():
-                if action is Shift:
-                    row[type_] = (SHIFT, arg)
-                else:
-                    if id(arg) not in rules:
-                        rules[id(arg)] = self._reducer(arg, transformer_cls, lark.options.maybe_placeholders)
-                    row[type_] = (THROUGH if rules[id(arg)][-1] else REDUCE, rules[id(arg)])
-            self.states[state] = row
-        # per start rule, (state below, state, token type) -> the state a run of pass-through reductions ends in
-        self.chains: dict[str, dict[tuple[int, int, str], int]] = {start: {} for start in self.end_states}
-
-    def _lexer(self, state: int) -> tuple[Any, dict[str, dict[str, str]]]:
-        """The state's lexer as a regular expression's ``match`` and, per terminal that may be a keyword
-        (``NAME`` for ``rule``), the keywords it is retyped to."""
-        basic = self._basic[state]
-        made = self._made.get(id(basic))
-        if made is None:
+def tables(lark: Lark, transformer_cls: type) -> dict[str, Any]:
+    """Everything the driver reads from ``lark``, as plain data (a pickle of it is kept beside the grammar's
+    tables, so a run with it needs neither Lark's tables nor its lexers): the LALR actions, each reduction
+    with the name of the transformer's method it calls, and every state's lexer as a regular expression."""
+    frontend = lark.parser
+    table = frontend.parser._parse_table
+    lexer = frontend.lexer
+    root = lexer.root_lexer
+    ignored = [t.pattern.to_regexp() for t in root.terminals if t.name in root.ignore_types]
+    # blanks and comments before a token are skipped by the token's own match (possessively: a token never starts
+    # with one, so nothing is given back); what is left at the end of the text is read by the prefix alone
+    prefix = "(?:" + "|".join(f"(?:{p})" for p in ignored) + ")*+"
+    lexers: list[tuple[str, int, dict[str, dict[str, str]]]] = []
+    lexer_of: dict[int, int] = {}
+    made: dict[int, int] = {}
+    for state, basic in lexer.lexers.items():  # per state, the lexer of the terminals it accepts (shared)
+        if id(basic) not in made:
             mres = basic.scanner._mres  # builds basic.callback too
             keywords: dict[str, dict[str, str]] = {}
             for type_, callback in basic.callback.items():
@@ -110,42 +88,105 @@ class Driver:
                 keywords[type_] = {t.pattern.value: t.name for t in callback.scanner.terminals}
             if len(mres) != 1:
                 raise Fallback("a lexer of more than one regular expression")
-            # blanks and comments before a token are skipped by the same match (possessively: a token never
-            # starts with one, so nothing is given back); what is left at the end is read by self.skip
-            made = self._made[id(basic)] = (re.compile(self.prefix + "(?:" + mres[0].pattern + ")",
-                                                       mres[0].flags).match, keywords)
+            made[id(basic)] = len(lexers)
+            lexers.append((prefix + "(?:" + mres[0].pattern + ")", mres[0].flags, keywords))
+        lexer_of[state] = made[id(basic)]
+    reducers: dict[int, tuple] = {}
+    states: dict[int, dict[str, tuple[int, Any]]] = {}
+    for state, actions in table.states.items():
+        row = {}
+        for type_, (action, arg) in actions.items():
+            if action is Shift:
+                row[type_] = (SHIFT, arg)
+            else:
+                if id(arg) not in reducers:
+                    reducers[id(arg)] = _reducer(arg, transformer_cls, lark.options.maybe_placeholders)
+                row[type_] = (THROUGH if reducers[id(arg)][-1] else REDUCE, reducers[id(arg)])
+        states[state] = row
+    return {
+        "start_states": dict(table.start_states), "end_states": dict(table.end_states),
+        "newline_types": frozenset(root.newline_types), "prefix": prefix, "lexers": lexers, "lexer_of": lexer_of,
+        # the terminals a rule keeps as a child (Lark filters out the anonymous ones: "rule", "{", ...)
+        "kept": frozenset(sym.name for rule in lark.rules for sym in rule.expansion
+                          if isinstance(sym, Terminal) and (rule.options.keep_all_tokens or not sym.filter_out)),
+        "states": states,
+    }
+
+
+def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
+    """(size, the goto symbol, which children to keep, Nones to append, passes a single child through, the name
+    of the transformer's method, whether it takes the meta, whether the rule is inlined into its parent, whether
+    it is one other rule's value unchanged)."""
+    options = rule.options
+    chooser = maybe_create_child_filter(rule.expansion, options.keep_all_tokens, False,
+                                        list(options.empty_indices) if placeholders else [])
+    if chooser is None:
+        include, append = None, 0
+    elif len(chooser.args) == 2:  # with placeholders: (index, inline it, Nones before it)
+        include, append = chooser.args
+    else:
+        include, append = [(i, inline, 0) for i, inline in chooser.args[0]], 0
+    name = rule.alias or options.template_source or rule.origin.name
+    inline = name.startswith("_")
+    method: str | None = None
+    meta = False
+    if not inline:
+        found = transformer_cls.__dict__.get(name)  # None: a `?rule` alternative of one child, passed through
+        if found is None and not options.expand1:
+            raise Fallback(f"no transformer method for rule {name}")
+        if found is not None:
+            method = name
+            if getattr(found, "visit_wrapper", None) is not None:
+                if found.visit_wrapper is not _vargs_meta:
+                    raise Fallback(f"a method of another kind: {name}")
+                meta = True
+    expand1 = bool(options.expand1 and not rule.alias)
+    through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
+    return (len(rule.expansion), rule.origin.name, tuple(include) if include is not None else None, append, expand1,
+            method, meta, inline, through)
+
+
+class Driver:
+    """Parses with the tables :func:`tables` read from Lark into what the methods of ``transformer_cls`` return."""
+
+    def __init__(self, tables: dict[str, Any], transformer_cls: type):
+        self.start_states, self.end_states = tables["start_states"], tables["end_states"]
+        self.newline_types, self.kept = tables["newline_types"], tables["kept"]
+        self.blank = re.compile(tables["prefix"]).fullmatch  # only blanks and comments
+        self._patterns, self._lexer_of = tables["lexers"], tables["lexer_of"]
+        self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # compiled on first use, as Lark does
+        self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
+
+        def method(name: str) -> Any:
+            found = transformer_cls.__dict__[name]
+            return found.base_func if getattr(found, "visit_wrapper", None) is not None else found
+
+        self._methods = {name: method(name) for name in ("name", "attribute")}
+        reducers: dict[int, tuple] = {}
+        # per state and token type: (SHIFT, the next state), (THROUGH, reducer) or (REDUCE, reducer)
+        self.states: dict[int, dict[str, tuple[int, Any]]] = {}
+        for state, actions in tables["states"].items():
+            row = {}
+            for type_, (kind, arg) in actions.items():
+                if kind != SHIFT:
+                    if id(arg) not in reducers:
+                        reducers[id(arg)] = arg[:5] + (None if arg[5] is None else method(arg[5]),) + arg[6:]
+                    arg = reducers[id(arg)]
+                row[type_] = (kind, arg)
+            self.states[state] = row
+        # per start rule, (state below, state, token type) -> the state a run of pass-through reductions ends in
+        self.chains: dict[str, dict[tuple[int, int, str], int]] = {start: {} for start in self.end_states}
+
+    def _lexer(self, state: int) -> tuple[Any, dict[str, dict[str, str]]]:
+        """The state's lexer as a regular expression's ``match`` and, per terminal that may be a keyword
+        (``NAME`` for ``rule``), the keywords it is retyped to."""
+        index = self._lexer_of[state]
+        made = self._made.get(index)
+        if made is None:
+            pattern, flags, keywords = self._patterns[index]
+            made = self._made[index] = (re.compile(pattern, flags).match, keywords)
         self.lexers[state] = made
         return made
-
-    @staticmethod
-    def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
-        """(size, the goto symbol, which children to keep, Nones to append, passes a single child through,
-        the method, whether it takes the meta, whether the rule is inlined into its parent, whether it is
-        one other rule's value unchanged)."""
-        options = rule.options
-        chooser = maybe_create_child_filter(rule.expansion, options.keep_all_tokens, False,
-                                            list(options.empty_indices) if placeholders else [])
-        if chooser is None:
-            include, append = None, 0
-        elif len(chooser.args) == 2:  # with placeholders: (index, inline it, Nones before it)
-            include, append = chooser.args
-        else:
-            include, append = [(i, inline, 0) for i, inline in chooser.args[0]], 0
-        name = rule.alias or options.template_source or rule.origin.name
-        inline = name.startswith("_")
-        method: Any = None
-        meta = False
-        if not inline:
-            method = transformer_cls.__dict__.get(name)  # None: a `?rule` alternative of one child, passed through
-            if method is None and not options.expand1:
-                raise Fallback(f"no transformer method for rule {name}")
-            if method is not None and getattr(method, "visit_wrapper", None) is not None:
-                if method.visit_wrapper is not _vargs_meta:
-                    raise Fallback(f"a method of another kind: {name}")
-                method, meta = method.base_func, True
-        expand1 = bool(options.expand1 and not rule.alias)
-        through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
-        return (len(rule.expansion), rule.origin.name, include, append, expand1, method, meta, inline, through)
 
     def _through(self, below: int, state: int, type_: str, end_state: int) -> int:
         """Where a run of pass-through reductions (`?rule: other_rule`, one after the other, each replacing the
@@ -168,10 +209,7 @@ class Driver:
         if m is None:
             return None
         first, second = m.group(1), m.group(2)
-        try:
-            match, keywords = self._lexer(self.start_states["expr"])
-        except Fallback:
-            return None
+        match, keywords = self._lexer(self.start_states["expr"])
         lexed = match(text, 0)
         if lexed is None or lexed.lastgroup != "NAME" or lexed.end() != len(first) or first in keywords.get("NAME", {}):
             return None  # `true`, `not`, `if`: keywords where an expression starts
@@ -186,7 +224,7 @@ class Driver:
     def parse(self, text: str, start: str, transformer: Any) -> Any:
         """What the transformer makes of ``text`` read from rule ``start``, or :class:`Fallback`."""
         states, lexers, kept = self.states, self.lexers, self.kept
-        newline_types, skip = self.newline_types, self.skip
+        newline_types, blank = self.newline_types, self.blank
         end_state = self.end_states[start]
         chains = self.chains[start]
         state_stack = [self.start_states[start]]
@@ -194,13 +232,14 @@ class Driver:
         spans: list[Any] = []  # per value: (line, column, end line, end column, depth), or None where it spans nothing
         pos, line, line_start, n = 0, 1, 0, len(text)
         new_token = Token._future_new
+        span: Any
         while True:
             # the next token, lexed as Lark's contextual lexer does in this state (blanks and comments skipped)
             lexer = lexers.get(state_stack[-1])
             match, keywords = lexer if lexer is not None else self._lexer(state_stack[-1])
             m = match(text, pos) if pos < n else None
             if m is None:
-                if skip(text, pos).end() < n:
+                if blank(text, pos) is None:
                     raise Fallback("unexpected character")
                 type_, value, span = "$END", "", None
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -88,12 +89,14 @@ _TOKEN_WORDS = {
 }
 
 
+_OPTIONS = dict(parser="lalr", start=["start", "expr"], strict=True, propagate_positions=True, maybe_placeholders=True)
+
+
 @functools.cache
 def _load_lark() -> Lark:
     """The LALR parser; its tables come from the user's cache when they were built before (engine/cache.py)."""
     text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
-    options = dict(parser="lalr", start=["start", "expr"], strict=True, propagate_positions=True,
-                   maybe_placeholders=True)
+    options = _OPTIONS
     key = f"grammar-{cache.digest(text, lark.__version__, sys.version, repr(sorted(options.items())))}.lark"
     data = cache.get(key)
     if data is not None:
@@ -124,10 +127,24 @@ def _parse(text: str, start: str = "start"):
 
 @functools.cache
 def _driver() -> lalr.Driver | None:
+    """The one-pass parser. Its tables (:func:`engine.syntax.lalr.tables`) are read from Lark's once and kept in
+    the cache beside the grammar's, keyed by the parser's source and the grammar: a run that finds them loads
+    neither Lark's tables nor its lexers."""
+    key = f"grammar-{cache.digest(cache.parser_fingerprint(), lark.__version__, repr(sorted(_OPTIONS.items())))}.driver"
+    data = cache.get(key)
+    if data is not None:
+        try:
+            with cache.gc_paused():
+                return lalr.Driver(pickle.loads(data), _ToAst)
+        except Exception:  # noqa: BLE001 -- truncated, or from another Python: read the tables from Lark again
+            pass
     try:
-        return lalr.Driver(_load_lark(), _ToAst)
+        tables = lalr.tables(_load_lark(), _ToAst)
+        driver = lalr.Driver(tables, _ToAst)
     except Exception:  # noqa: BLE001 -- tables of a shape (or a Lark) the driver does not know: Lark parses all
         return None
+    cache.put(key, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+    return driver
 
 
 _LARK = object()
