@@ -47,13 +47,15 @@ Values = tuple[np.ndarray, np.ndarray]
 
 class FixColumn(RangeSequence):
     """The quantified fixes of a rule's findings as columns: per finding, the quantity it changes (an index
-    into ``quantities`` and ``units``; -1: no fix) and the ``from``, ``to`` and ``change`` figures. An item is
-    the fix's dict (``quantity``, ``from``, ``to``, ``change``, ``unit``, ``op``) or None, built when read."""
+    into ``quantities`` and ``units``; -1: no fix), the ``from``, ``to`` and ``change`` figures, and whether the
+    quantity is to be raised (``up``: the direction the inversion found, which the change's sign cannot tell
+    when the change rounds to zero). An item is the fix's dict (``quantity``, ``from``, ``to``, ``change``,
+    ``unit``, ``op``; a :class:`Fix`) or None, built when read."""
 
     def __init__(self, which: np.ndarray, quantities: list[str], units: list[str], op: str,
-                 start: np.ndarray, end: np.ndarray, change: np.ndarray):
+                 start: np.ndarray, end: np.ndarray, change: np.ndarray, up: np.ndarray):
         self.which, self.quantities, self.units, self.op = which, quantities, units, op
-        self.start, self.end, self.change = start, end, change
+        self.start, self.end, self.change, self.up = start, end, change, up
 
     def __len__(self) -> int:
         return len(self.which)
@@ -61,9 +63,10 @@ class FixColumn(RangeSequence):
     def dicts(self, start: int = 0, stop: int | None = None) -> list[dict | None]:
         sl = slice(start, stop)
         q, u, op = self.quantities, self.units, self.op
-        return [None if w < 0 else {"quantity": q[w], "from": a, "to": b, "change": c, "unit": u[w], "op": op}
-                for w, a, b, c in zip(self.which[sl].tolist(), self.start[sl].tolist(), self.end[sl].tolist(),
-                                      self.change[sl].tolist())]
+        return [None if w < 0 else Fix({"quantity": q[w], "from": a, "to": b, "change": c, "unit": u[w], "op": op},
+                                       up=up)
+                for w, a, b, c, up in zip(self.which[sl].tolist(), self.start[sl].tolist(), self.end[sl].tolist(),
+                                          self.change[sl].tolist(), self.up[sl].tolist())]
 
     def _range(self, start: int, stop: int) -> list:
         return self.dicts(start, stop)
@@ -72,7 +75,7 @@ class FixColumn(RangeSequence):
         """The fixes of the findings at ``positions``, in that order."""
         pos = np.asarray(positions, dtype=np.int64)
         return FixColumn(self.which[pos], self.quantities, self.units, self.op, self.start[pos], self.end[pos],
-                         self.change[pos])
+                         self.change[pos], self.up[pos])
 
     def placed(self, positions: np.ndarray, n: int) -> FixColumn:
         """These fixes at ``positions`` of ``n`` findings (the others have none)."""
@@ -83,12 +86,23 @@ class FixColumn(RangeSequence):
             column = np.full(n, np.nan)
             column[positions] = part
             figures.append(column)
-        return FixColumn(which, self.quantities, self.units, self.op, *figures)
+        up = np.zeros(n, dtype=bool)
+        up[positions] = self.up
+        return FixColumn(which, self.quantities, self.units, self.op, *figures, up)
 
     def __eq__(self, other) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class Fix(dict):
+    """A fix's dict (what the report holds) that also knows its direction: ``up`` is True when the quantity is to
+    be raised, False when lowered (not a key: the report's fix is the dict's items)."""
+
+    def __init__(self, items: dict, up: bool):
+        super().__init__(items)
+        self.up = up
 
 
 def fix_for(std: M.Standard, rule: M.Rule, values: dict, sides: tuple | None = None) -> dict | None:
@@ -120,11 +134,12 @@ def fixes_for(std: M.Standard, rule: M.Rule, lets: dict, frame: pd.DataFrame, ab
         rows = has_target & has_actual & ~_holds(actual, a.op, target)
     which = np.full(n, -1, dtype=np.int64)
     start, end = np.full(n, np.nan), np.full(n, np.nan)
+    up = np.zeros(n, dtype=bool)
     quantities: list[str] = []
     units: list[str] = []
     with np.errstate(all="ignore"):
         ways = env.invert(a.left, target, rows)
-    for sel, leaf, to, held in ways:
+    for sel, leaf, to, held, sign in ways:
         if _read_elsewhere(a, leaf, held):
             continue
         now, has_now = env.value(leaf)
@@ -146,11 +161,12 @@ def fixes_for(std: M.Standard, rule: M.Rule, lets: dict, frame: pd.DataFrame, ab
             units.append(named[1])
         which[ok] = list(zip(quantities, units)).index(named)
         start[ok], end[ok] = now[ok], to[ok]
+        up[ok] = (sign[ok] > 0) == (a.op in (">=", ">"))  # the left side grows with the quantity, or shrinks
     if not (which >= 0).any():
         return None
     with np.errstate(all="ignore"):
         change = _round(end - start)
-    return FixColumn(which, quantities, units, a.op, _round(start), _round(end), change)
+    return FixColumn(which, quantities, units, a.op, _round(start), _round(end), change, up)
 
 
 def annotate(std: M.Standard, report: dict) -> None:
@@ -349,8 +365,9 @@ class _Env:
 
     def invert(self, node: M.Expr, target: np.ndarray, rows: np.ndarray) -> list:
         """For the ``rows`` of each way through ``node``: the quantity under it, the value it must take for
-        ``node`` to equal ``target``, and the parts held at their values on the way, as (rows, quantity,
-        value, held). Rows on no way have no fix."""
+        ``node`` to equal ``target``, the parts held at their values on the way, and per row whether ``node``
+        grows (+1) or shrinks (-1) as the quantity grows, as (rows, quantity, value, held, sign). Rows on no way
+        have no fix."""
         found: list = []
         if not rows.any():
             return found
@@ -361,12 +378,13 @@ class _Env:
                 rest = rest & ~sel
         if _is_quantity(node):
             has = self.value(node)[1]
-            found.append((rest & has, node, target, []))
+            found.append((rest & has, node, target, [], np.ones(self.n)))
             rest = rest & ~has
         if isinstance(node, M.Scale):
-            return found if node.factor == 0 else found + self.invert(node.operand, target / node.factor, rest)
+            return found if node.factor == 0 else found + _turned(
+                self.invert(node.operand, target / node.factor, rest), np.sign(node.factor))
         if isinstance(node, M.Neg):
-            return found + self.invert(node.operand, -target, rest)
+            return found + _turned(self.invert(node.operand, -target, rest), -1.0)
         if isinstance(node, M.Call) and node.func == "round" and node.args:
             inner = node.args[0]
             rounded, has_rounded = self.value(node)
@@ -377,22 +395,29 @@ class _Env:
         if not isinstance(node, M.Arith) or not rest.any():
             return found
         (left, has_left), (right, has_right) = self.value(node.left), self.value(node.right)
+        # each step: its rows, the part inverted, the part held, the value the free part must take, and the
+        # sign of the node's change as the free part grows
         if node.op == "+":
-            steps = [(has_right, node.left, node.right, target - right),
-                     (~has_right & has_left, node.right, node.left, target - left)]
+            steps = [(has_right, node.left, node.right, target - right, 1.0),
+                     (~has_right & has_left, node.right, node.left, target - left, 1.0)]
         elif node.op == "-":
-            steps = [(has_right, node.left, node.right, target + right),
-                     (~has_right & has_left, node.right, node.left, left - target)]
+            steps = [(has_right, node.left, node.right, target + right, 1.0),
+                     (~has_right & has_left, node.right, node.left, left - target, -1.0)]
         elif node.op == "*":
             by_right = has_right & (right != 0)
-            steps = [(by_right, node.left, node.right, target / right),
-                     (~by_right & has_left & (left != 0), node.right, node.left, target / left)]
+            steps = [(by_right, node.left, node.right, target / right, np.sign(right)),
+                     (~by_right & has_left & (left != 0), node.right, node.left, target / left, np.sign(left))]
         else:  # a quotient, through its numerator
-            steps = [(has_right & (right != 0), node.left, node.right, target * right)]
-        for way, free, held, value in steps:
-            for sel, leaf, to, deeper in self.invert(free, value, rest & way):
-                found.append((sel, leaf, to, [*deeper, held]))
+            steps = [(has_right & (right != 0), node.left, node.right, target * right, np.sign(right))]
+        for way, free, held, value, turn in steps:
+            for sel, leaf, to, deeper, sign in self.invert(free, value, rest & way):
+                found.append((sel, leaf, to, [*deeper, held], sign * turn))
         return found
+
+
+def _turned(found: list, turn) -> list:
+    """The ways ``invert`` found under a part whose sign ``turn`` (a number, or one per row) multiplies them."""
+    return [(sel, leaf, to, held, sign * turn) for sel, leaf, to, held, sign in found]
 
 
 def _finite(v: np.ndarray, has: np.ndarray) -> Values:

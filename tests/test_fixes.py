@@ -113,3 +113,41 @@ def test_fixes_by_hand(pack):
     # -b < 3 fails for b = -4 only: b to -3 (+1), op "<" kept
     assert negated[:2] == [None, None] and negated[2] == {"quantity": "r.b", "from": -4.0, "to": -3.0, "change": 1.0,
                                                            "unit": "", "op": "<"}
+
+
+AT_BOUNDARY = '''standard fxz "Strict comparisons met at their boundary" { version "1" }
+table d "Districts" key id {
+  id: text
+  a: number
+  b: number
+}
+rule G-1 "More than" { for each r in d  shall r.a > 3 }
+rule L-1 "Less than" { for each r in d  shall r.a < 3 }
+rule N-1 "Negated" { for each r in d  shall -r.b > -3 }
+rule P-1 "Product" { for each r in d  shall r.a * r.b > 6 }
+'''
+
+
+@pytest.mark.parametrize("rule_id, a, b, text", [
+    # 3 > 3 fails: a must grow past 3; the change is zero, so no "(+0)"
+    ("G-1", 3.0, 1.0, "raise r.a from 3 to more than 3"),
+    # 3 < 3 fails: a must shrink below 3
+    ("L-1", 3.0, 1.0, "lower r.a from 3 to less than 3"),
+    # -3 > -3 fails: -b grows as b shrinks, so b must go below 3
+    ("N-1", 1.0, 3.0, "lower r.b from 3 to less than 3"),
+    # -2 x -3 = 6 > 6 fails: with b = -3 held, a x -3 grows as a shrinks, so a must go below -2
+    ("P-1", -2.0, -3.0, "lower r.a from -2 to less than -2"),
+])
+def test_a_fix_at_zero_change_goes_the_way_the_comparison_needs(tmp_path, rule_id, a, b, text):
+    import pandas as pd
+
+    from engine import load_standard
+    from engine.fixes import fixes_for
+    from engine.render._common import fix_text
+
+    path = tmp_path / "pack.nbs"
+    path.write_text(AT_BOUNDARY, encoding="utf-8")
+    std = load_standard(path)
+    fixes = list(fixes_for(std, std.rule(rule_id), {}, pd.DataFrame({"a": [a], "b": [b]}), {}))
+    assert fixes[0]["change"] == 0.0
+    assert fix_text(fixes[0]) == text

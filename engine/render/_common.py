@@ -220,16 +220,32 @@ def evidence_lines(rule: dict, lang: str = "en", missing: bool = True) -> list[s
 
 
 def fix_text(fix: dict, lang: str = "en") -> str:
-    """A quantified fix as a sentence: ``raise d.canopy_share from 24.6 % to 30 % (+5.4 %)``."""
-    up = fix["change"] > 0
-    strict = fix["op"] in (">", "<")
-    text = ("raise {quantity} from {old} to more than {new} ({change})" if up and strict
-            else "raise {quantity} from {old} to {new} ({change})" if up
-            else "lower {quantity} from {old} to less than {new} ({change})" if strict
-            else "lower {quantity} from {old} to {new} ({change})")
+    """A quantified fix as a sentence: ``raise d.canopy_share from 24.6 % to 30 % (+5.4 %)``. The direction is the
+    one the inversion found (:class:`engine.fixes.Fix`); a fix read back from a report file has only its change,
+    whose sign gives it. A change of zero (a strict comparison met at its boundary, ``x > 3`` at 3) is not shown.
+
+    >>> fix_text({"quantity": "x", "from": 3.0, "to": 3.0, "change": 0.0, "unit": "", "op": "<"})
+    'lower x from 3 to less than 3'
+    """
+    up = getattr(fix, "up", None)
+    if up is None:
+        up = fix["change"] > 0 or (fix["change"] == 0 and fix["op"] in (">", ">="))
+    text = _FIX_TEXTS[up, fix["op"] in (">", "<"), bool(fix["change"])]
     change = ("+" if up else "−") + F.quantity(abs(fix["change"]), fix["unit"])
     return t(lang, text, quantity=fix["quantity"], old=F.quantity(fix["from"], fix["unit"]),
              new=F.quantity(fix["to"], fix["unit"]), change=change)
+
+
+_FIX_TEXTS = {  # (raise, strict comparison, change shown)
+    (True, True, True): "raise {quantity} from {old} to more than {new} ({change})",
+    (True, False, True): "raise {quantity} from {old} to {new} ({change})",
+    (False, True, True): "lower {quantity} from {old} to less than {new} ({change})",
+    (False, False, True): "lower {quantity} from {old} to {new} ({change})",
+    (True, True, False): "raise {quantity} from {old} to more than {new}",
+    (True, False, False): "raise {quantity} from {old} to {new}",
+    (False, True, False): "lower {quantity} from {old} to less than {new}",
+    (False, False, False): "lower {quantity} from {old} to {new}",
+}
 
 
 def waiver_rows(report: dict) -> list[dict]:

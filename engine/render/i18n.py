@@ -240,6 +240,10 @@ ZH: dict[str, str] = {
     "raise {quantity} from {old} to {new} ({change})": "将 {quantity} 从 {old} 提高到 {new}（{change}）",
     "lower {quantity} from {old} to less than {new} ({change})": "将 {quantity} 从 {old} 降低到 {new} 以下（{change}）",
     "lower {quantity} from {old} to {new} ({change})": "将 {quantity} 从 {old} 降低到 {new}（{change}）",
+    "raise {quantity} from {old} to more than {new}": "将 {quantity} 从 {old} 提高到 {new} 以上",
+    "lower {quantity} from {old} to less than {new}": "将 {quantity} 从 {old} 降低到 {new} 以下",
+    "raise {quantity} from {old} to {new}": "将 {quantity} 从 {old} 提高到 {new}",
+    "lower {quantity} from {old} to {new}": "将 {quantity} 从 {old} 降低到 {new}",
     "{n} change(s)": "{n} 处修改",
     "{n} object key(s) match: {keys}": "{n} 个对象编号匹配：{keys}",
 }
