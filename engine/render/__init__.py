@@ -113,6 +113,8 @@ MANIFEST = "report.manifest.json"
 def write_reports(report: dict, formats: list[str], out_dir: Path, options: RenderOptions = DEFAULT) -> list[Path]:
     """Render every format into one set (:func:`write_set`): each is streamed into the staging folder as it is
     rendered, so a failed render writes nothing."""
+    from ._common import sharing
+
     progress.stage("writing reports", len(formats))
 
     def pieces(name: str) -> Iterator[str]:
@@ -120,7 +122,8 @@ def write_reports(report: dict, formats: list[str], out_dir: Path, options: Rend
         yield from FORMATS[name].chunks(report, options)
         progress.advance(1)
 
-    return write_set(out_dir, [(out_dir / FORMATS[f].filename, pieces(f)) for f in formats])
+    with sharing(report):  # what several formats work out from the report, worked out once for the set
+        return write_set(out_dir, [(out_dir / FORMATS[f].filename, pieces(f)) for f in formats])
 
 
 def write_set(out_dir: Path, files: list[tuple[Path, Content]]) -> list[Path]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .. import format as F
@@ -75,6 +76,51 @@ def field(findings: Sequence[dict], name: str) -> list:
     if hasattr(findings, "column"):
         return findings.column(name)
     return [f.get(name) for f in findings]
+
+
+_SHARED: list[tuple[dict, dict]] = []  # while a set of reports is written: its report, and what formats share
+
+
+@contextmanager
+def sharing(report: dict) -> Iterator[None]:
+    """While a set of formats is rendered from ``report``: what :func:`shared` works out for it is kept, and
+    dropped afterwards (nothing outlives the set)."""
+    _SHARED.append((report, {}))
+    try:
+        yield
+    finally:
+        _SHARED.pop()
+
+
+def shared(report: dict, name: str, make: Callable[[], Any]) -> Any:
+    """``make()``, worked out once per set of formats written from ``report`` (see :func:`sharing`); outside a
+    set, every call makes it.
+
+    >>> with sharing(r := {}):
+    ...     shared(r, "n", lambda: [1]) is shared(r, "n", lambda: [2])
+    True
+    """
+    for held, memo in _SHARED:
+        if held is report:
+            if name not in memo:
+                memo[name] = make()
+            return memo[name]
+    return make()
+
+
+def fixed_positions(findings: Sequence[dict], limit: int) -> list[int]:
+    """The positions of the first ``limit`` findings that have a quantified fix; read from the fix column when
+    the findings are held as columns, so no other fix is built.
+
+    >>> fixed_positions([{"fix": None}, {"fix": {"op": ">"}}, {}], 3)
+    [1]
+    """
+    fixes = getattr(findings, "fixes", [])
+    if fixes is None:
+        return []
+    if hasattr(fixes, "which"):
+        return [int(i) for i in (fixes.which >= 0).nonzero()[0][:limit]]
+    return [i for i, fix in enumerate(field(findings, "fix")) if fix][:limit]
 
 
 class Template:

@@ -61,9 +61,32 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(jinja2),
     )
     env.filters["code_spans"] = code_spans
     return env
+
+
+def _bytecode_cache(jinja2) -> jinja2.BytecodeCache:
+    """The compiled template kept in nbscheck's cache folder (:mod:`engine.cache`: the user's own, written
+    atomically), so a run does not compile the page's template again (a fifth of a second). Jinja checks the
+    template's text against the entry and its own format's version; the key adds Jinja's version."""
+    from .. import cache
+
+    class Cache(jinja2.BytecodeCache):
+        def load_bytecode(self, bucket) -> None:
+            data = cache.get(self._name(bucket))
+            if data is not None:
+                bucket.bytecode_from_string(data)
+
+        def dump_bytecode(self, bucket) -> None:
+            cache.put(self._name(bucket), bucket.bytecode_to_string())
+
+        @staticmethod
+        def _name(bucket) -> str:
+            return "jinja-" + cache.digest(bucket.key, jinja2.__version__)
+
+    return Cache()
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")

@@ -18,6 +18,7 @@ from ._common import (
     evidence_lines,
     field,
     fix_text,
+    fixed_positions,
     issue_findings,
     ordered_rules,
     waiver_rows,
@@ -60,7 +61,7 @@ def _detail(lang: str, rule: dict) -> str:
     parts += [escape(line) for line in evidence_lines(rule, lang)]
     everything = issue_findings(rule)
     findings = with_outcomes(everything, ("fail", "insufficient_data"))
-    fixed = [i for i, fix in enumerate(field(findings, "fix")) if fix][:MAX_OBJECTS]
+    fixed = fixed_positions(findings, MAX_OBJECTS)
     for f in (([None] if rule.get("fix") else []) + [findings[i] for i in fixed])[:MAX_OBJECTS]:
         fix = rule["fix"] if f is None else f["fix"]
         named = f"{escape(f['key'])}: " if f is not None and len(findings) > 1 else ""

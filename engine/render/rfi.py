@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._common import field as finding_field
-from ._common import value_text, where, with_outcomes
+from ._common import shared, value_text, where, with_outcomes
 from .csv_ import defuse as _defuse
 from .i18n import t
 from .markdown import escape as _escape
@@ -54,7 +54,12 @@ class Request:
 
 
 def requests(report: dict) -> tuple[list[Request], list[Request]]:
-    """(plan-level requests, object requests), each in a stable order."""
+    """(plan-level requests, object requests), each in a stable order; gathered once for a set of reports
+    written together (:func:`engine.render._common.shared`: the Markdown and the CSV)."""
+    return shared(report, "rfi requests", lambda: _requests(report))
+
+
+def _requests(report: dict) -> tuple[list[Request], list[Request]]:
     plan: dict[tuple, Request] = {}
     objects: dict[tuple, Request] = {}
     for rule in report["rules"]:
