@@ -30,6 +30,9 @@ def _load(target):
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
+Piece = str | bytes | memoryview  # a part of a file: text, or UTF-8
+
+
 @dataclass(frozen=True)
 class Renderer:
     name: str
@@ -49,10 +52,11 @@ class Renderer:
         return None if self.streamer is None else _load(self.streamer)
 
     def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
-        return "".join(self.chunks(report, options))
+        return "".join(p if isinstance(p, str) else str(p, "utf-8") for p in self.chunks(report, options))
 
-    def chunks(self, report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
-        """The rendered text in pieces, so a large report is written to its file without being held whole."""
+    def chunks(self, report: dict, options: RenderOptions = DEFAULT) -> Iterator[Piece]:
+        """The rendered text in pieces, so a large report is written to its file without being held whole; a
+        piece is text, or text already encoded as UTF-8 (a chunk of findings joined by Arrow)."""
         if options.csv_bom and self.filename.endswith(".csv"):
             yield "\ufeff"
         stream = self.stream
@@ -84,7 +88,7 @@ FORMATS: dict[str, Renderer] = {
 }
 
 
-Content = str | Iterable[str]  # a file's text, whole or in pieces
+Content = str | Iterable[Piece]  # a file's text, whole or in pieces
 
 
 def write_atomic(path: Path, content: str) -> None:
@@ -117,7 +121,7 @@ def write_reports(report: dict, formats: list[str], out_dir: Path, options: Rend
 
     progress.stage("writing reports", len(formats))
 
-    def pieces(name: str) -> Iterator[str]:
+    def pieces(name: str) -> Iterator[Piece]:
         progress.advance(0, f"writing {FORMATS[name].filename}")
         yield from FORMATS[name].chunks(report, options)
         progress.advance(1)
@@ -190,7 +194,7 @@ def _write_staged(path: Path, content: Content, files: list[tuple[Path, Content]
     try:
         with open(path, "wb") as fh:
             for piece in [content] if isinstance(content, str) else content:
-                data = piece.encode("utf-8")
+                data = piece.encode("utf-8") if isinstance(piece, str) else piece
                 digest.update(data)
                 fh.write(data)
             fh.flush()

@@ -142,8 +142,40 @@ class Template:
         else:
             self.parts.append(const)
 
-    def column(self, texts: list[str]) -> None:
+    def column(self, texts: list[str] | Any) -> None:
+        """A column of per-finding texts: a list, or a pyarrow string array (see :meth:`encoded`)."""
         self.parts.append(texts)
+
+    def encoded(self, sep: str = "") -> bytes | memoryview:
+        """:meth:`join` as UTF-8, joined by Arrow from the columns (a list of texts is made an Arrow array first):
+        no Python text per finding, and the bytes are those of the joined Arrow array's data.
+
+        >>> t = Template(); t.text("- "); t.column(["a", "b"]); t.text(" is "); t.column(["1%", "é"])
+        >>> bytes(t.encoded("\\n")).decode() == t.join("\\n")
+        True
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        try:
+            joined = self.array(sep)
+        except pa.ArrowCapacityError:  # more than 2 GiB of text in one chunk
+            return self.join(sep).encode("utf-8")
+        n = len(joined)
+        if not n:
+            return b""
+        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * joined.offset)
+        tail = len(sep.encode("utf-8"))
+        return memoryview(joined.buffers()[2])[int(offsets[0]):int(offsets[n]) - tail]
+
+    def array(self, end: str = "") -> Any:
+        """Each finding's text followed by ``end``, as a pyarrow string array (joined by Arrow)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts = [p if isinstance(p, str) else pa.array(p, pa.string()) if isinstance(p, list) else p
+                 for p in self.parts]
+        return pc.binary_join_element_wise(*parts, end, "")
 
     def join(self, sep: str = "") -> str:
         """Every finding's text, ``sep`` between them."""
@@ -155,7 +187,7 @@ class Template:
         k = len(parts)
         pieces: list[str] = [""] * (k * n)
         for j, part in enumerate(parts):
-            pieces[j::k] = [part] * n if isinstance(part, str) else part
+            pieces[j::k] = [part] * n if isinstance(part, str) else part if isinstance(part, list) else part.to_pylist()
         if sep:
             pieces[0] = ""
         return "".join(pieces)
@@ -198,7 +230,7 @@ def object_texts(findings, start: int, stop: int, column_texts: Callable, pieces
     for lack in lacks:
         if lack is not None:
             which = np.unique(which * 2 + lack, return_inverse=True)[1].ravel()
-    columns = [np.array(t, dtype=object) for t in texts]
+    columns = [np.array(t if isinstance(t, list) else t.to_pylist(), dtype=object) for t in texts]
     out = np.empty(len(part), dtype=object)
     for k in range(int(which.max()) + 1):
         at = np.flatnonzero(which == k)
@@ -224,6 +256,68 @@ def distinct(values: list, encode: Callable[[Any], str]) -> list[str]:
     """
     memo: dict = {}
     return [memo[v] if v in memo else memo.setdefault(v, encode(v)) for v in values]
+
+
+def taken(texts: list[str], codes) -> Any:
+    """A pyarrow string array of ``texts[code]`` for each code (a NumPy integer array; -1 takes the last text):
+    the text of many findings made once per distinct value, and spread in one call.
+
+    >>> import numpy as np; taken(["a", "b", "-"], np.array([1, -1, 0])).to_pylist()
+    ['b', '-', 'a']
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    codes = np.asarray(codes, dtype=np.int64)
+    return pa.array(texts, pa.string()).take(np.where(codes < 0, len(texts) - 1, codes))
+
+
+def by_distinct(values, encode: Callable[[Any], str], missing: str | None = None) -> Any:
+    """:func:`taken` of ``encode`` of each distinct value of a NumPy or pandas column (``missing``: the text of
+    a missing value, NaN or None), the values told apart by pandas' hashing (:func:`pandas.factorize`).
+
+    >>> import numpy as np; by_distinct(np.array([2.5, np.nan, 2.5]), repr, "null").to_pylist()
+    ['2.5', 'null', '2.5']
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=missing is not None)
+    texts = [encode(u) for u in uniques.tolist()]
+    return taken(texts + ([missing] if missing is not None else []), codes)
+
+
+def integer_texts(values) -> Any:
+    """``str`` of each integer of a NumPy array, as a pyarrow string array (Arrow's decimal text of an integer
+    is Python's).
+
+    >>> import numpy as np; integer_texts(np.array([7, -12, 0])).to_pylist()
+    ['7', '-12', '0']
+    """
+    import pyarrow as pa
+
+    return pa.array(values).cast(pa.string())
+
+
+_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string escapes (ensure_ascii off): quote, backslash, controls
+
+
+def plain_texts(values) -> Any | None:
+    """Texts as a pyarrow string array when none has a character that JSON escapes (so each is its own JSON
+    string body), else None; also None where a value is not text.
+
+    >>> plain_texts(["a", "é"]).to_pylist(), plain_texts(['say "hi"']), plain_texts([1])
+    (['a', 'é'], None, None)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        texts = pa.array(values, pa.string())
+    except (pa.ArrowException, UnicodeError):
+        return None
+    if texts.null_count or pc.any(pc.match_substring_regex(texts, _ESCAPED)).as_py():
+        return None
+    return texts
 
 
 def value_text(value) -> str:

@@ -61,10 +61,10 @@ def rows(report: dict):
                           loc.get("file"), loc.get("line"), rule["message"], "", _waiver(rule.get("waiver"))]
 
 
-def _chunk(rule: dict, findings, start: int, stop: int) -> str:
+def _chunk(rule: dict, findings, start: int, stop: int) -> bytes | memoryview:
     """The CSV lines of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the lines
     :func:`rows` gives, each column defused and quoted on its own (the values cell once per category or distinct
-    number), then one template filled per finding."""
+    number), then one template filled per finding, as UTF-8."""
     f = findings.findings
     stop = min(stop, len(f))
     line = Template()
@@ -82,7 +82,7 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> str:
     line.text(",")
     line.column(["" if not w else quote(defuse(_waiver(w))) for w in f.waiver[start:stop].tolist()])
     line.text("\n")
-    return line.join()
+    return line.encoded()
 
 
 _QUOTED = re.compile('[,"\n\r]')
@@ -163,8 +163,8 @@ def _quote_part(text: str) -> str:
 CHUNK = 20_000  # findings written at a time
 
 
-def chunks(report: dict) -> Iterator[str]:
-    """The CSV text in pieces: the findings of a rule held as columns are written a chunk at a time."""
+def chunks(report: dict) -> Iterator[str | bytes | memoryview]:
+    """The CSV text in pieces: the findings of a rule held as columns are written a chunk at a time (as UTF-8)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
@@ -190,4 +190,6 @@ def _waiver(w: dict | None) -> str:
 
 
 def render(report: dict) -> str:
-    return "".join(chunks(report))
+    from .json_ import text_of
+
+    return text_of(chunks(report))

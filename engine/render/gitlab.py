@@ -40,7 +40,7 @@ def _severity(rule: dict, outcome: str, fail_on: str) -> str:
     return min(sev, "minor", key=RANK.index)
 
 
-def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
+def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str | bytes | memoryview]:
     """The issues as indented JSON, piece by piece: findings held as columns a chunk at a time
     (:func:`_chunk`), others one issue at a time."""
     yield "["
@@ -50,7 +50,7 @@ def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
             continue
         kept = open_objects(rule, FAILING)
         if kept is not None and hasattr(kept, "findings"):
-            pieces: Iterable[str] = (_chunk(rule, kept, start, start + CHUNK, options)
+            pieces: Iterable[str | bytes | memoryview] = (_chunk(rule, kept, start, start + CHUNK, options)
                                      for start in range(0, len(kept), CHUNK))
         else:
             entries = [(fingerprint(rule["id"]), None)] if kept is None else zip(object_fingerprints(rule["id"], kept),
@@ -58,7 +58,8 @@ def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str]:
             pieces = [",\n  ".join(_text(_issue(rule, fp, f, options)) for fp, f in entries)]
         for piece in pieces:
             if piece:
-                yield ("\n  " if first else ",\n  ") + piece
+                yield "\n  " if first else ",\n  "
+                yield piece
                 first = False
     yield "]\n" if first else "\n]\n"
 
@@ -83,9 +84,9 @@ def _text(issue: dict) -> str:
     return json.dumps(issue, ensure_ascii=False, indent=2, allow_nan=False).replace("\n", "\n  ")
 
 
-def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) -> str:
+def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) -> bytes | memoryview:
     """The issues of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the text
-    :func:`_text` gives each, from the columns (a severity once per outcome)."""
+    :func:`_text` gives each, from the columns (a severity once per outcome), as UTF-8."""
     f = findings.findings
     stop = min(stop, len(f))
     title = rule["title"]
@@ -106,8 +107,10 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
                '      "lines": {\n        "begin": ')
     issue.column([str(line or 1) for line in findings.lines(start, stop)])
     issue.text("\n      }\n    }\n  }")
-    return issue.join(",\n  ")
+    return issue.encoded(",\n  ")
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
-    return "".join(chunks(report, options))
+    from .json_ import text_of
+
+    return text_of(chunks(report, options))

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 
 from .. import format as F
-from ._common import Template, distinct, object_texts
+from ._common import Template, by_distinct, distinct, integer_texts, object_texts, plain_texts, taken
 
 CHUNK = 20_000  # findings encoded at a time
 
@@ -47,7 +47,7 @@ def _encode(v, pad: str, compact: tuple[str, ...] = _SHAPE_KEYS) -> str:
         items = v.items(pad + "  ")
         return "[\n" + ",\n".join(pad + "  " + x for x in items) + "\n" + pad + "]" if items else "[]"
     if _is_findings(v):
-        return "".join(_pieces(v, pad))
+        return text_of(_pieces(v, pad))
     return _leaf(v)
 
 
@@ -103,7 +103,8 @@ def _pieces(v, pad: str) -> Iterator[str]:
     if _is_findings(v):
         yield "[\n"
         for start in range(0, len(v), CHUNK):
-            yield (",\n" if start else "") + _findings_text(v, start, start + CHUNK, inner)
+            yield (",\n" if start else "") + inner
+            yield _findings_text(v, start, start + CHUNK, inner)
         yield "\n" + pad + "]"
     elif isinstance(v, dict) and v:
         yield "{\n"
@@ -172,28 +173,43 @@ def strings(texts: list[str]) -> list[str]:
     return [encode_basestring(t)[1:-1] for t in texts]
 
 
-def _findings_text(rf, start: int, stop: int, pad: str) -> str:
+def text_of(pieces: Iterable[str | bytes | memoryview]) -> str:
+    """The text of a stream of pieces, some of them already UTF-8 (a chunk of findings)."""
+    return "".join(p if isinstance(p, str) else str(p, "utf-8") for p in pieces)
+
+
+def _findings_text(rf, start: int, stop: int, pad: str) -> bytes | memoryview:
     """Findings ``start`` to ``stop`` as the indented text :func:`_encode` gives their dicts, one after another
-    (``,`` and a new line between them), built from the columns: each column is encoded on its own (a category,
-    an outcome, a list of missing fields once per distinct value), then each finding's text is one template
-    filled with its column texts."""
+    (``,`` and a new line between them), in UTF-8, built from the columns: each column is encoded on its own (a
+    category, an outcome, a list of missing fields once per distinct value), then each finding's text is one
+    template filled with its column texts (:meth:`Template.encoded`); the first finding's indent is not
+    included."""
     f = rf.findings
     stop = min(stop, len(f))
     p2, p3 = pad + "  ", pad + "    "
     t = Template()
     text, column = t.text, t.column
     text("{\n" + p2 + '"outcome": ')
-    column(distinct(f.outcome[start:stop].tolist(), encode_basestring))
+    column(by_distinct(f.outcome[start:stop], encode_basestring))
     text(f',\n{p2}"table": {encode_basestring(f.table)},\n{p2}"key": ')
-    keys = f.key[start:stop].tolist()
-    if set(map(type, keys)) == {str}:
+    keys = f.key[start:stop]
+    plain = plain_texts(keys)
+    if plain is not None:
         text('"')
-        column(strings(keys))
+        column(plain)
         text('"')
     else:
-        column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in keys])
+        keys = keys.tolist()
+        if set(map(type, keys)) == {str}:
+            text('"')
+            column(strings(keys))
+            text('"')
+        else:
+            column([encode_basestring(k) if type(k) is str else _scalar(k, p2) for k in keys])
     text(f',\n{p2}"message": "')
-    column(strings(f.messages(start, stop)))
+    messages = f.messages(start, stop)
+    plain = plain_texts(messages)
+    column(strings(messages) if plain is None else plain)
     text(f'",\n{p2}"values": ')
     _values_into(t, rf, start, stop, p2, p3)
     text(f',\n{p2}"missing": ')
@@ -208,15 +224,19 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
         column(["" if line is None else f',\n{p3}"line": {line}' for line in rf.lines(start, stop)])
         text(f'\n{p2}}},\n{p2}"row": null')
     else:
-        row_texts = list(map(str, f.row[start:stop].tolist()))
+        rows = f.row[start:stop]
+        row_texts = integer_texts(rows)
         text(f',\n{p3}"row": ')
         column(row_texts)
         if rf.first_line:
             text(f',\n{p3}"line": ')
-            column(list(map(str, rf.lines(start, stop))))
+            column(integer_texts(rows + (rf.first_line - 1)))
         text(f'\n{p2}}},\n{p2}"row": ')
         column(row_texts)
-    if rf.shapes is not None or rf.fixes is not None:  # after the row, as the finding's dict has them
+    fixes = None if rf.fixes is None or rf.shapes is not None else _fix_column(rf.fixes, start, stop, p2)
+    if fixes is not None:  # after the row, as the finding's dict has it
+        column(fixes)
+    elif rf.shapes is not None or rf.fixes is not None:
         shapes = [""] * (stop - start) if rf.shapes is None else [
             f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _scalar(g, p2))
             for g in rf.shapes[start:stop]]
@@ -225,7 +245,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> str:
                       for g, fix in zip(shapes, _fix_texts(rf.fixes, start, stop, p2))]
         column(shapes)
     text("\n" + pad + "}")
-    return pad + t.join(",\n" + pad)
+    return t.encoded(",\n" + pad)
 
 
 _LEAVES = (str, int, float, bool, type(None))
@@ -283,6 +303,38 @@ def _fix_texts(fixes, start: int, stop: int, pad: str) -> list:
     return out
 
 
+def _fix_column(fixes, start: int, stop: int, pad: str):
+    """``,`` and the ``fix`` member of each finding that has a quantified fix, and nothing for the others, as a
+    pyarrow string array made from the fix columns (:class:`engine.fixes.FixColumn`): a quantity's and a unit's
+    text once each, a figure's once per distinct number; None when the fixes are not held so."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not hasattr(fixes, "which"):
+        return None
+    which = fixes.which[start:stop]
+    at = np.flatnonzero(which >= 0)
+    if not len(at):
+        return taken([""], np.zeros(len(which), dtype=np.int64))
+    keys = tuple(fixes[start + int(at[0])])  # in the order of a fix's dict
+    w = which[at]
+    columns = {"quantity": taken(list(map(encode_basestring, fixes.quantities)), w),
+               "unit": taken(list(map(encode_basestring, fixes.units)), w), "op": encode_basestring(fixes.op),
+               **{k: by_distinct(figures[start:stop][at], _leaf) for k, figures in
+                  (("from", fixes.start), ("to", fixes.end), ("change", fixes.change))}}
+    if set(keys) != set(columns):
+        return None
+    t = Template()
+    t.text(f",\n{pad}\"fix\": {{")
+    for i, k in enumerate(keys):
+        t.text(f"{',' if i else ''}\n{pad}  {encode_basestring(k)}: ")
+        t.text(columns[k]) if isinstance(columns[k], str) else t.column(columns[k])
+    t.text(f"\n{pad}}}")
+    place = np.full(len(which), len(at))
+    place[at] = np.arange(len(at))
+    return pa.concat_arrays([t.array(), pa.array([""])]).take(place)
+
+
 def _leaf_column(values: list) -> list[str]:
     """:func:`_leaf` of each value: text once per distinct text, finite floats by their ``repr``."""
     types = set(map(type, values))
@@ -307,15 +359,13 @@ def _values_into(t: Template, rf, start: int, stop: int, p2: str, p3: str) -> No
 def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> list[str]:
     """The JSON text of :func:`engine.format.plain` of each value of a typed column (a pandas Series), worked
     out once per category or distinct number; ``then`` is applied to each text (once per category or number)."""
-    import numpy as np
     import pandas as pd
 
     if isinstance(s.dtype, pd.CategoricalDtype):
         texts = [encode_basestring(str(c)) for c in s.cat.categories] + ["null"]
-        table = np.array(list(map(then, texts)) if then else texts, dtype=object)
-        return table[s.cat.codes.to_numpy()].tolist()
+        return taken(list(map(then, texts)) if then else texts, s.cat.codes.to_numpy())
     if getattr(s.dtype, "kind", "O") == "f":
-        return F.by_unique(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad) if then is None else
+        return by_distinct(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad) if then is None else
                            then(_scalar(F.plain(u), pad)), "null" if then is None else then("null"))
     values = F.plain_list(s)
     if set(map(type, values)) <= {str, type(None)}:
@@ -327,11 +377,11 @@ def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], st
     return texts if then is None else distinct(texts, then)
 
 
-def chunks(report: dict) -> Iterator[str]:
-    """The report's text, piece by piece."""
+def chunks(report: dict) -> Iterator[str | bytes | memoryview]:
+    """The report's text, piece by piece (a chunk of findings as UTF-8)."""
     yield from _pieces(report, "")
     yield "\n"
 
 
 def render(report: dict) -> str:
-    return "".join(chunks(report))
+    return text_of(chunks(report))
