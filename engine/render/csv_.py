@@ -16,10 +16,21 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from json.encoder import encode_basestring
+from typing import Any
 
 from .. import format as F
 from ..textsafe import inert
-from ._common import ISSUES, Template, distinct, issue_findings, object_texts, ordered_rules, values_json
+from ._common import (
+    ISSUES,
+    Template,
+    by_distinct,
+    distinct,
+    integer_texts,
+    issue_findings,
+    object_texts,
+    ordered_rules,
+    values_json,
+)
 
 FILENAME = "report.csv"
 COLUMNS = ("rule_id", "outcome", "strength", "severity", "table", "key", "file", "line", "message", "values",
@@ -70,11 +81,13 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> bytes | memoryview:
     line = Template()
     const = lambda *cells: ",".join(quote(defuse(c)) for c in cells)  # noqa: E731
     line.text(const(rule["id"]) + ",")
-    line.column(distinct(f.outcome[start:stop].tolist(), lambda o: quote(defuse(o))))
+    line.column(by_distinct(f.outcome[start:stop], lambda o: quote(defuse(o))))
     line.text("," + const(rule["strength"], rule["severity"], f.table) + ",")
     line.column(cells_column(f.key[start:stop].tolist()))
     line.text("," + const(findings.file) + ",")
-    line.column(["" if n is None else str(n) for n in findings.lines(start, stop)])
+    numbered = f.row is not None and findings.first_line
+    line.column(integer_texts(f.row[start:stop] + (findings.first_line - 1)) if numbered
+                else ["" if n is None else str(n) for n in findings.lines(start, stop)])
     line.text(",")
     line.column(cells_column(f.messages(start, stop)))
     line.text(",")
@@ -98,12 +111,15 @@ def quote(cell: str) -> str:
     return '"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell
 
 
-def cells_column(cells: list) -> list[str]:
-    """``quote(defuse(cell))`` of every cell of a column: text that is plain ASCII is checked in one pass over
-    the column (Arrow string kernels), the rest cell by cell.
+def cells_column(cells: list) -> list[str] | Any:
+    """``quote(defuse(cell))`` of every cell of a column: text that is plain ASCII is checked and made safe in
+    one pass over the column (Arrow string kernels; a pyarrow string array is returned when every cell is), the
+    rest cell by cell.
 
     >>> cells_column(["D01", "=1+1", "  -3 ha", "＝1", "", "a\\x1bb", "a, b", "=a"])
     ['D01', "'=1+1", "'  -3 ha", "'＝1", '', 'a\\\\x1bb', '"a, b"', "'=a"]
+    >>> cells_column(['a, "b" c', "-1", "x"]).to_pylist()
+    ['"a, ""b"" c"', "'-1", 'x']
     """
     import numpy as np
     import pyarrow as pa
@@ -116,13 +132,13 @@ def cells_column(cells: list) -> list[str]:
     plain = pc.and_(pc.string_is_ascii(arr), pc.ascii_is_printable(arr)).to_numpy(zero_copy_only=False)
     first = pc.utf8_slice_codeunits(pc.utf8_ltrim(arr, " "), 0, 1)
     risky = pc.is_in(first, pa.array(["=", "+", "-", "@"])).to_numpy(zero_copy_only=False)
-    special = pc.match_substring_regex(arr, '[,"]').to_numpy(zero_copy_only=False)
-    out = list(cells)
-    for i in np.flatnonzero(plain & risky & ~special).tolist():
-        out[i] = "'" + cells[i]
-    at = np.flatnonzero(plain & special).tolist()  # quoted: no line breaks in printable ASCII, only , and "
-    for i, c in zip(at, [cells[i] for i in at]):
-        out[i] = '"' + ("'" + c if risky[i] else c).replace('"', '""') + '"'
+    special = pc.match_substring_regex(arr, '[,"]')  # quoted: no line breaks in printable ASCII, only , and "
+    body = pc.if_else(pa.array(risky), pc.binary_join_element_wise("'", arr, ""), arr)
+    safe = pc.if_else(special, pc.binary_join_element_wise('"', pc.replace_substring(body, '"', '""'), '"', ""),
+                      body)
+    if plain.all():
+        return safe
+    out = safe.to_pylist()
     for i in np.flatnonzero(~plain).tolist():
         out[i] = quote(defuse(cells[i]))
     return out

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 
-from ._common import Template, distinct, value_text, value_texts
+from ._common import Template, by_distinct, integer_texts, plain_texts, value_text, value_texts
 from .json_ import strings
 from .options import (
     DEFAULT,
@@ -87,6 +87,8 @@ def _text(issue: dict) -> str:
 def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) -> bytes | memoryview:
     """The issues of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the text
     :func:`_text` gives each, from the columns (a severity once per outcome), as UTF-8."""
+    import numpy as np
+
     f = findings.findings
     stop = min(stop, len(f))
     title = rule["title"]
@@ -94,18 +96,24 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
     issue = Template()
     keys = f.key[start:stop].tolist()
     issue.text('{\n    "description": "' + strings([head])[0])  # JSON escapes character by character
-    issue.column(strings(value_texts(keys)))
+    plain = plain_texts(keys)  # text keys with nothing to escape are their own text
+    issue.column(strings(value_texts(keys)) if plain is None else plain)
     issue.text(": ")
-    issue.column(strings([m or title for m in f.messages(start, stop)]))
+    messages = f.messages(start, stop)
+    plain = plain_texts(messages) if all(messages) else None
+    issue.column(strings([m or title for m in messages]) if plain is None else plain)
     issue.text(f'",\n    "check_name": {encode_basestring(rule["id"])},\n    "fingerprint": "')
     issue.column(key_fingerprints(rule["id"], f.table, keys))  # hexadecimal: nothing to escape
     issue.text('",\n    "severity": ')
-    issue.column(distinct(f.outcome[start:stop].tolist(),
-                          lambda o: encode_basestring(_severity(rule, o, options.fail_on))))
+    issue.column(by_distinct(f.outcome[start:stop], lambda o: encode_basestring(_severity(rule, o, options.fail_on))))
     path = encode_basestring(options.source_prefix + (findings.file or ""))
     issue.text(f',\n    "categories": [\n      "Compliance"\n    ],\n    "location": {{\n      "path": {path},\n'
                '      "lines": {\n        "begin": ')
-    issue.column([str(line or 1) for line in findings.lines(start, stop)])
+    if f.row is not None and findings.first_line:
+        lines = f.row[start:stop] + (findings.first_line - 1)
+        issue.column(integer_texts(np.where(lines == 0, 1, lines)))
+    else:
+        issue.column([str(line or 1) for line in findings.lines(start, stop)])
     issue.text("\n      }\n    }\n  }")
     return issue.encoded(",\n  ")
 
