@@ -49,6 +49,7 @@ from .results import FAIL, INSUFFICIENT, PASS, WAIVED, RuleResult, rule_outcome
 
 ENGINES = ("pandas", "dask", "auto")
 PARTITION_ROWS = 1_000_000  # rows per partition of a one-file table
+_KEY_BUCKET_BITS = 4  # key hashes are compared across parts in 16 buckets, by their top four bits
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 _SIZE_UNITS = {"": 1, "b": 1, "k": KiB, "kb": 1000, "kib": KiB, "m": MiB, "mb": 1000 ** 2, "mib": MiB,
                "g": GiB, "gb": 1000 ** 3, "gib": GiB, "t": 1 << 40, "tb": 1000 ** 4, "tib": 1 << 40}
@@ -214,13 +215,15 @@ def part_reader(cluster: Cluster):
 
         client = cluster.client
         shown = [str(f) for f in files]
-        checked = client.gather(client.map(_check_part, files, shown, table=table, source=source, repair=repair,
-                                           crs=crs, pure=False))
-        diags = [d for _, ds, _, _ in checked for d in ds]
+        parts = client.map(_check_part, files, shown, table=table, source=source, repair=repair, crs=crs,
+                           pure=False)  # each part's key hashes stay on the worker that read it
+        checked = client.gather(client.map(_without_hashes, parts))
+        diags = [d for _, ds, _ in checked for d in ds]
         if diags:
             return None, diags
-        sizes = [n for n, _, _, _ in checked]
-        diags = _duplicate_keys(files, shown, table, checked, (source, repair, crs))
+        sizes = [n for n, _, _ in checked]
+        diags = _duplicate_keys(client, parts, files, shown, table, (source, repair, crs))
+        del parts  # the hashes are released on the workers
         if diags:
             return None, diags
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
@@ -232,20 +235,43 @@ def part_reader(cluster: Cluster):
     return read
 
 
-def _duplicate_keys(files, shown, table: C.Table, checked, read_args) -> list[Diagnostic]:
+def _without_hashes(checked):
+    """A checked part without its key hashes: its row count, problems and empty frame."""
+    return checked[:3]
+
+
+def _bucket(checked, bucket: int):
+    """The key hashes of a checked part whose top bits are ``bucket``."""
+    hashes = checked[3]
+    return hashes[(hashes >> np.uint64(64 - _KEY_BUCKET_BITS)) == np.uint64(bucket)]
+
+
+def _repeated(*buckets):
+    """The hashes found more than once in one bucket of every part."""
+    order = np.sort(np.concatenate(buckets))
+    return np.unique(order[1:][order[1:] == order[:-1]])
+
+
+def _rows_with(checked, hashes):
+    """The rows of a checked part whose key hash is among ``hashes``."""
+    return np.flatnonzero(np.isin(checked[3], hashes))
+
+
+def _duplicate_keys(client, parts, files, shown, table: C.Table, read_args) -> list[Diagnostic]:
     """Keys used in two parts (each part's own repeats are reported by its read): compared by hash, then by
-    value for the hashes seen twice."""
-    hashes = np.concatenate([h for _, _, _, h in checked])
-    order = np.sort(hashes)
-    twice = np.unique(order[1:][order[1:] == order[:-1]])
+    value for the hashes seen twice. The hashes never leave the workers whole: they are compared one bucket
+    (a sixteenth of the hash range) at a time, so no process holds every row's hash (10^8 rows: 763 MiB)."""
+    twice = np.concatenate(client.gather([
+        client.submit(_repeated, *client.map(_bucket, parts, bucket=b), pure=False)
+        for b in range(1 << _KEY_BUCKET_BITS)]))
     if len(twice) == 0:
         return []
+    found = client.gather(client.map(_rows_with, parts, hashes=twice))
     from .plan.tables import read_table
 
     seen: dict[Any, str] = {}
     out = []
-    for f, s, (_, _, _, h) in zip(files, shown, checked):
-        rows = np.flatnonzero(np.isin(h, twice))
+    for f, s, rows in zip(files, shown, found):
         if not len(rows):
             continue
         frame, _ = read_table(f, s, table, *read_args)

@@ -169,3 +169,16 @@ def test_an_enum_extreme_follows_the_declared_order():
     assert b.combine(parts) == "good"  # not "poor", the largest as text
     parts = [b.partial(_rows(pd.Series(v, dtype=kinds))) for v in (["moderate", None], ["poor"])]
     assert b.combine(parts) is None  # a missing value leaves the largest unknown
+
+
+def test_key_hashes_are_compared_bucket_by_bucket():
+    from engine import distributed as D
+
+    top = np.uint64(1) << np.uint64(60)  # the lowest hash of bucket 1 (16 buckets by the top four bits)
+    part_a = (2, [], None, np.array([5, top + 7], dtype=np.uint64))
+    part_b = (3, [], None, np.array([top + 7, 6, np.uint64(15) * top], dtype=np.uint64))
+    buckets = [[D._bucket(p, b) for p in (part_a, part_b)] for b in range(16)]
+    assert [len(a) + len(b) for a, b in buckets] == [2, 2] + [0] * 13 + [1]  # 5 and 6; top + 7 twice; 15 * top
+    assert D._repeated(*buckets[0]).tolist() == []  # 5 and 6 differ
+    assert D._repeated(*buckets[1]).tolist() == [int(top) + 7]  # in both parts
+    assert D._rows_with(part_b, np.array([top + 7], dtype=np.uint64)).tolist() == [0]  # part b's first row
