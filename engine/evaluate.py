@@ -27,6 +27,32 @@ from .plan import Plan
 from .render.i18n import t
 from .results import FAIL, INSUFFICIENT, NOT_APPLICABLE, PASS, WAIVED, RuleResult, rule_outcome
 
+SMALL_TABLE = 20_000  # rows: up to this, the columns a per-row rule reads stay for the next rule over the same rows
+
+
+class Rows:
+    """The rows in scope of a per-row rule, as the compiled expressions read them (``rows[column]``, ``index``,
+    ``len``): each column is taken from the table, by position, when it is first read."""
+
+    __slots__ = ("_table", "_positions", "_columns", "index")
+
+    def __init__(self, table: pd.DataFrame, positions: np.ndarray | None):
+        self._table, self._positions = table, positions
+        self._columns: dict[str, pd.Series] = {}
+        self.index = table.index if positions is None else table.index[positions]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, column: str) -> pd.Series:
+        got = self._columns.get(column)
+        if got is None:
+            got = self._table[column]
+            if self._positions is not None:  # the values by position, under the rows' index taken once
+                got = pd.Series(got.array.take(self._positions), index=self.index, name=got.name, copy=False)
+            self._columns[column] = got
+        return got
+
 
 class Context:
     """One evaluation: the plan's data, params, and caches shared by rules."""
@@ -76,6 +102,18 @@ class Context:
             df = self.plan.tables[table]
             self._labelled[table] = df.set_axis(pd.Index(list(df.columns), dtype=object), axis=1)
         return self._labelled[table]
+
+    def rows_in(self, table: str, rowset: str | None, sel: pd.Series | None) -> Rows:
+        """The rows of ``table`` that ``sel`` keeps (all when None), read a column at a time; a small table's are
+        kept for the next rule over the same ``rowset`` (None: a selection of one rule's own)."""
+        key = ("in scope", rowset)
+        if rowset is not None and key in self.cache:
+            return self.cache[key]
+        df = self.plan.tables[table]
+        rows = Rows(df, None if sel is None else np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False)))
+        if rowset is not None and len(df) <= SMALL_TABLE:
+            self.cache[key] = rows
+        return rows
 
     def table_frame(self, rowset: str) -> pd.DataFrame:
         """The whole table a rowset selects from (aggregates filter it with :meth:`mask`)."""
@@ -424,9 +462,6 @@ class RuleEvaluation:
         pieces: list[Findings] = []
         counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
         sel = self._selection(fe, df)
-        # the columns by an object Index of names, then the rows by position: pandas' fixed cost of the selection
-        # is then a third of that of `loc` with a list of names and a nullable mask
-        frame = ctx.labelled(table)[pd.Index(cols, dtype=object)]
         if sel is not None:
             unknown = sel.array.isna()
             if unknown.any() and fe.by is None:
@@ -435,7 +470,17 @@ class RuleEvaluation:
                 pieces.append(self.row_findings(rows, table, INSUFFICIENT, None, extra_missing=self._scope_columns()))
             elif unknown.any():  # in a group rule, such a row leaves its group (or any group) undecided
                 self.unscoped = df.loc[unknown, fe.by]
-            frame = frame.take(np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False)))
+        if fe.by is None:
+            # each column the rule reads is taken from the table when it is first read (a DataFrame's selection of
+            # columns and rows has a fixed cost above the work on a small table); a small table's rows are shared
+            # by the rules over the same rows
+            frame = ctx.rows_in(table, fe.rowset if self.cr.where is None else None, sel)
+        else:
+            # the columns by an object Index of names, then the rows by position: pandas' fixed cost of the
+            # selection is then a third of that of `loc` with a list of names and a nullable mask
+            frame = ctx.labelled(table)[pd.Index(cols, dtype=object)]
+            if sel is not None:
+                frame = frame.take(np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False)))
         if fe.by is None:
             result = self.rows_outcome(env, frame, table, counts, pieces)
         else:
@@ -478,11 +523,13 @@ class RuleEvaluation:
         counts[PASS] += int(np.count_nonzero(passed))
         counts[FAIL] += int(np.count_nonzero(failed))
         counts[INSUFFICIENT] += int(np.count_nonzero(unknown))
-        kept = ((passed, PASS),) if self.rule.keep_evidence else ()
-        for mask, outcome in ((failed, FAIL), (unknown, INSUFFICIENT), *kept):
-            if mask.any():
-                idx = frame.index[mask]
-                pieces.append(self.row_findings(self._explain_rows(table, idx), table, outcome, renv, idx))
+        shown = failed | unknown | passed if self.rule.keep_evidence else failed | unknown
+        if shown.any():  # one piece in row order: the rows' outcomes side by side, explained in one selection
+            idx = frame.index[shown]
+            outcomes = np.full(int(np.count_nonzero(shown)), FAIL, dtype=object)
+            outcomes[unknown[shown]] = INSUFFICIENT
+            outcomes[passed[shown]] = PASS
+            pieces.append(self.row_findings(self._explain_rows(table, idx), table, outcomes, renv, idx))
         return {"rows": int(len(frame))}
 
     def _explain_rows(self, table: str, idx: pd.Index) -> pd.DataFrame:
@@ -512,10 +559,11 @@ class RuleEvaluation:
                     counts[WAIVED] += 1
                     findings.outcome[i], findings.waiver[i] = WAIVED, w
 
-    def row_findings(self, rows: pd.DataFrame, table: str, outcome: str, renv: Env | None,
+    def row_findings(self, rows: pd.DataFrame, table: str, outcome: str | np.ndarray, renv: Env | None,
                      idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> Findings:
-        """Findings for rows that did not pass, as columns: the typed values the rule reads, and what is missing;
-        the messages of failing rows are formatted when something shows them."""
+        """Findings for rows that did not pass (or passed, for `keep evidence`), as columns: the typed values the
+        rule reads, and what is missing; ``outcome`` is every row's, or each row's (an object array). The messages
+        of failing rows are formatted when something shows them."""
         n = len(rows)
         if n == 0:
             return Findings.empty(table)
@@ -523,42 +571,41 @@ class RuleEvaluation:
         key_col = std.tables[table].key
         cols = [c for c in self._read_columns() if c in rows.columns]
         values = rows[cols].reset_index(drop=True)
+        outcomes = np.full(n, outcome, dtype=object) if isinstance(outcome, str) else outcome
         formatter = None
         if renv is not None and idx is not None:
             lets = {k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()}
             for k, v in lets.items():
                 values[k] = v.reset_index(drop=True) if rt.is_series(v) else pd.Series([F.plain(v)] * n, dtype=object)
-            if outcome == FAIL:
-                def formatter(pos: np.ndarray) -> list[str]:
-                    sub = renv.child(frame=rows.iloc[pos], lets={k: (v.iloc[pos] if rt.is_series(v) else v)
-                                                                for k, v in lets.items()})
-                    return self.messages(sub, len(pos))
+
+            def formatter(pos: np.ndarray) -> list[str]:  # asked only for failing rows: the others have a message
+                sub = renv.child(frame=rows.iloc[pos], lets={k: (v.iloc[pos] if rt.is_series(v) else v)
+                                                            for k, v in lets.items()})
+                return self.messages(sub, len(pos))
         keys = F.plain_list(rows[key_col])
         row_numbers = rows.index.to_numpy(dtype=np.int64)
-        outcomes = np.full(n, outcome, dtype=object)
-        if outcome == FAIL:
-            return Findings(table, outcomes, keys, row_numbers, values, formatter=formatter)
-        if outcome == PASS:  # `keep evidence`: the values that made the row pass (an exemption, a near miss)
-            return Findings(table, outcomes, keys, row_numbers, values, [""] * n)
-        candidates = sorted(set(extra_missing or []) | set(cols))
-        present = [c for c in candidates if c in rows.columns]
-        empty = zip(*(rows[c].isna().tolist() for c in present)) if present else ((),) * n
-        labels = [f"{table}.{c}" for c in present]
-        elsewhere = None  # what the rule reads from other tables, when the row itself lacks nothing
-        messages, missings = [], []
-        said: dict[tuple, str] = {}  # the words for each list of missing cells, as insufficient_text gives them
-        for k, flags in zip(keys, empty):
-            missing = [label for label, isnull in zip(labels, flags) if isnull]
-            if not missing:
-                if elsewhere is None:
-                    elsewhere = self.missing_plan(self.deciding())
-                missing = elsewhere
-            words = said.get(tuple(missing))
-            if words is None:
-                words = said[tuple(missing)] = self.insufficient_text(missing)
-            messages.append(f"{key_col} {k}: {words}")
-            missings.append(missing)
-        return Findings(table, outcomes, keys, row_numbers, values, messages, missing=missings)
+        messages = np.full(n, None, dtype=object)
+        messages[outcomes == PASS] = ""  # `keep evidence`: the values that made the row pass (an exemption, near miss)
+        missing = np.full(n, None, dtype=object)
+        lacking = np.flatnonzero(outcomes == INSUFFICIENT)
+        if len(lacking):
+            candidates = sorted(set(extra_missing or []) | set(cols))
+            present = [c for c in candidates if c in rows.columns]
+            labels = [f"{table}.{c}" for c in present]
+            # the empty cells of each row that lacks data; the words once for each pattern of them
+            empty = np.column_stack([rows[c].isna().to_numpy()[lacking] for c in present]) if present \
+                else np.zeros((len(lacking), 0), dtype=bool)
+            patterns, which = np.unique(empty, axis=0, return_inverse=True)
+            said = []
+            for flags in patterns.tolist():
+                named = [label for label, isnull in zip(labels, flags) if isnull]
+                named = named or self.missing_plan(self.deciding())  # what the rule reads from other tables
+                said.append((named, self.insufficient_text(named)))
+            which = which.reshape(-1).tolist()
+            messages[lacking] = [f"{key_col} {keys[i]}: {said[p][1]}" for i, p in zip(lacking.tolist(), which)]
+            for i, p in zip(lacking.tolist(), which):
+                missing[i] = list(said[p][0])
+        return Findings(table, outcomes, keys, row_numbers, values, messages, formatter, missing)
 
     def _read_columns(self, evaluation: bool = False) -> list[str]:
         """Columns of the row variable the rule reads (``evaluation``: only to decide, not to explain)."""

@@ -66,12 +66,22 @@ class Findings(RangeSequence):
         self.outcome = np.asarray(outcome, dtype=object)
         self.key = _objects(key, n)
         self.row = row  # int64 array, or None for group findings
-        self.values = values if values is not None else pd.DataFrame(index=pd.RangeIndex(n))
+        self._values = values  # None: no value columns, made when read (most rules have no findings at all)
         self._message = _objects(message, n)
         self.formatter = formatter
         self.missing = _objects(missing, n, nested=True)
         self.waiver = _objects(waiver, n)
         self.absent: dict[str, np.ndarray] = {}  # value columns some findings do not have: where they lack it
+
+    @property
+    def values(self) -> pd.DataFrame:
+        if self._values is None:
+            self._values = pd.DataFrame(index=pd.RangeIndex(len(self)))
+        return self._values
+
+    @values.setter
+    def values(self, frame: pd.DataFrame) -> None:
+        self._values = frame
 
     @classmethod
     def empty(cls, table: str = "") -> Findings:
