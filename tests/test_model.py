@@ -106,3 +106,11 @@ def test_explain_reads_the_checked_rule(std):
     assert "`min_area` (5000 m2)" in text and "is between `0.2` and `90 %`" in text
     assert "where `o.kind == \"park\"`" not in text and "`o.kind` is `\"park\"`" in text
     assert Path(std.root).exists()
+
+
+def test_a_rule_is_found_by_its_id_in_the_standard_it_belongs_to(std):
+    big = std.rule("BIG")
+    assert big is std.rules[[r.id for r in std.rules].index("BIG")] and std.rule("NONE") is None
+    renamed = dataclasses.replace(std, rules=[dataclasses.replace(big, title="Renamed")])
+    assert renamed.rule("BIG").title == "Renamed" and std.rule("BIG") is big  # each standard its own rules
+    assert dataclasses.replace(std, rules=[]).rule("BIG") is None
