@@ -298,7 +298,7 @@ def integer_texts(values) -> Any:
     return pa.array(values).cast(pa.string())
 
 
-_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string escapes (ensure_ascii off): quote, backslash, controls
+JSON_ESCAPED = r'["\\\x00-\x1f]'  # what a JSON string escapes (ensure_ascii off): quote, backslash, controls
 
 
 def plain_texts(values) -> Any | None:
@@ -315,7 +315,7 @@ def plain_texts(values) -> Any | None:
         texts = pa.array(values, pa.string())
     except (pa.ArrowException, UnicodeError):
         return None
-    if texts.null_count or pc.any(pc.match_substring_regex(texts, _ESCAPED)).as_py():
+    if texts.null_count or pc.any(pc.match_substring_regex(texts, JSON_ESCAPED)).as_py():
         return None
     return texts
 

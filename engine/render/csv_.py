@@ -85,10 +85,11 @@ def _chunk(rule: dict, findings, start: int, stop: int) -> bytes | memoryview:
     line.text("," + const(rule["strength"], rule["severity"], f.table) + ",")
     line.column(cells_column(f.key[start:stop].tolist()))
     line.text("," + const(findings.file) + ",")
-    numbered = f.row is not None and findings.first_line
-    line.column(integer_texts(f.row[start:stop] + (findings.first_line - 1)) if numbered
-                else ["" if n is None else str(n) for n in findings.lines(start, stop)])
-    line.text(",")
+    if f.row is not None and findings.first_line:
+        line.column(integer_texts(f.row[start:stop] + (findings.first_line - 1)))
+    elif f.row is None:
+        line.column(["" if n is None else str(n) for n in findings.lines(start, stop)])
+    line.text(",")  # a table without lines (Parquet): the line cell is empty
     line.column(cells_column(f.messages(start, stop)))
     line.text(",")
     _values_into(line, findings, start, stop)
@@ -149,10 +150,13 @@ def _values_into(line: Template, findings, start: int, stop: int) -> None:
     column: the text of a value is made safe once per category or distinct number. A cell's characters are
     defused and its quotes doubled piece by piece, as neither depends on its neighbours; its first character is
     ``{``, never a formula start, and it is quoted when it names a column (in double quotes)."""
+    import pandas as pd
+
     from .json_ import _column_texts, _dumps, _scalar
 
     def texts(s) -> list[str]:
-        if getattr(s.dtype, "kind", "O") == "f" or s.dtype == "category":
+        if getattr(s.dtype, "kind", "O") == "f" or s.dtype == "category" or (
+                pd.api.types.is_string_dtype(s.dtype) and s.dtype != object):
             return _column_texts(s, "", then=_quote_part)
         values = F.plain_list(s)
         if set(map(type, values)) <= {str, type(None)}:

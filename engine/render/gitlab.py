@@ -109,7 +109,9 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
     path = encode_basestring(options.source_prefix + (findings.file or ""))
     issue.text(f',\n    "categories": [\n      "Compliance"\n    ],\n    "location": {{\n      "path": {path},\n'
                '      "lines": {\n        "begin": ')
-    if f.row is not None and findings.first_line:
+    if f.row is not None and not findings.first_line:  # a table without lines (Parquet): every issue at line 1
+        issue.text("1")
+    elif f.row is not None:
         lines = f.row[start:stop] + (findings.first_line - 1)
         issue.column(integer_texts(np.where(lines == 0, 1, lines)))
     else:

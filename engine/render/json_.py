@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 
 from .. import format as F
-from ._common import Template, by_distinct, distinct, integer_texts, object_texts, plain_texts, taken
+from ._common import JSON_ESCAPED, Template, by_distinct, distinct, integer_texts, object_texts, plain_texts, taken
 
 CHUNK = 20_000  # findings encoded at a time
 
@@ -367,6 +367,10 @@ def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], st
     if getattr(s.dtype, "kind", "O") == "f":
         return by_distinct(s.to_numpy(dtype="float64"), lambda u: _scalar(F.plain(u), pad) if then is None else
                            then(_scalar(F.plain(u), pad)), "null" if then is None else then("null"))
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        quoted = _quoted_texts(s, then)
+        if quoted is not None:
+            return quoted
     values = F.plain_list(s)
     if set(map(type, values)) <= {str, type(None)}:
         texts = ["null" if v is None else encode_basestring(v) for v in values]
@@ -375,6 +379,26 @@ def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], st
     else:
         texts = [_scalar(v, pad) for v in values]
     return texts if then is None else distinct(texts, then)
+
+
+def _quoted_texts(s, then: Callable[[str], str] | None):
+    """The JSON text of each value of a text column held by Arrow, as a pyarrow string array made by Arrow, when
+    no value has a character JSON escapes (with ``then``, the CSV's quoted part: printable ASCII only, whose
+    quotes are doubled); else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(s)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.string())
+    if pc.any(pc.match_substring_regex(arr, JSON_ESCAPED)).as_py():
+        return None
+    printable = pc.all(pc.and_(pc.string_is_ascii(arr), pc.ascii_is_printable(arr))).as_py()
+    if then is not None and printable is False:  # (None: every value is missing)
+        return None
+    quote = '"' if then is None else '""'  # printable ASCII without a quote: the quote marks are the ones doubled
+    return pc.fill_null(pc.binary_join_element_wise(quote, arr, quote, ""), "null" if then is None else then("null"))
 
 
 def chunks(report: dict) -> Iterator[str | bytes | memoryview]:
