@@ -81,14 +81,11 @@ class FixColumn(RangeSequence):
         """These fixes at ``positions`` of ``n`` findings (the others have none)."""
         which = np.full(n, -1, dtype=np.int64)
         which[positions] = self.which
-        figures = []
-        for part in (self.start, self.end, self.change):
-            column = np.full(n, np.nan)
-            column[positions] = part
-            figures.append(column)
+        start, end, change = (np.full(n, np.nan) for _ in range(3))
         up = np.zeros(n, dtype=bool)
-        up[positions] = self.up
-        return FixColumn(which, self.quantities, self.units, self.op, *figures, up)
+        for column, part in ((start, self.start), (end, self.end), (change, self.change), (up, self.up)):
+            column[positions] = part
+        return FixColumn(which, self.quantities, self.units, self.op, start, end, change, up)
 
     def __eq__(self, other) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
@@ -396,7 +393,8 @@ class _Env:
             return found
         (left, has_left), (right, has_right) = self.value(node.left), self.value(node.right)
         # each step: its rows, the part inverted, the part held, the value the free part must take, and the
-        # sign of the node's change as the free part grows
+        # sign of the node's change as the free part grows (a number, or one per row)
+        steps: list[tuple[np.ndarray, M.Expr, M.Expr, np.ndarray, Any]]
         if node.op == "+":
             steps = [(has_right, node.left, node.right, target - right, 1.0),
                      (~has_right & has_left, node.right, node.left, target - left, 1.0)]

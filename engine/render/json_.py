@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
+from typing import Any
 
 from .. import format as F
 from ._common import JSON_ESCAPED, Template, by_distinct, distinct, integer_texts, object_texts, plain_texts, taken
@@ -98,7 +99,7 @@ def template(proto, pad: str) -> tuple[str, list[str]]:
     return "".join(parts), names
 
 
-def _pieces(v, pad: str) -> Iterator[str]:
+def _pieces(v, pad: str) -> Iterator[str | bytes | memoryview]:
     inner = pad + "  "
     if _is_findings(v):
         yield "[\n"
@@ -356,9 +357,10 @@ def _values_into(t: Template, rf, start: int, stop: int, p2: str, p3: str) -> No
     object_texts(rf, start, stop, lambda s: _column_texts(s, p3, str(s.name) in _SHAPE_KEYS), pieces, into=t)
 
 
-def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> list[str]:
+def _column_texts(s, pad: str, shape_key: bool = False, then: Callable[[str], str] | None = None) -> Any:
     """The JSON text of :func:`engine.format.plain` of each value of a typed column (a pandas Series), worked
-    out once per category or distinct number; ``then`` is applied to each text (once per category or number)."""
+    out once per category or distinct number; ``then`` is applied to each text (once per category or number).
+    A list of texts, or a pyarrow string array where Arrow made them (:meth:`Template.column` takes either)."""
     import pandas as pd
 
     if isinstance(s.dtype, pd.CategoricalDtype):
