@@ -474,7 +474,7 @@ class RuleEvaluation:
             # each column the rule reads is taken from the table when it is first read (a DataFrame's selection of
             # columns and rows has a fixed cost above the work on a small table); a small table's rows are shared
             # by the rules over the same rows
-            frame = ctx.rows_in(table, fe.rowset if self.cr.where is None else None, sel)
+            frame: Rows | pd.DataFrame = ctx.rows_in(table, fe.rowset if self.cr.where is None else None, sel)
         else:
             # the columns by an object Index of names, then the rows by position: pandas' fixed cost of the
             # selection is then a third of that of `loc` with a list of names and a nullable mask
