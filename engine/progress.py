@@ -36,6 +36,7 @@ class Progress:
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
         self._outer: Progress | None = None
+        self._closed = False  # the run is over: a display that comes due now is not shown
 
     def __enter__(self) -> Progress:
         global _active
@@ -52,6 +53,8 @@ class Progress:
         from rich.progress import Progress as RichProgress
 
         with self._lock:
+            if self._closed:  # the run ended while rich was being imported
+                return
             self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), console=Console(file=self.stream), transient=True)
             self._task = self._bar.add_task(self.label, total=self.total, completed=self.done)
@@ -98,6 +101,7 @@ class Progress:
         if self._timer is not None:
             self._timer.cancel()
         with self._lock:
+            self._closed = True
             if self._bar is not None:
                 self._bar.stop()
 

@@ -209,10 +209,16 @@ def test_progress_shows_only_on_a_terminal_and_only_after_the_delay(monkeypatch)
     monkeypatch.setattr(progress, "DELAY", 0.05)
     slow = _Terminal()
     with progress.Progress(2, stream=slow) as p:
-        time.sleep(0.3)
+        deadline = time.monotonic() + 60  # shown once the delay has passed (later on a loaded machine)
+        while p._bar is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         p.step("checking riverside", 1)
-        time.sleep(0.3)
-    assert "checking riverside" in slow.getvalue() and "1/2" in slow.getvalue()
+    assert "checking riverside" in slow.getvalue() and "1/2" in slow.getvalue()  # drawn when it stops
+    late = _Terminal()
+    with progress.Progress(2, stream=late) as p:  # the run ends just as the display comes due
+        p._closed = True
+        p._show()
+    assert p._bar is None and late.getvalue() == ""  # never started, so never left running
     off = _Terminal()
     with progress.Progress(2, enabled=False, stream=off) as p:  # --quiet
         time.sleep(0.2)
