@@ -128,7 +128,7 @@ def _both_ways(text: str, name: str, start: str = "start"):
     from engine.syntax import parser as P
 
     fast = P._transform(text, start, P._ToAst(name))
-    return fast, P._ToAst(name).transform(P._parse(text, start))
+    return fast, P._lark_ast(name).transform(P._parse(text, start))
 
 
 def test_the_one_pass_parser_builds_the_tree_lark_and_the_transformer_build():
@@ -179,7 +179,7 @@ def test_the_one_pass_parser_reads_its_tables_back_from_the_cache(tmp_path, monk
         for path in sorted((root / "rules").rglob("*.nbs")):
             text = path.read_text(encoding="utf-8-sig")
             fast = again.parse(text, "start", P._ToAst(str(path)))
-            assert fast == P._ToAst(str(path)).transform(P._parse(text)), path
+            assert fast == P._lark_ast(str(path)).transform(P._parse(text)), path
     finally:
         P._driver.cache_clear()
 

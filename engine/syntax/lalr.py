@@ -25,14 +25,11 @@ the syntax trees, spans included.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lark import Lark, Token
-from lark.grammar import Rule, Terminal
-from lark.lexer import PatternStr, UnlessCallback
-from lark.parse_tree_builder import maybe_create_child_filter
-from lark.parsers.lalr_analysis import Shift
-from lark.visitors import _vargs_meta
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.grammar import Rule
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
@@ -44,6 +41,24 @@ SHIFT, THROUGH, REDUCE = 0, 1, 2  # the kinds of action in Driver.states
 
 class Fallback(Exception):
     """The text is not one this driver answers for: parse it with Lark."""
+
+
+class Token(str):
+    """A token as the transformer reads it: its text, its type and where it starts and ends (the attributes of
+    Lark's ``Token`` that the transformer reads, so it takes either)."""
+
+    __slots__ = ("type", "line", "column", "end_line", "end_column")
+    type: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __new__(cls, type_: str, value: str, line: int, column: int, end_line: int, end_column: int) -> Token:
+        token = str.__new__(cls, value)
+        token.type, token.line, token.column = type_, line, column
+        token.end_line, token.end_column = end_line, end_column
+        return token
 
 
 class _Meta:
@@ -66,6 +81,10 @@ def tables(lark: Lark, transformer_cls: type) -> dict[str, Any]:
     """Everything the driver reads from ``lark``, as plain data (a pickle of it is kept beside the grammar's
     tables, so a run with it needs neither Lark's tables nor its lexers): the LALR actions, each reduction
     with the name of the transformer's method it calls, and every state's lexer as a regular expression."""
+    from lark.grammar import Terminal
+    from lark.lexer import PatternStr, UnlessCallback
+    from lark.parsers.lalr_analysis import Shift
+
     frontend = lark.parser
     table = frontend.parser._parse_table
     lexer = frontend.lexer
@@ -117,6 +136,8 @@ def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
     """(size, the goto symbol, which children to keep, Nones to append, passes a single child through, the name
     of the transformer's method, whether it takes the meta, whether the rule is inlined into its parent, whether
     it is one other rule's value unchanged)."""
+    from lark.parse_tree_builder import maybe_create_child_filter
+
     options = rule.options
     chooser = maybe_create_child_filter(rule.expansion, options.keep_all_tokens, False,
                                         list(options.empty_indices) if placeholders else [])
@@ -135,11 +156,7 @@ def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
         if found is None and not options.expand1:
             raise Fallback(f"no transformer method for rule {name}")
         if found is not None:
-            method = name
-            if getattr(found, "visit_wrapper", None) is not None:
-                if found.visit_wrapper is not _vargs_meta:
-                    raise Fallback(f"a method of another kind: {name}")
-                meta = True
+            method, meta = name, getattr(found, "takes_meta", False)
     expand1 = bool(options.expand1 and not rule.alias)
     through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
     return (len(rule.expansion), rule.origin.name, tuple(include) if include is not None else None, append, expand1,
@@ -157,11 +174,8 @@ class Driver:
         self.lexers: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}  # compiled on first use, as Lark does
         self._made: dict[int, tuple[Any, dict[str, dict[str, str]]]] = {}
 
-        def method(name: str) -> Any:
-            found = transformer_cls.__dict__[name]
-            return found.base_func if getattr(found, "visit_wrapper", None) is not None else found
-
-        self._methods = {name: method(name) for name in ("name", "attribute")}
+        methods = transformer_cls.__dict__
+        self._methods = {name: methods[name] for name in ("name", "attribute")}
         reducers: dict[int, tuple] = {}
         # per state and token type: (SHIFT, the next state), (THROUGH, reducer) or (REDUCE, reducer)
         self.states: dict[int, dict[str, tuple[int, Any]]] = {}
@@ -170,7 +184,7 @@ class Driver:
             for type_, (kind, arg) in actions.items():
                 if kind != SHIFT:
                     if id(arg) not in reducers:
-                        reducers[id(arg)] = arg[:5] + (None if arg[5] is None else method(arg[5]),) + arg[6:]
+                        reducers[id(arg)] = arg[:5] + (None if arg[5] is None else methods[arg[5]],) + arg[6:]
                     arg = reducers[id(arg)]
                 row[type_] = (kind, arg)
             self.states[state] = row
@@ -215,10 +229,10 @@ class Driver:
             return None  # `true`, `not`, `if`: keywords where an expression starts
         end = len(text) + 1
         meta = _Meta(1, 1, 1, end)
-        name = Token._future_new("NAME", first, 0, 1, 1, 1, len(first) + 1, len(first))
+        name = Token("NAME", first, 1, 1, 1, len(first) + 1)
         if second is None:
             return self._methods["name"](transformer, meta, [name])
-        column = Token._future_new("NAME", second, len(first) + 1, 1, len(first) + 2, 1, end, len(text))
+        column = Token("NAME", second, 1, len(first) + 2, 1, end)
         return self._methods["attribute"](transformer, meta, [name, column])
 
     def parse(self, text: str, start: str, transformer: Any) -> Any:
@@ -231,7 +245,6 @@ class Driver:
         values: list = []
         spans: list[Any] = []  # per value: (line, column, end line, end column, depth), or None where it spans nothing
         pos, line, line_start, n = 0, 1, 0, len(text)
-        new_token = Token._future_new
         span: Any
         while True:
             # the next token, lexed as Lark's contextual lexer does in this state (blanks and comments skipped)
@@ -275,8 +288,7 @@ class Driver:
                     if type_ == "$END":
                         raise Fallback("a shift at the end")
                     state_stack.append(arg)
-                    values.append(new_token(type_, value, start_pos, span[0], span[1], span[2], span[3], pos)
-                                  if type_ in kept else None)
+                    values.append(Token(type_, value, span[0], span[1], span[2], span[3]) if type_ in kept else None)
                     spans.append(span)
                     break
                 if kind == THROUGH:  # `?rule: other_rule`: the child is the value and its span the span

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import io
 import pickle
 import re
 import sys
 from pathlib import Path
-
-import lark
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING
 
 from .. import cache
 from ..diagnostics import Diagnostic, Span
 from ..inputs import LIMITS
 from ..resources import data_dir
 from . import ast, lalr
+from .lalr import Token
+
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
+
+# Lark is imported only to build the one-pass parser's tables (once: they are cached) and for a file that does not
+# parse cleanly, whose diagnostic is Lark's
 
 # Friendly messages for common mistakes, matched by the parser state they end in.
 SYNTAX_EXAMPLES: dict[str, list[str]] = {
@@ -95,6 +101,9 @@ _OPTIONS = dict(parser="lalr", start=["start", "expr"], strict=True, propagate_p
 @functools.cache
 def _load_lark() -> Lark:
     """The LALR parser; its tables come from the user's cache when they were built before (engine/cache.py)."""
+    import lark
+    from lark import Lark
+
     text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
     options = _OPTIONS
     key = f"grammar-{cache.digest(text, lark.__version__, sys.version, repr(sorted(options.items())))}.lark"
@@ -113,6 +122,9 @@ def _load_lark() -> Lark:
 
 def _retype_keyword(e: UnexpectedInput) -> bool:
     """Keywords are reserved only where they may appear: else read one as a name."""
+    from lark import Token
+    from lark.exceptions import UnexpectedToken
+
     if isinstance(e, UnexpectedToken) and e.token.type != "NAME" and e.interactive_parser is not None:
         text = str(e.token)
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) and "NAME" in e.interactive_parser.accepts():
@@ -130,7 +142,11 @@ def _driver() -> lalr.Driver | None:
     """The one-pass parser. Its tables (:func:`engine.syntax.lalr.tables`) are read from Lark's once and kept in
     the cache beside the grammar's, keyed by the parser's source and the grammar: a run that finds them loads
     neither Lark's tables nor its lexers."""
-    key = f"grammar-{cache.digest(cache.parser_fingerprint(), lark.__version__, repr(sorted(_OPTIONS.items())))}.driver"
+    spec = importlib.util.find_spec("lark")  # found, not imported: its __init__ holds its version
+    if spec is None or spec.origin is None:
+        return None
+    key = cache.digest(cache.parser_fingerprint(), Path(spec.origin).read_bytes(), repr(sorted(_OPTIONS.items())))
+    key = f"grammar-{key}.driver"
     data = cache.get(key)
     if data is not None:
         try:
@@ -177,6 +193,8 @@ def _expected_words(expected) -> str:
 
 
 def _syntax_diagnostic(e: UnexpectedInput, text: str, filename: str) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     lines = text.splitlines()
     line = getattr(e, "line", 0) or 0
     column = getattr(e, "column", 0) or 0
@@ -223,7 +241,16 @@ def _unquote(token: str) -> str:
     return re.sub(r'\\(["\\nt])', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-class _ToAst(Transformer):
+def _meta(method):
+    """A transformer method that is given the rule's positions (Lark's ``v_args(meta=True)``)."""
+    method.takes_meta = True
+    return method
+
+
+class _ToAst:
+    """Syntax tree nodes from a rule's children: called by the one-pass parser (:mod:`engine.syntax.lalr`) as each
+    rule is reduced, or, as :func:`_lark_ast`, by Lark's ``Transformer`` over Lark's parse tree."""
+
     def __init__(self, filename: str, line_offset: int = 0, col_offset: int = 0):
         super().__init__()
         self.filename = filename
@@ -250,13 +277,13 @@ class _ToAst(Transformer):
         return Span(self.filename, line, col, end_line, end_col)
 
     # expressions -----------------------------------------------------------
-    @v_args(meta=True)
+    @_meta
     def number_lit(self, meta, children):
         num, unit = children[0], (children[1] if len(children) > 1 else None)
         return ast.Num(self._span(meta), float(num), str(unit) if unit is not None else None,
                        text=str(num))
 
-    @v_args(meta=True)
+    @_meta
     def signed_number(self, meta, children):
         neg, num, unit = children
         value = -float(num) if neg is not None else float(num)
@@ -266,23 +293,23 @@ class _ToAst(Transformer):
     def literal(self, children):
         return children[0]
 
-    @v_args(meta=True)
+    @_meta
     def string(self, meta, children):
         return ast.Str(self._span(meta), _unquote(str(children[0])))
 
-    @v_args(meta=True)
+    @_meta
     def true(self, meta, children):
         return ast.Bool(self._span(meta), True)
 
-    @v_args(meta=True)
+    @_meta
     def false(self, meta, children):
         return ast.Bool(self._span(meta), False)
 
-    @v_args(meta=True)
+    @_meta
     def name(self, meta, children):
         return ast.Name(self._span(meta), str(children[0]))
 
-    @v_args(meta=True)
+    @_meta
     def attribute(self, meta, children):
         return ast.Attr(self._span(meta), str(children[0]), str(children[1]))
 
@@ -292,7 +319,7 @@ class _ToAst(Transformer):
     def args(self, children):
         return tuple(c for c in children if c is not None)
 
-    @v_args(meta=True)
+    @_meta
     def call(self, meta, children):
         func, args = children
         wheres = [w for _, w in args if w is not None]
@@ -302,52 +329,52 @@ class _ToAst(Transformer):
         return ast.Call(self._span(meta), str(func), tuple(a for a, _ in args), wheres[0] if wheres else None,
                         next((i for i, (_, w) in enumerate(args) if w is not None), None))
 
-    @v_args(meta=True)
+    @_meta
     def binop(self, meta, children):
         left, op, right = children
         return ast.BinOp(self._span(meta), str(op), left, right)
 
-    @v_args(meta=True)
+    @_meta
     def compare(self, meta, children):
         left, op, right = children
         return ast.Compare(self._span(meta), str(op), left, right)
 
-    @v_args(meta=True)
+    @_meta
     def and_(self, meta, children):
         return ast.Logic(self._span(meta), "and", children[0], children[1])
 
-    @v_args(meta=True)
+    @_meta
     def or_(self, meta, children):
         return ast.Logic(self._span(meta), "or", children[0], children[1])
 
-    @v_args(meta=True)
+    @_meta
     def not_(self, meta, children):
         return ast.Not(self._span(meta), children[0])
 
-    @v_args(meta=True)
+    @_meta
     def neg(self, meta, children):
         return ast.Neg(self._span(meta), children[0])
 
-    @v_args(meta=True)
+    @_meta
     def convert(self, meta, children):
         return ast.Convert(self._span(meta), children[0], str(children[1]))
 
     def list_lit(self, children):
         return tuple(c for c in children if c is not None)
 
-    @v_args(meta=True)
+    @_meta
     def in_(self, meta, children):
         return ast.In(self._span(meta), children[0], children[1], False)
 
-    @v_args(meta=True)
+    @_meta
     def not_in(self, meta, children):
         return ast.In(self._span(meta), children[0], children[1], True)
 
-    @v_args(meta=True)
+    @_meta
     def if_(self, meta, children):
         return ast.If(self._span(meta), *children)
 
-    @v_args(meta=True)
+    @_meta
     def link(self, meta, children):
         if len(children) == 3:  # NAME "." NAME "->" NAME
             a, b = children[0], children[1]
@@ -355,15 +382,15 @@ class _ToAst(Transformer):
             return ast.Link(self._span(meta), first, str(children[2]))
         return ast.Link(self._span(meta), children[0], str(children[1]))
 
-    @v_args(meta=True)
+    @_meta
     def between(self, meta, children):
         return ast.Between(self._span(meta), *children)
 
-    @v_args(meta=True)
+    @_meta
     def is_present(self, meta, children):
         return ast.Presence(self._span(meta), children[0], True)
 
-    @v_args(meta=True)
+    @_meta
     def is_missing(self, meta, children):
         return ast.Presence(self._span(meta), children[0], False)
 
@@ -371,31 +398,31 @@ class _ToAst(Transformer):
     def start(self, children):
         return list(children)
 
-    @v_args(meta=True)
+    @_meta
     def attr(self, meta, children):
         return (str(children[0]), _unquote(str(children[1])), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def translation(self, meta, children):
         return ast.Translation(self._span(meta), "title", str(children[0]), _unquote(str(children[1])))
 
-    @v_args(meta=True)
+    @_meta
     def standard(self, meta, children):
         tr, (name, title, base, *attrs) = _split(children)
         base_s = None if base is None else _unquote(str(base)) if base.type == "STRING" else str(base)
         return ast.Header(self._span(meta), "standard", str(name), _unquote(str(title)), tuple(attrs), base_s, tr)
 
-    @v_args(meta=True)
+    @_meta
     def profile(self, meta, children):
         tr, (name, title, base, *attrs) = _split(children)
         base_s = _unquote(str(base)) if base.type == "STRING" else str(base)
         return ast.Header(self._span(meta), "profile", str(name), _unquote(str(title)), tuple(attrs), base_s, tr)
 
-    @v_args(meta=True)
+    @_meta
     def import_(self, meta, children):
         return ast.Import(self._span(meta), _unquote(str(children[0])))
 
-    @v_args(meta=True)
+    @_meta
     def reference(self, meta, children):
         key, citation, url = children
         return ast.Reference(self._span(meta), str(key), _unquote(str(citation)),
@@ -404,42 +431,42 @@ class _ToAst(Transformer):
     def doc(self, children):
         return _unquote(str(children[0]))
 
-    @v_args(meta=True)
+    @_meta
     def goal(self, meta, children):
         tr, (gid, title, doc) = _split(children)
         return ast.Level(self._span(meta), "goal", str(gid), _unquote(str(title)), doc, tr)
 
-    @v_args(meta=True)
+    @_meta
     def stage(self, meta, children):
         tr, (sid, title, doc) = _split(children)
         return ast.Level(self._span(meta), "stage", str(sid), _unquote(str(title)), doc, tr)
 
-    @v_args(meta=True)
+    @_meta
     def category(self, meta, children):
         tr, (cid, title, parent, table, where, doc) = _split(children)
         return ast.CategoryDecl(self._span(meta), str(cid), _unquote(str(title)),
                                 str(parent) if parent is not None else None, str(table), where, doc, tr)
 
-    @v_args(meta=True)
+    @_meta
     def type(self, meta, children):
         child = children[0]
         if isinstance(child, ast.TypeRef):
             return child
         return ast.TypeRef(self._span(meta), str(child))
 
-    @v_args(meta=True)
+    @_meta
     def enum_type(self, meta, children):
         values = tuple(_unquote(str(c)) if c.type == "STRING" else str(c) for c in children)
         return ast.TypeRef(self._span(meta), "enum", values)
 
-    @v_args(meta=True)
+    @_meta
     def geometry_type(self, meta, children):
         return ast.TypeRef(self._span(meta), "geometry", (str(children[0]),))
 
     def unit(self, children):
         return str(children[0])
 
-    @v_args(meta=True)
+    @_meta
     def constraint(self, meta, children):
         op, neg, num = children
         return ast.Constraint(self._span(meta), str(op), -float(num) if neg is not None else float(num))
@@ -447,20 +474,20 @@ class _ToAst(Transformer):
     def constraints(self, children):
         return tuple(children)
 
-    @v_args(meta=True)
+    @_meta
     def column(self, meta, children):
         name, typ, unit, constraints, ref, optional, doc = children
         return ast.Column(self._span(meta), str(name), typ, unit, constraints, optional is not None,
                           _unquote(str(doc)) if doc is not None else None, str(ref) if ref is not None else None)
 
-    @v_args(meta=True)
+    @_meta
     def field(self, meta, children):
         name, typ, unit, constraints, path, optional, doc = children
         return ast.FieldDecl(self._span(meta), str(name), typ, unit, constraints,
                              _unquote(str(path)) if path is not None else None, optional is not None,
                              _unquote(str(doc)) if doc is not None else None)
 
-    @v_args(meta=True)
+    @_meta
     def table(self, meta, children):
         tr, (name, title, key, time, optional, doc, *columns) = _split(children)
         return ast.TableDecl(self._span(meta), str(name), _unquote(str(title)), str(key), tuple(columns), doc,
@@ -469,7 +496,7 @@ class _ToAst(Transformer):
     def time_column(self, children):
         return children[0]
 
-    @v_args(meta=True)
+    @_meta
     def edition(self, meta, children):
         value, start = children
         return ast.Edition(self._span(meta), value, str(start) if start is not None else None)
@@ -479,13 +506,13 @@ class _ToAst(Transformer):
         """Dated editions, or () for one undated value (the common case keeps its plain form)."""
         return tuple(editions) if len(editions) > 1 or editions[0].start is not None else ()
 
-    @v_args(meta=True)
+    @_meta
     def param(self, meta, children):
         name, *editions, doc = children
         return ast.ParamDecl(self._span(meta), str(name), editions[0].value,
                              _unquote(str(doc)) if doc is not None else None, self._editions(editions))
 
-    @v_args(meta=True)
+    @_meta
     def unit_decl(self, meta, children):
         name, number, base, doc = children
         factor = float(number) if number is not None else (1.0 if base is not None else None)
@@ -501,32 +528,32 @@ class _ToAst(Transformer):
         key_s = _unquote(str(key)) if key.type == "STRING" else str(key)
         return (key_s, children[1])
 
-    @v_args(meta=True)
+    @_meta
     def band(self, meta, children):
         opening, low, high, closing, value = children
         return (ast.Band(self._span(meta), low, high, str(opening) == "[", str(closing) == "]"), value)
 
-    @v_args(meta=True)
+    @_meta
     def lookup(self, meta, children):
         name, key_type, key_unit, value_type, unit, entries, default, doc_tok = children
         return ast.LookupDecl(self._span(meta), str(name), key_type, value_type, unit, entries, default,
                               _unquote(str(doc_tok)) if doc_tok is not None else None,
                               key_unit)
 
-    @v_args(meta=True)
+    @_meta
     def let_decl(self, meta, children):
         return ast.LetDecl(self._span(meta), str(children[0]), children[1])
 
-    @v_args(meta=True)
+    @_meta
     def set_param(self, meta, children):
         name, *editions = children
         return ast.SetParam(self._span(meta), str(name), editions[0].value, self._editions(editions))
 
-    @v_args(meta=True)
+    @_meta
     def disable(self, meta, children):
         return ast.Disable(self._span(meta), str(children[0]), _unquote(str(children[1])))
 
-    @v_args(meta=True)
+    @_meta
     def override(self, meta, children):
         strength = severity = None
         for c in children[1:]:
@@ -540,41 +567,41 @@ class _ToAst(Transformer):
     def strength(self, children):
         return str(children[0])
 
-    @v_args(meta=True)
+    @_meta
     def goals(self, meta, children):
         return ("goals", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def categories(self, meta, children):
         return ("categories", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def stages(self, meta, children):
         return ("stages", tuple(ast.NameRef(self._tspan(c), str(c)) for c in children), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def severity(self, meta, children):
         return ast.NameRef(self._tspan(children[0]), str(children[0]))
 
-    @v_args(meta=True)
+    @_meta
     def cite(self, meta, children):
         key, clause = children
         return ast.Cite(self._span(meta), str(key), _unquote(str(clause)) if clause is not None else None)
 
-    @v_args(meta=True)
+    @_meta
     def when(self, meta, children):
         return ("when", children[0], self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def for_each(self, meta, children):
         var, rowset, by, where = children
         return ast.ForEach(self._span(meta), str(var), str(rowset), str(by) if by is not None else None, where)
 
-    @v_args(meta=True)
+    @_meta
     def assertion(self, meta, children):
         return ("assertion", (children[0], children[1]), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def message(self, meta, children):
         lang, tok = children
         template = parse_template(tok, self.filename)
@@ -582,27 +609,27 @@ class _ToAst(Transformer):
             return ast.Translation(self._span(meta), "message", str(lang), template.text, template)
         return ("message", template, self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def rationale(self, meta, children):
         lang, tok = children
         if lang is not None:
             return ast.Translation(self._span(meta), "rationale", str(lang), _unquote(str(tok)))
         return ("rationale", _unquote(str(tok)), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def title(self, meta, children):
         return ast.Translation(self._span(meta), "title", str(children[0]), _unquote(str(children[1])))
 
-    @v_args(meta=True)
+    @_meta
     def keep(self, meta, children):
         return ("keep", True, self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def partial(self, meta, children):
         least, by = children
         return ("partial", ast.Partial(self._span(meta), least, str(by) if by is not None else None), self._span(meta))
 
-    @v_args(meta=True)
+    @_meta
     def rule(self, meta, children):
         rid, title, *clauses = children
         fields: dict = {"goals": (), "categories": (), "stages": (), "severity": None, "when": None,
@@ -646,6 +673,24 @@ class _ToAst(Transformer):
                     fields[kind] = value
         return ast.Rule(self._span(meta), str(rid), _unquote(str(title)), cites=tuple(cites), lets=tuple(lets),
                         clause_spans=tuple(spans), translations=tuple(translations), **fields)
+
+
+@functools.cache
+def _lark_ast_class() -> type:
+    from lark import Transformer, v_args
+
+    class _LarkToAst(_ToAst, Transformer):
+        pass
+
+    for name, method in vars(_ToAst).items():
+        if getattr(method, "takes_meta", False):
+            setattr(_LarkToAst, name, v_args(meta=True)(method))
+    return _LarkToAst
+
+
+def _lark_ast(filename: str, line_offset: int = 0, col_offset: int = 0):
+    """The transformer as a Lark ``Transformer``, for Lark's parse tree."""
+    return _lark_ast_class()(filename, line_offset, col_offset)
 
 
 def _split(children: list) -> tuple[tuple[ast.Translation, ...], list]:
@@ -741,13 +786,15 @@ def parse_expression(text: str, filename: str = "<expr>", line_offset: int = 0, 
         done = _transform(text, "expr", transformer)
     if done is not _LARK:
         return done
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = _parse(text, start="expr")
     except UnexpectedInput as e:
         raise TemplateError(Span(filename, line_offset + getattr(e, "line", 1),
                                  col_offset + getattr(e, "column", 1)),
                             f"cannot read `{{{text}}}` in the message") from None
-    return transformer.transform(tree)
+    return _lark_ast(filename, line_offset, col_offset).transform(tree)
 
 
 # ---- files -----------------------------------------------------------------
@@ -761,10 +808,19 @@ def parse_text(text: str, filename: str = "<string>") -> tuple[ast.Module | None
             line = text.count("\n", 0, m.start()) + 1
             col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
             comments.append((line, col, m.group(1)))
+    items = _transform(text, "start", _ToAst(filename))
+    if items is _LARK:
+        return _parse_with_lark(text, filename, comments)
+    return ast.Module(filename, tuple(items), tuple(comments)), []
+
+
+def _parse_with_lark(text: str, filename: str, comments: list) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Lark's parse tree and the transformer: for text the one-pass parser does not answer for (a syntax error, an
+    unreadable message, a deep tree), whose diagnostic is Lark's."""
+    from lark.exceptions import UnexpectedInput, VisitError
+
     try:
-        items = _transform(text, "start", _ToAst(filename))
-        if items is _LARK:
-            items = _ToAst(filename).transform(_parse(text))
+        items = _lark_ast(filename).transform(_parse(text))
     except UnexpectedInput as e:
         return None, [_syntax_diagnostic(e, text, filename)]
     except RecursionError:
