@@ -181,8 +181,11 @@ def bad_plan(tmp_path):
 
 def test_invalid_input_still_writes_every_requested_format(bad_plan, tmp_path, capsys):
     out = tmp_path / "out"
-    formats = "json,sarif,junit,github,gitlab,csv,md,html,text"
+    from engine.render import FORMATS
+
+    formats = ",".join(FORMATS)  # every format a check can write
     assert main(["check", str(bad_plan), "-f", formats, "-o", str(out), "--source-root", str(tmp_path)]) == 2
+    assert {p.name for p in out.iterdir()} == {r.filename for r in FORMATS.values()} | {"report.manifest.json"}
     assert "bad-value" in capsys.readouterr().err
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     d = next(d for d in doc["diagnostics"] if d["code"] == "bad-value")
@@ -199,6 +202,9 @@ def test_invalid_input_still_writes_every_requested_format(bad_plan, tmp_path, c
     assert json.loads((out / "gl-code-quality-report.json").read_text(encoding="utf-8"))[0]["location"] == {
         "path": "bad/tables/objects.csv", "lines": {"begin": 4}}
     assert "bad-value" in (out / "report.html").read_text(encoding="utf-8")
+    geo = json.loads((out / "report.geojson").read_text(encoding="utf-8"))
+    assert geo["type"] == "FeatureCollection" and geo["features"] == []
+    assert "bad-value" in {d["code"] for d in geo["nbscheck"]["diagnostics"]} and geo["nbscheck"]["valid"] is False
 
 
 def test_github_annotations_follow_fail_on(capsys):

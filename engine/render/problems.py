@@ -4,7 +4,8 @@ When the plan, the rules or a waiver file is invalid (exit 2), ``check -o DIR`` 
 the formats it was asked for, each holding the diagnostics (code, message, file, line,
 column, hint), so CI shows them where it shows findings: SARIF results and GitHub or GitLab
 annotations at the file and line, a JUnit ``<error>`` per diagnostic, CSV rows, a JSON
-document (``reports/problems.schema.json``), and text, Markdown or HTML listings.
+document (``reports/problems.schema.json``), a GeoJSON collection with no feature, and text, Markdown or
+HTML listings.
 """
 
 from __future__ import annotations
@@ -132,9 +133,17 @@ def render_html(diags: list[Diagnostic], options: RenderOptions) -> str:
         errors=sum(d.severity == ERROR for d in diags))
 
 
+def render_geojson(diags: list[Diagnostic], options: RenderOptions) -> str:
+    """No feature (nothing was evaluated); the diagnostics ride in the collection's ``nbscheck`` member, as a
+    report's verdict does."""
+    doc = {"type": "FeatureCollection", "name": "nbscheck problems",
+           "nbscheck": {"verdict": None, "valid": False, "diagnostics": _rows(diags)}, "features": []}
+    return json.dumps(doc, ensure_ascii=False) + "\n"
+
+
 RENDERERS = {"json": render_json, "text": render_text, "md": render_md, "csv": render_csv, "junit": render_junit,
              "sarif": render_sarif, "github": render_github, "gitlab": render_gitlab, "html": render_html,
-             "rfi": render_md, "rfi-csv": render_csv}
+             "rfi": render_md, "rfi-csv": render_csv, "geojson": render_geojson}
 
 
 def render(fmt: str, diags: list[Diagnostic], options: RenderOptions = DEFAULT) -> str:
