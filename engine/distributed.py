@@ -193,7 +193,8 @@ def _check_part(path: Path, display: str, table: C.Table, source, repair: bool, 
                               hint="give the layer as one GeoPackage, GeoJSON or GeoParquet file")], None, None
     frame.attrs.clear()
     hashes = pd.util.hash_pandas_object(frame[table.key], index=False).to_numpy()
-    return len(frame), [], frame.iloc[:0], hashes
+    # a copy: an empty slice is a view that keeps the whole part alive while the worker holds the result
+    return len(frame), [], frame.iloc[:0].copy(), hashes
 
 
 def _load_part(spec) -> pd.DataFrame:
