@@ -193,8 +193,14 @@ def _check_part(path: Path, display: str, table: C.Table, source, repair: bool, 
                               hint="give the layer as one GeoPackage, GeoJSON or GeoParquet file")], None, None
     frame.attrs.clear()
     hashes = pd.util.hash_pandas_object(frame[table.key], index=False).to_numpy()
-    # a copy: an empty slice is a view that keeps the whole part alive while the worker holds the result
-    return len(frame), [], frame.iloc[:0].copy(), hashes
+    return len(frame), [], _empty_like(frame), hashes
+
+
+def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with ``frame``'s columns and dtypes and no rows, sharing nothing with it: an empty slice, even
+    copied, keeps the part's Arrow buffers alive (Arrow arrays are immutable, so pandas copies share them) for
+    as long as the worker holds the result."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in frame.dtypes.items()})
 
 
 def _load_part(spec) -> pd.DataFrame:
