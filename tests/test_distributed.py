@@ -182,3 +182,29 @@ def test_key_hashes_are_compared_bucket_by_bucket():
     assert D._repeated(*buckets[0]).tolist() == []  # 5 and 6 differ
     assert D._repeated(*buckets[1]).tolist() == [int(top) + 7]  # in both parts
     assert D._rows_with(part_b, np.array([top + 7], dtype=np.uint64)).tolist() == [0]  # part b's first row
+
+
+def test_a_checked_part_keeps_none_of_its_rows():
+    # a worker holds each checked part's result until the keys are compared across parts: the empty frame in
+    # it must not keep the part's Arrow buffers alive (an empty slice, even copied, did)
+    import gc
+
+    import pyarrow as pa
+
+    from engine import api
+    from engine.plan.tables import read_table
+
+    path = ROOT / "examples" / "riverside" / "tables" / "objects.csv"
+    table = api.standard_for(str(ROOT / "examples" / "riverside"), None).tables["objects"]
+    gc.collect()
+    base = pa.total_allocated_bytes()
+    frame, _ = read_table(path, str(path), table)
+    whole = pa.total_allocated_bytes() - base  # the part's text columns, held by Arrow
+    del frame
+    gc.collect()
+    checked = D._check_part(path, str(path), table, None, False, None)
+    gc.collect()
+    held = pa.total_allocated_bytes() - base
+    assert checked[0] == 383 and len(checked[2]) == 0 and list(checked[2].columns) == list(read_table(
+        path, str(path), table)[0].columns)  # 383 rows in the file; no row kept, every column
+    assert whole > 20_000 and held < whole / 4
