@@ -323,7 +323,8 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
             taken = {mapping.Source.of(v).file for k, v in data["tables"].items() if k != name}
             near = [p for p in _package_files(root) if p not in taken]
             diags.append(Diagnostic("table-not-found", f"table `{name}`: no file `{rel}`", Span(pdisp, line),
-                                    hint=did_you_mean(rel, near) or "the path is relative to plan.yaml"))
+                                    hint=did_you_mean(rel, near)
+                                    or "add the file at that path (relative to plan.yaml), or correct the path"))
             continue
         target = target.resolve()
         df, errs = read_table(target, show(target), table, source, repair, data.get("crs"), units)
