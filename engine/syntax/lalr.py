@@ -110,7 +110,7 @@ def tables(lark: Lark, transformer_cls: type) -> dict[str, Any]:
             made[id(basic)] = len(lexers)
             lexers.append((prefix + "(?:" + mres[0].pattern + ")", mres[0].flags, keywords))
         lexer_of[state] = made[id(basic)]
-    reducers: dict[int, tuple] = {}
+    reductions: dict[int, tuple[int, tuple]] = {}  # per rule: (THROUGH or REDUCE, its reducer), shared by the states
     states: dict[int, dict[str, tuple[int, Any]]] = {}
     for state, actions in table.states.items():
         row = {}
@@ -118,9 +118,9 @@ def tables(lark: Lark, transformer_cls: type) -> dict[str, Any]:
             if action is Shift:
                 row[type_] = (SHIFT, arg)
             else:
-                if id(arg) not in reducers:
-                    reducers[id(arg)] = _reducer(arg, transformer_cls, lark.options.maybe_placeholders)
-                row[type_] = (THROUGH if reducers[id(arg)][-1] else REDUCE, reducers[id(arg)])
+                if id(arg) not in reductions:
+                    reductions[id(arg)] = _reduction(arg, transformer_cls, lark.options.maybe_placeholders)
+                row[type_] = reductions[id(arg)]
         states[state] = row
     return {
         "start_states": dict(table.start_states), "end_states": dict(table.end_states),
@@ -132,10 +132,10 @@ def tables(lark: Lark, transformer_cls: type) -> dict[str, Any]:
     }
 
 
-def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
-    """(size, the goto symbol, which children to keep, Nones to append, passes a single child through, the name
-    of the transformer's method, whether it takes the meta, whether the rule is inlined into its parent, whether
-    it is one other rule's value unchanged)."""
+def _reduction(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple[int, tuple]:
+    """The action reducing ``rule``: THROUGH where its value is one other rule's unchanged, else REDUCE; and its
+    reducer, (size, the goto symbol, which children to keep, Nones to append, passes a single child through, the
+    name of the transformer's method, whether it takes the meta, whether the rule is inlined into its parent)."""
     from lark.parse_tree_builder import maybe_create_child_filter
 
     options = rule.options
@@ -159,8 +159,8 @@ def _reducer(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple:
             method, meta = name, getattr(found, "takes_meta", False)
     expand1 = bool(options.expand1 and not rule.alias)
     through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
-    return (len(rule.expansion), rule.origin.name, tuple(include) if include is not None else None, append, expand1,
-            method, meta, inline, through)
+    return (THROUGH if through else REDUCE, (len(rule.expansion), rule.origin.name,
+            tuple(include) if include is not None else None, append, expand1, method, meta, inline))
 
 
 class Driver:
@@ -300,7 +300,7 @@ class Driver:
                     if type_ == "$END" and goto == end_state:
                         return values[-1]
                     continue
-                size, origin, include, append, expand1, method, meta, inline, _ = arg
+                size, origin, include, append, expand1, method, meta, inline = arg
                 if size:
                     children, raw = values[-size:], spans[-size:]
                     del state_stack[-size:], values[-size:], spans[-size:]
