@@ -184,6 +184,56 @@ def test_the_one_pass_parser_reads_its_tables_back_from_the_cache(tmp_path, monk
         P._driver.cache_clear()
 
 
+_FRESH = """
+import json, sys
+from engine.syntax import parse_text
+result = {}
+module, diags = parse_text(sys.argv[1], "clean.nbs")
+rule = module.items[1]
+result["clean"] = [[type(i).__name__ for i in module.items], rule.id, [type(p).__name__ for p in rule.message.parts],
+                   [d.code for d in diags], "lark" in sys.modules]
+module, diags = parse_text(sys.argv[2], "wrong.nbs")
+result["wrong"] = [module is None, [[d.code, d.span.line, d.span.column, d.message, d.hint] for d in diags],
+                   "lark" in sys.modules]
+print(json.dumps(result))
+"""
+
+
+def test_a_fresh_process_with_cached_tables_parses_without_lark_and_errors_with_it(tmp_path):
+    """With the tables cached, a clean file (messages with a reference and with a call) parses without importing
+    Lark; a file with a syntax error still gets Lark's diagnostic."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engine import cache
+
+    clean = ('param p = 3 m "a threshold"\n'
+             'rule R-1 "t" {\n  for each o in objects by district\n  shall sum(o.a) >= p\n'
+             '  else "{o.district}: {sum(o.a)}"\n}\n')
+    wrong = 'rule R-1 "t" {\n  shall a = 1\n}\n'
+    env = {k: v for k, v in os.environ.items() if k != cache.ENV_OFF}
+    env[cache.ENV_DIR] = str(tmp_path)
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", _FRESH, clean, wrong], capture_output=True, text=True, env=env,
+                              timeout=120, cwd=Path(__file__).resolve().parents[1])
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    cold = run()
+    assert cold["clean"][-1]  # the first run reads the tables from Lark
+    assert [p.suffix for p in tmp_path.glob("grammar-*")].count(".driver") == 1
+    warm = run()
+    assert warm["clean"] == [["ParamDecl", "Rule"], "R-1", ["Attr", "str", "Call"], [], False]
+    # `  shall a ` is 10 characters: the `=` is at line 2, column 11
+    assert warm["wrong"] == [True, [["rule-syntax", 2, 11, "unexpected `=`",
+                                     "use `==` to compare; `=` only appears in declarations"]], True]
+    assert cold["wrong"] == warm["wrong"]
+
+
 @pytest.mark.parametrize("text", [
     'rule R-1 "t" { for each date in mode where date.mode is present shall count(date) >= 1 else "{date.mode}" }',
     'table t "T" key id { date: date  mode: text optional  category: text }',

@@ -147,7 +147,9 @@ def _reduction(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple[i
         include, append = chooser.args
     else:
         include, append = [(i, inline, 0) for i, inline in chooser.args[0]], 0
-    name = rule.alias or options.template_source or rule.origin.name
+    # plain strings: a grammar Lark has just built names its rules by its own Token, whose unpickling imports Lark
+    origin = str(rule.origin.name)
+    name = str(rule.alias or options.template_source or origin)
     inline = name.startswith("_")
     method: str | None = None
     meta = False
@@ -159,7 +161,7 @@ def _reduction(rule: Rule, transformer_cls: type, placeholders: bool) -> tuple[i
             method, meta = name, getattr(found, "takes_meta", False)
     expand1 = bool(options.expand1 and not rule.alias)
     through = expand1 and include is None and len(rule.expansion) == 1 and not rule.expansion[0].is_term
-    return (THROUGH if through else REDUCE, (len(rule.expansion), rule.origin.name,
+    return (THROUGH if through else REDUCE, (len(rule.expansion), origin,
             tuple(include) if include is not None else None, append, expand1, method, meta, inline))
 
 
