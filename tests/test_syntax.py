@@ -184,6 +184,65 @@ def test_the_one_pass_parser_reads_its_tables_back_from_the_cache(tmp_path, monk
         P._driver.cache_clear()
 
 
+def test_the_one_pass_parser_tables_are_built_again_when_the_parser_or_grammar_changes(tmp_path, monkeypatch):
+    """The cached tables are keyed by the parser's source and the grammar (cache.parser_fingerprint): once that
+    changes, the entry made before is not read and the tables are read from Lark again, into an entry of their own."""
+    from engine import cache
+    from engine.syntax import lalr
+    from engine.syntax import parser as P
+
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
+    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    built = []
+    tables = lalr.tables
+
+    def counting(*args):
+        built.append(1)
+        return tables(*args)
+
+    monkeypatch.setattr(lalr, "tables", counting)
+    P._driver.cache_clear()
+    try:
+        assert P._driver() is not None and len(built) == 1
+        P._driver.cache_clear()
+        assert P._driver() is not None and len(built) == 1  # unchanged: read back from the cache
+        fingerprint = cache.parser_fingerprint()
+        monkeypatch.setattr(cache, "parser_fingerprint", lambda: fingerprint + "-changed")
+        P._driver.cache_clear()
+        driver = P._driver()
+        assert driver is not None and len(built) == 2
+        assert len(list(tmp_path.glob("grammar-*.driver"))) == 2
+        (rule,) = driver.parse('rule R-1 "t" { shall a == 1 }', "start", P._ToAst("x.nbs"))
+        assert rule.id == "R-1"
+    finally:
+        P._driver.cache_clear()
+
+
+def test_a_broken_table_entry_is_read_from_lark_again(tmp_path, monkeypatch):
+    """A truncated or garbage grammar-*.driver entry is passed over: the tables are read from Lark again, the text
+    parses, and a good entry replaces the broken one."""
+    import pickle
+
+    from engine import cache
+    from engine.syntax import parser as P
+
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
+    monkeypatch.delenv(cache.ENV_OFF, raising=False)
+    P._driver.cache_clear()
+    try:
+        assert P._driver() is not None
+        (entry,) = tmp_path.glob("grammar-*.driver")
+        good = entry.read_bytes()
+        for broken in (good[: len(good) // 2], b"not a pickle", pickle.dumps({"states": {}})):
+            entry.write_bytes(broken)
+            P._driver.cache_clear()
+            module, diags = P.parse_text('rule R-1 "t" {\n  shall a == 1\n}\n', "x.nbs")
+            assert not diags and module.items[0].id == "R-1" and module.items[0].span.line == 1
+            assert pickle.loads(entry.read_bytes()) == pickle.loads(good), broken[:20]
+    finally:
+        P._driver.cache_clear()
+
+
 _FRESH = """
 import json, sys
 from engine.syntax import parse_text
