@@ -6,13 +6,14 @@ it; for a large pack that costs three times the parse itself. This driver reads
 the same tables and the same per-state lexers as Lark (:func:`tables` copies them
 once as plain data, which the cache keeps: each state's lexer is one regular
 expression that also skips the blanks and comments before a token, and a run of
-``?rule: other_rule`` reductions is followed once per state pair), shapes each rule's
-children as Lark's tree builder would (anonymous tokens filtered, ``_rules``
-inlined, ``[optional]`` parts as ``None``, ``?rules`` with one child passed
-through), spans them as ``propagate_positions`` would (from the first to the
-last token a rule matched, punctuation included) and hands them straight to the
-transformer's method for the rule. Keywords read as names where a name may stand,
-as :func:`engine.syntax.parser._retype_keyword` makes Lark do.
+``?rule: other_rule`` reductions is followed once per state below, state and
+token type), shapes each rule's children as Lark's tree builder would (anonymous
+tokens filtered, ``_rules`` inlined, ``[optional]`` parts as ``None``, ``?rules``
+with one child passed through), spans them as ``propagate_positions`` would
+(from the first to the last token a rule matched, punctuation included) and hands
+them straight to the transformer's method for the rule. Keywords read as names
+where a name may stand, as :func:`engine.syntax.parser._retype_keyword` makes
+Lark do.
 
 It only ever answers for text that parses cleanly: at the first unexpected
 character or token, at a message that cannot be read, or at a tree deep enough

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from lark import Lark
     from lark.exceptions import UnexpectedInput
 
-# Lark is imported only to build the one-pass parser's tables (once: they are cached) and for a file that does not
-# parse cleanly, whose diagnostic is Lark's
+# Lark is imported only to build the one-pass parser's tables (once: they are cached) and for what that parser hands
+# back to it, whose result or diagnostic is Lark's: a file that does not parse cleanly, a message interpolation the
+# one-pass parser cannot read, a tree deep enough that Lark and the transformer's recursion must decide
 
 # Friendly messages for common mistakes, matched by the parser state they end in.
 SYNTAX_EXAMPLES: dict[str, list[str]] = {
