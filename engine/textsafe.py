@@ -16,6 +16,7 @@ formulas) do that on top; HTML, XML and JSON escape by their own rules.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -40,12 +41,19 @@ def inert(text: str, *, keep_newlines: bool = False) -> str:
 
 
 def inert_data(value: Any, *, keep_newlines: bool = False) -> Any:
-    """Every string in a JSON-like value (dicts, lists, strings) made :func:`inert`; keys too."""
+    """Every string in a JSON-like value (dicts, lists, strings) made :func:`inert`; keys too. A dict of a subclass
+    stays of it with its attributes (:class:`engine.fixes.Fix` keeps its direction)."""
     if isinstance(value, str):
         return inert(value, keep_newlines=keep_newlines)
     if isinstance(value, dict):
-        return {inert_data(k, keep_newlines=keep_newlines): inert_data(v, keep_newlines=keep_newlines)
-                for k, v in value.items()}
+        items = {inert_data(k, keep_newlines=keep_newlines): inert_data(v, keep_newlines=keep_newlines)
+                 for k, v in value.items()}
+        if type(value) is dict:
+            return items
+        kept = copy.copy(value)
+        kept.clear()
+        kept.update(items)
+        return kept
     if isinstance(value, list | tuple):
         return [inert_data(v, keep_newlines=keep_newlines) for v in value]
     return value

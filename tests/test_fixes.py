@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,34 @@ def test_a_fix_at_zero_change_goes_the_way_the_comparison_needs(tmp_path, rule_i
     fixes = list(fixes_for(std, std.rule(rule_id), {}, pd.DataFrame({"a": [a], "b": [b]}), {}))
     assert fixes[0]["change"] == 0.0
     assert fix_text(fixes[0]) == text
+
+
+@pytest.mark.parametrize("rows, lines", [
+    # one failing row: the rule's line carries its finding's fix
+    ([{"id": "x", "a": 4.0, "b": 3.0}], ["      fix: lower r.b from 3 to less than 3"]),
+    # two failing rows: each listed finding carries its own
+    ([{"id": "x", "a": 4.0, "b": 3.0}, {"id": "y", "a": 4.0, "b": 3.0}],
+     ["        fix: lower r.b from 3 to less than 3"] * 2),
+])
+def test_the_text_report_says_the_way_the_inversion_found(tmp_path, rows, lines):
+    # N-1: -3 > -3 fails at b = 3; -b grows as b shrinks, so b must go below 3 (no change shown at zero);
+    # the change's sign alone (zero, with ">") would say "raise"
+    from casekit import write_plan
+
+    plan = write_plan(tmp_path / "plan", {"standard": "pack.nbs", "tables": {"d": rows}})
+    (plan / "pack.nbs").write_text(AT_BOUNDARY, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["check", str(plan), "-f", "text", "-o", str(out), "-q"]) == 1
+    text = (out / "report.txt").read_text(encoding="utf-8")
+    block = re.search(r"N-1 \[shall, high\] Negated\n((?: {4}.*\n)*)", text).group(1)  # the rule's own lines
+    assert [line for line in block.splitlines() if "fix:" in line] == lines
+
+
+def test_text_made_inert_keeps_a_fix_direction():
+    from engine.fixes import Fix
+    from engine.textsafe import inert_data
+
+    fix = Fix({"quantity": "d.\x1bb", "from": 3.0, "to": 3.0, "change": 0.0, "unit": "", "op": ">"}, up=False)
+    made = inert_data({"fix": fix})["fix"]
+    assert made == {"quantity": "d.\\x1bb", "from": 3.0, "to": 3.0, "change": 0.0, "unit": "", "op": ">"}
+    assert made.up is False and fix["quantity"] == "d.\x1bb"
