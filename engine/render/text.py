@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .. import format as F
 from ..textsafe import inert_data
-from ._common import evidence_lines, field, fix_text, issue_findings, waiver_rows, where, with_outcomes
+from ._common import evidence_lines, fix_text, fixed_positions, issue_findings, waiver_rows, where, with_outcomes
 from .i18n import pad, t, width
 
 _VERDICT = {
@@ -115,7 +115,10 @@ def _rule_block(lang: str, rule: dict, color: bool) -> list[str]:
         out.append(f"      {_tally(lang, rule)}")
     elif rule["message"]:
         out.append(f"      {_place(rule)}{rule['message']}")
-    fix = rule.get("fix") or (not listed and inert_data(next((x for x in field(rule["findings"], "fix") if x), None)))
+    fix = rule.get("fix")
+    if not fix and not listed:
+        fixed = fixed_positions(rule["findings"], 1)  # the first fixed finding's, no other fix built
+        fix = inert_data(rule["findings"][fixed[0]]["fix"]) if fixed else None
     if fix:
         out.append("      " + t(lang, "fix: {text}", text=fix_text(fix, lang)))
     if rule.get("waiver"):
