@@ -22,6 +22,8 @@ from .results import RuleResult, outcome_counts, scores, verdict
 
 if TYPE_CHECKING:
     import shapely
+
+    from .fixes import FixColumn
 else:  # imported for a plan with geodata
     shapely = LazyModule("shapely")
 
@@ -63,7 +65,7 @@ class ReportFindings(RangeSequence):
         self.file, self.first_line = file, first_line
         self.group_lines = group_lines or {}  # a group's key -> the file line of its first row
         self.shapes = shapes  # GeoJSON per finding, for findings on a layer
-        self.fixes: Sequence[dict | None] | None = None  # a quantified fix per finding (engine.fixes.FixColumn)
+        self.fixes: FixColumn | None = None  # a quantified fix per finding
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -138,7 +140,7 @@ class ReportFindings(RangeSequence):
         out = ReportFindings(self.findings.take(pos), self.file, self.first_line, self.group_lines,
                              None if self.shapes is None else [self.shapes[p] for p in pos.tolist()])
         if self.fixes is not None:
-            out.fixes = self.fixes.take(pos) if hasattr(self.fixes, "take") else [self.fixes[p] for p in pos.tolist()]
+            out.fixes = self.fixes.take(pos)
         return out
 
     def __eq__(self, other) -> bool:

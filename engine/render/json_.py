@@ -307,12 +307,10 @@ def _fix_texts(fixes, start: int, stop: int, pad: str) -> list:
 def _fix_column(fixes, start: int, stop: int, pad: str):
     """``,`` and the ``fix`` member of each finding that has a quantified fix, and nothing for the others, as a
     pyarrow string array made from the fix columns (:class:`engine.fixes.FixColumn`): a quantity's and a unit's
-    text once each, a figure's once per distinct number; None when the fixes are not held so."""
+    text once each, a figure's once per distinct number."""
     import numpy as np
     import pyarrow as pa
 
-    if not hasattr(fixes, "which"):
-        return None
     which = fixes.which[start:stop]
     at = np.flatnonzero(which >= 0)
     if not len(at):
@@ -323,8 +321,6 @@ def _fix_column(fixes, start: int, stop: int, pad: str):
                "unit": taken(list(map(encode_basestring, fixes.units)), w), "op": encode_basestring(fixes.op),
                **{k: by_distinct(figures[start:stop][at], _leaf) for k, figures in
                   (("from", fixes.start), ("to", fixes.end), ("change", fixes.change))}}
-    if set(keys) != set(columns):
-        return None
     t = Template()
     t.text(f",\n{pad}\"fix\": {{")
     for i, k in enumerate(keys):

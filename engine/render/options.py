@@ -130,12 +130,11 @@ def rule_entries(rule: dict, keep: tuple[str, ...] = OPEN, limit: int | None = N
     return list(zip(object_fingerprints(rule["id"], shown), shown)), len(kept)
 
 
-def open_findings(rules: list[dict], keep: tuple[str, ...] = OPEN) -> Iterator[tuple[dict, str, dict | None]]:
-    """(rule, fingerprint, finding) for every object of a rule that failed or lacks data whose outcome is one of
-    ``keep`` (by default waived ones included)."""
+def open_findings(rules: list[dict]) -> Iterator[tuple[dict, str, dict | None]]:
+    """(rule, fingerprint, finding) for every object of a rule that failed or lacks data, waived ones included."""
     for rule in rules:
         if rule["outcome"] in FAILING:
-            for fp, f in rule_entries(rule, keep)[0]:
+            for fp, f in rule_entries(rule)[0]:
                 yield rule, fp, f
 
 
