@@ -183,3 +183,28 @@ def test_text_made_inert_keeps_a_fix_direction():
     made = inert_data({"fix": fix})["fix"]
     assert made == {"quantity": "d.\\x1bb", "from": 3.0, "to": 3.0, "change": 0.0, "unit": "", "op": ">"}
     assert made.up is False and fix["quantity"] == "d.\x1bb"
+
+
+def test_findings_with_shapes_and_some_fixes_are_written_as_their_dicts():
+    # a layer's findings as columns, two of three with a fix: the columnar JSON writer gives the text the dict
+    # writer gives the same findings built one by one (geometry before fix, no fix member where there is none)
+    import numpy as np
+    import pandas as pd
+
+    from engine.findings import Findings
+    from engine.fixes import FixColumn
+    from engine.render import json_
+    from engine.report import ReportFindings
+
+    f = Findings("parks", np.array(["fail"] * 3, dtype=object), ["a", "b", "c"], np.arange(3),
+                 pd.DataFrame({"area": [1.5, 2.0, 0.25]}), message=["too small"] * 3)
+    rf = ReportFindings(f, "parks.geojson", 2, shapes=[{"type": "Point", "coordinates": [0.5, 1.0]}, None,
+                                                       {"type": "Point", "coordinates": [2.0, 3.0]}])
+    rf.fixes = FixColumn(np.array([0, -1, 0]), ["p.area"], ["ha"], ">=", np.array([1.5, np.nan, 0.25]),
+                         np.array([3.0, np.nan, 3.0]), np.array([1.5, np.nan, 2.75]), np.array([True, False, True]))
+    built = list(rf)
+    assert [("geometry" in d, "fix" in d) for d in built] == [(True, True), (True, False), (True, True)]
+    text = json_.text_of(json_._pieces(rf, ""))
+    assert text == json_.text_of(json_._pieces(built, ""))
+    assert json.loads(text)[2]["fix"] == {
+        "quantity": "p.area", "from": 0.25, "to": 3.0, "change": 2.75, "unit": "ha", "op": ">="}

@@ -234,74 +234,13 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> bytes | memoryview:
             column(integer_texts(rows + (rf.first_line - 1)))
         text(f'\n{p2}}},\n{p2}"row": ')
         column(row_texts)
-    fixes = None if rf.fixes is None or rf.shapes is not None else _fix_column(rf.fixes, start, stop, p2)
-    if fixes is not None:  # after the row, as the finding's dict has it
-        column(fixes)
-    elif rf.shapes is not None or rf.fixes is not None:
-        shapes = [""] * (stop - start) if rf.shapes is None else [
-            f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _scalar(g, p2))
-            for g in rf.shapes[start:stop]]
-        if rf.fixes is not None:
-            shapes = [g if fix is None else g + f',\n{p2}"fix": ' + fix
-                      for g, fix in zip(shapes, _fix_texts(rf.fixes, start, stop, p2))]
-        column(shapes)
+    if rf.shapes is not None:  # after the row, then the fix, as the finding's dict has them
+        column([f',\n{p2}"geometry": ' + (_dumps(g, True) if isinstance(g, dict) else _scalar(g, p2))
+                for g in rf.shapes[start:stop]])
+    if rf.fixes is not None:
+        column(_fix_column(rf.fixes, start, stop, p2))
     text("\n" + pad + "}")
     return t.encoded(",\n" + pad)
-
-
-_LEAVES = (str, int, float, bool, type(None))
-
-
-def _flat_dicts(dicts: list, pad: str) -> list:
-    """:func:`_encode` of each dict (None stays None), column-wise: dicts with the same keys whose values are
-    plain (text, numbers, booleans, null) share one form, filled from their values a key at a time."""
-    out: list = [None] * len(dicts)
-    groups: dict[tuple, list[int]] = {}
-    for i, d in enumerate(dicts):
-        if d is not None:
-            groups.setdefault(tuple(d), []).append(i)
-    for keys, at in groups.items():
-        columns = [[dicts[i][k] for i in at] for k in keys]
-        if not keys or any(k in _SHAPE_KEYS for k in keys) or not all(
-                set(map(type, c)) <= set(_LEAVES) for c in columns):
-            for i in at:
-                out[i] = _encode(dicts[i], pad)
-            continue
-        for i, text in zip(at, _keyed_texts(keys, columns, pad)):
-            out[i] = text
-    return out
-
-
-def _keyed_texts(keys: tuple, columns: list[list], pad: str) -> list[str]:
-    """:func:`_encode` of the dicts with these keys whose plain values are ``columns`` (one per key)."""
-    inner = pad + "  "
-    form = "{\n" + ",\n".join(inner + encode_basestring(str(k)).replace("%", "%%") + ": %s"
-                               for k in keys) + "\n" + pad + "}"
-    return list(map(form.__mod__, zip(*map(_leaf_column, columns))))
-
-
-def _fix_texts(fixes, start: int, stop: int, pad: str) -> list:
-    """The text of each finding's quantified fix (None where it has none), from the fixes' columns
-    (:class:`engine.fixes.FixColumn`) where they are held so."""
-    import numpy as np
-
-    if not hasattr(fixes, "which"):
-        return _flat_dicts(list(fixes[start:stop]), pad)
-    which = fixes.which[start:stop]
-    out: list = [None] * len(which)
-    at = np.flatnonzero(which >= 0)
-    if not len(at):
-        return out
-    sample = fixes[start + int(at[0])]  # the keys, in the order of a fix's dict
-    w = which[at].tolist()
-    columns = {"quantity": [fixes.quantities[i] for i in w], "unit": [fixes.units[i] for i in w],
-               "op": [fixes.op] * len(w), "from": fixes.start[start:stop][at].tolist(),
-               "to": fixes.end[start:stop][at].tolist(), "change": fixes.change[start:stop][at].tolist()}
-    if set(sample) != set(columns):
-        return _flat_dicts(list(fixes[start:stop]), pad)
-    for i, text in zip(at.tolist(), _keyed_texts(tuple(sample), [columns[k] for k in sample], pad)):
-        out[i] = text
-    return out
 
 
 def _fix_column(fixes, start: int, stop: int, pad: str):
@@ -330,16 +269,6 @@ def _fix_column(fixes, start: int, stop: int, pad: str):
     place = np.full(len(which), len(at))
     place[at] = np.arange(len(at))
     return pa.concat_arrays([t.array(), pa.array([""])]).take(place)
-
-
-def _leaf_column(values: list) -> list[str]:
-    """:func:`_leaf` of each value: text once per distinct text, finite floats by their ``repr``."""
-    types = set(map(type, values))
-    if types == {str}:
-        return distinct(values, encode_basestring)
-    if types == {float} and all(map(math.isfinite, values)):
-        return list(map(float.__repr__, values))
-    return list(map(_leaf, values))
 
 
 def _values_into(t: Template, rf, start: int, stop: int, p2: str, p3: str) -> None:
