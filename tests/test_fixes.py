@@ -194,6 +194,7 @@ def test_findings_with_shapes_and_some_fixes_are_written_as_their_dicts():
     from engine.findings import Findings
     from engine.fixes import FixColumn
     from engine.render import json_
+    from engine.render._common import text_of
     from engine.report import ReportFindings
 
     f = Findings("parks", np.array(["fail"] * 3, dtype=object), ["a", "b", "c"], np.arange(3),
@@ -204,7 +205,7 @@ def test_findings_with_shapes_and_some_fixes_are_written_as_their_dicts():
                          np.array([3.0, np.nan, 3.0]), np.array([1.5, np.nan, 2.75]), np.array([True, False, True]))
     built = list(rf)
     assert [("geometry" in d, "fix" in d) for d in built] == [(True, True), (True, False), (True, True)]
-    text = json_.text_of(json_._pieces(rf, ""))
-    assert text == json_.text_of(json_._pieces(built, ""))
+    text = text_of(json_._pieces(rf, ""))
+    assert text == text_of(json_._pieces(built, ""))
     assert json.loads(text)[2]["fix"] == {
         "quantity": "p.area", "from": 0.25, "to": 3.0, "change": 2.75, "unit": "ha", "op": ">="}

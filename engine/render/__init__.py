@@ -52,7 +52,9 @@ class Renderer:
         return None if self.streamer is None else _load(self.streamer)
 
     def __call__(self, report: dict, options: RenderOptions = DEFAULT) -> str:
-        return "".join(p if isinstance(p, str) else str(p, "utf-8") for p in self.chunks(report, options))
+        from ._common import text_of
+
+        return text_of(self.chunks(report, options))
 
     def chunks(self, report: dict, options: RenderOptions = DEFAULT) -> Iterator[Piece]:
         """The rendered text in pieces, so a large report is written to its file without being held whole; a

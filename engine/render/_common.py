@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -106,6 +106,11 @@ def shared(report: dict, name: str, make: Callable[[], Any]) -> Any:
                 memo[name] = make()
             return memo[name]
     return make()
+
+
+def text_of(pieces: Iterable[str | bytes | memoryview]) -> str:
+    """The text of a stream of pieces, some of them already UTF-8 (a chunk of findings)."""
+    return "".join(p if isinstance(p, str) else str(p, "utf-8") for p in pieces)
 
 
 def fixed_positions(findings: Sequence[dict], limit: int) -> list[int]:

@@ -29,6 +29,7 @@ from ._common import (
     issue_findings,
     object_texts,
     ordered_rules,
+    text_of,
     values_json,
 )
 
@@ -210,6 +211,4 @@ def _waiver(w: dict | None) -> str:
 
 
 def render(report: dict) -> str:
-    from .json_ import text_of
-
     return text_of(chunks(report))

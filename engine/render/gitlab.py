@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring
 
-from ._common import Template, by_distinct, integer_texts, plain_texts, value_text, value_texts
+from ._common import Template, by_distinct, integer_texts, plain_texts, text_of, value_text, value_texts
 from .json_ import strings
 from .options import (
     DEFAULT,
@@ -121,6 +121,4 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
 
 
 def render(report: dict, options: RenderOptions = DEFAULT) -> str:
-    from .json_ import text_of
-
     return text_of(chunks(report, options))

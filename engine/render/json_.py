@@ -14,12 +14,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # the C implementation where CPython has it
 from typing import Any
 
 from .. import format as F
-from ._common import JSON_ESCAPED, Template, by_distinct, distinct, integer_texts, object_texts, plain_texts, taken
+from ._common import (
+    JSON_ESCAPED,
+    Template,
+    by_distinct,
+    distinct,
+    integer_texts,
+    object_texts,
+    plain_texts,
+    taken,
+    text_of,
+)
 
 CHUNK = 20_000  # findings encoded at a time
 
@@ -172,11 +182,6 @@ def strings(texts: list[str]) -> list[str]:
         if encoded.count(_SEP_TEXT) == len(texts) - 1:
             return encoded[1:-1].split(_SEP_TEXT)
     return [encode_basestring(t)[1:-1] for t in texts]
-
-
-def text_of(pieces: Iterable[str | bytes | memoryview]) -> str:
-    """The text of a stream of pieces, some of them already UTF-8 (a chunk of findings)."""
-    return "".join(p if isinstance(p, str) else str(p, "utf-8") for p in pieces)
 
 
 def _findings_text(rf, start: int, stop: int, pad: str) -> bytes | memoryview:
