@@ -21,9 +21,8 @@ from .options import (
     FAILING,
     RenderOptions,
     fails_check,
-    fingerprint,
+    kept_entries,
     key_fingerprints,
-    object_fingerprints,
     open_objects,
 )
 
@@ -53,8 +52,7 @@ def chunks(report: dict, options: RenderOptions = DEFAULT) -> Iterator[str | byt
             pieces: Iterable[str | bytes | memoryview] = (_chunk(rule, kept, start, start + CHUNK, options)
                                      for start in range(0, len(kept), CHUNK))
         else:
-            entries = [(fingerprint(rule["id"]), None)] if kept is None else zip(object_fingerprints(rule["id"], kept),
-                                                                                kept)
+            entries = kept_entries(rule, kept, FAILING)[0]
             pieces = [",\n  ".join(_text(_issue(rule, fp, f, options)) for fp, f in entries)]
         for piece in pieces:
             if piece:

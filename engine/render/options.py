@@ -123,7 +123,12 @@ def rule_entries(rule: dict, keep: tuple[str, ...] = OPEN, limit: int | None = N
     """(fingerprint, finding) for the first ``limit`` of :func:`open_objects`, and how many there are in all; a
     rule without such findings gives one entry with ``None`` when its own outcome is one of ``keep``. Only the
     findings returned are built."""
-    kept = open_objects(rule, keep)
+    return kept_entries(rule, open_objects(rule, keep), keep, limit)
+
+
+def kept_entries(rule: dict, kept: Sequence[dict] | None, keep: tuple[str, ...], limit: int | None = None
+                 ) -> tuple[list[tuple[str, dict | None]], int]:
+    """:func:`rule_entries` of the findings ``kept`` that :func:`open_objects` gave for ``keep``."""
     if kept is None:
         return ([(fingerprint(rule["id"]), None)], 1) if rule["outcome"] in keep else ([], 0)
     shown = kept[:limit] if limit is not None else kept

@@ -32,10 +32,10 @@ from .options import (
     OPEN,
     RenderOptions,
     fails_check,
+    kept_entries,
     key_fingerprints,
     level,
     open_objects,
-    rule_entries,
 )
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -145,7 +145,7 @@ def _results(report: dict, options: RenderOptions) -> tuple[list, list[dict]]:
             if shown:
                 results.append(partial(_column_results, rule, index, kept, shown, options, lang))
         else:
-            entries, total = rule_entries(rule, keep, room)
+            entries, total = kept_entries(rule, kept, keep, room)
             shown = len(entries)
             results += [_result(rule, index, f, fp, options, lang) for fp, f in entries]
         listed += shown
