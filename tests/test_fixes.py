@@ -209,3 +209,19 @@ def test_findings_with_shapes_and_some_fixes_are_written_as_their_dicts():
     assert text == text_of(json_._pieces(built, ""))
     assert json.loads(text)[2]["fix"] == {
         "quantity": "p.area", "from": 0.25, "to": 3.0, "change": 2.75, "unit": "ha", "op": ">="}
+
+
+@pytest.mark.parametrize("up, op, text", [
+    # the catalogue's (engine/render/i18n.py) four sentences without a change, filled in by hand
+    (True, ">", "将 r.a 从 3 提高到 3 以上"),  # "raise {quantity} from {old} to more than {new}"
+    (True, ">=", "将 r.a 从 3 提高到 3"),  # "raise {quantity} from {old} to {new}"
+    (False, "<", "将 r.a 从 3 降低到 3 以下"),  # "lower {quantity} from {old} to less than {new}"
+    (False, "<=", "将 r.a 从 3 降低到 3"),  # "lower {quantity} from {old} to {new}"
+    (False, ">", "将 r.a 从 3 降低到 3 以下"),  # -r.a > -3 at a = 3: a must go below 3
+])
+def test_a_fix_at_zero_change_in_chinese(up, op, text):
+    from engine.fixes import Fix
+    from engine.render._common import fix_text
+
+    fix = Fix({"quantity": "r.a", "from": 3.0, "to": 3.0, "change": 0.0, "unit": "", "op": op}, up=up)
+    assert fix_text(fix, "zh") == text

@@ -293,3 +293,51 @@ def test_plan_text_comes_back_intact_from_every_machine_format(tmp_path):
     assert run["properties"]["plan"]["title"] == HOSTILE_TITLE
     with (out / "report.csv").open(encoding="utf-8", newline="") as fh:
         assert HOSTILE_KEY in {row["key"] for row in csv.DictReader(fh)}
+
+
+def test_the_html_template_is_compiled_once_into_the_cache_and_never_served_stale(tmp_path, monkeypatch):
+    # the page's template compiled on the first run is read from nbscheck's cache folder on the next (no
+    # compiling); once the template's text changes, the entry no longer serves and the new text is compiled
+    import shutil
+
+    import jinja2
+
+    from engine.cli import main
+    from engine.render import html
+    from engine.resources import data_dir
+
+    reports = tmp_path / "reports"
+    shutil.copytree(data_dir("reports"), reports)
+    monkeypatch.setattr(html, "data_dir", lambda name: tmp_path / name)
+    monkeypatch.setenv("NBSCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    compiled: list[str] = []
+    compile_ = jinja2.Environment.compile
+
+    def counted(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+
+    def page(run: str) -> str:
+        html.environment.cache_clear()  # a new run: no template held in memory
+        out = tmp_path / run
+        assert main(["check", str(ROOT / "examples/riverside"), "-f", "html", "-o", str(out), "-q"]) in (0, 1)
+        return (out / "report.html").read_text(encoding="utf-8")
+
+    try:
+        first = page("first")
+        entries = sorted(p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith("jinja-"))
+        assert html.TEMPLATE in compiled and len(entries) >= 1
+        compiled.clear()
+        assert page("second") == first and compiled == []  # read from the cache entry
+        template = reports / "html" / html.TEMPLATE
+        text = template.read_text(encoding="utf-8")
+        assert "</body>" in text
+        template.write_text(text.replace("</body>", "<!-- edited -->\n</body>", 1), encoding="utf-8")
+        third = page("third")
+        assert html.TEMPLATE in compiled and "<!-- edited -->" in third
+        assert third.replace("<!-- edited -->\n", "") == first
+    finally:
+        html.environment.cache_clear()
+        html.assets.cache_clear()
