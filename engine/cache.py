@@ -263,23 +263,15 @@ def _pint_version() -> str:
         return "none"
 
 
-def _sources(here: Path) -> list[Path]:
-    """The engine's modules, sorted by their path under ``here``."""
-    found = []
-    for folder, dirs, files in os.walk(here):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
-        found += [Path(folder, f) for f in files if f.endswith(".py")]
-    return sorted(found, key=lambda f: f.relative_to(here).parts)
-
-
 @functools.cache
 def _engine_fingerprint() -> str:
     """The source of every module of the engine and the grammar, with the versions of Python, nbscheck and pint."""
+    from .inputs import files_under
     from .resources import data_dir, version
 
     here = Path(__file__).resolve().parent
     parts: list[str | bytes] = [version(), sys.version, _pint_version()]
-    for f in _sources(here):
+    for f in files_under(here, ".py", skip=frozenset({"__pycache__"})):  # sorted by path under here
         parts += [f.relative_to(here).as_posix(), f.read_bytes()]
     parts.append((data_dir("grammar") / "nbs.lark").read_bytes())
     return digest(*parts)

@@ -16,6 +16,7 @@ import fnmatch
 import os
 import stat
 from pathlib import Path
+from typing import overload
 
 from .diagnostics import Diagnostic, Span
 
@@ -49,6 +50,26 @@ _KIND = {
     stat.S_IFBLK: "a block device",
     stat.S_IFSOCK: "a socket",
 }
+
+
+@overload
+def files_under(root: Path, suffix: str, *, skip: frozenset[str] = ..., limit: None = None) -> list[Path]: ...
+@overload
+def files_under(root: Path, suffix: str, *, skip: frozenset[str] = ..., limit: int) -> list[Path] | None: ...
+def files_under(root: Path, suffix: str, *, skip: frozenset[str] = frozenset(),
+                limit: int | None = None) -> list[Path] | None:
+    """The files under ``root`` whose names end with ``suffix``, in path order (as ``sorted(root.rglob(...))``,
+    without pathlib's globbing). Linked folders are not entered (a link may leave the folder), nor folders named
+    in ``skip``; None when ``root`` holds more than ``limit`` files and folders (the walk stops there)."""
+    found: list[Path] = []
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in skip]
+        seen += len(dirs) + len(files)
+        if limit is not None and seen > limit:
+            return None
+        found += [Path(folder, n) for n in files if n.endswith(suffix)]
+    return sorted(found, key=lambda f: f.parts)
 
 
 def size_text(n: float) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import cache
 from .diagnostics import Diagnostic, Span, did_you_mean, has_errors
-from .inputs import LIMITS, inside, read_text
+from .inputs import LIMITS, files_under, inside, read_text
 from .resources import data_dir
 
 if TYPE_CHECKING:
@@ -87,21 +87,12 @@ def _bundled(root: Path) -> tuple[tuple[str, Path], ...]:
     if not root.is_dir():
         return ()
     for pack in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in _rule_files(pack):
+        for f in files_under(pack, SUFFIX):
             m = _HEADER.search(f.read_text(encoding="utf-8", errors="replace"))
             if m:
                 found.setdefault(m.group(1), pack)
                 break
     return tuple(found.items())
-
-
-def _rule_files(root: Path) -> list[Path]:
-    """The ``.nbs`` files under ``root`` in path order (as ``sorted(root.rglob("*.nbs"))``, without pathlib's
-    globbing)."""
-    found = []
-    for folder, _dirs, files in os.walk(root):
-        found += [Path(folder, n) for n in files if n.endswith(SUFFIX)]
-    return sorted(found, key=lambda f: f.parts)
 
 
 def resolve_pack(ref: str, relative_to: Path | None = None) -> Path | None:
@@ -284,17 +275,12 @@ def _base_pack(ref: str, root: Path, within: Path | None) -> Path | None:
 
 def _scan(root: Path) -> tuple[list[Path], list[Diagnostic]]:
     """The ``.nbs`` files under ``root``, sorted; linked folders are not entered (a link may leave the pack)."""
-    found: list[Path] = []
-    seen = 0
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        seen += len(dirs) + len(files)
-        if seen > LIMITS["pack_entries"]:
-            return [], [Diagnostic("pack-too-large", f"{root} holds more than {LIMITS['pack_entries']} files and "
-                                   "folders; is it a pack?", Span(str(root)),
-                                   hint="give the folder that holds the pack's .nbs files")]
-        found += [Path(folder) / n for n in files if n.endswith(SUFFIX)]
-    return sorted(found), []
+    found = files_under(root, SUFFIX, limit=LIMITS["pack_entries"])
+    if found is None:
+        return [], [Diagnostic("pack-too-large", f"{root} holds more than {LIMITS['pack_entries']} files and "
+                               "folders; is it a pack?", Span(str(root)),
+                               hint="give the folder that holds the pack's .nbs files")]
+    return found, []
 
 
 def _pack_hint(ref: str) -> str | None:
