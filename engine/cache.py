@@ -62,7 +62,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_DIR = "NBSCHECK_CACHE_DIR"
 ENV_OFF = "NBSCHECK_NO_CACHE"
@@ -89,6 +89,9 @@ def _candidates() -> list[Path]:
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "nbscheck"
     return [base, *found]
+
+
+R = TypeVar("R")
 
 
 def _private(st: os.stat_result) -> bool:
@@ -161,6 +164,30 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def memo(key: str | None, compute: Callable[[], R], *, keep: Callable[[R], bool] = lambda r: True,
+         stored: Callable[[R], Any] = lambda r: r, rebuilt: Callable[[Any], R] = lambda v: v) -> R:
+    """``compute()``, or ``rebuilt`` of what the cache holds under ``key`` (None: the cache is off). A result
+    that ``keep`` accepts is stored as the pickle of ``stored(result)``; one that cannot be pickled (a very deep
+    tree) is simply not stored, and an entry that cannot be read (written by another Python, truncated by a
+    crash) is computed again. The cycle collector is paused while pickling (:func:`gc_paused`)."""
+    if key is not None:
+        data = get(key)
+        if data is not None:
+            try:
+                with gc_paused():
+                    return rebuilt(pickle.loads(data))
+            except Exception:  # noqa: BLE001 -- whatever an unreadable entry raises: compute it again
+                pass
+    result = compute()
+    if key is not None and keep(result):
+        try:
+            with gc_paused():
+                put(key, pickle.dumps(stored(result), protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):  # not picklable: not stored
+            pass
+    return result
+
+
 def digest(*parts: str | bytes) -> str:
     """A hex key over several texts, each delimited so that ("ab", "c") and ("a", "bc") differ.
 
@@ -194,24 +221,9 @@ def parsed(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]) 
     Diagnostics are not cached: a file with a syntax error is parsed again each
     time, so its message always comes from the current parser.
     """
-    if folder() is None:
-        return parse(text, name)
-    key = f"ast-{digest(parser_fingerprint(), name, text)}.pickle"
-    data = get(key)
-    if data is not None:
-        try:
-            with gc_paused():
-                return pickle.loads(data), []
-        except Exception:  # written by another Python, truncated by a crash: parse again
-            pass
-    module, diags = parse(text, name)
-    if module is not None and not diags:
-        try:
-            with gc_paused():
-                put(key, pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL))
-        except (pickle.PicklingError, RecursionError):  # a very deep expression: not worth caching
-            pass
-    return module, diags
+    key = f"ast-{digest(parser_fingerprint(), name, text)}.pickle" if folder() is not None else None
+    return memo(key, lambda: parse(text, name), keep=lambda r: r[0] is not None and not r[1],
+                stored=lambda r: r[0], rebuilt=lambda module: (module, []))
 
 
 def outlined(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]],
@@ -224,41 +236,35 @@ def outlined(text: str, name: str, parse: Callable[[str, str], tuple[Any, list]]
     the tree (the file's text and name, the parser), so a changed file or parser never meets an old one. Only
     clean parses are stored, so an outline found means the file parses without a diagnostic.
     """
+    def read() -> tuple[Any, Any, list]:
+        tree, diags = parsed(text, name, parse)
+        return (None, None, diags) if tree is None else (outline(tree), tree, diags)
+
     key = f"outline-{digest(parser_fingerprint(), name, text)}.pickle" if folder() is not None else None
-    data = get(key) if key is not None else None
-    if data is not None:
-        try:
-            return pickle.loads(data), None, []
-        except Exception:  # written by another Python, truncated by a crash: parse again
-            pass
-    tree, diags = parsed(text, name, parse)
-    if tree is None:
-        return None, None, diags
-    found = outline(tree)
-    if key is not None and not diags:
-        put(key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-    return found, tree, diags
+    return memo(key, read, keep=lambda r: r[1] is not None and not r[2], stored=lambda r: r[0],
+                rebuilt=lambda found: (found, None, []))
 
 
-def _pint_version() -> str:
-    """pint's version, from the name of its installed metadata folder (``pint-0.24.4.dist-info``) beside the
-    package: ``importlib.metadata`` would import an e-mail parser, a tenth of a warm check's own time."""
+def dist_version(name: str) -> str:
+    """An installed distribution's version, from the name of its metadata folder (``pint-0.24.4.dist-info``)
+    beside the package, without importing it ("none" when it is not installed): ``importlib.metadata`` would
+    import an e-mail parser, a tenth of a warm check's own time."""
     import importlib.util
 
     try:
-        spec = importlib.util.find_spec("pint")
+        spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
         return "none"
     site = Path(next(iter(spec.submodule_search_locations))).parent
-    names = [n for n in os.listdir(site) if n.startswith("pint-") and n.endswith(".dist-info")]
+    names = [n for n in os.listdir(site) if n.startswith(f"{name}-") and n.endswith(".dist-info")]
     if len(names) == 1:
-        return names[0][len("pint-"):-len(".dist-info")]
+        return names[0][len(f"{name}-"):-len(".dist-info")]
     from importlib import metadata  # an egg, an editable install or several folders: ask the metadata
 
     try:
-        return metadata.version("pint")
+        return metadata.version(name)
     except metadata.PackageNotFoundError:
         return "none"
 
@@ -270,7 +276,7 @@ def _engine_fingerprint() -> str:
     from .resources import data_dir, version
 
     here = Path(__file__).resolve().parent
-    parts: list[str | bytes] = [version(), sys.version, _pint_version()]
+    parts: list[str | bytes] = [version(), sys.version, dist_version("pint")]
     for f in files_under(here, ".py", skip=frozenset({"__pycache__"})):  # sorted by path under here
         parts += [f.relative_to(here).as_posix(), f.read_bytes()]
     parts.append((data_dir("grammar") / "nbs.lark").read_bytes())
@@ -281,24 +287,8 @@ def checked(inputs: list[str], check: Callable[[], tuple[Any, list]]) -> tuple[A
     """``check()`` — a checked pack and its diagnostics — or both from the cache, keyed by ``inputs`` (the
     texts and names of the pack's files and where it was found) and the engine's source. Only a pack that
     checked without errors is stored."""
-    if folder() is None:
-        return check()
-    key = f"checked-{digest(_engine_fingerprint(), *inputs)}.pickle"
-    data = get(key)
-    if data is not None:
-        try:
-            with gc_paused():
-                return pickle.loads(data)
-        except Exception:  # written by another Python, truncated by a crash: check again
-            pass
-    std, diags = check()
-    if std is not None and not any(d.severity == "error" for d in diags):
-        try:
-            with gc_paused():
-                put(key, pickle.dumps((std, diags), protocol=pickle.HIGHEST_PROTOCOL))
-        except (pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            pass
-    return std, diags
+    key = f"checked-{digest(_engine_fingerprint(), *inputs)}.pickle" if folder() is not None else None
+    return memo(key, check, keep=lambda r: r[0] is not None and not any(d.severity == "error" for d in r[1]))
 
 
 def _validity_key(kind: str, schema: object, data: object) -> str:

@@ -265,3 +265,61 @@ def test_a_change_to_an_imported_pack_is_checked_afresh(cache_dir, tmp_path):
     assert check_pack(tmp_path / "main")[0].params["limit"].value == 5
     lib.write_text(lib.read_text(encoding="utf-8").replace("= 5", "= 7"), encoding="utf-8")
     assert check_pack(tmp_path / "main")[0].params["limit"].value == 7
+
+
+def test_dist_version_is_the_installed_metadata_version():
+    from importlib import metadata
+
+    assert cache.dist_version("pint") == metadata.version("pint")
+    assert cache.dist_version("lark") == metadata.version("lark")
+    assert cache.dist_version("no_such_package_nbscheck") == "none"
+
+
+def test_memo_computes_once_and_reads_back(cache_dir):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return ("tree", [])
+
+    first = cache.memo("memo-t.pickle", compute, stored=lambda r: r[0], rebuilt=lambda v: (v, ["read"]))
+    again = cache.memo("memo-t.pickle", compute, stored=lambda r: r[0], rebuilt=lambda v: (v, ["read"]))
+    assert calls == [1] and first == ("tree", []) and again == ("tree", ["read"])
+
+
+def test_memo_keeps_only_what_keep_accepts_and_what_pickles(cache_dir):
+    assert cache.memo("memo-no.pickle", lambda: 5, keep=lambda r: r > 5) == 5
+    unpicklable = cache.memo("memo-fn.pickle", lambda: (lambda: 0))  # a lambda cannot be pickled: not stored
+    assert callable(unpicklable)
+    assert not list(cache_dir.glob("memo-*"))
+
+
+def test_memo_computes_again_over_an_unreadable_entry(cache_dir):
+    cache.put("memo-bad.pickle", b"not a pickle")
+    assert cache.memo("memo-bad.pickle", lambda: 7) == 7
+    assert cache.memo("memo-bad.pickle", lambda: 8) == 7  # stored over the unreadable one
+
+
+def test_an_outline_too_deep_to_pickle_is_returned_not_stored(cache_dir):
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    outline, tree, diags = cache.outlined(RULE, "r.nbs", parser.parse_text, lambda module: deep)
+    assert outline is deep and tree is not None and diags == []
+    assert not list(cache_dir.glob("outline-*"))
+
+
+def test_no_driver_tables_are_keyed_or_stored_with_the_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path))
+    monkeypatch.setenv(cache.ENV_OFF, "1")
+
+    def refuse():
+        raise AssertionError("the parser's fingerprint was computed with the cache off")
+
+    monkeypatch.setattr(cache, "parser_fingerprint", refuse)
+    parser._driver.cache_clear()
+    try:
+        assert parser._driver() is not None
+        assert not list(tmp_path.iterdir())
+    finally:
+        parser._driver.cache_clear()

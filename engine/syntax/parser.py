@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import io
-import pickle
 import re
 import sys
 from pathlib import Path
@@ -106,15 +104,14 @@ def _load_lark() -> Lark:
     from lark import Lark
 
     text = (data_dir("grammar") / "nbs.lark").read_text(encoding="utf-8")
-    options = _OPTIONS
-    key = f"grammar-{cache.digest(text, lark.__version__, sys.version, repr(sorted(options.items())))}.lark"
+    key = f"grammar-{cache.digest(text, lark.__version__, sys.version, repr(sorted(_OPTIONS.items())))}.lark"
     data = cache.get(key)
     if data is not None:
         try:
             return Lark.load(io.BytesIO(data))
         except Exception:  # an entry from another Lark, or truncated: build the tables again
             pass
-    parser = Lark(text, **options)
+    parser = Lark(text, **_OPTIONS)
     saved = io.BytesIO()
     parser.save(saved)
     cache.put(key, saved.getvalue())
@@ -141,27 +138,22 @@ def _parse(text: str, start: str = "start"):
 @functools.cache
 def _driver() -> lalr.Driver | None:
     """The one-pass parser. Its tables (:func:`engine.syntax.lalr.tables`) are read from Lark's once and kept in
-    the cache beside the grammar's, keyed by the parser's source and the grammar: a run that finds them loads
-    neither Lark's tables nor its lexers."""
-    spec = importlib.util.find_spec("lark")  # found, not imported: its __init__ holds its version
-    if spec is None or spec.origin is None:
-        return None
-    key = cache.digest(cache.parser_fingerprint(), Path(spec.origin).read_bytes(), repr(sorted(_OPTIONS.items())))
-    key = f"grammar-{key}.driver"
-    data = cache.get(key)
-    if data is not None:
+    the cache beside the grammar's, keyed by the parser's source, Lark's version and the grammar: a run that finds
+    them loads neither Lark's tables nor its lexers."""
+    def read() -> tuple[dict, lalr.Driver] | None:
         try:
-            with cache.gc_paused():
-                return lalr.Driver(pickle.loads(data), _ToAst)
-        except Exception:  # noqa: BLE001 -- truncated, or from another Python: read the tables from Lark again
-            pass
-    try:
-        tables = lalr.tables(_load_lark(), _ToAst)
-        driver = lalr.Driver(tables, _ToAst)
-    except Exception:  # noqa: BLE001 -- tables of a shape (or a Lark) the driver does not know: Lark parses all
-        return None
-    cache.put(key, pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
-    return driver
+            tables = lalr.tables(_load_lark(), _ToAst)
+            return tables, lalr.Driver(tables, _ToAst)
+        except Exception:  # noqa: BLE001 -- tables of a shape (or a Lark) the driver does not know: Lark parses all
+            return None
+
+    key = None
+    if cache.folder() is not None:  # Lark's version from its metadata, without importing it
+        lark = cache.dist_version("lark")
+        key = f"grammar-{cache.digest(cache.parser_fingerprint(), lark, repr(sorted(_OPTIONS.items())))}.driver"
+    made = cache.memo(key, read, keep=lambda m: m is not None, stored=lambda m: m[0] if m else None,
+                      rebuilt=lambda tables: (tables, lalr.Driver(tables, _ToAst)))
+    return None if made is None else made[1]
 
 
 _LARK = object()
