@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import cache
-from .diagnostics import Diagnostic, Span, did_you_mean, has_errors
+from .diagnostics import Diagnostic, NbsError, Span, did_you_mean, has_errors
 from .inputs import LIMITS, files_under, inside, read_text
 from .resources import data_dir
 
@@ -43,13 +43,15 @@ class Sources:
     @property
     def modules(self) -> list[ast.Module]:
         """The syntax tree of every file read, in order: from the cache of syntax trees, or parsed now (each file
-        parsed cleanly when it was read, or its outline would not be in the cache)."""
+        parsed cleanly when it was read, or its outline would not be in the cache; a file that no longer does is
+        an error with its diagnostics)."""
         from .syntax import parse_source
 
         for name, text in self.texts.items():
             if name not in self.parsed:
-                module, _ = parse_source(text, name)
-                assert module is not None  # the same text and parser gave a clean parse before
+                module, diags = parse_source(text, name)
+                if module is None:
+                    raise NbsError(diags)  # a file's syntax error always comes with its diagnostic
                 self.parsed[name] = module
         return [self.parsed[name] for name in self.texts]
 
@@ -156,7 +158,9 @@ def load_sources(path: Path, _seen: frozenset[Path] = frozenset(), *,
             continue
         f = f.resolve()
         name = _display(f)
-        outline, module, errs = _outline(text, name)
+        # its imports, ``(path, span)``, and headers, ``(kind, id, extends, span)``: from the cache (no syntax
+        # tree), else from the tree parsed now, kept too (outline None when the file did not parse)
+        outline, module, errs = cache.outlined(text, name, _parse, _outline_of)
         diags += errs
         if outline is None:
             continue
@@ -243,14 +247,8 @@ def _checked(sources: Sources, diags: list[Diagnostic]) -> tuple[Standard | None
     return check_sources(sources, diags)
 
 
-def _outline(text: str, name: str) -> tuple[tuple | None, ast.Module | None, list[Diagnostic]]:
-    """What finding a pack's files reads of one file: its imports, ``(path, span)``, and its headers,
-    ``(kind, id, extends, span)``; from the cache (no syntax tree), else from the tree parsed now, which is
-    returned too (None when the file did not parse)."""
-    return cache.outlined(text, name, _parse, _outline_of)
-
-
 def _parse(text: str, name: str):
+    """The parser, imported only when a file's outline is not in the cache."""
     from .syntax import parse_source
 
     return parse_source(text, name)

@@ -55,3 +55,15 @@ def test_pack_over_the_entry_limit_is_a_diagnostic(tmp_path, monkeypatch):
     assert found == []
     assert [d.code for d in diags] == ["pack-too-large"] and isinstance(diags[0], Diagnostic)
     assert "more than 3 files and folders" in diags[0].message
+
+
+def test_a_file_that_no_longer_parses_is_an_error_not_a_crash(tmp_path, monkeypatch):
+    from engine import syntax
+    from engine.diagnostics import NbsError
+
+    src = sources.Sources(tmp_path, texts={"r.nbs": "param p = 3 m \"a threshold\"\n"})
+    said = Diagnostic("rule-syntax", "unexpected end", sources.Span("r.nbs", 1))
+    monkeypatch.setattr(syntax, "parse_source", lambda text, name: (None, [said]))
+    with pytest.raises(NbsError) as e:
+        _ = src.modules
+    assert e.value.diagnostics == [said]
