@@ -495,17 +495,20 @@ def _as_read(s: pd.Series, col) -> pd.Series | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(s.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     if t.kind == TEXT:  # as pandas' str.strip on Arrow strings: utf8_trim_whitespace
+        arr = pa.array(s.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         same = pc.all(pc.equal(pc.utf8_trim_whitespace(arr), arr)).as_py() is not False
         return s if same and pc.any(pc.equal(arr, "")).as_py() is not True else None
-    d = arr.dictionary_encode()  # bool: each distinct text stripped and lowered as pandas would, once
-    words = pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary)).to_pylist()
+    coded = _dictionary(s)  # bool: each distinct text stripped and lowered as pandas would, once
+    if coded is None:
+        return None
+    codes, texts = coded
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(texts, pa.string()))).to_pylist()
     if any(w not in _TRUE and w not in _FALSE and w != "" for w in words):
         return None
-    codes = d.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+    # code -1 (an empty cell) takes the last entry: false and missing
     values = np.array([w in _TRUE for w in words] + [False])[codes]
     missing = np.array([w not in _TRUE and w not in _FALSE for w in words] + [True])[codes]
     return pd.Series(pd.arrays.BooleanArray(values, missing), index=s.index)
@@ -557,7 +560,7 @@ def _convert(s: pd.Series, col, display, first_line) -> tuple[pd.Series, list[Di
                 diags += _rows_problem("bad-value", display, first_line, col.name, s.index[frac],
                                        num[frac].tolist(), "is not a whole number")
         for op, v in col.constraints:
-            ok = {">=": num >= v, ">": num > v, "<=": num <= v, "<": num < v}[op]
+            ok = _BOUNDS[op](num, v)
             bad = num.notna() & ~ok
             if bad.any():
                 unit = f" {t.unit.name}" if t.unit is not None and t.unit.name else ""
