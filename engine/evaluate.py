@@ -54,6 +54,11 @@ class Rows:
         return got
 
 
+def _kept(sel: pd.Series) -> np.ndarray:
+    """The positions of the rows a selection keeps (an unknown, NA, keeps none)."""
+    return np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False))
+
+
 class Context:
     """One evaluation: the plan's data, params, and caches shared by rules."""
 
@@ -110,7 +115,7 @@ class Context:
         if rowset is not None and key in self.cache:
             return self.cache[key]
         df = self.plan.tables[table]
-        rows = Rows(df, None if sel is None else np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False)))
+        rows = Rows(df, None if sel is None else _kept(sel))
         if rowset is not None and len(df) <= SMALL_TABLE:
             self.cache[key] = rows
         return rows
@@ -458,7 +463,6 @@ class RuleEvaluation:
         table = fe.table
         df = ctx.plan.tables[table]
         key = ctx.std.tables[table].key
-        cols = sorted({*self._read_columns(evaluation=True), *([fe.by] if fe.by else [])}) or [key]
         pieces: list[Findings] = []
         counts = dict.fromkeys((PASS, FAIL, INSUFFICIENT, WAIVED), 0)
         sel = self._selection(fe, df)
@@ -474,16 +478,15 @@ class RuleEvaluation:
             # each column the rule reads is taken from the table when it is first read (a DataFrame's selection of
             # columns and rows has a fixed cost above the work on a small table); a small table's rows are shared
             # by the rules over the same rows
-            frame: Rows | pd.DataFrame = ctx.rows_in(table, fe.rowset if self.cr.where is None else None, sel)
+            scoped = ctx.rows_in(table, fe.rowset if self.cr.where is None else None, sel)
+            result = self.rows_outcome(env, scoped, table, counts, pieces)
         else:
             # the columns by an object Index of names, then the rows by position: pandas' fixed cost of the
             # selection is then a third of that of `loc` with a list of names and a nullable mask
+            cols = sorted({*self._read_columns(evaluation=True), fe.by})
             frame = ctx.labelled(table)[pd.Index(cols, dtype=object)]
             if sel is not None:
-                frame = frame.take(np.flatnonzero(sel.to_numpy(dtype=bool, na_value=False)))
-        if fe.by is None:
-            result = self.rows_outcome(env, frame, table, counts, pieces)
-        else:
+                frame = frame.take(_kept(sel))
             result = self.groups_outcome(env, frame, table, counts, pieces)
         findings = concat(pieces)
         findings.table = table
@@ -602,8 +605,8 @@ class RuleEvaluation:
                 named = named or self.missing_plan(self.deciding())  # what the rule reads from other tables
                 said.append((named, self.insufficient_text(named)))
             which = which.reshape(-1).tolist()
-            messages[lacking] = [f"{key_col} {keys[i]}: {said[p][1]}" for i, p in zip(lacking.tolist(), which)]
             for i, p in zip(lacking.tolist(), which):
+                messages[i] = f"{key_col} {keys[i]}: {said[p][1]}"
                 missing[i] = list(said[p][0])
         return Findings(table, outcomes, keys, row_numbers, values, messages, formatter, missing)
 
