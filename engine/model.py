@@ -545,8 +545,9 @@ class Standard:
     dated: dict | None = None  # dated params: the date checked on and the values picked (engine.editions)
     titles: tuple[tuple[str, str], ...] = ()  # the standard's title in its other languages
     lang: str | None = None  # the language its texts are in, when chosen with in_language
-    # its rules by id; not a parameter, so a standard made with `replace` (other rules) starts its own
-    _rule_index: dict[str, Rule] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # its rules by id, with the list they were read from: made again for another list (`replace`, or `rules` set)
+    _rule_index: tuple[list[Rule] | None, dict[str, Rule]] = field(default=(None, {}), init=False, repr=False,
+                                                                   compare=False)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -572,9 +573,10 @@ class Standard:
         return kind in {p.strip() for p in self.attrs.get("progression", "").split(",")}
 
     def rule(self, rule_id: str) -> Rule | None:
-        index = self._rule_index
-        if not index and self.rules:  # made on first use (a report asks for every rule once or more)
-            index.update((r.id, r) for r in reversed(self.rules))  # the first of a repeated id, as a search finds
+        indexed, index = self._rule_index
+        if indexed is not self.rules:  # made on first use (a report asks for every rule once or more)
+            index = {r.id: r for r in reversed(self.rules)}  # the first of a repeated id, as a search finds
+            self._rule_index = (self.rules, index)
         return index.get(rule_id)
 
     def relpath(self, display: str) -> str:

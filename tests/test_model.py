@@ -114,3 +114,15 @@ def test_a_rule_is_found_by_its_id_in_the_standard_it_belongs_to(std):
     renamed = dataclasses.replace(std, rules=[dataclasses.replace(big, title="Renamed")])
     assert renamed.rule("BIG").title == "Renamed" and std.rule("BIG") is big  # each standard its own rules
     assert dataclasses.replace(std, rules=[]).rule("BIG") is None
+
+
+def test_a_repeated_id_finds_its_first_rule_and_new_rules_a_new_index(std):
+    big = std.rule("BIG")
+    twin = dataclasses.replace(big, title="Second")
+    doubled = dataclasses.replace(std, rules=[*std.rules, twin])
+    assert doubled.rule("BIG") is big  # the first of the two, as a search of the list in order finds
+    kept = [r for r in std.rules if r.id != "BIG"]  # as engine/scope.py keeps the selected rules
+    scoped = dataclasses.replace(std, rules=kept)
+    assert scoped.rule("BIG") is None and scoped.rule("TOTAL") is std.rule("TOTAL")
+    doubled.rules = [twin]  # a list set after the index was made: the index follows it
+    assert doubled.rule("BIG") is twin and doubled.rule("TOTAL") is None
