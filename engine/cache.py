@@ -1,4 +1,4 @@
-"""A per-user cache of the compiled grammar, of parsed rule files and of checked packs.
+"""A per-user cache of the compiled grammar, of parsed rule files, of checked packs and of plan tables.
 
 Building the LALR tables from ``grammar/nbs.lark`` takes about a second,
 parsing a pack's files a tenth of one (a third of a second for 1,000 rules),
@@ -26,6 +26,11 @@ only on their inputs, so they are kept between runs:
 - that a plan document was valid against a standard's JSON Schema (an empty
   entry keyed by both and the engine's source: :func:`valid`), so a plan
   checked again unchanged is not validated again;
+- each table of a plan as read and typed (a pandas DataFrame), for a file of at
+  most 8 MiB that is not geodata, keyed by the file's bytes, its display name,
+  the table's declaration and mapping, the engine's source and the versions of
+  pandas, pyarrow, NumPy, openpyxl and charset-normalizer (:func:`table`), so a
+  plan checked again reads its changed tables only;
 - each checked pack (an :class:`engine.model.Standard`, with its warnings),
   keyed by the text and display name of every rule file it read (a profile's
   base and the packs it imports included), where it was found, the source of every module of the
@@ -289,6 +294,22 @@ def checked(inputs: list[str], check: Callable[[], tuple[Any, list]]) -> tuple[A
     checked without errors is stored."""
     key = f"checked-{digest(_engine_fingerprint(), *inputs)}.pickle" if folder() is not None else None
     return memo(key, check, keep=lambda r: r[0] is not None and not any(d.severity == "error" for d in r[1]))
+
+
+@functools.cache
+def _libraries() -> str:
+    """The installed versions of the libraries a plan's tables are read and typed with."""
+    return " ".join(f"{name}={dist_version(name)}" for name in ("pandas", "pyarrow", "numpy", "openpyxl",
+                                                                 "charset_normalizer"))
+
+
+def table(inputs: list[str | bytes], read: Callable[[], tuple[Any, list]]) -> tuple[Any, list]:
+    """``read()`` — a plan table as read and typed, and its diagnostics — or both from the cache, keyed by
+    ``inputs`` (the file's bytes, its display name, its declaration and how the plan maps it), the engine's
+    source and the versions of the libraries that read it. Only a table read without a diagnostic, and with
+    no geometry, is stored."""
+    key = f"table-{digest(_engine_fingerprint(), _libraries(), *inputs)}.pickle" if folder() is not None else None
+    return memo(key, read, keep=lambda r: r[0] is not None and not r[1] and "layer" not in r[0].attrs)
 
 
 def _validity_key(kind: str, schema: object, data: object) -> str:

@@ -323,3 +323,90 @@ def test_no_driver_tables_are_keyed_or_stored_with_the_cache_off(tmp_path, monke
         assert not list(tmp_path.iterdir())
     finally:
         parser._driver.cache_clear()
+
+
+def _counting_reads(monkeypatch):
+    from engine.plan import tables
+
+    calls: list[str] = []
+    read = tables.read_table
+
+    def counted(path, *args, **kwargs):
+        calls.append(Path(path).name)
+        return read(path, *args, **kwargs)
+    monkeypatch.setattr(tables, "read_table", counted)
+    return calls
+
+
+def _riverside(tmp_path) -> Path:
+    import shutil
+
+    plan = tmp_path / "riverside"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "riverside", plan)
+    return plan
+
+
+def test_a_plan_table_is_read_back_from_the_cache(cache_dir, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from engine import api
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    calls = _counting_reads(monkeypatch)
+    first = api.load_plan(plan, std)
+    assert sorted(calls) == ["districts.csv", "interactions.csv", "objects.csv", "projects.csv"]
+    again = api.load_plan(plan, std)
+    assert len(calls) == 4  # the second load read no table file
+    assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir()).count("table") == 4
+    monkeypatch.setenv(cache.ENV_OFF, "1")
+    fresh = api.load_plan(plan, std)
+    for name, frame in fresh.tables.items():
+        pd.testing.assert_frame_equal(again.tables[name], frame)
+        assert again.tables[name].attrs == frame.attrs == first.tables[name].attrs
+    assert again.sources == fresh.sources and again.sha256 == fresh.sha256
+    # by hand, from districts.csv's first data row: D01 has 61100 residents and 506.0 ha of land
+    d01 = again.tables["districts"].set_index("id").loc["D01"]
+    assert (d01["population"], d01["land_area_ha"]) == (61100, 506.0)
+
+
+def test_a_changed_table_file_is_read_again(cache_dir, tmp_path, monkeypatch):
+    from engine import api
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    api.load_plan(plan, std)
+    districts = plan / "tables" / "districts.csv"
+    text = districts.read_text(encoding="utf-8")
+    districts.write_text(text.replace("D01,江滨 Jiangbin,61100,", "D01,江滨 Jiangbin,61200,"), encoding="utf-8")
+    calls = _counting_reads(monkeypatch)
+    again = api.load_plan(plan, std)
+    assert calls == ["districts.csv"]  # same size, other bytes: read again; the other three from the cache
+    assert again.tables["districts"].set_index("id").loc["D01", "population"] == 61200
+
+
+def test_a_table_with_problems_or_too_large_is_not_stored(cache_dir, tmp_path, monkeypatch):
+    from engine import api
+    from engine.diagnostics import NbsError
+    from engine.plan import tables
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    districts = plan / "tables" / "districts.csv"
+    good = districts.read_text(encoding="utf-8")
+    districts.write_text(good.replace("D01,江滨 Jiangbin,61100,", "D01,江滨 Jiangbin,many,"), encoding="utf-8")
+    calls = _counting_reads(monkeypatch)
+    for _ in range(2):
+        with pytest.raises(NbsError) as raised:
+            api.load_plan(plan, std)
+        assert any(d.code == "bad-value" and "districts.csv" in d.span.file for d in raised.value.diagnostics)
+    assert calls.count("districts.csv") == 2
+    stored = [p.name for p in cache_dir.iterdir() if p.name.startswith("table-")]
+    assert len(stored) == 3  # the three clean tables; districts.csv with its problem is not stored
+    districts.write_text(good, encoding="utf-8")
+    monkeypatch.setattr(tables, "CACHED_TABLE_BYTES", 100)  # every table file is larger than this
+    calls.clear()
+    api.load_plan(plan, std)
+    api.load_plan(plan, std)
+    assert len(calls) == 8
+    assert sorted(p.name for p in cache_dir.iterdir() if p.name.startswith("table-")) == sorted(stored)

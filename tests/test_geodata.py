@@ -122,6 +122,17 @@ def test_a_wkt_column_in_a_table_is_the_geometry(tmp_path, suffix):
     assert np.allclose(_areas(plan), 10_000.0)
 
 
+def test_a_table_with_wkt_shapes_is_read_each_time_not_cached(tmp_path, monkeypatch):
+    # a table's typed frame is cached (engine.cache.table), but not one with shapes: their repairs depend on GEOS
+    monkeypatch.setenv("NBSCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    rows = pd.DataFrame({"fid": [1, 2], "name": ["Ash", "Elm"], "shape": [_square(0).wkt, _square(1).wkt]})
+    rows.to_csv(tmp_path / "parks.csv", index=False)
+    for _ in range(2):
+        plan, diags = _load(_package(tmp_path, {"file": "parks.csv", "crs": "EPSG:27700"}))
+        assert not diags and plan.layers["parks"].format == "WKT column"
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith("table-")]
+
+
 def test_a_wkt_column_without_a_crs_is_refused_with_what_to_write(tmp_path):
     pd.DataFrame({"fid": [1], "name": ["Ash"], "shape": [_square(0).wkt]}).to_csv(tmp_path / "p.csv", index=False)
     plan, diags = _load(_package(tmp_path, "p.csv"))

@@ -30,7 +30,7 @@ from ..resources import LazyModule, data_dir
 from . import geo
 from . import source as mapping
 from .schema import plan_schema
-from .tables import empty_table, first_data_line, read_table, readers
+from .tables import empty_table, first_data_line, read_table_cached, readers
 from .yamlread import line_of, read_document
 
 if TYPE_CHECKING:
@@ -327,7 +327,7 @@ def _load(path: Path, std: Standard, display_root: str | None, parts=None):
                                     or "add the file at that path (relative to plan.yaml), or correct the path"))
             continue
         target = target.resolve()
-        df, errs = read_table(target, show(target), table, source, repair, data.get("crs"), units)
+        df, errs = read_table_cached(target, show(target), table, source, repair, data.get("crs"), units)
         diags += errs
         if df is not None:
             if "layer" in df.attrs:

@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import re
+import stat
 import warnings
 import zipfile
 from collections.abc import Callable, Hashable
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import cache
 from .. import units as U
 from ..diagnostics import Diagnostic, Span, did_you_mean
 from ..inputs import LIMITS, check_file, read_file, zip_problem
@@ -198,6 +200,32 @@ def first_data_line(path: Path | str) -> int | None:
     """The file line (1-based) of data row 1, where rows are lines."""
     t = TABLE_TYPES.get(Path(path).suffix.lower())
     return 2 if t is not None and t.rows_are_lines else None
+
+
+CACHED_TABLE_BYTES = 8 << 20  # a table file up to this size is read through the cache
+
+
+def read_table_cached(path: Path, display: str, table: Table, source: Source, repair: bool = False,
+                      plan_crs=None, units: U.UnitSystem = U.DEFAULT) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """:func:`read_table`, or its result from the cache (:func:`engine.cache.table`) when this file, declared and
+    mapped the same way, was read cleanly before: for a regular file of at most ``CACHED_TABLE_BYTES`` that is
+    not geodata (a large table or a layer is read each time)."""
+    def read() -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+        return read_table(path, display, table, source, repair, plan_crs, units)
+
+    try:
+        st = path.stat()
+    except OSError:
+        return read()
+    if (not stat.S_ISREG(st.st_mode) or st.st_size > CACHED_TABLE_BYTES or geo.format_of(path) is not None
+            or path.suffix.lower() not in TABLE_TYPES or cache.folder() is None):
+        return read()
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return read()
+    return cache.table([data, display, repr(table), repr(source), repr(repair), repr(plan_crs), repr(units.defs)],
+                       read)
 
 
 def read_table(path: Path, display: str, table: Table, source: Source | None = None,
