@@ -40,6 +40,8 @@ MEMORY_KEY = "memory-limit"  # the config file's key for --memory-limit
 
 @dataclass
 class Settings:
+    """What a `check` was asked: the command line's options over the configuration file's."""
+
     standard: str | None
     formats: list[str] | None
     output: Path | None

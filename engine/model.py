@@ -120,11 +120,15 @@ class Const(Expr):
 
 @dataclass(frozen=True, eq=False)
 class ParamRef(Expr):
+    """A param of the pack, by name (its value is read at evaluation: an edition may pick it)."""
+
     name: str
 
 
 @dataclass(frozen=True, eq=False)
 class FieldRef(Expr):
+    """A plan-level field of plan.yaml, by name."""
+
     name: str
 
 
@@ -176,6 +180,8 @@ class Scale(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Arith(Expr):
+    """``left op right`` for + - * /, the units already checked."""
+
     op: str  # + - * /
     left: Expr
     right: Expr
@@ -183,6 +189,8 @@ class Arith(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Neg(Expr):
+    """``-operand``."""
+
     operand: Expr
 
 
@@ -197,6 +205,8 @@ class Compare(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Logic(Expr):
+    """``left and right`` or ``left or right``, in three-valued (Kleene) logic."""
+
     op: str  # and / or
     left: Expr
     right: Expr
@@ -204,11 +214,15 @@ class Logic(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Not(Expr):
+    """``not operand``, in three-valued logic: not unknown is unknown."""
+
     operand: Expr
 
 
 @dataclass(frozen=True, eq=False)
 class In(Expr):
+    """``operand in (items)`` or ``not in``: membership in a list of literals."""
+
     operand: Expr
     items: tuple[Expr, ...]  # the literals as written
     values: tuple  # their values, in the operand's unit
@@ -226,12 +240,16 @@ class Between(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Presence(Expr):
+    """``operand is present`` (``present`` True) or ``is missing``: never unknown."""
+
     operand: Expr
     present: bool
 
 
 @dataclass(frozen=True, eq=False)
 class LookupCall(Expr):
+    """``name[key]``: a value of a lookup table, by key or by band."""
+
     name: str
     key: Expr
 
@@ -302,6 +320,8 @@ def walk(node) -> Iterator:
 
 @dataclass(frozen=True)
 class Column:
+    """A declared column of a table: its type, whether it may be empty, its range and what it references."""
+
     name: str
     type: Type
     optional: bool
@@ -313,6 +333,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """A declared table of the plan: its key, columns and (``time``) the column its rows are measured at."""
+
     name: str
     title: str
     key: str
@@ -326,6 +348,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Field:
+    """A declared plan-level field: its type and its path in plan.yaml."""
+
     name: str
     type: Type
     path: str
@@ -337,6 +361,8 @@ class Field:
 
 @dataclass(frozen=True)
 class Param:
+    """A param: its value (a profile's `set` may replace the default) and dated editions of it."""
+
     name: str
     type: Type
     value: Any
@@ -378,6 +404,8 @@ class Band:
 
 @dataclass(frozen=True)
 class Lookup:
+    """A lookup table: entries by key, or bands by numeric range."""
+
     name: str
     key_type: Type
     value_type: Type
@@ -390,6 +418,8 @@ class Lookup:
 
 @dataclass(frozen=True)
 class Category:
+    """A restoration object category: the table its objects are in and the selector that picks them."""
+
     id: str
     title: str
     parent: str | None
@@ -402,6 +432,8 @@ class Category:
 
 @dataclass(frozen=True)
 class Level:
+    """A goal level or a process stage, in its order."""
+
     id: str
     title: str
     doc: str | None
@@ -412,6 +444,8 @@ class Level:
 
 @dataclass(frozen=True)
 class Reference:
+    """A cited source (``reference KEY "citation"``), which rules name."""
+
     key: str
     citation: str
     url: str | None
@@ -432,6 +466,8 @@ class ForEach:
 
 @dataclass(frozen=True)
 class Let:
+    """``let name = expr``: a named expression, a rule's own or the pack's."""
+
     name: str
     expr: Expr
     span: Span

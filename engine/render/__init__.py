@@ -35,6 +35,8 @@ Piece = str | bytes | memoryview  # a part of a file: text, or UTF-8
 
 @dataclass(frozen=True)
 class Renderer:
+    """A report format: its name (``-f NAME``), the file it writes and the function that renders it."""
+
     name: str
     filename: str  # the file written in the output folder
     renderer: Callable[..., str] | str  # (report) -> str, or (report, RenderOptions) -> str when takes_options
