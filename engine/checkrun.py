@@ -242,6 +242,9 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
             evaluator.close()
 
 
+_NO_SHAPES = " (no feature: the plan has no shapes; tables read from a layer or a WKT column give them)"
+
+
 def _reported(report: api.Report, name: str, out: Path | None, formats: list[str], s: Settings,
               baseline: dict | None, several: bool, options: RenderOptions) -> Outcome:
     """The baseline gate, the reports written (or printed) and what the check came to."""
@@ -262,7 +265,8 @@ def _reported(report: api.Report, name: str, out: Path | None, formats: list[str
             if not several:
                 print(text_render.render(report.data, color=s.color), end="")
             for path in written:
-                print(f"wrote {path}")
+                print(f"wrote {path}" + (_NO_SHAPES if path.name == FORMATS["geojson"].filename
+                                         and "spatial" not in report.data else ""))
     else:
         for f in formats:
             text = text_render.render(report.data, color=s.color) if f == "text" else FORMATS[f](report.data, options)

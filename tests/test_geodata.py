@@ -423,6 +423,18 @@ def test_geojson_output_opens_as_a_layer(tmp_path):
     assert layer.to_crs(27700).area.iloc[0] == pytest.approx(10_000.0, rel=2e-3)
 
 
+def test_a_geojson_report_of_a_plan_without_shapes_says_why_it_is_empty(tmp_path, capsys):
+    pkg = _package(tmp_path / "p", "p.gpkg")
+    _frame().to_file(pkg / "p.gpkg", driver="GPKG")
+    main(["check", str(pkg), "-f", "geojson", "-o", str(tmp_path / "with")])
+    assert "no feature" not in capsys.readouterr().out  # a plan with shapes: the plain line
+    riverside = Path(__file__).resolve().parents[1] / "examples" / "riverside"  # four CSV tables, no shapes
+    assert main(["check", str(riverside), "-f", "geojson", "-o", str(tmp_path / "out")]) == 0
+    assert gpd.read_file(tmp_path / "out" / "report.geojson").empty
+    assert (f"wrote {tmp_path / 'out' / 'report.geojson'} (no feature: the plan has no shapes; tables read from a "
+            "layer or a WKT column give them)") in capsys.readouterr().out
+
+
 def _many(n: int) -> dict:
     """A report with n failing point objects on one layer (the map's input only)."""
     findings = [{"outcome": "fail", "table": "trees", "key": i, "row": i + 1, "message": f"tree {i}", "values": {},
