@@ -44,6 +44,11 @@ class Rows:
     def __len__(self) -> int:
         return len(self.index)
 
+    def positions(self, kept: np.ndarray) -> np.ndarray:
+        """The positions in the table of the rows a boolean mask over these rows keeps."""
+        at = np.flatnonzero(kept)
+        return at if self._positions is None else self._positions[at]
+
     def __getitem__(self, column: str) -> pd.Series:
         got = self._columns.get(column)
         if got is None:
@@ -52,6 +57,24 @@ class Rows:
                 got = pd.Series(got.array.take(self._positions), index=self.index, name=got.name, copy=False)
             self._columns[column] = got
         return got
+
+
+def _filled(n: int, value: str) -> np.ndarray:
+    """An object array of ``n`` times the one ``value`` (``np.full`` would make a copy of a text per item)."""
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return out
+
+
+def _patterns(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix, and which of them each row is: the rows read as binary numbers
+    (``np.unique`` by rows sorts the rows as records, thirty times as slow), by rows past 62 columns."""
+    if flags.shape[1] > 62:
+        patterns, which = np.unique(flags, axis=0, return_inverse=True)
+        return patterns, which.reshape(-1)
+    _, first, which = np.unique(flags.astype(np.int64) @ (1 << np.arange(flags.shape[1], dtype=np.int64)),
+                                return_index=True, return_inverse=True)
+    return flags[first], which
 
 
 def _kept(sel: pd.Series) -> np.ndarray:
@@ -529,16 +552,17 @@ class RuleEvaluation:
         shown = failed | unknown | passed if self.rule.keep_evidence else failed | unknown
         if shown.any():  # one piece in row order: the rows' outcomes side by side, explained in one selection
             idx = frame.index[shown]
-            outcomes = np.full(int(np.count_nonzero(shown)), FAIL, dtype=object)
+            outcomes = _filled(int(np.count_nonzero(shown)), FAIL)
             outcomes[unknown[shown]] = INSUFFICIENT
             outcomes[passed[shown]] = PASS
-            pieces.append(self.row_findings(self._explain_rows(table, idx), table, outcomes, renv, idx))
+            pieces.append(self.row_findings(self._explain_rows(table, frame.positions(shown)), table, outcomes,
+                                            renv, idx))
         return {"rows": int(len(frame))}
 
-    def _explain_rows(self, table: str, idx: pd.Index) -> pd.DataFrame:
-        """The key and every column the rule reads, for the given rows only."""
+    def _explain_rows(self, table: str, positions: np.ndarray) -> pd.DataFrame:
+        """The key and every column the rule reads, for the rows at the given positions of the table only."""
         key = self.ctx.std.tables[table].key
-        return self.ctx.plan.tables[table].loc[idx, sorted({key, *self._read_columns()})]
+        return self.ctx.labelled(table)[pd.Index(sorted({key, *self._read_columns()}), dtype=object)].take(positions)
 
     def _waiver_for(self, key) -> dict | None:
         """The waiver covering a row or group key (or the whole rule), compared by value: 7 == "7" == 7.0."""
@@ -574,7 +598,7 @@ class RuleEvaluation:
         key_col = std.tables[table].key
         cols = [c for c in self._read_columns() if c in rows.columns]
         values = rows[cols].reset_index(drop=True)
-        outcomes = np.full(n, outcome, dtype=object) if isinstance(outcome, str) else outcome
+        outcomes = _filled(n, outcome) if isinstance(outcome, str) else outcome
         formatter = None
         if renv is not None and idx is not None:
             lets = {k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()}
@@ -585,7 +609,7 @@ class RuleEvaluation:
                 sub = renv.child(frame=rows.iloc[pos], lets={k: (v.iloc[pos] if rt.is_series(v) else v)
                                                             for k, v in lets.items()})
                 return self.messages(sub, len(pos))
-        keys = F.plain_list(rows[key_col])
+        keys = np.array(F.plain_list(rows[key_col]), dtype=object)
         row_numbers = rows.index.to_numpy(dtype=np.int64)
         messages = np.full(n, None, dtype=object)
         messages[outcomes == PASS] = ""  # `keep evidence`: the values that made the row pass (an exemption, near miss)
@@ -598,16 +622,17 @@ class RuleEvaluation:
             # the empty cells of each row that lacks data; the words once for each pattern of them
             empty = np.column_stack([rows[c].isna().to_numpy()[lacking] for c in present]) if present \
                 else np.zeros((len(lacking), 0), dtype=bool)
-            patterns, which = np.unique(empty, axis=0, return_inverse=True)
-            said = []
-            for flags in patterns.tolist():
-                named = [label for label, isnull in zip(labels, flags) if isnull]
-                named = named or self.missing_plan(self.deciding())  # what the rule reads from other tables
-                said.append((named, self.insufficient_text(named)))
-            which = which.reshape(-1).tolist()
-            for i, p in zip(lacking.tolist(), which):
-                messages[i] = f"{key_col} {keys[i]}: {said[p][1]}"
-                missing[i] = list(said[p][0])
+            patterns, which = _patterns(empty)
+            named = np.empty(len(patterns), dtype=object)  # each pattern's list of cells, shared by its rows
+            texts = []
+            for p, flags in enumerate(patterns.tolist()):
+                cells = [label for label, isnull in zip(labels, flags) if isnull]
+                named[p] = cells or self.missing_plan(self.deciding())  # what the rule reads from other tables
+                texts.append(self.insufficient_text(named[p]))
+            messages[lacking] = np.array([f"{key_col} {k}: {text}" for k, text in
+                                          zip(keys[lacking].tolist(), np.array(texts, dtype=object)[which].tolist())],
+                                         dtype=object)
+            missing[lacking] = named[which]
         return Findings(table, outcomes, keys, row_numbers, values, messages, formatter, missing)
 
     def _read_columns(self, evaluation: bool = False) -> list[str]:

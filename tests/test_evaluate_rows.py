@@ -52,3 +52,15 @@ def test_columns_shared_between_rules_give_the_results_of_columns_taken_per_rule
     # rules before it took; with a threshold of 0 every rule takes its own
     shared, own = _report(monkeypatch, E.SMALL_TABLE), _report(monkeypatch, 0)
     assert shared == own and '"fail"' in shared
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 70), st.lists(st.integers(0, 3), min_size=1, max_size=12), st.integers(0, 2**32 - 1))
+def test_the_patterns_of_empty_cells_are_the_distinct_rows(width, picks, seed):
+    # a few distinct rows of `width` flags (past 62 columns the rows no longer fit one 64-bit number), repeated
+    distinct = np.random.default_rng(seed).random((4, width)) < 0.5
+    flags = distinct[picks]
+    patterns, which = E._patterns(flags)
+    assert np.array_equal(patterns[which], flags)  # each row is the pattern it names
+    assert len({tuple(p) for p in patterns.tolist()}) == len(patterns)  # no pattern twice
+    assert len(patterns) == len({tuple(r) for r in flags.tolist()})  # and every distinct row has one
