@@ -325,6 +325,50 @@ def test_membership_keeps_a_plain_boolean_column_and_a_nullable_one_where_values
     assert out.dtype == "boolean" and cells(out) == [True, False, None]
 
 
+LEVELS = ["poor", "moderate", "good"]
+
+
+def enum(*values, ordered=True, categories=LEVELS):
+    return pd.Series(pd.Categorical(list(values), categories=categories, ordered=ordered), index=[7, 8, 9, 10][
+        :len(values)])
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_membership_of_an_enum_column_by_its_categories(ordered):
+    col = enum("poor", None, "good", "moderate", ordered=ordered)
+    # poor in [poor, good]: yes; missing: unknown; good: yes; moderate: no. "bad" is no category: it matches no row
+    out = rt.isin(col, ["poor", "good", "bad"], False)
+    assert out.dtype == "boolean" and cells(out) == [True, None, True, False] and list(out.index) == [7, 8, 9, 10]
+    assert cells(rt.isin(col, ["poor", "good", "bad"], True)) == [False, None, False, True]
+    assert cells(rt.isin(col, ["bad"], False)) == [False, None, False, False]
+    assert cells(rt.isin(col, [], True)) == [True, None, True, True]
+    full = rt.isin(enum("poor", "good", ordered=ordered), ["good"], False)  # nothing missing: plain booleans
+    assert full.dtype == bool and full.tolist() == [False, True]
+
+
+def test_enum_comparisons_with_missing_values_and_a_value_that_is_no_category():
+    col = enum("poor", None, "good", "moderate")
+    # ranks poor 0, moderate 1, good 2: against moderate (1): 0, -, 2, 1
+    assert cells(rt.compare("==", col, "moderate")) == [False, None, False, True]
+    assert cells(rt.compare("!=", col, "moderate")) == [True, None, True, False]
+    assert cells(rt.compare("<", col, "moderate")) == [True, None, False, False]
+    assert cells(rt.compare(">=", col, "moderate")) == [False, None, True, True]
+    assert cells(rt.compare(">", "moderate", col)) == [True, None, False, False]  # the value on the left
+    assert cells(rt.compare("==", col, "bad")) == [False, None, False, False]  # no category: equal to no row
+    assert cells(rt.compare("!=", col, "bad")) == [True, None, True, True]
+    assert rt.compare("==", enum("poor", "good"), "good").dtype == bool
+    # two enum columns of the same categories: by rank, unknown where either is missing
+    other = enum("good", "good", None, "poor")
+    assert cells(rt.compare("<", col, other)) == [True, None, None, False]
+    assert cells(rt.compare("==", col, other)) == [False, None, None, False]
+    assert cells(rt.compare(">=", col, other)) == [False, None, None, True]
+    # unordered: equality by value even where the categories are listed in another order
+    a = enum("poor", "good", None, ordered=False)
+    b = enum("poor", "moderate", "good", ordered=False, categories=LEVELS[::-1])
+    assert cells(rt.compare("==", a, b)) == [True, False, None]
+    assert cells(rt.compare("!=", a, b)) == [False, True, None]
+
+
 def test_to_bool_leaves_a_nullable_boolean_column_as_it_is():
     nullable = s(True, None, dtype="boolean")
     assert rt.to_bool(nullable) is nullable

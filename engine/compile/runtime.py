@@ -111,6 +111,9 @@ def compare(op: str, a, b):
     if is_series(b) and isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype) \
             and list(a.cat.categories) != list(b.cat.categories):  # same values declared in another order
         b = b.cat.reorder_categories(a.cat.categories)
+    coded = _by_codes(op, a, b)
+    if coded is not None:
+        return coded
     if (_is_float(a) or _is_float(b)) and all(is_series(x) and x.dtype.kind in "fiu" or
                                                 (not is_series(x) and isinstance(x, int | float | np.number)
                                                  and not isinstance(x, bool)) for x in (a, b)):
@@ -124,6 +127,37 @@ def compare(op: str, a, b):
 
 
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _known(values: np.ndarray, nulls: np.ndarray, like: pd.Series, name=None) -> pd.Series:
+    """A boolean column along ``like``'s rows: plain NumPy booleans, or nullable and missing at ``nulls`` when
+    some value is."""
+    if nulls.any():
+        return pd.Series(pd.arrays.BooleanArray(values & ~nulls, nulls), index=like.index, name=name, copy=False)
+    return pd.Series(values, index=like.index, name=name, copy=False)
+
+
+def _by_codes(op: str, a: pd.Series, b):
+    """``a op b`` for an enum column against one value or against an enum column of the same categories, compared
+    as the categories' codes in NumPy, as pandas compares them (a value that is no category equals no row; a
+    missing value, code -1, is unknown); None where pandas decides otherwise (or raises)."""
+    if not isinstance(a.dtype, pd.CategoricalDtype) or (op not in ("==", "!=") and not a.cat.ordered):
+        return None
+    codes = a.cat.codes.to_numpy()
+    if is_series(b):
+        if not (isinstance(b.dtype, pd.CategoricalDtype) and b.cat.ordered == a.cat.ordered
+                and b.cat.categories.equals(a.cat.categories) and (b.index is a.index or b.index.equals(a.index))):
+            return None
+        other = b.cat.codes.to_numpy()
+        return _known(OPS[op](codes, other), (codes < 0) | (other < 0), a, a.name if a.name == b.name else None)
+    categories = a.cat.categories
+    if b in categories:
+        at = categories.get_loc(b)
+    elif op in ("==", "!="):
+        at = -2  # no code: equal to no row
+    else:
+        return None
+    return _known(OPS[op](codes, at), codes < 0, a, a.name)
 
 
 def and_(a, b):
@@ -160,6 +194,12 @@ def isin(a, values: list, negated: bool):
         if is_null(a):
             return None
         return (a in values) != negated
+    if isinstance(a.dtype, pd.CategoricalDtype):  # whether each category is listed, read at each row's code
+        listed = np.zeros(len(a.cat.categories) + 1, dtype=bool)  # the last for code -1, a missing value
+        at = a.cat.categories.get_indexer_for(values)
+        listed[at[at >= 0]] = True
+        codes = a.cat.codes.to_numpy()
+        return _known(listed[codes] != negated, codes < 0, a, a.name)
     out = a.isin(values)
     if negated:
         out = ~out
