@@ -562,7 +562,7 @@ class RuleEvaluation:
     def _explain_rows(self, table: str, positions: np.ndarray) -> pd.DataFrame:
         """The key and every column the rule reads, for the rows at the given positions of the table only."""
         key = self.ctx.std.tables[table].key
-        return self.ctx.labelled(table)[pd.Index(sorted({key, *self._read_columns()}), dtype=object)].take(positions)
+        return self.ctx.plan.tables[table][sorted({key, *self._read_columns()})].take(positions)
 
     def _waiver_for(self, key) -> dict | None:
         """The waiver covering a row or group key (or the whole rule), compared by value: 7 == "7" == 7.0."""
@@ -609,7 +609,7 @@ class RuleEvaluation:
                 sub = renv.child(frame=rows.iloc[pos], lets={k: (v.iloc[pos] if rt.is_series(v) else v)
                                                             for k, v in lets.items()})
                 return self.messages(sub, len(pos))
-        keys = np.array(F.plain_list(rows[key_col]), dtype=object)
+        keys = rows[key_col].reset_index(drop=True)  # made Python values when something reads them
         row_numbers = rows.index.to_numpy(dtype=np.int64)
         messages = np.full(n, None, dtype=object)
         messages[outcomes == PASS] = ""  # `keep evidence`: the values that made the row pass (an exemption, near miss)
@@ -630,7 +630,8 @@ class RuleEvaluation:
                 named[p] = cells or self.missing_plan(self.deciding())  # what the rule reads from other tables
                 texts.append(self.insufficient_text(named[p]))
             messages[lacking] = np.array([f"{key_col} {k}: {text}" for k, text in
-                                          zip(keys[lacking].tolist(), np.array(texts, dtype=object)[which].tolist())],
+                                          zip(F.plain_list(keys.iloc[lacking]),
+                                              np.array(texts, dtype=object)[which].tolist())],
                                          dtype=object)
             missing[lacking] = named[which]
         return Findings(table, outcomes, keys, row_numbers, values, messages, formatter, missing)

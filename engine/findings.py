@@ -51,20 +51,22 @@ class RangeSequence(Sequence):
 class Findings(RangeSequence):
     """The rows or groups of one rule that did not pass, as columns (see the module's docstring).
 
-    ``outcome``, ``key``: one entry per finding; ``row``: the plan's row numbers (None for a group);
+    ``outcome``, ``key``: one entry per finding (``key`` may be given as the table's key column of the findings'
+    rows, a Series: it is made Python values, :func:`F.plain`, when first read); ``row``: the plan's row numbers
+    (None for a group);
     ``values``: a frame of the read columns and lets, one row per finding, in the same order;
     ``missing``, ``waiver``: per finding, None where there is none; ``formatter`` formats the messages
     of the given positions (findings whose message was not given).
     """
 
-    def __init__(self, table: str, outcome: np.ndarray, key: list | np.ndarray, row: np.ndarray | None,
+    def __init__(self, table: str, outcome: np.ndarray, key: list | np.ndarray | pd.Series, row: np.ndarray | None,
                  values: pd.DataFrame | None = None, message: list | np.ndarray | None = None,
                  formatter: MessageFormatter | None = None, missing: list | np.ndarray | None = None,
                  waiver: list | np.ndarray | None = None):
         n = len(outcome)
         self.table = table  # keys, messages, missing and waivers are object arrays, like the outcomes
         self.outcome = np.asarray(outcome, dtype=object)
-        self.key = _objects(key, n)
+        self._key = key if isinstance(key, pd.Series) else _objects(key, n)
         self.row = row  # int64 array, or None for group findings
         self._values = values  # None: no value columns, made when read (most rules have no findings at all)
         self._message = _objects(message, n)
@@ -72,6 +74,20 @@ class Findings(RangeSequence):
         self.missing = _objects(missing, n, nested=True)
         self.waiver = _objects(waiver, n)
         self.absent: dict[str, np.ndarray] = {}  # value columns some findings do not have: where they lack it
+
+    @property
+    def key(self) -> np.ndarray:
+        if isinstance(self._key, pd.Series):  # the key column, as typed as the plan holds it
+            self._key = _objects(F.plain_list(self._key), len(self._key))
+        return self._key
+
+    @key.setter
+    def key(self, keys: np.ndarray) -> None:
+        self._key = keys
+
+    def _keys_at(self, pos: np.ndarray) -> np.ndarray | pd.Series:
+        """The keys of the findings at ``pos``: still a column where they were not read yet."""
+        return self._key.iloc[pos] if isinstance(self._key, pd.Series) else self._key[pos]
 
     @property
     def values(self) -> pd.DataFrame:
@@ -153,7 +169,7 @@ class Findings(RangeSequence):
         def formatter(sub: np.ndarray) -> list[str]:
             return _gather(parent, pos[sub])
 
-        out = Findings(self.table, self.outcome[pos], self.key[pos], None if self.row is None else self.row[pos],
+        out = Findings(self.table, self.outcome[pos], self._keys_at(pos), None if self.row is None else self.row[pos],
                        self.values.iloc[pos].reset_index(drop=True), self._message[pos], formatter,
                        self.missing[pos], self.waiver[pos])
         out.absent = {c: m[pos] for c, m in self.absent.items()}
@@ -222,9 +238,14 @@ def concat(parts: list[Findings]) -> Findings:
         lacks = np.concatenate([np.full(len(p), c not in p.values.columns) | p.absent.get(c, False) for p in parts])
         if lacks.any():
             absent[c] = lacks
-    out = Findings(parts[0].table, np.concatenate([p.outcome for p in parts]), np.concatenate([p.key for p in parts]),
-                    rows, pd.concat([p.values for p in parts], ignore_index=True)[columns],
-                    np.concatenate([p._message for p in parts]), formatter,
-                    np.concatenate([p.missing for p in parts]), np.concatenate([p.waiver for p in parts]))
+    columns_of_keys = [p._key for p in parts if isinstance(p._key, pd.Series)]
+    if len(columns_of_keys) == len(parts) and all(k.dtype == columns_of_keys[0].dtype for k in columns_of_keys):
+        keys: np.ndarray | pd.Series = pd.concat(columns_of_keys, ignore_index=True)  # one column, read when asked
+    else:
+        keys = np.concatenate([p.key for p in parts])
+    out = Findings(parts[0].table, np.concatenate([p.outcome for p in parts]), keys, rows,
+                   pd.concat([p.values for p in parts], ignore_index=True)[columns],
+                   np.concatenate([p._message for p in parts]), formatter,
+                   np.concatenate([p.missing for p in parts]), np.concatenate([p.waiver for p in parts]))
     out.absent = absent
     return out

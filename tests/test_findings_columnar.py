@@ -7,12 +7,13 @@ import csv
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks.scale_plan import RULES, generate
 from engine import evaluate, load_plan, load_standard
-from engine.findings import Findings
+from engine.findings import Findings, concat
 from engine.render import FORMATS
 from engine.render.csv_ import COLUMNS, defuse
 
@@ -73,3 +74,36 @@ def test_csv_from_the_columns_matches_one_row_per_finding_dict(report):
     assert text == buf.getvalue()
     rows = pd.read_csv(io.StringIO(text))
     assert len(rows) == sum(len(r.findings) for r in report.results)
+
+
+
+@pytest.fixture(scope="module")
+def plan_and_report(tmp_path_factory):
+    std = load_standard(RULES)
+    plan = load_plan(generate(tmp_path_factory.mktemp("keys") / "plan", 3_000, seed=5), std)
+    return plan, evaluate(std, plan)
+
+
+def test_keys_are_the_ids_of_the_rows_in_row_order(plan_and_report):
+    # OBJ-001 (degraded objects have a mode): rows whose baseline is unknown lack data, degraded rows without a mode
+    # fail; the two kinds are joined and sorted by row. Plain pandas picks the same rows' ids.
+    plan, report = plan_and_report
+    df = plan.tables["objects"]
+    base = df["baseline_condition"].astype(object)
+    shown = base.isna() | (base.isin(["very_poor", "poor"]) & df["mode"].isna())
+    found = next(r for r in report.results if r.rule_id == "OBJ-001").findings
+    assert isinstance(found, Findings) and isinstance(found._key, pd.Series)  # not read yet: the key column
+    assert 0 < base.isna().sum() < shown.sum()
+    assert found.key.tolist() == df.loc[shown, "id"].tolist()
+    assert found.row.tolist() == df.index[shown].tolist()
+
+
+def test_key_columns_read_as_python_values_after_take_and_concat():
+    ids = pd.Series(["a", None, "c"], dtype="str")
+    whole = Findings("t", np.array(["fail"] * 3, dtype=object), ids, np.array([1, 2, 3]))
+    assert whole.take([2, 0]).key.tolist() == ["c", "a"]
+    numbers = Findings("t", np.array(["fail"] * 2, dtype=object), pd.Series([7, 8], dtype="int64"), np.array([4, 5]))
+    same = concat([whole, whole.take([0])])
+    assert isinstance(same._key, pd.Series) and same.key.tolist() == ["a", None, "c", "a"]
+    mixed = concat([whole, numbers])  # columns of two types: each read on its own
+    assert mixed.key.tolist() == ["a", None, "c", 7, 8] and type(mixed.key[3]) is int
