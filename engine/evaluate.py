@@ -531,8 +531,8 @@ class RuleEvaluation:
         # what was checked is what got an outcome: rows (or groups) in scope, and those whose scope is unknown;
         # rows a category or `where` leaves out are neither counted nor shown
         evidence["groups" if fe.by else "rows"] = sum(counts.values())
-        lacking = findings.missing[findings.outcome == INSUFFICIENT]
-        missing = sorted({m for miss in dict.fromkeys(tuple(x or ()) for x in lacking.tolist()) for m in miss})
+        lacking = findings.missing[findings.outcome == INSUFFICIENT].tolist()
+        missing = sorted({m for miss in {id(x): x for x in lacking if x}.values() for m in miss})  # each list once
         return self.result(outcome, message, evidence=evidence, counts={k: v for k, v in counts.items() if v},
                            findings=findings, missing=missing, waiver=waiver)
 
@@ -551,12 +551,10 @@ class RuleEvaluation:
         counts[INSUFFICIENT] += int(np.count_nonzero(unknown))
         shown = failed | unknown | passed if self.rule.keep_evidence else failed | unknown
         if shown.any():  # one piece in row order: the rows' outcomes side by side, explained in one selection
-            idx = frame.index[shown]
             outcomes = _filled(int(np.count_nonzero(shown)), FAIL)
             outcomes[unknown[shown]] = INSUFFICIENT
             outcomes[passed[shown]] = PASS
-            pieces.append(self.row_findings(self._explain_rows(table, frame.positions(shown)), table, outcomes,
-                                            renv, idx))
+            pieces.append(self.row_findings(self._explain_rows(table, frame.positions(shown)), table, outcomes, renv))
         return {"rows": int(len(frame))}
 
     def _explain_rows(self, table: str, positions: np.ndarray) -> pd.DataFrame:
@@ -587,10 +585,11 @@ class RuleEvaluation:
                     findings.outcome[i], findings.waiver[i] = WAIVED, w
 
     def row_findings(self, rows: pd.DataFrame, table: str, outcome: str | np.ndarray, renv: Env | None,
-                     idx: pd.Index | None = None, extra_missing: list[str] | None = None) -> Findings:
+                     extra_missing: list[str] | None = None) -> Findings:
         """Findings for rows that did not pass (or passed, for `keep evidence`), as columns: the typed values the
         rule reads, and what is missing; ``outcome`` is every row's, or each row's (an object array). The messages
-        of failing rows are formatted when something shows them."""
+        of failing rows are formatted when something shows them, from ``renv`` (the rule's rows in scope and its
+        lets, along the table's row labels that ``rows`` keeps)."""
         n = len(rows)
         if n == 0:
             return Findings.empty(table)
@@ -600,8 +599,8 @@ class RuleEvaluation:
         values = rows[cols].reset_index(drop=True)
         outcomes = _filled(n, outcome) if isinstance(outcome, str) else outcome
         formatter = None
-        if renv is not None and idx is not None:
-            lets = {k: (v.loc[idx] if rt.is_series(v) else v) for k, v in renv.lets.items()}
+        if renv is not None:
+            lets = {k: (v.loc[rows.index] if rt.is_series(v) else v) for k, v in renv.lets.items()}
             for k, v in lets.items():
                 values[k] = v.reset_index(drop=True) if rt.is_series(v) else pd.Series([F.plain(v)] * n, dtype=object)
 

@@ -83,11 +83,16 @@ def _tolerant(op: str, a, b):
     if is_series(a) or is_series(b):
         av = a.to_numpy(dtype="float64") if is_series(a) else a
         bv = b.to_numpy(dtype="float64") if is_series(b) else b
-        close = np.abs(av - bv) <= TOLERANCE * np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1.0)
         index = a.index if is_series(a) else b.index
-        raw = OPS[op](av, bv)
-        out = {"==": close, "!=": ~close, "<=": raw | close, ">=": raw | close,
-               "<": raw & ~close, ">": raw & ~close}[op]
+        if op in ("==", "!="):
+            close = np.abs(av - bv) <= TOLERANCE * np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1.0)
+            return pd.Series(close if op == "==" else ~close, index=index)
+        # the tolerance decides only a false `<=` or `>=` (true where close) and a true `<` or `>` (false where close)
+        out = OPS[op](av, bv)
+        at = np.flatnonzero(~out if op in ("<=", ">=") else out)
+        x, y = (v[at] if np.ndim(v) else v for v in (av, bv))
+        close = np.abs(x - y) <= TOLERANCE * np.maximum(np.maximum(np.abs(x), np.abs(y)), 1.0)
+        out[at] = close if op in ("<=", ">=") else ~close
         return pd.Series(out, index=index)
     close = abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1.0)
     return {"==": close, "!=": not close, "<=": a <= b or close, ">=": a >= b or close,
@@ -120,13 +125,18 @@ def compare(op: str, a, b):
         out = _tolerant(op, a, b)
     else:
         out = OPS[op](a, b)
-    nulls = a.isna() if not is_series(b) else (a.isna() | b.isna())
+    nulls = _empty(a) if not is_series(b) else _empty(a) | _empty(b)
     if nulls.any():
-        out = out.astype("boolean").mask(nulls)
+        out = _known(out.to_numpy(), nulls, out, out.name) if out.dtype == bool else out.astype("boolean").mask(nulls)
     return out
 
 
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _empty(x: pd.Series) -> np.ndarray:
+    """Where a column's values are missing, as NumPy booleans (``isna`` on the Series would build another)."""
+    return np.asarray(x.array.isna())
 
 
 def _known(values: np.ndarray, nulls: np.ndarray, like: pd.Series, name=None) -> pd.Series:
@@ -141,16 +151,16 @@ def _by_codes(op: str, a: pd.Series, b):
     """``a op b`` for an enum column against one value or against an enum column of the same categories, compared
     as the categories' codes in NumPy, as pandas compares them (a value that is no category equals no row; a
     missing value, code -1, is unknown); None where pandas decides otherwise (or raises)."""
-    if not isinstance(a.dtype, pd.CategoricalDtype) or (op not in ("==", "!=") and not a.cat.ordered):
+    if not isinstance(a.dtype, pd.CategoricalDtype) or (op not in ("==", "!=") and not a.dtype.ordered):
         return None
-    codes = a.cat.codes.to_numpy()
+    codes = a.array.codes  # the Categorical's own codes (``.cat.codes`` wraps them in a Series)
     if is_series(b):
-        if not (isinstance(b.dtype, pd.CategoricalDtype) and b.cat.ordered == a.cat.ordered
-                and b.cat.categories.equals(a.cat.categories) and (b.index is a.index or b.index.equals(a.index))):
+        if not (isinstance(b.dtype, pd.CategoricalDtype) and b.dtype.ordered == a.dtype.ordered
+                and b.dtype.categories.equals(a.dtype.categories) and (b.index is a.index or b.index.equals(a.index))):
             return None
-        other = b.cat.codes.to_numpy()
+        other = b.array.codes
         return _known(OPS[op](codes, other), (codes < 0) | (other < 0), a, a.name if a.name == b.name else None)
-    categories = a.cat.categories
+    categories = a.dtype.categories
     if b in categories:
         at = categories.get_loc(b)
     elif op in ("==", "!="):
@@ -195,16 +205,13 @@ def isin(a, values: list, negated: bool):
             return None
         return (a in values) != negated
     if isinstance(a.dtype, pd.CategoricalDtype):  # whether each category is listed, read at each row's code
-        listed = np.zeros(len(a.cat.categories) + 1, dtype=bool)  # the last for code -1, a missing value
-        at = a.cat.categories.get_indexer_for(values)
+        listed = np.zeros(len(a.dtype.categories) + 1, dtype=bool)  # the last for code -1, a missing value
+        at = a.dtype.categories.get_indexer_for(pd.Index(values))
         listed[at[at >= 0]] = True
-        codes = a.cat.codes.to_numpy()
-        return _known(listed[codes] != negated, codes < 0, a, a.name)
-    out = a.isin(values)
-    if negated:
-        out = ~out
-    nulls = a.isna()
-    return out.astype("boolean").mask(nulls) if nulls.any() else out
+        hit = listed[a.array.codes]
+    else:
+        hit = a.isin(values).to_numpy(dtype=bool)
+    return _known(hit != negated, _empty(a), a, a.name)
 
 
 def present(a, want: bool):
