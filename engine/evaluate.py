@@ -44,9 +44,8 @@ class Rows:
     def __len__(self) -> int:
         return len(self.index)
 
-    def positions(self, kept: np.ndarray) -> np.ndarray:
-        """The positions in the table of the rows a boolean mask over these rows keeps."""
-        at = np.flatnonzero(kept)
+    def positions(self, at: np.ndarray) -> np.ndarray:
+        """The positions in the table of these rows' rows at ``at``."""
         return at if self._positions is None else self._positions[at]
 
     def __getitem__(self, column: str) -> pd.Series:
@@ -59,11 +58,7 @@ class Rows:
         return got
 
 
-def _filled(n: int, value: str) -> np.ndarray:
-    """An object array of ``n`` times the one ``value`` (``np.full`` would make a copy of a text per item)."""
-    out = np.empty(n, dtype=object)
-    out[:] = value
-    return out
+_OUTCOMES = np.array([FAIL, INSUFFICIENT, PASS], dtype=object)  # a row's outcome by its code, 0 to 2
 
 
 def _patterns(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -545,16 +540,14 @@ class RuleEvaluation:
             passed, unknown = value.to_numpy(dtype=bool, na_value=False), value.array.isna()
         else:
             passed, unknown = np.full(len(frame), value is True), np.full(len(frame), value is None)
-        failed = ~passed & ~unknown
-        counts[PASS] += int(np.count_nonzero(passed))
-        counts[FAIL] += int(np.count_nonzero(failed))
-        counts[INSUFFICIENT] += int(np.count_nonzero(unknown))
-        shown = failed | unknown | passed if self.rule.keep_evidence else failed | unknown
-        if shown.any():  # one piece in row order: the rows' outcomes side by side, explained in one selection
-            outcomes = _filled(int(np.count_nonzero(shown)), FAIL)
-            outcomes[unknown[shown]] = INSUFFICIENT
-            outcomes[passed[shown]] = PASS
-            pieces.append(self.row_findings(self._explain_rows(table, frame.positions(shown)), table, outcomes, renv))
+        n_passed, n_unknown = int(np.count_nonzero(passed)), int(np.count_nonzero(unknown))
+        counts[PASS] += n_passed
+        counts[FAIL] += len(frame) - n_passed - n_unknown  # a row that is neither passed nor unknown fails
+        counts[INSUFFICIENT] += n_unknown
+        shown = np.arange(len(frame)) if self.rule.keep_evidence else np.flatnonzero(~passed)
+        if len(shown):  # one piece in row order: the rows' outcomes side by side, explained in one selection
+            codes = unknown[shown] + 2 * passed[shown]  # as _OUTCOMES lists them
+            pieces.append(self.row_findings(self._explain_rows(table, frame.positions(shown)), table, codes, renv))
         return {"rows": int(len(frame))}
 
     def _explain_rows(self, table: str, positions: np.ndarray) -> pd.DataFrame:
@@ -587,7 +580,8 @@ class RuleEvaluation:
     def row_findings(self, rows: pd.DataFrame, table: str, outcome: str | np.ndarray, renv: Env | None,
                      extra_missing: list[str] | None = None) -> Findings:
         """Findings for rows that did not pass (or passed, for `keep evidence`), as columns: the typed values the
-        rule reads, and what is missing; ``outcome`` is every row's, or each row's (an object array). The messages
+        rule reads, and what is missing; ``outcome`` is every row's, or each row's as its position in _OUTCOMES
+        (an integer array). The messages
         of failing rows are formatted when something shows them, from ``renv`` (the rule's rows in scope and its
         lets, along the table's row labels that ``rows`` keeps)."""
         n = len(rows)
@@ -597,7 +591,8 @@ class RuleEvaluation:
         key_col = std.tables[table].key
         cols = [c for c in self._read_columns() if c in rows.columns]
         values = rows[cols].reset_index(drop=True)
-        outcomes = _filled(n, outcome) if isinstance(outcome, str) else outcome
+        codes = np.full(n, _OUTCOMES.tolist().index(outcome), dtype=np.int8) if isinstance(outcome, str) else outcome
+        outcomes = _OUTCOMES[codes]  # one shared text each (np.full would copy the text into every item)
         formatter = None
         if renv is not None:
             lets = {k: (v.loc[rows.index] if rt.is_series(v) else v) for k, v in renv.lets.items()}
@@ -611,9 +606,9 @@ class RuleEvaluation:
         keys = rows[key_col].reset_index(drop=True)  # made Python values when something reads them
         row_numbers = rows.index.to_numpy(dtype=np.int64)
         messages = np.full(n, None, dtype=object)
-        messages[outcomes == PASS] = ""  # `keep evidence`: the values that made the row pass (an exemption, near miss)
+        messages[codes == 2] = ""  # `keep evidence`: the values that made the row pass (an exemption, near miss)
         missing = np.full(n, None, dtype=object)
-        lacking = np.flatnonzero(outcomes == INSUFFICIENT)
+        lacking = np.flatnonzero(codes == 1)
         if len(lacking):
             candidates = sorted(set(extra_missing or []) | set(cols))
             present = [c for c in candidates if c in rows.columns]
