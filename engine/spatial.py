@@ -171,12 +171,20 @@ def _buffer_rule(call: Call) -> Type:
 # ---- implementations ------------------------------------------------------------------------------
 
 
+def _measured(measure: str, g):
+    """shapely's ``measure`` (area, length) of each shape, NaN where one is missing (shapely's own answer for
+    None); a column with no shape at all does not load shapely."""
+    values = _shapes(g)
+    return _out(np.full(len(values), np.nan) if _missing(values).all() else getattr(shapely, measure)(values),
+                _index(g))
+
+
 def _area(g):
-    return _out(shapely.area(_shapes(g)), _index(g))
+    return _measured("area", g)
 
 
 def _length_of(g):
-    return _out(shapely.length(_shapes(g)), _index(g))
+    return _measured("length", g)
 
 
 def _distance(a, b):
@@ -288,6 +296,8 @@ def _covered(g, rows: rt.RowsetValue, d=None):
     t = _targets(rows)
     targets = t.shapes
     n = len(values)
+    if t.unknown or _missing(values).all():  # no value anywhere (as below), without loading shapely
+        return _out(np.full(n, np.nan), _index(g))
     if d is not None:
         dist = _numbers(d, 1)[0]
         empty = np.array([], dtype=object)

@@ -408,6 +408,28 @@ def test_spatial_functions_agree_row_by_row_and_vectorised():
     assert B.apply(B.resolve("area", 1), (polys,)).tolist()[:2] == [10_000.0, 2_500.0]
 
 
+def test_spatial_functions_on_a_column_without_shapes_give_no_value_without_loading_shapely(tmp_path):
+    from engine import builtins as B
+    from engine.compile import runtime as rt
+
+    none = pd.Series([None, None, None], index=[1, 2, 3], dtype=object)
+    others = gpd.GeoSeries([_square(1)], crs=27700)
+    rows = rt.RowsetValue("parks", pd.DataFrame({"shape": others}), None, others)
+    for name, args in [("area", (none,)), ("length", (none,)), ("covered_share", (none, rows)),
+                       ("covered_share", (none, rows, 20.0)), ("nearest", (none, rows))]:
+        got = B.apply(B.resolve(name, len(args)), args)
+        assert got.dtype == "float64" and got.index.tolist() == [1, 2, 3] and got.isna().all(), name
+    # the riverside example declares shapes (its geometry rules read them) but gives none: shapely stays unloaded
+    probe = ("import sys; from engine.cli import main; main(['check', 'examples/riverside', '-f', 'json', '-o', "
+             f"{str(tmp_path)!r}, '-q']); print('shapely' in sys.modules)")
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.stdout.split()[-1:] == ["False"], done.stderr[-500:]
+
+
 def test_geojson_output_opens_as_a_layer(tmp_path):
     import pyogrio
 
