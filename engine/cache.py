@@ -30,7 +30,9 @@ only on their inputs, so they are kept between runs:
   most 8 MiB that is not geodata, keyed by the file's bytes, its display name,
   the table's declaration and mapping, the engine's source and the versions of
   pandas, pyarrow, NumPy, openpyxl and charset-normalizer (:func:`table`), so a
-  plan checked again reads its changed tables only;
+  plan checked again reads its changed tables only. These entries are the only
+  ones that grow with use: beyond 256 MiB in all, those used longest ago are
+  removed;
 - each checked pack (an :class:`engine.model.Standard`, with its warnings),
   keyed by the text and display name of every rule file it read (a profile's
   base and the packs it imports included), where it was found, the source of every module of the
@@ -303,13 +305,56 @@ def _libraries() -> str:
                                                                  "charset_normalizer"))
 
 
-def table(inputs: list[str | bytes], read: Callable[[], tuple[Any, list]]) -> tuple[Any, list]:
+TABLES_KEPT = 256 * 2**20  # the plan tables' entries, in all: beyond it the oldest are removed
+
+
+def table(inputs: list[str | bytes], read: Callable[[], tuple[Any, list]],
+          unchanged: Callable[[], bool] = lambda: True) -> tuple[Any, list]:
     """``read()`` — a plan table as read and typed, and its diagnostics — or both from the cache, keyed by
-    ``inputs`` (the file's bytes, its display name, its declaration and how the plan maps it), the engine's
-    source and the versions of the libraries that read it. Only a table read without a diagnostic, and with
-    no geometry, is stored."""
-    key = f"table-{digest(_engine_fingerprint(), _libraries(), *inputs)}.pickle" if folder() is not None else None
-    return memo(key, read, keep=lambda r: r[0] is not None and not r[1] and "layer" not in r[0].attrs)
+    ``inputs`` (the file's bytes, its display name, its declaration and how the plan maps it, its reader and the
+    limits), the engine's source and the versions of the libraries that read it. Only a table read without a
+    diagnostic, with no geometry and from a file ``unchanged()`` since its bytes were read for the key, is
+    stored; then the oldest table entries beyond ``TABLES_KEPT`` bytes in all are removed."""
+    if folder() is None:
+        return read()
+    key = f"table-{digest(_engine_fingerprint(), _libraries(), *inputs)}.pickle"
+    stored: list[bool] = []
+
+    def keep(r: tuple[Any, list]) -> bool:
+        ok = r[0] is not None and not r[1] and "layer" not in r[0].attrs and unchanged()
+        stored.append(ok)
+        return ok
+
+    result = memo(key, read, keep=keep)
+    if stored and stored[0]:
+        _prune("table-", TABLES_KEPT)
+    elif not stored:  # read back: marked as used, so that pruning removes the entries used longest ago
+        with contextlib.suppress(OSError, TypeError):
+            os.utime(folder() / key)  # type: ignore[operator]
+    return result
+
+
+def _prune(prefix: str, budget: int) -> None:
+    """Remove the oldest entries named ``prefix…`` until those left take at most ``budget`` bytes."""
+    where = folder()
+    if where is None:
+        return
+    entries = []
+    try:
+        with os.scandir(where) as found:
+            for e in found:
+                if e.name.startswith(prefix) and e.is_file(follow_symlinks=False):
+                    st = e.stat(follow_symlinks=False)
+                    entries.append((st.st_mtime_ns, e.name, st.st_size))
+    except OSError:
+        return
+    total = sum(size for _, _, size in entries)
+    for _, name, size in sorted(entries):
+        if total <= budget:
+            break
+        with contextlib.suppress(OSError):
+            (where / name).unlink()
+        total -= size
 
 
 def _validity_key(kind: str, schema: object, data: object) -> str:

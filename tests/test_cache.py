@@ -410,3 +410,58 @@ def test_a_table_with_problems_or_too_large_is_not_stored(cache_dir, tmp_path, m
     api.load_plan(plan, std)
     assert len(calls) == 8
     assert sorted(p.name for p in cache_dir.iterdir() if p.name.startswith("table-")) == sorted(stored)
+
+
+def test_a_table_saved_while_it_is_read_is_not_stored_under_its_old_bytes(cache_dir, tmp_path, monkeypatch):
+    from engine import api
+    from engine.plan import tables
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    districts = plan / "tables" / "districts.csv"
+    before = districts.read_bytes()
+    read = tables.read_table
+
+    def saved_meanwhile(path, *args, **kwargs):  # an editor saves the file after its bytes were read for the key
+        if path.name == "districts.csv":
+            districts.write_bytes(before.replace(b"D01,\xe6\xb1\x9f\xe6\xbb\xa8 Jiangbin,61100,",
+                                                 b"D01,\xe6\xb1\x9f\xe6\xbb\xa8 Jiangbin,99999,"))
+        return read(path, *args, **kwargs)
+    monkeypatch.setattr(tables, "read_table", saved_meanwhile)
+    api.load_plan(plan, std)
+    monkeypatch.setattr(tables, "read_table", read)
+    districts.write_bytes(before)
+    again = api.load_plan(plan, std)
+    assert again.tables["districts"].set_index("id").loc["D01", "population"] == 61100  # as the file says
+
+
+def test_the_limits_are_part_of_a_tables_key(cache_dir, tmp_path, monkeypatch):
+    from engine import api, inputs
+    from engine.diagnostics import NbsError
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    api.load_plan(plan, std)
+    monkeypatch.setitem(inputs.LIMITS, "table_columns", 5)  # districts.csv has 17 columns
+    with pytest.raises(NbsError) as raised:
+        api.load_plan(plan, std)
+    assert any("17 columns" in d.message and "limit is 5" in d.message for d in raised.value.diagnostics)
+
+
+def test_table_entries_beyond_the_budget_are_removed_oldest_first(cache_dir, tmp_path, monkeypatch):
+    from engine import api
+
+    plan = _riverside(tmp_path)
+    std = api.standard_for(str(plan), None)
+    api.load_plan(plan, std)
+    entries = {p.name: p.stat().st_size for p in cache_dir.iterdir() if p.name.startswith("table-")}
+    assert len(entries) == 4
+    os.utime(cache_dir / min(entries), (1, 1))  # used longest ago
+    districts = plan / "tables" / "districts.csv"
+    districts.write_text(districts.read_text(encoding="utf-8").replace(",61100,", ",61200,"), encoding="utf-8")
+    newest = sum(entries.values())
+    monkeypatch.setattr(cache, "TABLES_KEPT", newest)  # one more entry than the budget holds
+    api.load_plan(plan, std)
+    left = {p.name: p.stat().st_size for p in cache_dir.iterdir() if p.name.startswith("table-")}
+    fresh = [name for name in left if name not in entries]
+    assert sum(left.values()) <= newest and min(entries) not in left and len(fresh) == 1  # the new one is kept

@@ -15,7 +15,7 @@ import stat
 import warnings
 import zipfile
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -209,23 +209,32 @@ def read_table_cached(path: Path, display: str, table: Table, source: Source, re
                       plan_crs=None, units: U.UnitSystem = U.DEFAULT) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
     """:func:`read_table`, or its result from the cache (:func:`engine.cache.table`) when this file, declared and
     mapped the same way, was read cleanly before: for a regular file of at most ``CACHED_TABLE_BYTES`` that is
-    not geodata (a large table or a layer is read each time)."""
+    not geodata (a large table or a layer is read each time). The file's bytes are read once for the key and
+    again after the table is read; the table is stored only if they are still the same (a file saved during the
+    check is not stored under its old bytes)."""
     def read() -> tuple[pd.DataFrame | None, list[Diagnostic]]:
         return read_table(path, display, table, source, repair, plan_crs, units)
 
+    kind = TABLE_TYPES.get(path.suffix.lower())
+    if kind is None or cache.folder() is None:
+        return read()
     try:
         st = path.stat()
-    except OSError:
+        if not stat.S_ISREG(st.st_mode) or st.st_size > CACHED_TABLE_BYTES or geo.format_of(path) is not None:
+            return read()
+    except OSError:  # read_table says what stops it
         return read()
-    if (not stat.S_ISREG(st.st_mode) or st.st_size > CACHED_TABLE_BYTES or geo.format_of(path) is not None
-            or path.suffix.lower() not in TABLE_TYPES or cache.folder() is None):
+    data = read_file(path, display, limit="table_file_bytes", what="a table")
+    if isinstance(data, Diagnostic) or len(data) > CACHED_TABLE_BYTES:
         return read()
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return read()
-    return cache.table([data, display, repr(table), repr(source), repr(repair), repr(plan_crs), repr(units.defs)],
-                       read)
+
+    def unchanged() -> bool:
+        again = read_file(path, display, limit="table_file_bytes", what="a table")
+        return again == data
+
+    reader = f"{kind.read.__module__}.{kind.read.__qualname__}"
+    return cache.table([data, display, repr(table), repr(source), repr(repair), repr(plan_crs), repr(units.defs),
+                        reader, repr(sorted(LIMITS.items()))], read, unchanged)
 
 
 def read_table(path: Path, display: str, table: Table, source: Source | None = None,
@@ -309,7 +318,8 @@ def read_table(path: Path, display: str, table: Table, source: Source | None = N
                                  f"add a `{shape.name}` column of WKT shapes")]
     frame, problems = _typed(df, display, table, first_line)
     if frame is not None and (applied or (decoded is not None and decoded.chosen_by != "default")):
-        frame.attrs["source"] = {"decoded": decoded, "mappings": applied}
+        # how the text was decoded, for the report; not the decoded text itself, which would double the table's memory
+        frame.attrs["source"] = {"decoded": decoded and replace(decoded, data=b""), "mappings": applied}
     if frame is not None and shape is not None and geo.LAYER not in df.columns:  # optional, and not given
         frame[shape.name] = pd.Series(None, index=frame.index, dtype=object)
     if frame is None:
