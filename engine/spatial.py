@@ -292,6 +292,8 @@ def _union_by(left: np.ndarray, pieces: np.ndarray, n: int) -> np.ndarray:
 
 
 def _covered(g, rows: rt.RowsetValue, d=None):
+    if rt.is_series(d):
+        return _covered_per_distance(g, rows, d)
     values = _shapes(g)
     t = _targets(rows)
     targets = t.shapes
@@ -314,6 +316,19 @@ def _covered(g, rows: rt.RowsetValue, d=None):
     if t.unknown:
         out[:] = np.nan
     return _out(out, _index(g))
+
+
+def _covered_per_distance(g, rows: rt.RowsetValue, d: pd.Series):
+    """covered_share with a distance per row: the targets buffered once per distinct distance, each row measured
+    against its own; a row without a distance gets no value, as row by row."""
+    index = _index(g, d)
+    dist = _numbers(d, len(d))
+    shapes = g if rt.is_series(g) else pd.Series([g] * len(d), index=index, dtype=object)
+    out = np.full(len(dist), np.nan)
+    for v in np.unique(dist[~np.isnan(dist)]):
+        at = np.flatnonzero(dist == v)
+        out[at] = _covered(shapes.iloc[at], rows, float(v)).to_numpy()
+    return _out(out, index)
 
 
 def _connected(rows: rt.RowsetValue, d):

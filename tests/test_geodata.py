@@ -408,6 +408,24 @@ def test_spatial_functions_agree_row_by_row_and_vectorised():
     assert B.apply(B.resolve("area", 1), (polys,)).tolist()[:2] == [10_000.0, 2_500.0]
 
 
+def test_covered_share_buffers_by_each_rows_own_distance():
+    from engine import builtins as B
+    from engine.compile import runtime as rt
+
+    # a 100 m square and, 10 m to its west, a large rectangle: buffered by 20 m its straight east edge reaches 10 m
+    # into the square (the rounded corners lie far outside it): 10 m x 100 m = 1,000 m2 of 10,000, 10 %
+    left = gpd.GeoSeries([shapely.box(X0 - 5_000, Y0 - 5_000, X0 - 10, Y0 + 5_000)], crs=27700)
+    rows = rt.RowsetValue("woods", pd.DataFrame({"shape": left}), None, left)
+    squares = pd.Series([_square(0)] * 4, index=[1, 2, 3, 4], dtype=object)
+    distances = pd.Series([0.0, 20.0, np.nan, 20.0], index=[1, 2, 3, 4])
+    got = B.apply(B.resolve("covered_share", 3), (squares, rows, distances))
+    assert got.index.tolist() == [1, 2, 3, 4] and got.dtype == "float64"
+    assert got[1] == 0.0 and got[2] == pytest.approx(10.0, abs=1e-6) and np.isnan(got[3])
+    assert got[4] == pytest.approx(10.0, abs=1e-6)
+    one = B.apply(B.resolve("covered_share", 3), (squares.iloc[1], rows, 20.0))  # row by row agrees
+    assert one == pytest.approx(10.0, abs=1e-6)
+
+
 def test_spatial_functions_on_a_column_without_shapes_give_no_value_without_loading_shapely(tmp_path):
     from engine import builtins as B
     from engine.compile import runtime as rt
