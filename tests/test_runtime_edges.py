@@ -344,6 +344,10 @@ def test_membership_of_an_enum_column_by_its_categories(ordered):
     assert cells(rt.isin(col, [], True)) == [True, None, True, True]
     full = rt.isin(enum("poor", "good", ordered=ordered), ["good"], False)  # nothing missing: plain booleans
     assert full.dtype == bool and full.tolist() == [False, True]
+    # categories that are numbers: matched by value (2.0 is 2), a text matches none
+    numbers = enum(1, None, 2, 3, ordered=ordered, categories=[1, 2, 3])
+    assert cells(rt.isin(numbers, [2.0, 5, "1"], False)) == [False, None, True, False]
+    assert cells(rt.isin(numbers, [2.0, 5, "1"], True)) == [True, None, False, True]
 
 
 def test_enum_comparisons_with_missing_values_and_a_value_that_is_no_category():

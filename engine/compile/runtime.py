@@ -205,9 +205,14 @@ def isin(a, values: list, negated: bool):
             return None
         return (a in values) != negated
     if isinstance(a.dtype, pd.CategoricalDtype):  # whether each category is listed, read at each row's code
-        listed = np.zeros(len(a.dtype.categories) + 1, dtype=bool)  # the last for code -1, a missing value
-        at = a.dtype.categories.get_indexer_for(pd.Index(values))
-        listed[at[at >= 0]] = True
+        categories = a.dtype.categories.tolist()
+        if all(isinstance(x, str) for x in [*categories, *values]):  # texts are equal as Python compares them
+            wanted = set(values)  # (an Index of the values would cost more than the rest of the rule on 10^3 rows)
+            listed = np.array([c in wanted for c in categories] + [False])  # the last for code -1, a missing value
+        else:
+            listed = np.zeros(len(categories) + 1, dtype=bool)
+            at = a.dtype.categories.get_indexer_for(pd.Index(values))
+            listed[at[at >= 0]] = True
         hit = listed[a.array.codes]
     else:
         hit = a.isin(values).to_numpy(dtype=bool)
