@@ -45,7 +45,7 @@ class Rows:
         return len(self.index)
 
     def positions(self, at: np.ndarray) -> np.ndarray:
-        """The positions in the table of these rows' rows at ``at``."""
+        """The table positions of the rows at positions ``at`` among these rows."""
         return at if self._positions is None else self._positions[at]
 
     def __getitem__(self, column: str) -> pd.Series:
@@ -581,9 +581,8 @@ class RuleEvaluation:
                      extra_missing: list[str] | None = None) -> Findings:
         """Findings for rows that did not pass (or passed, for `keep evidence`), as columns: the typed values the
         rule reads, and what is missing; ``outcome`` is every row's, or each row's as its position in _OUTCOMES
-        (an integer array). The messages
-        of failing rows are formatted when something shows them, from ``renv`` (the rule's rows in scope and its
-        lets, along the table's row labels that ``rows`` keeps)."""
+        (an integer array). The messages of failing rows are formatted when something shows them, from ``renv``
+        (the rule's rows in scope and its lets, along the table's row labels that ``rows`` keeps)."""
         n = len(rows)
         if n == 0:
             return Findings.empty(table)

@@ -53,8 +53,7 @@ class Findings(RangeSequence):
 
     ``outcome``, ``key``: one entry per finding (``key`` may be given as the table's key column of the findings'
     rows, a Series: it is made Python values, :func:`F.plain`, when first read); ``row``: the plan's row numbers
-    (None for a group);
-    ``values``: a frame of the read columns and lets, one row per finding, in the same order;
+    (None for a group); ``values``: a frame of the read columns and lets, one row per finding, in the same order;
     ``missing``, ``waiver``: per finding, None where there is none; ``formatter`` formats the messages
     of the given positions (findings whose message was not given).
     """
