@@ -242,8 +242,10 @@ def concat(parts: list[Findings]) -> Findings:
         keys: np.ndarray | pd.Series = pd.concat(columns_of_keys, ignore_index=True)  # one column, read when asked
     else:
         keys = np.concatenate([p.key for p in parts])
-    out = Findings(parts[0].table, np.concatenate([p.outcome for p in parts]), keys, rows,
-                   pd.concat([p.values for p in parts], ignore_index=True)[columns],
+    values = pd.concat([p.values for p in parts], ignore_index=True)
+    if list(values.columns) != columns:  # (pandas lists them in this order already: no copy to select them)
+        values = values[columns]
+    out = Findings(parts[0].table, np.concatenate([p.outcome for p in parts]), keys, rows, values,
                    np.concatenate([p._message for p in parts]), formatter,
                    np.concatenate([p.missing for p in parts]), np.concatenate([p.waiver for p in parts]))
     out.absent = absent
