@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from . import api, gate
 from .config import Config
 from .diagnostics import Diagnostic, NbsError, Span, format_all
-from .distributed import choose
 from .plan.loader import resolve_plan
 from .progress import Progress
-from .render import FORMATS, Content, problems, write_reports, write_set
+from .render import FORMATS, Content, write_reports, write_set
 from .render import text as text_render
 from .render.options import RenderOptions
 from .resources import LazyModule, data_dir
@@ -95,10 +94,10 @@ def settings(args, config: Config) -> Settings:
 
 def _engine_settings(args, config: Config) -> dict:
     """--engine, --scheduler and --memory-limit (or the config file's); a scheduler runs the Dask engine."""
-    from .distributed import default_memory_limit, parse_size
-
     limit = args.memory_limit
     if limit is None and config.get(MEMORY_KEY) is not None:
+        from .distributed import parse_size
+
         try:
             limit = parse_size(str(config.get(MEMORY_KEY)))
         except ValueError as e:
@@ -109,7 +108,7 @@ def _engine_settings(args, config: Config) -> dict:
         raise NbsError([Diagnostic("bad-argument", f"--scheduler {scheduler} runs the Dask engine, but the engine is "
                                    "pandas", Span("--scheduler"), hint="use --engine dask (or auto), or leave "
                                    "--scheduler out")])
-    return {"engine": engine, "scheduler": scheduler, "memory_limit": limit or default_memory_limit()}
+    return {"engine": engine, "scheduler": scheduler, "memory_limit": limit or None}  # None: worked out by Dask
 
 
 def read_report(path: Path) -> dict:
@@ -223,7 +222,7 @@ def _check_plan(plan_ref: str, name: str, out: Path | None, formats: list[str], 
     try:
         std = api.scoped(api.standard_for(plan_path, s.standard), plan_path, s.select, s.ignore)
         std = std.in_language(s.lang or std.languages[0])
-        if cluster is not None and choose(s.engine, plan_path, cluster.memory_limit, s.scheduler) == "dask":
+        if cluster is not None and _engine_for(plan_path, cluster, s) == "dask":
             plan, evaluator = _dask_plan(plan_path, std, cluster, progress, s)
         else:
             plan = api.load_plan(plan_path, std)
@@ -274,6 +273,13 @@ def _reported(report: api.Report, name: str, out: Path | None, formats: list[str
     return Outcome(name, code, report.verdict, report.data["counts"], new, out)
 
 
+def _engine_for(plan_path: str, cluster, s: Settings) -> str:
+    """pandas or dask, as --engine (auto: by the plan's size against the memory limit) decides."""
+    from .distributed import choose  # with a cluster only: a pandas check does not load the Dask engine
+
+    return choose(s.engine, plan_path, cluster.memory_limit, s.scheduler)
+
+
 def _dask_plan(plan_path: str, std, cluster, progress: Progress | None, s: Settings):
     """The plan with its tables partitioned, and the Dask engine's evaluator for it."""
     from . import distributed, editions
@@ -288,6 +294,8 @@ def _dask_plan(plan_path: str, std, cluster, progress: Progress | None, s: Setti
 def _invalid(plan: str, name: str, out: Path | None, formats: list[str], s: Settings, diags: list[Diagnostic],
              baseline: dict | None, options: RenderOptions | None = None) -> Outcome:
     """Print the diagnostics; with -o, also write them in every requested format."""
+    from .render import problems  # a check with input problems only
+
     print(format_all(diags), file=sys.stderr)
     if out:
         options = options or RenderOptions(fail_on=s.fail_on, source_root=str(gate.source_root(plan, s.source_root)))

@@ -251,6 +251,17 @@ def test_help_loads_no_report_format_and_no_package_metadata():
     assert "loaded: []" in out, out[-300:]
     assert FORMATS["csv"].filename == csv_.FILENAME and FORMATS["geojson"].filename == geojson.FILENAME
 
+def test_a_pandas_check_loads_neither_the_dask_engine_nor_the_input_problem_writers(tmp_path):
+    probe = ("import sys\nfrom engine.cli import main\n"
+             f"main(['check', 'examples/riverside', '-f', 'json', '-o', {str(tmp_path)!r}, '-q'])\n"
+             "print('loaded:', sorted(m for m in sys.modules if m in ('engine.distributed', 'engine.render.problems', "
+             "'dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).parent.parent).stdout
+    assert "loaded: []" in out, out[-300:]
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["plan"]["id"] == "riverside-2026"
+
+
 def test_the_public_evaluate_is_the_function_after_the_submodule_was_loaded():
     # `engine/evaluate.py` is a submodule; loading it must not hide the public `engine.evaluate` function
     probe = "import engine.evaluate\nfrom engine import evaluate\nprint(evaluate.__module__, callable(evaluate))"

@@ -57,3 +57,20 @@ def test_hashes_identify_inputs(tmp_path):
     changed = json.loads(_report(plan, tmp_path / "b"))
     assert report["standard"]["sha256"] == changed["standard"]["sha256"]
     assert report["plan"]["sha256"] != changed["plan"]["sha256"]
+
+
+def test_a_results_values_are_copied_into_the_report_and_share_nothing_with_it():
+    import copy
+    from decimal import Decimal
+
+    from engine.report import _copied
+
+    shared = {"cells": ["share"]}
+    value = {"counts": {"pass": 3, "fail": 1}, "missing": [shared, shared], "ratio": 0.25, "ok": True, "none": None,
+             "amount": Decimal("1.5"), "pair": (1, [2])}
+    got = _copied(value)
+    assert got == copy.deepcopy(value) == value
+    assert got["counts"] is not value["counts"] and got["missing"][0] is not shared
+    assert got["amount"] == Decimal("1.5") and got["pair"][1] is not value["pair"][1]  # others by deepcopy
+    got["missing"][0]["cells"].append("x")
+    assert shared == {"cells": ["share"]}  # the result is left as it was
