@@ -448,7 +448,7 @@ def test_the_limits_are_part_of_a_tables_key(cache_dir, tmp_path, monkeypatch):
     assert any("17 columns" in d.message and "limit is 5" in d.message for d in raised.value.diagnostics)
 
 
-def test_table_entries_beyond_the_budget_are_removed_oldest_first(cache_dir, tmp_path, monkeypatch):
+def test_table_entries_beyond_the_budget_are_removed_those_used_longest_ago_first(cache_dir, tmp_path, monkeypatch):
     from engine import api
 
     plan = _riverside(tmp_path)
@@ -456,12 +456,16 @@ def test_table_entries_beyond_the_budget_are_removed_oldest_first(cache_dir, tmp
     api.load_plan(plan, std)
     entries = {p.name: p.stat().st_size for p in cache_dir.iterdir() if p.name.startswith("table-")}
     assert len(entries) == 4
-    os.utime(cache_dir / min(entries), (1, 1))  # used longest ago
+    for name in entries:
+        os.utime(cache_dir / name, (1, 1))  # all four written long ago
     districts = plan / "tables" / "districts.csv"
     districts.write_text(districts.read_text(encoding="utf-8").replace(",61100,", ",61200,"), encoding="utf-8")
-    newest = sum(entries.values())
-    monkeypatch.setattr(cache, "TABLES_KEPT", newest)  # one more entry than the budget holds
-    api.load_plan(plan, std)
-    left = {p.name: p.stat().st_size for p in cache_dir.iterdir() if p.name.startswith("table-")}
+    budget = sum(entries.values()) + 64  # room for the four, not for a fifth
+    monkeypatch.setattr(cache, "TABLES_KEPT", budget)
+    api.load_plan(plan, std)  # three tables read back (and so marked as used), districts.csv read and stored
+    left = {p.name: p.stat() for p in cache_dir.iterdir() if p.name.startswith("table-")}
     fresh = [name for name in left if name not in entries]
-    assert sum(left.values()) <= newest and min(entries) not in left and len(fresh) == 1  # the new one is kept
+    gone = [name for name in entries if name not in left]
+    assert len(fresh) == 1 and len(gone) == 1 and sum(st.st_size for st in left.values()) <= budget
+    assert all(st.st_mtime > 1 for st in left.values())  # what is left was used by this load; the old
+    # districts.csv entry, not read back, was the one used longest ago
