@@ -315,30 +315,28 @@ def table(inputs: list[str | bytes], read: Callable[[], tuple[Any, list]],
     limits), the engine's source and the versions of the libraries that read it. Only a table read without a
     diagnostic, with no geometry and from a file ``unchanged()`` since its bytes were read for the key, is
     stored; then the oldest table entries beyond ``TABLES_KEPT`` bytes in all are removed."""
-    if folder() is None:
+    where = folder()
+    if where is None:
         return read()
     key = f"table-{digest(_engine_fingerprint(), _libraries(), *inputs)}.pickle"
-    stored: list[bool] = []
+    read_now: list[bool] = []  # set when the table was read rather than read back
 
-    def keep(r: tuple[Any, list]) -> bool:
-        ok = r[0] is not None and not r[1] and "layer" not in r[0].attrs and unchanged()
-        stored.append(ok)
-        return ok
+    def fresh() -> tuple[Any, list]:
+        read_now.append(True)
+        return read()
 
-    result = memo(key, read, keep=keep)
-    if stored and stored[0]:
-        _prune("table-", TABLES_KEPT)
-    elif not stored:  # read back: marked as used, so that pruning removes the entries used longest ago
-        with contextlib.suppress(OSError, TypeError):
-            os.utime(folder() / key)  # type: ignore[operator]
+    result = memo(key, fresh, keep=lambda r: r[0] is not None and not r[1] and "layer" not in r[0].attrs
+                  and unchanged())
+    if read_now:
+        _prune(where, "table-", TABLES_KEPT)
+    else:  # read back: marked as used, so that pruning removes the entries used longest ago
+        with contextlib.suppress(OSError):
+            os.utime(where / key)
     return result
 
 
-def _prune(prefix: str, budget: int) -> None:
-    """Remove the oldest entries named ``prefix…`` until those left take at most ``budget`` bytes."""
-    where = folder()
-    if where is None:
-        return
+def _prune(where: Path, prefix: str, budget: int) -> None:
+    """Remove the oldest entries named ``prefix…`` in ``where`` until those left take at most ``budget`` bytes."""
     entries = []
     try:
         with os.scandir(where) as found:

@@ -209,9 +209,9 @@ def read_table_cached(path: Path, display: str, table: Table, source: Source, re
                       plan_crs=None, units: U.UnitSystem = U.DEFAULT) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
     """:func:`read_table`, or its result from the cache (:func:`engine.cache.table`) when this file, declared and
     mapped the same way, was read cleanly before: for a regular file of at most ``CACHED_TABLE_BYTES`` that is
-    not geodata (a large table or a layer is read each time). The file's bytes are read once for the key and
-    again after the table is read; the table is stored only if they are still the same (a file saved during the
-    check is not stored under its old bytes)."""
+    not geodata (a large table or a layer is read each time). The table is stored only if the file was not
+    written to between the bytes read for the key and the end of its reading (its modification time, size and
+    inode unchanged), so a file saved during the check is not stored under its old bytes."""
     def read() -> tuple[pd.DataFrame | None, list[Diagnostic]]:
         return read_table(path, display, table, source, repair, plan_crs, units)
 
@@ -225,12 +225,16 @@ def read_table_cached(path: Path, display: str, table: Table, source: Source, re
     except OSError:  # read_table says what stops it
         return read()
     data = read_file(path, display, limit="table_file_bytes", what="a table")
-    if isinstance(data, Diagnostic) or len(data) > CACHED_TABLE_BYTES:
+    if isinstance(data, Diagnostic) or len(data) > CACHED_TABLE_BYTES:  # changed since the stat above
         return read()
 
-    def unchanged() -> bool:
-        again = read_file(path, display, limit="table_file_bytes", what="a table")
-        return again == data
+    def unchanged() -> bool:  # not written to since the stat taken before its bytes were read for the key
+        try:
+            now = path.stat()
+        except OSError:
+            return False
+        return (now.st_mtime_ns, now.st_size, now.st_ino, now.st_dev) == (st.st_mtime_ns, st.st_size, st.st_ino,
+                                                                          st.st_dev)
 
     reader = f"{kind.read.__module__}.{kind.read.__qualname__}"
     return cache.table([data, display, repr(table), repr(source), repr(repair), repr(plan_crs), repr(units.defs),
