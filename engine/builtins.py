@@ -657,7 +657,7 @@ def _vec_trend(strict: bool):
     def run(r: rt.Rows):
         totals, null = _series(r)
         step, gap, before = _steps(totals)
-        close = step.abs() <= rt.TOLERANCE * np.maximum(np.maximum(totals.abs(), before.abs()), 1.0)
+        close = rt.close_to(totals, before)  # the step from the one before is within the tolerance
         ok = (step > 0) & ~close if strict else (step > 0) | close
         later = step.notna()
         g = totals.index.get_level_values("g")

@@ -52,6 +52,8 @@ class FixColumn(RangeSequence):
     when the change rounds to zero). An item is the fix's dict (``quantity``, ``from``, ``to``, ``change``,
     ``unit``, ``op``; a :class:`Fix`) or None, built when read."""
 
+    KEYS = ("quantity", "from", "to", "change", "unit", "op")  # a fix's members, in the report's order
+
     def __init__(self, which: np.ndarray, quantities: list[str], units: list[str], op: str,
                  start: np.ndarray, end: np.ndarray, change: np.ndarray, up: np.ndarray):
         self.which, self.quantities, self.units, self.op = which, quantities, units, op
@@ -63,8 +65,7 @@ class FixColumn(RangeSequence):
     def dicts(self, start: int = 0, stop: int | None = None) -> list[dict | None]:
         sl = slice(start, stop)
         q, u, op = self.quantities, self.units, self.op
-        return [None if w < 0 else Fix({"quantity": q[w], "from": a, "to": b, "change": c, "unit": u[w], "op": op},
-                                       up=up)
+        return [None if w < 0 else Fix(dict(zip(self.KEYS, (q[w], a, b, c, u[w], op))), up=up)
                 for w, a, b, c, up in zip(self.which[sl].tolist(), self.start[sl].tolist(), self.end[sl].tolist(),
                                           self.change[sl].tolist(), self.up[sl].tolist())]
 

@@ -78,7 +78,14 @@ class ReportFindings(RangeSequence):
             return [None] * (stop - start)
         if f.row is None:
             return [self.group_lines.get(str(k)) for k in f.key[start:stop].tolist()]
-        return (f.row[start:stop] + (self.first_line - 1)).tolist()
+        return self.row_lines(start, stop).tolist()
+
+    def row_lines(self, start: int, stop: int) -> np.ndarray:
+        """The file line of each finding's row, as an array: for findings on rows of a file whose rows are lines
+        (``first_line`` set)."""
+        rows, first = self.findings.row, self.first_line
+        assert rows is not None and first, "row_lines is for findings on rows of a file whose rows are lines"
+        return rows[start:stop] + (first - 1)
 
     def locations(self, start: int, stop: int) -> list[dict]:
         f = self.findings

@@ -292,16 +292,31 @@ def _union_by(left: np.ndarray, pieces: np.ndarray, n: int) -> np.ndarray:
 
 
 def _covered(g, rows: rt.RowsetValue, d=None):
-    if rt.is_series(d):
-        return _covered_per_distance(g, rows, d)
+    """The share of each shape that the other table's shapes (buffered by ``d``, one distance or one per row)
+    cover; no value where a shape or its distance is missing, or where a row that may or may not belong overlaps."""
+    index = _index(g, d) if rt.is_series(d) else _index(g)
     values = _shapes(g)
     t = _targets(rows)
-    targets = t.shapes
+    n = len(d) if rt.is_series(d) else len(values)
+    if t.unknown or _missing(values).all():  # no value anywhere, without loading shapely
+        return _out(np.full(n, np.nan), index)
+    if not rt.is_series(d):
+        return _out(_share(values, t, None if d is None else _numbers(d, 1)[0]), index)
+    if len(values) != n:  # one shape against a distance per row
+        values = np.array([values[0]] * n, dtype=object)
+    dist = _numbers(d, n)
+    out = np.full(n, np.nan)
+    for v in np.unique(dist[~np.isnan(dist)]):  # the targets buffered once per distinct distance
+        at = np.flatnonzero(dist == v)
+        out[at] = _share(values[at], t, float(v))
+    return _out(out, index)
+
+
+def _share(values: np.ndarray, t: _Targets, dist: float | None) -> np.ndarray:
+    """covered_share's percentages for ``values`` against the targets ``t``, buffered by ``dist`` when given."""
     n = len(values)
-    if t.unknown or _missing(values).all():  # no value anywhere (as below), without loading shapely
-        return _out(np.full(n, np.nan), _index(g))
-    if d is not None:
-        dist = _numbers(d, 1)[0]
+    targets = t.shapes
+    if dist is not None:  # a distance of inf or NaN buffers nothing in
         empty = np.array([], dtype=object)
         targets = shapely.buffer(targets, dist, quad_segs=QUAD_SEGS) if np.isfinite(dist) else empty
     left, right = _pairs(values, targets, "intersects")
@@ -313,22 +328,7 @@ def _covered(g, rows: rt.RowsetValue, d=None):
     out[_missing(values) | ~(area > 0)] = np.nan
     if len(left):
         out[np.unique(left[t.unsure[right]])] = np.nan  # overlapped by a row that may or may not belong
-    if t.unknown:
-        out[:] = np.nan
-    return _out(out, _index(g))
-
-
-def _covered_per_distance(g, rows: rt.RowsetValue, d: pd.Series):
-    """covered_share with a distance per row: the targets buffered once per distinct distance, each row measured
-    against its own; a row without a distance gets no value, as row by row."""
-    index = _index(g, d)
-    dist = _numbers(d, len(d))
-    shapes = g if rt.is_series(g) else pd.Series([g] * len(d), index=index, dtype=object)
-    out = np.full(len(dist), np.nan)
-    for v in np.unique(dist[~np.isnan(dist)]):
-        at = np.flatnonzero(dist == v)
-        out[at] = _covered(shapes.iloc[at], rows, float(v)).to_numpy()
-    return _out(out, index)
+    return out
 
 
 def _connected(rows: rt.RowsetValue, d):

@@ -35,7 +35,8 @@ class Env:
     def __init__(self, ctx, frame=None, keys=None, groups=None, labels=None, elem=None, elem_keys=None,
                  lets=None):
         self.ctx = ctx
-        self.frame = frame  # rows in scope of a per-row or per-group rule
+        self.frame = frame  # rows in scope: a DataFrame, or for a per-row rule an evaluate.Rows (only
+        # `frame[column]`, `.index` and `len` work on both: a built-in reads no more of it)
         self.keys = keys  # group number of each row in frame
         self.groups = groups  # the group numbers (a RangeIndex)
         self.labels = labels  # each group's key value, sorted

@@ -78,6 +78,11 @@ def _is_float(x) -> bool:
     return isinstance(x, float | np.floating)
 
 
+def close_to(x, y):
+    """Whether values are within TOLERANCE of each other (relative, at least absolute), for arrays or Series."""
+    return np.abs(x - y) <= TOLERANCE * np.maximum(np.maximum(np.abs(x), np.abs(y)), 1.0)
+
+
 def _tolerant(op: str, a, b):
     """``a op b`` where values within TOLERANCE of each other count as equal."""
     if is_series(a) or is_series(b):
@@ -85,13 +90,13 @@ def _tolerant(op: str, a, b):
         bv = b.to_numpy(dtype="float64") if is_series(b) else b
         index = a.index if is_series(a) else b.index
         if op in ("==", "!="):
-            close = np.abs(av - bv) <= TOLERANCE * np.maximum(np.maximum(np.abs(av), np.abs(bv)), 1.0)
+            close = close_to(av, bv)
             return pd.Series(close if op == "==" else ~close, index=index)
         # the tolerance decides only a false `<=` or `>=` (true where close) and a true `<` or `>` (false where close)
         out = OPS[op](av, bv)
         at = np.flatnonzero(~out if op in ("<=", ">=") else out)
         x, y = (v[at] if np.ndim(v) else v for v in (av, bv))
-        close = np.abs(x - y) <= TOLERANCE * np.maximum(np.maximum(np.abs(x), np.abs(y)), 1.0)
+        close = close_to(x, y)
         out[at] = close if op in ("<=", ">=") else ~close
         return pd.Series(out, index=index)
     close = abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1.0)

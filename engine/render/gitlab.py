@@ -85,8 +85,6 @@ def _text(issue: dict) -> str:
 def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) -> bytes | memoryview:
     """The issues of findings ``start`` to ``stop`` of a rule whose findings are held as columns: the text
     :func:`_text` gives each, from the columns (a severity once per outcome), as UTF-8."""
-    import numpy as np
-
     f = findings.findings
     stop = min(stop, len(f))
     title = rule["title"]
@@ -110,8 +108,7 @@ def _chunk(rule: dict, findings, start: int, stop: int, options: RenderOptions) 
     if f.row is not None and not findings.first_line:  # a table without lines (Parquet): every issue at line 1
         issue.text("1")
     elif f.row is not None:
-        lines = f.row[start:stop] + (findings.first_line - 1)
-        issue.column(integer_texts(np.where(lines == 0, 1, lines)))
+        issue.column(integer_texts(findings.row_lines(start, stop)))
     else:
         issue.column([str(line or 1) for line in findings.lines(start, stop)])
     issue.text("\n      }\n    }\n  }")

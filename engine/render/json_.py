@@ -236,7 +236,7 @@ def _findings_text(rf, start: int, stop: int, pad: str) -> bytes | memoryview:
         column(row_texts)
         if rf.first_line:
             text(f',\n{p3}"line": ')
-            column(integer_texts(rows + (rf.first_line - 1)))
+            column(integer_texts(rf.row_lines(start, stop)))
         text(f'\n{p2}}},\n{p2}"row": ')
         column(row_texts)
     if rf.shapes is not None:  # after the row, then the fix, as the finding's dict has them
@@ -259,7 +259,6 @@ def _fix_column(fixes, start: int, stop: int, pad: str):
     at = np.flatnonzero(which >= 0)
     if not len(at):
         return taken([""], np.zeros(len(which), dtype=np.int64))
-    keys = tuple(fixes[start + int(at[0])])  # in the order of a fix's dict
     w = which[at]
     columns = {"quantity": taken(list(map(encode_basestring, fixes.quantities)), w),
                "unit": taken(list(map(encode_basestring, fixes.units)), w), "op": encode_basestring(fixes.op),
@@ -267,7 +266,7 @@ def _fix_column(fixes, start: int, stop: int, pad: str):
                   (("from", fixes.start), ("to", fixes.end), ("change", fixes.change))}}
     t = Template()
     t.text(f",\n{pad}\"fix\": {{")
-    for i, k in enumerate(keys):
+    for i, k in enumerate(fixes.KEYS):
         t.text(f"{',' if i else ''}\n{pad}  {encode_basestring(k)}: ")
         t.text(columns[k]) if isinstance(columns[k], str) else t.column(columns[k])
     t.text(f"\n{pad}}}")
